@@ -1,0 +1,208 @@
+"""One steepest-descent mechanism, parameterized by a norm, a momentum and a preconditioner.
+
+Optimizers are small pure transformations composed with :func:`chain` (in the manner of optax):
+
+    NSD  (normalized steepest descent)   = chain(steepest(norm), schedule(η))
+    NMD  (normalized momentum SD)        = chain(momentum(β₁), steepest(norm), schedule(η))
+    Adam (ε = 0 by default)              = chain(adam_preconditioner(β₁, β₂, ε), schedule(η))
+    GD                                   = chain(schedule(η))
+
+Special cases (Fan, Schmidt, Thrampoulidis 2025; Gronich & Vardi 2026): SignGD = NSD(max),
+NGD = NSD(ℓ2/Frobenius), Spectral-GD = NSD(spectral), NucGD = NSD(nuclear), Muon with an exact SVD =
+NMD(spectral), Signum = NMD(max). Learning rates follow η_t = η₀ t^{−a}.
+
+Gradients travel as :class:`Scaled` values ``exp(log_scale) · mantissa``: the trainer passes the
+mantissa ∇ log L and log_scale = log L (see ``numerics.losses``), so momentum and Adam's moments are
+accumulated *exactly* as with raw gradients (their relative weights across steps are kept) while no
+quantity underflows. :class:`TransformOptimizer` wraps a transformation as a ``torch.optim.Optimizer``
+so the same objects run in any torch loop (``step()`` then reads the plain ``p.grad``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, NamedTuple, Sequence
+
+import numpy as np
+import torch
+
+from theory.norms import BlockMax, BlockSum, Entrywise, Norm
+
+
+class Scaled(NamedTuple):
+    """The value exp(log_scale) · mantissa of a tuple of tensors."""
+
+    mantissa: tuple[torch.Tensor, ...]
+    log_scale: float = 0.0
+
+    def value(self) -> tuple[torch.Tensor, ...]:
+        factor = math.exp(self.log_scale)
+        return tuple(factor * m for m in self.mantissa)
+
+
+@dataclass(frozen=True)
+class PowerSchedule:
+    """η_t = η₀ t^{−a}, t = 1, 2, ... (a = 1/2 is the rate assumed by Fan et al. 2025)."""
+
+    eta0: float
+    decay: float = 0.5
+
+    def __call__(self, t: int) -> float:
+        return self.eta0 * t ** (-self.decay)
+
+    def describe(self) -> str:
+        return f"eta_t = {self.eta0:g} * t^(-{self.decay:g})"
+
+
+class Transformation(NamedTuple):
+    init: Callable[[Sequence[torch.Tensor]], object]
+    update: Callable[[Scaled, object, int], tuple[Scaled, object]]
+
+
+def chain(*transforms: Transformation) -> Transformation:
+    def init(params):
+        return tuple(t.init(params) for t in transforms)
+
+    def update(grads, state, step):
+        new_state = []
+        for t, s in zip(transforms, state):
+            grads, s = t.update(grads, s, step)
+            new_state.append(s)
+        return grads, tuple(new_state)
+
+    return Transformation(init, update)
+
+
+def _ema(acc: Scaled | None, new: Scaled, beta: float, power: int = 1) -> Scaled:
+    """exp-scaled β·acc + (1−β)·new^power, computed on mantissas with a shared log-scale."""
+    new_scale = power * new.log_scale + math.log1p(-beta)
+    new_m = tuple(m**power for m in new.mantissa)
+    if acc is None or beta == 0.0:
+        return Scaled(new_m, new_scale)
+    old_scale = acc.log_scale + math.log(beta)
+    top = max(old_scale, new_scale)
+    a, b = math.exp(old_scale - top), math.exp(new_scale - top)
+    return Scaled(tuple(a * x + b * y for x, y in zip(acc.mantissa, new_m)), top)
+
+
+def _log_one_minus_power(beta: float, t: int) -> float:
+    """log(1 − β^t), exact for β close to 1 and equal to 0 for β = 0."""
+    return 0.0 if beta == 0.0 else math.log(-math.expm1(t * math.log(beta)))
+
+
+def momentum(beta1: float) -> Transformation:
+    """M_t = β₁ M_{t−1} + (1 − β₁) g_t with M_0 = 0 (the NMD momentum of Fan et al. 2025)."""
+    if not 0.0 <= beta1 < 1.0:
+        raise ValueError(f"momentum β₁ must lie in [0, 1), got {beta1}")
+
+    def update(grads, state, step):
+        state = _ema(state, grads, beta1)
+        return state, state
+
+    return Transformation(lambda params: None, update)
+
+
+def steepest(norm: Norm) -> Transformation:
+    """Δ_t = argmax_{‖Δ‖≤1} ⟨g_t, Δ⟩ (the norm's linear maximization oracle; scale-free).
+
+    With several parameter tensors, a block norm applies blockwise; an entrywise norm applies to the
+    concatenation of all entries."""
+
+    def direction(mantissa):
+        arrays = [m.detach().numpy() for m in mantissa]
+        if isinstance(norm, (BlockMax, BlockSum)):
+            out = norm.steepest_direction(arrays)
+        elif len(arrays) == 1:
+            out = (norm.steepest_direction(arrays[0]),)
+        elif isinstance(norm, Entrywise):
+            flat = norm.steepest_direction(np.concatenate([a.ravel() for a in arrays]))
+            out, start = [], 0
+            for a in arrays:
+                out.append(flat[start:start + a.size].reshape(a.shape))
+                start += a.size
+        else:
+            raise ValueError(f"{norm.name} is defined on one matrix; use a block norm for "
+                             f"{len(arrays)} parameter tensors")
+        return tuple(torch.from_numpy(np.ascontiguousarray(o)) for o in out)
+
+    def update(grads, state, step):
+        return Scaled(direction(grads.mantissa), 0.0), state
+
+    return Transformation(lambda params: None, update)
+
+
+def adam_preconditioner(beta1: float = 0.9, beta2: float = 0.99, eps: float = 0.0,
+                        bias_correction: bool = True, exponent: float = 0.5) -> Transformation:
+    """Adam's direction m_t / (v_t^e + ε) with e = ``exponent`` (Kingma & Ba 2015: e = ½; ε = 0 is the
+    variant that maximizes the max-norm margin, Fan et al. 2025; Li, Wen, Lyu 2025 study the family
+    of exponents e). Moments are kept in log-scaled form, so ε is compared with the *true* v_t^e."""
+
+    def update(grads, state, step):
+        m, v = state if state is not None else (None, None)
+        m, v = _ema(m, grads, beta1), _ema(v, grads, beta2, power=2)
+        # Bias correction m/(1−β₁^t), v/(1−β₂^t); then m̂/(v̂^e + ε) in mantissa form.
+        log_m = m.log_scale - (_log_one_minus_power(beta1, step) if bias_correction else 0.0)
+        log_v = v.log_scale - (_log_one_minus_power(beta2, step) if bias_correction else 0.0)
+        scale_v = exponent * log_v
+        eps_rel = eps * math.exp(-scale_v) if eps > 0 else 0.0
+        # A coordinate whose gradient has always been 0 gets no update (0/0 with ε = 0).
+        out = tuple(torch.where(vv > 0, mm / (vv**exponent + eps_rel), torch.zeros_like(mm))
+                    for mm, vv in zip(m.mantissa, v.mantissa))
+        return Scaled(out, log_m - scale_v), (m, v)
+
+    return Transformation(lambda params: None, update)
+
+
+def schedule(eta: Callable[[int], float]) -> Transformation:
+    """Multiply by η_t."""
+
+    def update(grads, state, step):
+        return Scaled(grads.mantissa, grads.log_scale + math.log(eta(step))), state
+
+    return Transformation(lambda params: None, update)
+
+
+class TransformOptimizer(torch.optim.Optimizer):
+    """A :class:`Transformation` as a ``torch.optim.Optimizer``: θ ← θ − update(∇)."""
+
+    def __init__(self, params, transform: Transformation, name: str = "transform"):
+        super().__init__(params, defaults={})
+        self.transform = transform
+        self.name = name
+        self._params = [p for group in self.param_groups for p in group["params"]]
+        self._state = transform.init(self._params)
+        self._t = 0
+
+    @torch.no_grad()
+    def step(self, closure=None, log_scale: float = 0.0):
+        """One step with gradient exp(log_scale)·p.grad (log_scale = 0: plain torch usage)."""
+        loss = closure() if closure is not None else None
+        self._t += 1
+        grads = Scaled(tuple(p.grad for p in self._params), log_scale)
+        updates, self._state = self.transform.update(grads, self._state, self._t)
+        factor = math.exp(updates.log_scale)
+        for p, u in zip(self._params, updates.mantissa):
+            p.sub_(factor * u)
+        return loss
+
+
+# -- the optimizer family ---------------------------------------------------------------------
+def nsd(norm: Norm, eta: Callable[[int], float]) -> Transformation:
+    """Normalized steepest descent W ← W − η_t Δ_t (Gunasekar et al. 2018; Fan et al. 2025)."""
+    return chain(steepest(norm), schedule(eta))
+
+
+def nmd(norm: Norm, eta: Callable[[int], float], beta1: float = 0.9) -> Transformation:
+    """Normalized momentum steepest descent: Δ_t from the momentum M_t (Fan et al. 2025)."""
+    return chain(momentum(beta1), steepest(norm), schedule(eta))
+
+
+def adam(eta: Callable[[int], float], beta1: float = 0.9, beta2: float = 0.99, eps: float = 0.0,
+         bias_correction: bool = True, exponent: float = 0.5) -> Transformation:
+    """Adam (ε = 0 by default: Fan et al. 2025, Gronich & Vardi 2026 analyse Adam without ε)."""
+    return chain(adam_preconditioner(beta1, beta2, eps, bias_correction, exponent), schedule(eta))
+
+
+def gd(eta: Callable[[int], float]) -> Transformation:
+    """Plain gradient descent W ← W − η_t ∇L (Soudry et al. 2018)."""
+    return chain(schedule(eta))

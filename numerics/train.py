@@ -1,0 +1,176 @@
+"""The training engine for linear classifiers: a population of optimizers trained in lockstep.
+
+All members see the same data; their margins, log-losses and gradients are computed in one batched
+closed-form pass (``numerics.losses``), then each member's own ``torch.optim.Optimizer`` takes its
+step. Members built from ``numerics.optim`` receive the log-scaled gradient (exact at any weight
+scale); any other optimizer (``torch.optim.SGD/Adam/Muon``, a user's factory) receives the true
+gradient exp(log L)·∇ log L in ``p.grad`` and, when the member has a schedule, ``lr = η_t`` before
+each step. float64 throughout.
+
+A member whose parameters become NaN/Inf stops with status ``error`` and the step it happened; the
+others continue. Parameters are recorded at log-spaced checkpoints.
+"""
+from __future__ import annotations
+
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from numerics.classification import Classification
+from numerics.losses import log_loss, log_loss_and_margin_gradient
+from numerics.optim import TransformOptimizer
+
+OptimizerFactory = Callable[[list], torch.optim.Optimizer]
+
+
+@dataclass(frozen=True)
+class Member:
+    """One optimizer to train: ``factory(params) -> torch.optim.Optimizer`` (the SPEC contract) and,
+    for optimizers that are not ``TransformOptimizer``s, the schedule the trainer imposes on lr."""
+
+    factory: OptimizerFactory
+    schedule: Callable[[int], float] | None = None
+
+
+@dataclass
+class Trajectory:
+    name: str
+    steps: list[int] = field(default_factory=list)
+    params: list[np.ndarray] = field(default_factory=list)
+    log_loss: list[float] = field(default_factory=list)
+    status: str = "ok"            # "ok" | "error"
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def final(self) -> np.ndarray:
+        return self.params[-1]
+
+
+class LinearMarginMap:
+    """The margin map A of a :class:`Classification` and its adjoint, batched over a population, in
+    torch (the numpy version in ``numerics.classification`` is the reference it is tested against)."""
+
+    def __init__(self, problem: Classification):
+        self.problem = problem
+        self.X = torch.as_tensor(problem.X, dtype=torch.float64)
+        self.y = torch.as_tensor(problem.y)
+        if problem.model == "multiclass":
+            n = problem.n
+            self.own = self.y.view(1, n, 1)
+            self.others = torch.as_tensor(problem.others).unsqueeze(0)
+
+    def margins(self, W: torch.Tensor) -> torch.Tensor:
+        """(m, n, C) margins of a population W of shape (m, *param_shape)."""
+        if self.problem.model == "binary":
+            return (self.y * (W @ self.X.T)).unsqueeze(-1)
+        Z = torch.einsum("nd,mkd->mnk", self.X, W)
+        own = Z.gather(2, self.own.expand(W.shape[0], -1, -1))
+        return own - Z.gather(2, self.others.expand(W.shape[0], -1, -1))
+
+    def adjoint(self, G: torch.Tensor) -> torch.Tensor:
+        """A*(G) for G of shape (m, n, C), batched."""
+        if self.problem.model == "binary":
+            return (G[..., 0] * self.y) @ self.X
+        m = G.shape[0]
+        coef = torch.zeros(m, self.problem.n, self.problem.k, dtype=G.dtype)
+        coef.scatter_add_(2, self.own.expand(m, -1, -1), G.sum(dim=2, keepdim=True))
+        coef.scatter_add_(2, self.others.expand(m, -1, -1), -G)
+        return torch.einsum("mnk,nd->mkd", coef, self.X)
+
+
+@contextmanager
+def small_tensor_mode():
+    """Settings for many tiny float64 ops: one intra-op thread (thread hand-offs cost more than the
+    ops) and flushing subnormals, which the log-space loss produces for samples far from the
+    support (their weight is below 1e-308 of the largest one; subnormal arithmetic is ~100× slower)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    flushed = torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        if flushed:
+            torch.set_flush_denormal(False)
+
+
+def checkpoints(steps: int, count: int = 40) -> list[int]:
+    """Log-spaced steps 1..steps (always including the last)."""
+    grid = np.unique(np.round(np.logspace(0, math.log10(steps), count)).astype(int))
+    return [int(s) for s in grid if 1 <= s <= steps] + ([] if steps in grid else [steps])
+
+
+def train_linear(problem: Classification, members: dict[str, Member], steps: int,
+                 loss: str = "cross_entropy", record: list[int] | None = None,
+                 progress: Callable[[int, int], None] | None = None,
+                 init: np.ndarray | None = None) -> dict[str, Trajectory]:
+    """Train every member from ``init`` (default 0) for ``steps`` steps; returns their trajectories."""
+    record = set(record or checkpoints(steps))
+    amap = LinearMarginMap(problem)
+    names = list(members)
+    start = torch.zeros(problem.param_shape, dtype=torch.float64) if init is None else \
+        torch.as_tensor(init, dtype=torch.float64)
+    params = {nm: start.clone().requires_grad_(True) for nm in names}
+    opts: dict[str, torch.optim.Optimizer] = {}
+    traj = {nm: Trajectory(nm) for nm in names}
+    for nm in names:
+        try:
+            opts[nm] = members[nm].factory([params[nm]])
+        except Exception as exc:  # a user factory: report, keep going
+            traj[nm].status, traj[nm].message = "error", f"factory failed: {type(exc).__name__}: {exc}"
+        else:
+            if not isinstance(opts[nm], torch.optim.Optimizer):
+                del opts[nm]
+                traj[nm].status = "error"
+                traj[nm].message = "factory did not return a torch.optim.Optimizer"
+    active = [nm for nm in names if nm in opts]
+    t0 = time.perf_counter()
+    with small_tensor_mode():
+        for t in range(1, steps + 1):
+            if not active:
+                break
+            with torch.no_grad():
+                W = torch.stack([params[nm] for nm in active])
+                log_l, g_margin = log_loss_and_margin_gradient(amap.margins(W), loss)
+                grads = amap.adjoint(g_margin)
+            for i, nm in enumerate(active):
+                p, opt = params[nm], opts[nm]
+                p.grad = grads[i]
+                try:
+                    if isinstance(opt, TransformOptimizer):
+                        opt.step(log_scale=float(log_l[i]))
+                    else:
+                        p.grad = grads[i] * math.exp(float(log_l[i]))
+                        sched = members[nm].schedule
+                        if sched is not None:
+                            for group in opt.param_groups:
+                                group["lr"] = sched(t)
+                        opt.step()
+                except Exception as exc:
+                    traj[nm].status = "error"
+                    traj[nm].message = f"optimizer step {t} raised {type(exc).__name__}: {exc}"
+            bad = [nm for nm in active if not torch.isfinite(params[nm]).all()]
+            for nm in bad:
+                traj[nm].status = "error"
+                traj[nm].message = f"parameters became NaN/Inf at step {t}"
+            active = [nm for nm in active if traj[nm].status == "ok"]
+            if t in record and active:
+                with torch.no_grad():
+                    W = torch.stack([params[nm] for nm in active])
+                    log_l_now = log_loss(amap.margins(W), loss)
+                for i, nm in enumerate(active):
+                    traj[nm].steps.append(t)
+                    traj[nm].params.append(params[nm].detach().numpy().copy())
+                    traj[nm].log_loss.append(float(log_l_now[i]))
+            if progress is not None:
+                progress(t, steps)
+    elapsed = time.perf_counter() - t0
+    for tr in traj.values():
+        tr.seconds = elapsed
+    return traj

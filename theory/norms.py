@@ -1,0 +1,310 @@
+"""The registry of norms.
+
+A :class:`Norm` declares its mathematics in a few short methods, in the manner of cvxpy's atoms:
+its value, its dual norm, its steepest-ascent direction (the linear maximization oracle
+``argmax_{‖Δ‖≤1} ⟨G, Δ⟩``) and its symbolic definition. Solver constructions for each norm kind live
+in ``numerics.maxmargin``; nothing else in the tree needs to know which norm it is handed.
+
+Norm kinds:
+- :class:`Entrywise` ``entrywise:P`` on matrices (``lp:P`` on vectors): (Σ|w_ij|^p)^{1/p}.
+  ``entrywise:inf`` = max norm, ``entrywise:1`` = sum norm, ``entrywise:2`` = Frobenius (``fro``).
+- :class:`Schatten` ``schatten:P``: ‖σ(W)‖_p. ``schatten:inf`` = spectral, ``schatten:1`` = nuclear,
+  ``schatten:2`` is the Frobenius norm and is canonicalized to :class:`Entrywise` (2).
+- :class:`BlockMax` / :class:`BlockSum`: weighted max / sum of per-block norms over a tuple of
+  parameter blocks (Gronich & Vardi 2026: Muon-Signum and Muon-Adam maximize a margin in
+  ``max{c_1‖W_1‖_sp, ..., c_K ‖u‖_∞}``); they are each other's duals.
+
+Ordering used by Fan, Schmidt, Thrampoulidis (2025): for every entrywise or Schatten norm,
+‖A‖_max ≤ |||A||| ≤ ‖A‖_sum, hence γ_max ≥ γ_p ≥ γ_sum for the max margins.
+"""
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import sympy as sp
+
+from theory.derivation import Derivation
+from theory.errors import UserInputError
+from theory.steepest import dual_exponent, holder_derivation, holder_direction, von_neumann_derivation
+
+
+class NormError(UserInputError):
+    """A norm string or parameter outside the grammar (user error: reported in one line)."""
+
+
+def _p_float(p: sp.Expr) -> float:
+    return np.inf if p == sp.oo else float(p)
+
+
+def _p_text(p: sp.Expr) -> str:
+    """Exponent as printed in canonical names: ``inf``, ``3``, ``1.5`` (terminating), else ``4/3``."""
+    if p == sp.oo:
+        return "inf"
+    if p.is_Integer:
+        return str(p)
+    decimal = repr(float(p))
+    return decimal if sp.Rational(decimal) == p else sp.sstr(p)
+
+
+class Norm(ABC):
+    """A norm on one parameter array (or, for block norms, on a tuple of arrays)."""
+
+    name: str  # canonical, as printed in every report
+
+    @abstractmethod
+    def value(self, w) -> float: ...
+
+    @property
+    @abstractmethod
+    def dual(self) -> "Norm": ...
+
+    @abstractmethod
+    def steepest_direction(self, g):
+        """Δ with ‖Δ‖ = 1 and ⟨g, Δ⟩ = ‖g‖_* (a maximizer; any element of the face when not unique)."""
+
+    @abstractmethod
+    def definition(self) -> sp.Expr:
+        """Symbolic definition of the norm."""
+
+    @property
+    @abstractmethod
+    def strictly_convex(self) -> bool:
+        """Whether the unit ball is strictly convex (max-margin *directions* are then unique)."""
+
+    def derivation(self) -> Derivation:
+        d = Derivation(f"Norm {self.name}")
+        d.step("Definition:", self.definition())
+        d.step(f"Dual norm: {self.dual.name}", self.dual.definition())
+        return d
+
+    def __repr__(self) -> str:
+        return f"Norm({self.name})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Norm) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+@dataclass(frozen=True, eq=False)
+class Entrywise(Norm):
+    """(Σ_ij |w_ij|^p)^{1/p}; on a vector model this is the ℓp norm (canonical name ``lp:P``)."""
+
+    p: sp.Expr
+    vector: bool = False
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        if self.vector:
+            return f"lp:{_p_text(self.p)}"
+        return "fro" if self.p == 2 else f"entrywise:{_p_text(self.p)}"
+
+    def value(self, w) -> float:
+        a = np.abs(np.asarray(w, dtype=float)).ravel()
+        pv = _p_float(self.p)
+        top = a.max(initial=0.0)
+        if top == 0.0 or pv == np.inf:
+            return float(top)
+        return float(top * np.sum((a / top) ** pv) ** (1.0 / pv))
+
+    @property
+    def dual(self) -> "Entrywise":
+        return Entrywise(dual_exponent(self.p), self.vector)
+
+    def steepest_direction(self, g):
+        g = np.asarray(g, dtype=float)
+        return holder_direction(g.ravel(), _p_float(self.p)).reshape(g.shape)
+
+    def definition(self) -> sp.Expr:
+        w = sp.IndexedBase("w")
+        i, j = sp.symbols("i j", integer=True)
+        if self.vector:
+            if self.p == sp.oo:
+                return sp.Max(sp.Abs(w[i]))
+            return sp.Sum(sp.Abs(w[i]) ** self.p, (i, 1, sp.Symbol("d"))) ** (1 / self.p)
+        if self.p == sp.oo:
+            return sp.Max(sp.Abs(w[i, j]))
+        return sp.Sum(sp.Abs(w[i, j]) ** self.p, (i, 1, sp.Symbol("k")),
+                      (j, 1, sp.Symbol("d"))) ** (1 / self.p)
+
+    @property
+    def strictly_convex(self) -> bool:
+        return self.p not in (1, sp.oo)
+
+    def derivation(self) -> Derivation:
+        d = super().derivation()
+        d.extend(holder_derivation())
+        return d
+
+
+@dataclass(frozen=True, eq=False)
+class Schatten(Norm):
+    """‖σ(W)‖_p on matrices (``schatten:inf`` spectral, ``schatten:1`` nuclear)."""
+
+    p: sp.Expr
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"schatten:{_p_text(self.p)}"
+
+    def value(self, w) -> float:
+        w = np.asarray(w, dtype=float)
+        if w.ndim != 2:
+            raise NormError(f"{self.name} needs a matrix, got an array of shape {w.shape}")
+        return Entrywise(self.p, vector=True).value(np.linalg.svd(w, compute_uv=False))
+
+    @property
+    def dual(self) -> "Norm":
+        return make_norm("schatten", dual_exponent(self.p))
+
+    def steepest_direction(self, g):
+        g = np.asarray(g, dtype=float)
+        if g.ndim != 2:
+            raise NormError(f"{self.name} needs a matrix, got an array of shape {g.shape}")
+        u, s, vt = np.linalg.svd(g, full_matrices=False)
+        # Singular values below round-off are zero for the oracle (rank-deficient G).
+        s = np.where(s > s.max(initial=0.0) * max(g.shape) * np.finfo(float).eps, s, 0.0)
+        return (u * holder_direction(s, _p_float(self.p))) @ vt
+
+    def definition(self) -> sp.Expr:
+        sigma, i = sp.IndexedBase("sigma"), sp.Symbol("i", integer=True)
+        r = sp.Symbol("r")
+        if self.p == sp.oo:
+            return sp.Max(sigma[i])
+        return sp.Sum(sigma[i] ** self.p, (i, 1, r)) ** (1 / self.p)
+
+    @property
+    def strictly_convex(self) -> bool:
+        return self.p not in (1, sp.oo)
+
+    def derivation(self) -> Derivation:
+        d = super().derivation()
+        d.extend(von_neumann_derivation())
+        return d
+
+
+@dataclass(frozen=True, eq=False)
+class BlockMax(Norm):
+    """max_b c_b ‖θ_b‖_b over parameter blocks θ = (θ_1, ..., θ_B) (Gronich & Vardi 2026)."""
+
+    norms: tuple[Norm, ...]
+    weights: tuple[float, ...]
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return "blockmax[" + ",".join(f"{c:g}*{n.name}" for n, c in zip(self.norms, self.weights)) + "]"
+
+    def value(self, w: Sequence) -> float:
+        return max(c * n.value(b) for n, c, b in zip(self.norms, self.weights, w))
+
+    @property
+    def dual(self) -> "BlockSum":
+        return BlockSum(tuple(n.dual for n in self.norms), tuple(1.0 / c for c in self.weights))
+
+    def steepest_direction(self, g: Sequence):
+        # ⟨g, Δ⟩ = Σ_b ⟨g_b, Δ_b⟩ with each block constrained separately by c_b‖Δ_b‖ ≤ 1.
+        return tuple(n.steepest_direction(b) / c for n, c, b in zip(self.norms, self.weights, g))
+
+    def definition(self) -> sp.Expr:
+        return sp.Max(*[sp.Float(c) * sp.Symbol(f"‖θ_{i}‖_{{{n.name}}}")
+                        for i, (n, c) in enumerate(zip(self.norms, self.weights), 1)])
+
+    @property
+    def strictly_convex(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True, eq=False)
+class BlockSum(Norm):
+    """Σ_b c_b ‖θ_b‖_b over parameter blocks; the dual of :class:`BlockMax`."""
+
+    norms: tuple[Norm, ...]
+    weights: tuple[float, ...]
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return "blocksum[" + ",".join(f"{c:g}*{n.name}" for n, c in zip(self.norms, self.weights)) + "]"
+
+    def value(self, w: Sequence) -> float:
+        return sum(c * n.value(b) for n, c, b in zip(self.norms, self.weights, w))
+
+    @property
+    def dual(self) -> BlockMax:
+        return BlockMax(tuple(n.dual for n in self.norms), tuple(1.0 / c for c in self.weights))
+
+    def steepest_direction(self, g: Sequence):
+        # All mass on the block with the largest ‖g_b‖_* / c_b (ties split equally).
+        scores = np.array([n.dual.value(b) / c for n, c, b in zip(self.norms, self.weights, g)])
+        ties = scores >= scores.max() * (1 - 1e-12)
+        share = 1.0 / ties.sum()
+        return tuple(share * n.steepest_direction(b) / c if t else np.zeros_like(np.asarray(b, float))
+                     for n, c, b, t in zip(self.norms, self.weights, g, ties))
+
+    def definition(self) -> sp.Expr:
+        return sp.Add(*[sp.Float(c) * sp.Symbol(f"‖θ_{i}‖_{{{n.name}}}")
+                        for i, (n, c) in enumerate(zip(self.norms, self.weights), 1)])
+
+    @property
+    def strictly_convex(self) -> bool:
+        return False
+
+
+# ----------------------------------------------------------------------------------------------
+# Grammar: entrywise:P | schatten:P | lp:P | max | sum | fro | spectral | nuclear | l1 | l2 | linf
+# with P a positive integer, decimal or fraction ≥ 1, or "inf". Parsed by regular expressions;
+# user strings are never evaluated.
+# ----------------------------------------------------------------------------------------------
+_ALIASES = {
+    "max": ("entrywise", "inf"), "sum": ("entrywise", "1"), "fro": ("entrywise", "2"),
+    "frobenius": ("entrywise", "2"), "spectral": ("schatten", "inf"), "nuclear": ("schatten", "1"),
+    "l1": ("lp", "1"), "l2": ("lp", "2"), "linf": ("lp", "inf"),
+}
+_NUMBER = re.compile(r"^(inf|\d+(\.\d+)?|\d+/\d+)$")
+_KINDS = ("entrywise", "schatten", "lp")
+
+
+def parse_exponent(text: str) -> sp.Expr:
+    text = text.strip().lower()
+    if not _NUMBER.match(text):
+        raise NormError(f"norm exponent {text!r} is not a number ≥ 1 or 'inf'")
+    p = sp.oo if text == "inf" else sp.Rational(text)
+    if p < 1:
+        raise NormError(f"norm exponent p = {text} < 1 is not a norm (need p ≥ 1)")
+    return p
+
+
+def make_norm(kind: str, p: sp.Expr, vector: bool = False) -> Norm:
+    """The canonical norm object of a kind and exponent (``schatten:2`` is the Frobenius norm)."""
+    if kind == "lp" or (kind == "entrywise" and vector):
+        return Entrywise(p, vector=True)
+    if vector:
+        raise NormError(f"{kind}:{_p_text(p)} needs a matrix model (use --multiclass)")
+    if kind == "entrywise" or (kind == "schatten" and p == 2):
+        return Entrywise(p)
+    if kind == "schatten":
+        return Schatten(p)
+    raise NormError(f"unknown norm kind {kind!r}")
+
+
+def parse_norm(text: str, model: str = "multiclass") -> Norm:
+    """Parse a NORM string of the public grammar for a ``binary`` (vector) or ``multiclass`` model."""
+    if model not in ("binary", "multiclass"):
+        raise NormError(f"model must be 'binary' or 'multiclass', got {model!r}")
+    raw = text.strip().lower()
+    kind, _, exponent = raw.partition(":")
+    if not exponent:
+        if raw not in _ALIASES:
+            raise NormError(f"unknown norm {text!r}; expected entrywise:P, schatten:P, lp:P "
+                            f"(P ≥ 1 or inf) or one of {', '.join(_ALIASES)}")
+        kind, exponent = _ALIASES[raw]
+    if kind not in _KINDS:
+        raise NormError(f"unknown norm kind {kind!r} in {text!r}; expected one of {', '.join(_KINDS)}")
+    vector = model == "binary"
+    if kind == "lp" and not vector:
+        kind = "entrywise"
+    return make_norm(kind, parse_exponent(exponent), vector=vector)

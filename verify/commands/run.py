@@ -1,0 +1,23 @@
+"""Run one claim and print its checks."""
+from __future__ import annotations
+
+from verify.context import PROFILES
+from verify.registry import get
+from verify.runner import run_claims
+
+NAME = "run"
+HELP = "run one claim"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("claim_id", metavar="CLAIM_ID")
+    parser.add_argument("--profile", choices=PROFILES, default="quick")
+    parser.add_argument("--json", metavar="PATH", help="write the JSON report here")
+    parser.add_argument("--figures", metavar="DIR", help="write PNG figures here")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def run(args) -> int:
+    claim = get(args.claim_id)
+    print(f"{claim.title}  [{claim.source}]\n{claim.statement}\n")
+    return run_claims([claim], args.profile, args.seed, args.json, args.figures, verbose=True)

@@ -1,0 +1,84 @@
+"""The one registry of claims.
+
+A claim is a published statement turned into an executable object: where it comes from, what it
+assumes and predicts, how the prediction is derived (``derivation``, printed by ``verify show``) and
+how it is checked (``check``, run by ``verify run``/``verify all``). Each module in
+``verify/claims/`` registers its claims at import; adding a claim is adding one entry there.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Callable
+
+from theory.derivation import Derivation
+from theory.errors import UserInputError
+from verify.context import Context
+from verify.outcome import Outcome
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    title: str
+    source: str                                  # "Authors Year" (the paper whose claim this is)
+    section: str                                 # table-of-contents heading
+    statement: str                               # assumptions and prediction, in words
+    check: Callable[[Context], Outcome]
+    derivation: Callable[[], Derivation]
+    tags: tuple[str, ...] = field(default=())
+
+
+_REGISTRY: dict[str, Claim] = {}
+
+
+class UnknownClaimError(UserInputError):
+    pass
+
+
+def register(claim: Claim) -> Claim:
+    if claim.id in _REGISTRY:
+        raise RuntimeError(f"claim id {claim.id!r} registered twice")
+    _REGISTRY[claim.id] = claim
+    return claim
+
+
+def _load_all() -> None:
+    import verify.claims as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{info.name}")
+
+
+def all_claims() -> list[Claim]:
+    """Every registered claim, in catalogue order (by section, then registration order)."""
+    _load_all()
+    sections: dict[str, list[Claim]] = {}
+    for claim in _REGISTRY.values():
+        sections.setdefault(claim.section, []).append(claim)
+    return [c for sec in sorted(sections, key=_section_key) for c in sections[sec]]
+
+
+def _section_key(section: str):
+    number = section.split(" ", 1)[0]
+    return tuple(int(x) for x in number.split(".") if x.isdigit()) or (999,), section
+
+
+def get(claim_id: str) -> Claim:
+    _load_all()
+    if claim_id in _REGISTRY:
+        return _REGISTRY[claim_id]
+    close = difflib.get_close_matches(claim_id, list(_REGISTRY), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; see `python -m verify list`"
+    raise UnknownClaimError(f"unknown claim id {claim_id!r}{hint}")
+
+
+def select(pattern: str | None) -> list[Claim]:
+    """Claims whose id contains every comma-free word of ``pattern`` (the ``-k`` option)."""
+    claims = all_claims()
+    if not pattern:
+        return claims
+    words = pattern.lower().split()
+    return [c for c in claims if all(w in c.id.lower() for w in words)]
