@@ -73,6 +73,31 @@ def chain(*transforms: Transformation) -> Transformation:
     return Transformation(init, update)
 
 
+def partition(parts: Sequence[tuple[Sequence[int], Transformation]]) -> Transformation:
+    """Apply each transformation to its own subset of the parameters (given by indices), like
+    optax.multi_transform: e.g. Muon on the weight matrices and Adam or Signum on the rest
+    (Gronich & Vardi 2026). Each part keeps its own state and schedule."""
+
+    def init(params):
+        return tuple(t.init([params[i] for i in idx]) for idx, t in parts)
+
+    def update(grads, state, step):
+        outs, new_state = [], []
+        for (idx, t), s in zip(parts, state):
+            out, s = t.update(Scaled(tuple(grads.mantissa[i] for i in idx), grads.log_scale), s, step)
+            outs.append((idx, out))
+            new_state.append(s)
+        top = max(out.log_scale for _, out in outs)
+        mantissa: list = [None] * len(grads.mantissa)
+        for idx, out in outs:
+            factor = math.exp(out.log_scale - top)
+            for i, m in zip(idx, out.mantissa):
+                mantissa[i] = factor * m
+        return Scaled(tuple(mantissa), top), tuple(new_state)
+
+    return Transformation(init, update)
+
+
 def _ema(acc: Scaled | None, new: Scaled, beta: float, power: int = 1) -> Scaled:
     """exp-scaled β·acc + (1−β)·new^power, computed on mantissas with a shared log-scale."""
     new_scale = power * new.log_scale + math.log1p(-beta)
