@@ -202,13 +202,18 @@ class TransformOptimizer(torch.optim.Optimizer):
     def step(self, closure=None, log_scale: float = 0.0):
         """One step with gradient exp(log_scale)·p.grad (log_scale = 0: plain torch usage)."""
         loss = closure() if closure is not None else None
+        self.apply(tuple(p.grad for p in self._params), log_scale)
+        return loss
+
+    @torch.no_grad()
+    def apply(self, grads: tuple[torch.Tensor, ...], log_scale: float = 0.0) -> None:
+        """θ ← θ − update(exp(log_scale)·grads): the step without torch's per-call hooks (the
+        population trainer calls this directly)."""
         self._t += 1
-        grads = Scaled(tuple(p.grad for p in self._params), log_scale)
-        updates, self._state = self.transform.update(grads, self._state, self._t)
+        updates, self._state = self.transform.update(Scaled(grads, log_scale), self._state, self._t)
         factor = math.exp(updates.log_scale)
         for p, u in zip(self._params, updates.mantissa):
             p.sub_(factor * u)
-        return loss
 
 
 # -- the optimizer family ---------------------------------------------------------------------

@@ -53,35 +53,38 @@ class Trajectory:
 
 
 class LinearMarginMap:
-    """The margin map A of a :class:`Classification` and its adjoint, batched over a population, in
-    torch (the numpy version in ``numerics.classification`` is the reference it is tested against)."""
+    """The margin map A of a :class:`Classification` and its adjoint, batched over a population of
+    m parameter sets, in torch (``numerics.classification`` holds the numpy reference it is tested
+    against). Layout (m, C, n), classes before samples, so that the reductions of the loss run over
+    contiguous memory; multiclass margins have C = k with +inf in the column of the true class."""
 
     def __init__(self, problem: Classification):
         self.problem = problem
         self.X = torch.as_tensor(problem.X, dtype=torch.float64)
+        self.XT = self.X.T.contiguous()
         self.y = torch.as_tensor(problem.y)
         if problem.model == "multiclass":
-            n = problem.n
-            self.own = self.y.view(1, n, 1)
-            self.others = torch.as_tensor(problem.others).unsqueeze(0)
+            k, n = problem.k, problem.n
+            self.own = torch.zeros(1, k, n, dtype=torch.float64)
+            self.own[0, self.y, torch.arange(n)] = 1.0
+            self.own_mask = torch.where(self.own > 0, torch.inf, 0.0)
+            self.y_index = self.y.view(1, 1, n)
 
     def margins(self, W: torch.Tensor) -> torch.Tensor:
-        """(m, n, C) margins of a population W of shape (m, *param_shape)."""
+        """(m, C, n) margins of a population W of shape (m, *param_shape)."""
         if self.problem.model == "binary":
-            return (self.y * (W @ self.X.T)).unsqueeze(-1)
-        Z = torch.einsum("nd,mkd->mnk", self.X, W)
-        own = Z.gather(2, self.own.expand(W.shape[0], -1, -1))
-        return own - Z.gather(2, self.others.expand(W.shape[0], -1, -1))
+            return (self.y * (W @ self.XT)).unsqueeze(1)
+        Z = W @ self.XT                                             # (m, k, n) scores
+        own = Z.gather(1, self.y_index.expand(W.shape[0], 1, -1))
+        return own - Z + self.own_mask
 
     def adjoint(self, G: torch.Tensor) -> torch.Tensor:
-        """A*(G) for G of shape (m, n, C), batched."""
+        """A*(G) for G of shape (m, C, n) (entries of masked margins are ignored)."""
         if self.problem.model == "binary":
-            return (G[..., 0] * self.y) @ self.X
-        m = G.shape[0]
-        coef = torch.zeros(m, self.problem.n, self.problem.k, dtype=G.dtype)
-        coef.scatter_add_(2, self.own.expand(m, -1, -1), G.sum(dim=2, keepdim=True))
-        coef.scatter_add_(2, self.others.expand(m, -1, -1), -G)
-        return torch.einsum("mnk,nd->mkd", coef, self.X)
+            return (G[:, 0, :] * self.y) @ self.X
+        G = G * (1.0 - self.own)
+        coef = self.own * G.sum(dim=1, keepdim=True) - G
+        return coef @ self.X
 
 
 @contextmanager
@@ -137,14 +140,13 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
                 break
             with torch.no_grad():
                 W = torch.stack([params[nm] for nm in active])
-                log_l, g_margin = log_loss_and_margin_gradient(amap.margins(W), loss)
+                log_l, g_margin = log_loss_and_margin_gradient(amap.margins(W), loss, class_dim=-2)
                 grads = amap.adjoint(g_margin)
             for i, nm in enumerate(active):
                 p, opt = params[nm], opts[nm]
-                p.grad = grads[i]
                 try:
                     if isinstance(opt, TransformOptimizer):
-                        opt.step(log_scale=float(log_l[i]))
+                        opt.apply((grads[i],), float(log_l[i]))
                     else:
                         p.grad = grads[i] * math.exp(float(log_l[i]))
                         sched = members[nm].schedule
@@ -163,7 +165,7 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
             if t in record and active:
                 with torch.no_grad():
                     W = torch.stack([params[nm] for nm in active])
-                    log_l_now = log_loss(amap.margins(W), loss)
+                    log_l_now = log_loss(amap.margins(W), loss, class_dim=-2)
                 for i, nm in enumerate(active):
                     traj[nm].steps.append(t)
                     traj[nm].params.append(params[nm].detach().numpy().copy())

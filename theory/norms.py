@@ -98,6 +98,9 @@ class Entrywise(Norm):
     p: sp.Expr
     vector: bool = False
 
+    def __post_init__(self):
+        object.__setattr__(self, "p_value", _p_float(self.p))  # numeric exponent, used in hot loops
+
     @property
     def name(self) -> str:  # type: ignore[override]
         if self.vector:
@@ -106,7 +109,7 @@ class Entrywise(Norm):
 
     def value(self, w) -> float:
         a = np.abs(np.asarray(w, dtype=float)).ravel()
-        pv = _p_float(self.p)
+        pv = self.p_value
         top = a.max(initial=0.0)
         if top == 0.0 or pv == np.inf:
             return float(top)
@@ -118,7 +121,7 @@ class Entrywise(Norm):
 
     def steepest_direction(self, g):
         g = np.asarray(g, dtype=float)
-        return holder_direction(g.ravel(), _p_float(self.p)).reshape(g.shape)
+        return holder_direction(g.ravel(), self.p_value).reshape(g.shape)
 
     def definition(self) -> sp.Expr:
         w = sp.IndexedBase("w")
@@ -134,7 +137,7 @@ class Entrywise(Norm):
 
     @property
     def strictly_convex(self) -> bool:
-        return self.p not in (1, sp.oo)
+        return 1.0 < self.p_value < np.inf
 
     def derivation(self) -> Derivation:
         d = super().derivation()
@@ -148,6 +151,10 @@ class Schatten(Norm):
 
     p: sp.Expr
 
+    def __post_init__(self):
+        object.__setattr__(self, "p_value", _p_float(self.p))
+        object.__setattr__(self, "_spectrum_norm", Entrywise(self.p, vector=True))
+
     @property
     def name(self) -> str:  # type: ignore[override]
         return f"schatten:{_p_text(self.p)}"
@@ -156,7 +163,7 @@ class Schatten(Norm):
         w = np.asarray(w, dtype=float)
         if w.ndim != 2:
             raise NormError(f"{self.name} needs a matrix, got an array of shape {w.shape}")
-        return Entrywise(self.p, vector=True).value(np.linalg.svd(w, compute_uv=False))
+        return self._spectrum_norm.value(np.linalg.svd(w, compute_uv=False))
 
     @property
     def dual(self) -> "Norm":
@@ -169,7 +176,7 @@ class Schatten(Norm):
         u, s, vt = np.linalg.svd(g, full_matrices=False)
         # Singular values below round-off are zero for the oracle (rank-deficient G).
         s = np.where(s > s.max(initial=0.0) * max(g.shape) * np.finfo(float).eps, s, 0.0)
-        return (u * holder_direction(s, _p_float(self.p))) @ vt
+        return (u * holder_direction(s, self.p_value)) @ vt
 
     def definition(self) -> sp.Expr:
         sigma, i = sp.IndexedBase("sigma"), sp.Symbol("i", integer=True)
@@ -180,7 +187,7 @@ class Schatten(Norm):
 
     @property
     def strictly_convex(self) -> bool:
-        return self.p not in (1, sp.oo)
+        return 1.0 < self.p_value < np.inf
 
     def derivation(self) -> Derivation:
         d = super().derivation()
