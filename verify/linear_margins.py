@@ -17,6 +17,7 @@ from numerics.classification import Classification
 from numerics.maxmargin import MaxMarginSolution, max_margin
 from numerics.optim import PowerSchedule, TransformOptimizer, Transformation
 from numerics.train import Member, Trajectory, train_linear
+from theory.rates import optimal_eta0
 from theory.norms import Norm
 from verify.context import Context
 from verify.outcome import Check
@@ -26,19 +27,30 @@ from verify import figures as figs
 @dataclass(frozen=True)
 class Optimizer:
     """A population member: a label in the papers' vocabulary, how to build it for a schedule, and
-    the schedule η_t = c / γ*_N · t^{−decay} with N = ``step_norm``. Dividing by the max margin γ*_N
-    makes c the per-step decrease of log L late in training (for separable data ‖∇ log L‖_* → γ*_N),
-    so one constant c means the same thing in every geometry."""
+    its schedule η_t = η₀ t^{−decay}. With ``geometry`` a norm name, η₀ = κ·η₀*, where η₀* minimizes
+    the NSD gap bound at the run's horizon (``theory.rates.step_size_derivation``: it depends only on
+    the data through R = max_i ‖A_i‖_* in the dual of that norm, and on the number of constraints);
+    with ``geometry = None``, η₀ = κ (e.g. a fixed GD step with decay = 0)."""
 
     key: str
     label: str
     make: Callable[[PowerSchedule], Member]
-    step_norm: str
-    c: float
+    geometry: str | None
+    kappa: float
     decay: float = 0.5
 
-    def schedule(self, solutions: dict) -> PowerSchedule:
-        return PowerSchedule(self.c / solutions[self.step_norm].margin, self.decay)
+    def schedule(self, problem: Classification, norms: dict[str, Norm], horizon: int) -> PowerSchedule:
+        if self.geometry is None:
+            return PowerSchedule(self.kappa, self.decay)
+        radius = data_radius(problem, norms[self.geometry])
+        return PowerSchedule(self.kappa * optimal_eta0(radius, problem.n * (problem.k - 1), horizon),
+                             self.decay)
+
+
+def data_radius(problem: Classification, norm: Norm) -> float:
+    """R = max_i ‖A_i‖_* over the rows of the margin map, in the dual norm."""
+    rows = problem.constraint_matrix()
+    return max(norm.dual.value(row.reshape(problem.param_shape)) for row in rows)
 
 
 def transform_member(make: Callable[[PowerSchedule], Transformation], name: str) -> Callable:
@@ -78,7 +90,8 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
         for i, n in enumerate(norms):
             ctx.progress(i, len(norms), f"certified max margin in {n.name}")
             solutions[n.name] = max_margin(problem, n)
-        schedules = {o.key: o.schedule(solutions) for o in optimizers}
+        by_name = {n.name: n for n in norms}
+        schedules = {o.key: o.schedule(problem, by_name, steps) for o in optimizers}
         members = {o.key: o.make(schedules[o.key]) for o in optimizers}
 
         def progress(t, total):

@@ -1,0 +1,64 @@
+"""The log-space loss against a naive float64 computation, and at scales where the naive one fails."""
+import numpy as np
+import pytest
+import torch
+
+from numerics.losses import log_loss, log_loss_and_margin_gradient
+
+
+def _naive(M, loss):
+    Mr = M.clone().requires_grad_(True)
+    e = torch.exp(-Mr).sum(-1)
+    per = torch.log1p(e) if loss == "cross_entropy" else e
+    val = torch.log(per.mean(-1))
+    (g,) = torch.autograd.grad(val.sum(), Mr)
+    return val.detach(), g
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "exponential"])
+@pytest.mark.parametrize("scale", [0.1, 3.0])
+def test_matches_naive_where_naive_is_accurate(loss, scale):
+    M = torch.randn(3, 40, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * scale + 1
+    ref_val, ref_grad = _naive(M, loss)
+    val, grad = log_loss_and_margin_gradient(M, loss)
+    assert torch.allclose(val, ref_val, atol=1e-14)
+    assert torch.allclose(grad, ref_grad, atol=1e-15)
+    Ma = M.clone().requires_grad_(True)
+    (g_auto,) = torch.autograd.grad(log_loss(Ma, loss).sum(), Ma)
+    assert torch.allclose(g_auto, ref_grad, atol=1e-15)
+
+
+def test_layout_option_is_a_transpose():
+    M = torch.randn(2, 30, 5, dtype=torch.float64)
+    v1, g1 = log_loss_and_margin_gradient(M)
+    v2, g2 = log_loss_and_margin_gradient(M.transpose(1, 2).contiguous(), class_dim=-2)
+    assert torch.allclose(v1, v2) and torch.allclose(g1, g2.transpose(1, 2))
+
+
+def test_exponential_loss_is_shift_equivariant_at_any_scale():
+    """log L(M + s) = log L(M) − s and ∇ log L is unchanged: exact for the exponential loss, so the
+    result at s = 5000 (where exp(−m) is exactly 0 in float64) is checked against s = 0."""
+    M = torch.rand(2, 30, 3, dtype=torch.float64) * 5
+    v0, g0 = log_loss_and_margin_gradient(M, "exponential")
+    v1, g1 = log_loss_and_margin_gradient(M + 5000.0, "exponential")
+    assert torch.allclose(v1, v0 - 5000.0, atol=1e-9, rtol=0)
+    assert torch.allclose(g1, g0, atol=1e-15)
+    _, naive = _naive(M + 5000.0, "exponential")
+    assert not torch.isfinite(naive).all() or naive.abs().max() == 0   # what plain autograd gives
+
+
+def test_cross_entropy_far_out_equals_exponential_direction():
+    """For margins ≫ 1, log(1+u) = u(1 − u/2 + …): CE and exp gradients agree to ~e^{−m}."""
+    M = torch.rand(1, 20, 3, dtype=torch.float64) * 5 + 800.0
+    _, g_ce = log_loss_and_margin_gradient(M)
+    _, g_exp = log_loss_and_margin_gradient(M, "exponential")
+    assert torch.allclose(g_ce, g_exp, atol=1e-15)
+    # log L(M + s) = log L(M) − s for the exponential loss, so its gradient sums to −1: not frozen.
+    assert torch.isclose(g_ce.sum(), torch.tensor(-1.0, dtype=torch.float64))
+
+
+def test_masked_and_misclassified_entries():
+    M = torch.tensor([[[1.0, float("inf")], [-3000.0, 2.0]]], dtype=torch.float64)
+    val, grad = log_loss_and_margin_gradient(M)
+    assert torch.isfinite(val).all() and torch.isfinite(grad).all()
+    assert grad[0, 0, 1] == 0 and np.isclose(float(val), np.log(3000.0 / 2), rtol=1e-3)

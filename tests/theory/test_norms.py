@@ -1,0 +1,116 @@
+"""Norm registry: grammar, duals, steepest directions, the ordering used by Fan et al. (2025)."""
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+from theory.norms import BlockMax, NormError, parse_norm
+
+MATRIX_NORMS = ["max", "sum", "fro", "spectral", "nuclear", "entrywise:3", "schatten:3",
+                "entrywise:1.5", "schatten:4/3"]
+
+
+@pytest.mark.parametrize("text, canonical", [
+    ("max", "entrywise:inf"), ("sum", "entrywise:1"), ("fro", "fro"), ("entrywise:2", "fro"),
+    ("schatten:2", "fro"), ("spectral", "schatten:inf"), ("nuclear", "schatten:1"),
+    ("entrywise:3", "entrywise:3"), ("Schatten:3", "schatten:3"), ("entrywise:1.5", "entrywise:1.5"),
+    ("schatten:4/3", "schatten:4/3")])
+def test_canonical_names(text, canonical):
+    assert parse_norm(text).name == canonical
+
+
+def test_vector_names():
+    assert [parse_norm(s, "binary").name for s in ["l1", "l2", "linf", "lp:3", "entrywise:3"]] == \
+        ["lp:1", "lp:2", "lp:inf", "lp:3", "lp:3"]
+
+
+@pytest.mark.parametrize("bad", ["schatten:0.5", "lp:0", "foo", "entrywise:", "entrywise:abc",
+                                 "entrywise:1e3", "schatten:-2", "entrywise:__import__('os')"])
+def test_grammar_rejects(bad):
+    with pytest.raises(NormError):
+        parse_norm(bad)
+
+
+def test_schatten_needs_matrix_model():
+    with pytest.raises(NormError, match="matrix"):
+        parse_norm("spectral", "binary")
+
+
+def _random(shape, kind, rng):
+    G = rng.standard_normal(shape)
+    if kind == "ties":
+        G = np.round(G)              # many tied entries and zeros
+    elif kind == "lowrank":
+        G = np.outer(rng.standard_normal(shape[0]), rng.standard_normal(shape[1]))
+    elif kind == "zero-rows":
+        G[0] = 0.0
+    return G
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(MATRIX_NORMS), kind=st.sampled_from(["gauss", "ties", "lowrank", "zero-rows"]),
+       seed=st.integers(0, 10_000), shape=st.sampled_from([(3, 5), (5, 3), (4, 4)]))
+def test_steepest_direction_attains_the_dual_norm(name, kind, seed, shape):
+    norm = parse_norm(name)
+    G = _random(shape, kind, np.random.default_rng(seed))
+    D = norm.steepest_direction(G)
+    dual = norm.dual.value(G)
+    assert abs(norm.value(D) - 1.0) <= 1e-10
+    assert abs(np.sum(G * D) - dual) <= 1e-10 * max(1.0, dual)
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=st.sampled_from(MATRIX_NORMS), seed=st.integers(0, 10_000))
+def test_dual_norm_is_the_max_over_the_unit_ball(name, seed):
+    """‖G‖_* ≥ ⟨G, Δ⟩ for random unit Δ (independent of the oracle)."""
+    rng = np.random.default_rng(seed)
+    norm = parse_norm(name)
+    G = rng.standard_normal((3, 4))
+    dual = norm.dual.value(G)
+    for _ in range(50):
+        D = rng.standard_normal((3, 4))
+        assert np.sum(G * D) / norm.value(D) <= dual * (1 + 1e-12)
+
+
+def test_named_special_cases_agree_with_numpy():
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((4, 6))
+    s = np.linalg.svd(A, compute_uv=False)
+    assert np.isclose(parse_norm("fro").value(A), np.linalg.norm(A))
+    assert np.isclose(parse_norm("spectral").value(A), s[0])
+    assert np.isclose(parse_norm("nuclear").value(A), s.sum())
+    assert np.isclose(parse_norm("max").value(A), np.abs(A).max())      # entrywise, not induced
+    assert np.isclose(parse_norm("sum").value(A), np.abs(A).sum())
+    assert np.isclose(parse_norm("schatten:3").value(A), np.sum(s**3) ** (1 / 3))
+    assert not np.isclose(parse_norm("max").value(A), np.linalg.norm(A, np.inf))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), name=st.sampled_from(MATRIX_NORMS))
+def test_ordering_max_le_p_le_sum(seed, name):
+    """‖A‖_max ≤ |||A||| ≤ ‖A‖_sum (Fan et al. 2025), hence γ_max ≥ γ_p ≥ γ_sum."""
+    A = np.random.default_rng(seed).standard_normal((3, 5))
+    v = parse_norm(name).value(A)
+    assert parse_norm("max").value(A) <= v * (1 + 1e-12)
+    assert v <= parse_norm("sum").value(A) * (1 + 1e-12)
+
+
+def test_block_norms_are_dual():
+    rng = np.random.default_rng(2)
+    norm = BlockMax((parse_norm("spectral"), parse_norm("linf", "binary")), (1.0, 0.5))
+    g = (rng.standard_normal((3, 4)), rng.standard_normal(5))
+    D = norm.steepest_direction(g)
+    assert np.isclose(norm.value(D), 1.0)
+    assert np.isclose(sum(np.sum(a * b) for a, b in zip(g, D)), norm.dual.value(g))
+    Ds = norm.dual.steepest_direction(g)
+    assert np.isclose(norm.dual.value(Ds), 1.0)
+    assert np.isclose(sum(np.sum(a * b) for a, b in zip(g, Ds)), norm.value(g))
+
+
+def test_strict_convexity_flags():
+    assert [parse_norm(s).strictly_convex for s in ["max", "sum", "fro", "spectral", "nuclear", "schatten:3"]] \
+        == [False, False, True, False, False, True]
+
+
+def test_exponents_are_exact_rationals():
+    assert parse_norm("entrywise:1.5").p == sp.Rational(3, 2)
