@@ -1,0 +1,305 @@
+"""Li, Wen, Lyu (2025): Adam reduces a unique form of sharpness, tr(Diag(H)^{1/2}).
+
+- ``li2025-adam-sharpness``: with label noise, Adam (no bias correction, x −= η m/(√v + ε)) on
+  w = u²−v² reaches argmin R(w) s.t. Zw = y, R the fibre minimum of tr(Diag(H)^{1/2}) (derived:
+  2 Σ_j √c_j |w_j|^{1/2}, an ℓ_{1/2} quasi-norm; solved exactly by support enumeration, the
+  reweighted-ℓ1 heuristic checked against it), and Σ_j √H_jj decreases.
+- ``li2025-adam-drift``: Adam's slow dynamics in t = η²·steps follow the derived semi-gradient flow
+  −(σ²/4)(P − PJᵀ(JPJᵀ)⁻¹JP)∇tr(SH)|_{S=P}, P = (σ² Diag H)^{−1/2}; tracking error shrinks with η.
+- ``li2025-exponent-family``: x −= η m/(v^e + ε) follows the flow of M_e = Σ H_kk^{1−e}; each e's
+  trajectory is closest to its own derived flow.
+- ``li2025-adaptive-family``: RMSProp, Adalayer, Adam-mini and Shampoo follow the flows of the
+  measures derived by the project (``theory.adaptive_measures``).
+
+β₂–η scaling: 1 − β₂ = η (the s = 1 member of the authors' sweep 1 − β₂ = Cη^s). The preconditioner
+must be quasi-static on the slow time scale (its memory 1/(1−β₂) = 1/η steps ≪ 1/η², the steps per
+unit of rescaled time) and its estimate must concentrate (relative fluctuation ~ √(1−β₂) → 0), so
+that E[1/√v] → 1/√E[v] = (σ²H_kk)^{−1/2}: both hold for 0 < s < 2, and the error from each is a
+positive power of η. β₁ = 0.9 is fixed (momentum does not change the η → 0 limit); ε = 1e-8 ≪ √v.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from verify.figures import line_figure, series
+from verify.outcome import Check, Outcome
+from verify.registry import Claim, register
+
+SECTION = "3 Sharpness, label noise and adaptive methods"
+EPS = 1e-8
+
+
+def _adam(eta, e=0.5, beta1=0.9, block=1):
+    from numerics.diagonal_nets import AdamFamily
+
+    return AdamFamily(beta1=beta1, beta2=1.0 - eta, eps=EPS, exponent=e, block=block)
+
+
+# -- Adam reaches the ℓ_{1/2} interpolator -------------------------------------------------------
+def _sharpness_derivation():
+    from theory.implied_regularizer import derive_implied_regularizer
+    from theory.parameterizations import quadratic_difference
+    from theory.sharpness import parse_measure
+    from theory.slow_drift import slow_drift_derivation
+
+    out = derive_implied_regularizer(quadratic_difference(), parse_measure("adam")).derivation
+    full = type(out)("Adam on u²−v²: semi-gradient of tr(Diag(H)^(1/2)) and its implied regularizer")
+    full.extend(slow_drift_derivation())
+    full.extend(out)
+    return full
+
+
+def _sharpness_check(ctx):
+    from numerics.interpolation import (power_law_form, predicted_interpolator, relative_distance,
+                                        reweighted_l1_interpolator)
+    from numerics.label_noise_runs import run_to_interpolator
+    from theory.implied_regularizer import derive_implied_regularizer
+    from theory.parameterizations import quadratic_difference
+    from theory.sharpness import parse_measure
+    from verify.claims.label_noise import SPARSE, gd_without_noise, sparse_problem
+
+    problem, w_star = sparse_problem(ctx)
+    reg = derive_implied_regularizer(quadratic_difference(), parse_measure("adam"))
+    exact = predicted_interpolator(problem.Z, problem.y, reg)
+    K, kappa = power_law_form(reg)
+    heuristic = reweighted_l1_interpolator(problem.Z, problem.y, kappa, K * np.sqrt(problem.c),
+                                           seed=ctx.seed)
+    eta, steps = ctx.pick(quick=0.02, full=0.01), ctx.pick(quick=10_000, full=40_000)
+    res = run_to_interpolator(problem, _adam(eta), SPARSE["alpha"], eta, steps, SPARSE["delta"], 0.5,
+                              replicas=ctx.pick(quick=3, full=8), seed=ctx.seed + 2,
+                              projection_steps=8000)
+    if res.status != "ok":
+        return Outcome.error(res.message)
+    dist = max(relative_distance(w, exact.w) for w in res.W)
+    w_gd, gd_status, gd_message = gd_without_noise(ctx, problem)
+    if gd_status != "ok":
+        return Outcome.error(gd_message)
+    measure = res.measure.mean(axis=1)
+    checks = [
+        Check("relative_distance_to_l_half_interpolator", dist, "<=", 5e-2,
+              note="label-noise Adam (max over replicas) vs the exact argmin of the derived "
+                   "tr(Diag(H)^½) regularizer"),
+        Check("sqrt_diag_decrease_ratio", measure[-1] / measure[0], "<=", 0.5,
+              note="Σ_j √H_jj at the end / at the start of the noisy phase"),
+        Check("control_gd_over_adam_distance", relative_distance(w_gd, exact.w) / max(dist, 1e-300),
+              ">=", 10.0, role="control", note="GD without label noise from the same init stays dense"),
+        Check("heuristic_vs_exact_objective", heuristic.objective / exact.objective - 1.0, "<=", 1e-8,
+              role="precondition", note="reweighted ℓ1 (multi-start) reaches the enumerated optimum"),
+        Check("projection_relative_residual", res.residual, "<=", 5e-2, role="precondition"),
+        Check("recovery_error_to_w_star", relative_distance(exact.w, w_star), "<=", 1.0, role="info"),
+    ]
+    fig = line_figure("sqrt-diag", "Label-noise Adam on u²−v²: Σ_j √H_jj along the run", "step",
+                      "tr(Diag(H)^½)", [series("Adam (mean over replicas)", np.maximum(res.steps, 1),
+                                               measure)])
+    return Outcome.from_checks(checks, details={
+        "n": problem.n, "d": problem.d, "seed": ctx.seed, "eta": eta, "beta2": 1 - eta,
+        "steps": steps, "regularizer": str(reg.closed_form), "exact_method": exact.method,
+        "predicted": exact.w, "trained": res.W, "train_seconds": res.seconds}, figures=[fig])
+
+
+# -- slow drift of Adam, the exponent family, other adaptive methods --------------------------------
+def drift_setting(ctx, n=2, d=4):
+    from numerics.diagonal_nets import DiagonalNetProblem
+    from numerics.sparse_regression import manifold_point
+    from theory.parameterizations import quadratic_difference
+
+    Z, y, theta0 = manifold_point(n, d, 1.0, 2.0, seed=ctx.seed)
+    return DiagonalNetProblem(quadratic_difference(), Z, y), theta0
+
+
+HORIZON, DELTA, POINTS = 0.3, 1.0, 6
+
+
+def _flows(problem, theta0, preconds: dict):
+    from numerics.manifold_flow import integrate_flow
+
+    times = np.linspace(0, HORIZON, POINTS)
+    return {name: integrate_flow(problem, theta0, pre, DELTA, times) for name, pre in preconds.items()}
+
+
+def _displacement(flow, theta0):
+    return float(np.linalg.norm(flow[-1] - theta0) / np.linalg.norm(theta0))
+
+
+def _adam_drift_derivation():
+    from theory.slow_drift import slow_drift_derivation
+
+    return slow_drift_derivation()
+
+
+def _adam_drift_check(ctx):
+    from numerics.manifold_flow import Preconditioner, integrate_flow, track
+
+    problem, theta0 = drift_setting(ctx)
+    flows = _flows(problem, theta0, {"adam": Preconditioner("adam", 0.5), "sgd": Preconditioner("sgd")})
+    kappa = float(_adam_drift_derivation().results["preconditioned_drift_constant"])
+    flows["full_gradient"] = integrate_flow(problem, theta0, Preconditioner("adam", 0.5), DELTA,
+                                            np.linspace(0, HORIZON, POINTS), kappa=kappa / 2)
+    etas = ctx.pick(quick=[0.02, 0.01, 0.005], full=[0.02, 0.01, 0.005, 0.0025])
+    results = []
+    for i, eta in enumerate(etas):
+        ctx.progress(i, len(etas), f"η = {eta:g}")
+        tr = track(problem, theta0, _adam(eta), eta, HORIZON, DELTA, flows,
+                   replicas=ctx.pick(quick=64, full=256), seed=ctx.seed + 11)
+        if tr.status != "ok":
+            return Outcome.error(tr.message)
+        results.append(tr)
+    move = _displacement(flows["adam"], theta0)
+    err = [r.errors["adam"] / move for r in results]
+    slope = float(np.polyfit(np.log(etas), np.log(err), 1)[0])
+    checks = [
+        Check("relative_tracking_error_smallest_eta", err[-1], "<=", ctx.pick(quick=0.15, full=0.1),
+              note=f"max_t ‖mean θ − θ_flow‖ / flow displacement ({move:.3f}) at η = {etas[-1]:g}"),
+        Check("error_slope_in_eta", slope, ">=", 0.2, note="the tracking error shrinks with η"),
+        Check("control_sgd_flow_over_adam_flow", results[-1].errors["sgd"] / results[-1].errors["adam"],
+              ">=", 3.0, role="control", note="Adam does not follow label-noise SGD's tr(H) flow"),
+        Check("control_full_gradient_over_semi_gradient",
+              results[-1].errors["full_gradient"] / results[-1].errors["adam"], ">=", 2.0,
+              role="control", note="the full gradient of tr(Diag H^½) (half the semi-gradient) "
+                                   "tracks worse"),
+        Check("flow_displacement", move, ">=", 0.03, role="precondition"),
+    ]
+    fig = line_figure("adam-tracking", "Label-noise Adam vs the derived semi-gradient flow", "η",
+                      "tracking error / displacement", [series("semi-gradient flow", etas, err, "o-")])
+    return Outcome.from_checks(checks, details={
+        "etas": etas, "relative_errors": err, "beta2": [1 - e for e in etas],
+        "steps": [r.steps for r in results], "seed": ctx.seed}, figures=[fig])
+
+
+def _family_derivation():
+    from theory.derivation import Derivation
+    from theory.implied_regularizer import derive_implied_regularizer
+    from theory.parameterizations import quadratic_difference
+    from theory.sharpness import parse_measure
+    from theory.slow_drift import slow_drift_derivation
+
+    d = Derivation("Preconditioner exponent e: measure Σ H_kk^(1−e) and its implied regularizer")
+    d.extend(slow_drift_derivation())
+    for e in FAMILY:
+        d.extend(derive_implied_regularizer(quadratic_difference(),
+                                            parse_measure(f"power:{e}")).derivation, prefix=f"e={e}:")
+    return d
+
+
+FAMILY = ("0", "0.25", "0.5", "0.75")   # derived for all; checked by training for e ≤ ½ (TRAINED)
+TRAINED = ("0", "0.25", "0.5")
+
+
+def _family_check(ctx):
+    from numerics.diagonal_nets import GD
+    from numerics.manifold_flow import Preconditioner, track
+
+    problem, theta0 = drift_setting(ctx)
+    es = [float(e) for e in TRAINED]
+    flows = _flows(problem, theta0, {e: Preconditioner("sgd") if e == 0 else Preconditioner("adam", e)
+                                     for e in es})
+    eta = ctx.pick(quick=0.01, full=0.005)
+    checks, table = [], {}
+    for i, e in enumerate(es):
+        ctx.progress(i, len(es), f"e = {e:g}")
+        opt = GD() if e == 0 else _adam(eta, e)
+        tr = track(problem, theta0, opt, eta, HORIZON, DELTA, flows,
+                   replicas=ctx.pick(quick=64, full=256), seed=ctx.seed + 13)
+        if tr.status != "ok":
+            return Outcome.error(tr.message)
+        own = tr.errors[e]
+        others = min(v for k, v in tr.errors.items() if k != e)
+        move = _displacement(flows[e], theta0)
+        table[str(e)] = {"errors": {str(k): v for k, v in tr.errors.items()}, "displacement": move}
+        checks.append(Check(f"e={e:g}_relative_tracking_error", own / move, "<=",
+                            ctx.pick(quick=0.25, full=0.15),
+                            note=f"tracking error of exponent {e:g} against its own flow / displacement"))
+        checks.append(Check(f"e={e:g}_control_other_flows", others / own, ">=", 1.5, role="control",
+                            note="the nearest other exponent's flow is farther"))
+    return Outcome.from_checks(checks, details={"eta": eta, "table": table, "seed": ctx.seed}, notes=[
+        "e = 0.75 is derived but not checked by training: with β₁ = 0.9 its tracking error stayed at "
+        "~0.3 of the displacement for η from 0.02 to 0.0025 (the finite-η corrections do not vanish "
+        "at affordable η)"])
+
+
+def _adaptive_derivation():
+    from theory.adaptive_measures import adaptive_measures_derivation
+
+    return adaptive_measures_derivation()
+
+
+def _adaptive_check(ctx):
+    from numerics.diagonal_nets import Shampoo
+    from numerics.manifold_flow import Preconditioner, track
+
+    _adaptive_derivation()
+    eta = ctx.pick(quick=0.01, full=0.005)
+    methods = {
+        "RMSProp": (_adam(eta, beta1=0.0), Preconditioner("adam", 0.5), (2, 4)),
+        "Adalayer": (_adam(eta, block=0), Preconditioner("block", 0.5, block=0), (2, 4)),
+        "Adam-mini": (_adam(eta, block=2), Preconditioner("block", 0.5, block=2), (2, 4)),
+        # Shampoo needs H_BB invertible on each parameter vector (n ≥ d): the flow moves along fibres.
+        "Shampoo": (Shampoo(0.9, 1.0 - eta, EPS), Preconditioner("shampoo"), (3, 3)),
+    }
+    checks, table = [], {}
+    for i, (name, (opt, pre, (n, d))) in enumerate(methods.items()):
+        ctx.progress(i, len(methods), name)
+        problem, theta0 = drift_setting(ctx, n, d)
+        flows = _flows(problem, theta0, {"own": pre, "sgd": Preconditioner("sgd")})
+        tr = track(problem, theta0, opt, eta, HORIZON, DELTA, flows,
+                   replicas=ctx.pick(quick=32, full=128), seed=ctx.seed + 17)
+        if tr.status != "ok":
+            return Outcome.error(f"{name}: {tr.message}")
+        move = _displacement(flows["own"], theta0)
+        table[name] = {**tr.errors, "displacement": move}
+        checks.append(Check(f"{name}_relative_tracking_error", tr.errors["own"] / move, "<=",
+                            ctx.pick(quick=0.3, full=0.25),
+                            note="against the flow of its project-derived measure"))
+        checks.append(Check(f"{name}_control_sgd_flow", tr.errors["sgd"] / tr.errors["own"], ">=", 2.0,
+                            role="control", note="the tr(H) flow of label-noise SGD is farther"))
+    return Outcome.from_checks(checks, details={"eta": eta, "table": table, "seed": ctx.seed},
+                               notes=["measures derived by the project (theory.adaptive_measures), "
+                                      "checked by drift tracking; the paper's exact forms were not "
+                                      "confirmed"])
+
+
+register(Claim(
+    id="li2025-adam-sharpness",
+    title="Label-noise Adam reaches the interpolator minimizing the derived tr(Diag(H)^½) regularizer",
+    source="Li, Wen, Lyu 2025",
+    section=SECTION,
+    statement=("Square loss on w = u²−v², Rademacher features, y = Zw* (w* 2-sparse), init 0.5·1, "
+               "Adam without bias correction (β₁ = 0.9, 1−β₂ = η = 0.02, ε = 1e-8) with fresh ±2 "
+               "label noise. Prediction: argmin Σ_j 2√c_j|w_j|^½ s.t. Zw = y (derived; exact by "
+               "support enumeration), Σ_j √H_jj decreasing. Quick: n = 8, d = 16, 10k steps."),
+    check=_sharpness_check, derivation=_sharpness_derivation, tags=("diagonal-net", "adam")))
+
+register(Claim(
+    id="li2025-adam-drift",
+    title="Label-noise Adam follows the derived semi-gradient flow of tr(Diag(H)^½) in time η²·steps",
+    source="Li, Wen, Lyu 2025",
+    section=SECTION,
+    statement=("Start on Γ (n = 2, d = 4, Gaussian features, θ₀ ∈ [1, 2]), δ = 1, horizon t = 0.3, "
+               "replica mean of 64 seeds, 1−β₂ = η. Prediction: the trajectory tracks "
+               "−(σ²/4)(P − PJᵀ(JPJᵀ)⁻¹JP)∇tr(SH)|_{S=P}, P = (σ²Diag H)^(−1/2), with an error that "
+               "shrinks with η (quick: η ∈ {0.02, 0.01, 0.005})."),
+    check=_adam_drift_check, derivation=_adam_drift_derivation, tags=("diagonal-net", "adam", "sde")))
+
+register(Claim(
+    id="li2025-exponent-family",
+    title="Preconditioner exponent e: x −= η m/(v^e+ε) follows the flow of Σ H_kk^(1−e)",
+    source="Li, Wen, Lyu 2025",
+    section=SECTION,
+    statement=("For e ∈ {0, ¼, ½} (e = 0: SGD), the label-noise trajectory tracks the flow of the "
+               "measure M_e = Σ H_kk^(1−e) (semi-gradient with P = (σ²Diag H)^(−e)) and not the flows "
+               "of the other exponents; `verify show` derives each implied regularizer "
+               "(∝ Σ c_j^(1−e)|w_j|^(1−e)), also for e = ¾ (not trained: see the report). Same start "
+               "on Γ as li2025-adam-drift; quick: η = 0.01."),
+    check=_family_check, derivation=_family_derivation, tags=("diagonal-net", "adam")))
+
+register(Claim(
+    id="li2025-adaptive-family",
+    title="RMSProp, Adalayer, Adam-mini, Shampoo follow the flows of their (project-derived) measures",
+    source="Li, Wen, Lyu 2025",
+    section=SECTION,
+    statement=("Project-derived measures (theory.adaptive_measures): RMSProp tr Diag(H)^½, "
+               "Adam-mini / Adalayer Σ_B √(|B| Σ_{k∈B} H_kk) (blocks of 2 coordinates / whole "
+               "layers), Shampoo Σ_B tr(H_BB^½) on each parameter vector (n = d = 3 so H_BB is "
+               "invertible). Each label-noise trajectory tracks its own derived flow better than "
+               "SGD's tr(H) flow; quick: η = 0.01, 32 replicas, horizon 0.3."),
+    check=_adaptive_check, derivation=_adaptive_derivation, tags=("diagonal-net", "adaptive")))
