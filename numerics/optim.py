@@ -98,16 +98,15 @@ def partition(parts: Sequence[tuple[Sequence[int], Transformation]]) -> Transfor
     return Transformation(init, update)
 
 
-def _ema(acc: Scaled | None, new: Scaled, beta: float, power: int = 1) -> Scaled:
-    """exp-scaled β·acc + (1−β)·new^power, computed on mantissas with a shared log-scale."""
-    new_scale = power * new.log_scale + math.log1p(-beta)
-    new_m = tuple(m**power for m in new.mantissa)
+def _ema(acc: Scaled | None, new: Scaled, beta: float) -> Scaled:
+    """exp-scaled β·acc + (1−β)·new, computed on mantissas with a shared log-scale."""
+    new_scale = new.log_scale + math.log1p(-beta)
     if acc is None or beta == 0.0:
-        return Scaled(new_m, new_scale)
+        return Scaled(new.mantissa, new_scale)
     old_scale = acc.log_scale + math.log(beta)
     top = max(old_scale, new_scale)
     a, b = math.exp(old_scale - top), math.exp(new_scale - top)
-    return Scaled(tuple(a * x + b * y for x, y in zip(acc.mantissa, new_m)), top)
+    return Scaled(tuple(a * x + b * y for x, y in zip(acc.mantissa, new.mantissa)), top)
 
 
 def _log_one_minus_power(beta: float, t: int) -> float:
@@ -156,23 +155,36 @@ def steepest(norm: Norm) -> Transformation:
     return Transformation(lambda params: None, update)
 
 
+def _square(g: torch.Tensor) -> torch.Tensor:
+    return g * g
+
+
+def _elementwise(m: torch.Tensor, v: torch.Tensor, exponent: float, eps: float) -> torch.Tensor:
+    # A coordinate whose gradient has always been 0 gets no update (0/0 with ε = 0).
+    return torch.where(v > 0, m / (v**exponent + eps), torch.zeros_like(m))
+
+
 def adam_preconditioner(beta1: float = 0.9, beta2: float = 0.99, eps: float = 0.0,
-                        bias_correction: bool = True, exponent: float = 0.5) -> Transformation:
+                        bias_correction: bool = True, exponent: float = 0.5,
+                        second_moment: Callable = _square, apply: Callable = _elementwise) -> Transformation:
     """Adam's direction m_t / (v_t^e + ε) with e = ``exponent`` (Kingma & Ba 2015: e = ½; ε = 0 is the
     variant that maximizes the max-norm margin, Fan et al. 2025; Li, Wen, Lyu 2025 study the family
-    of exponents e). Moments are kept in log-scaled form, so ε is compared with the *true* v_t^e."""
+    of exponents e). Moments are kept in log-scaled form, so ε is compared with the *true* v_t^e.
+
+    ``second_moment(g)`` is the statistic averaged into v (degree-2 homogeneous: g², a block mean of
+    g² for Adam-mini/Adalayer, g gᵀ for Shampoo) and ``apply(m, v, e, ε)`` the preconditioning
+    (elementwise m/(v^e + ε) by default); see ``numerics.block_preconditioners``."""
 
     def update(grads, state, step):
         m, v = state if state is not None else (None, None)
-        m, v = _ema(m, grads, beta1), _ema(v, grads, beta2, power=2)
+        m = _ema(m, grads, beta1)
+        v = _ema(v, Scaled(tuple(second_moment(g) for g in grads.mantissa), 2 * grads.log_scale), beta2)
         # Bias correction m/(1−β₁^t), v/(1−β₂^t); then m̂/(v̂^e + ε) in mantissa form.
         log_m = m.log_scale - (_log_one_minus_power(beta1, step) if bias_correction else 0.0)
         log_v = v.log_scale - (_log_one_minus_power(beta2, step) if bias_correction else 0.0)
         scale_v = exponent * log_v
         eps_rel = eps * math.exp(-scale_v) if eps > 0 else 0.0
-        # A coordinate whose gradient has always been 0 gets no update (0/0 with ε = 0).
-        out = tuple(torch.where(vv > 0, mm / (vv**exponent + eps_rel), torch.zeros_like(mm))
-                    for mm, vv in zip(m.mantissa, v.mantissa))
+        out = tuple(apply(mm, vv, exponent, eps_rel) for mm, vv in zip(m.mantissa, v.mantissa))
         return Scaled(out, log_m - scale_v), (m, v)
 
     return Transformation(lambda params: None, update)

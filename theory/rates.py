@@ -67,3 +67,27 @@ def optimal_eta0(R: float, constraints: int, horizon: int) -> float:
     values = {sp.Symbol("R", positive=True): R, sp.Symbol("N", positive=True): constraints,
               sp.Symbol("T", positive=True): horizon}
     return float(expr.subs(values))
+
+
+@lru_cache(maxsize=1)
+def momentum_lag_derivation() -> Derivation:
+    """The largest η₀ for which an exponential moving average of gradients stays current.
+
+    An EMA with factor β of the gradients g_s = L(W_s) ∇ log L(W_s) (or of g_s², power 2) weighs the
+    gradient of j steps ago by β^j L_{t−j}^power. Late in training log L falls by η_t ‖∇ log L‖_* ≈
+    η_t γ* per step (‖∇ log L‖_* → γ* on separable data), so the weights *grow* with j — the average
+    is dominated by stale gradients — unless power · η_t γ* < −log β. Requiring it from step t₀ on:
+    """
+    eta0, gamma, beta, t0, k = sp.symbols("eta_0 gamma beta t_0 k", positive=True)
+    d_ = Derivation("Momentum lag: step size for which an EMA of gradients tracks the current one")
+    d_.step("Weight of the gradient j steps back (power k = 1 for momentum, 2 for Adam's v):",
+            sp.Symbol("beta") ** sp.Symbol("j") * sp.exp(k * sp.Symbol("j") * eta0 * gamma / sp.sqrt(t0)))
+    (cap,) = sp.solve(sp.Eq(k * eta0 * gamma / sp.sqrt(t0), -sp.log(beta)), eta0)
+    d_.result("eta0_max", cap, "Weights decay in j for t ≥ t₀ iff η₀ ≤")
+    return d_
+
+
+def lag_free_eta0(beta: float, gamma: float, t0: float, power: int = 1) -> float:
+    expr = momentum_lag_derivation().results["eta0_max"]
+    sym = {s.name: s for s in expr.free_symbols}
+    return float(expr.subs({sym["beta"]: beta, sym["gamma"]: gamma, sym["t_0"]: t0, sym["k"]: power}))

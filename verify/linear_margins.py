@@ -14,37 +14,49 @@ from typing import Callable
 import numpy as np
 
 from numerics.classification import Classification
-from numerics.maxmargin import MaxMarginSolution, max_margin
-from numerics.optim import PowerSchedule, TransformOptimizer, Transformation
-from numerics.train import Member, Trajectory, train_linear
-from theory.rates import optimal_eta0
+from theory.rates import lag_free_eta0, optimal_eta0
 from theory.norms import Norm
 from verify.context import Context
 from verify.outcome import Check
 from verify import figures as figs
 
+# numerics.maxmargin (cvxpy), numerics.optim and numerics.train (torch) are imported where used, so
+# that loading the claim catalogue (`verify list`, `verify show`) stays fast.
+
 
 @dataclass(frozen=True)
 class Optimizer:
     """A population member: a label in the papers' vocabulary, how to build it for a schedule, and
-    its schedule η_t = η₀ t^{−decay}. With ``geometry`` a norm name, η₀ = κ·η₀*, where η₀* minimizes
-    the NSD gap bound at the run's horizon (``theory.rates.step_size_derivation``: it depends only on
-    the data through R = max_i ‖A_i‖_* in the dual of that norm, and on the number of constraints);
-    with ``geometry = None``, η₀ = κ (e.g. a fixed GD step with decay = 0)."""
+    its schedule η_t = η₀ t^{−decay}.
+
+    With ``geometry`` a norm name, η₀ = κ·η₀*, where η₀* minimizes the NSD gap bound at the run's
+    horizon T (``theory.rates.step_size_derivation``: it depends on the data only through
+    R = max_i ‖A_i‖_* in that norm's dual and the number of constraints). Methods that average
+    gradients (``ema = (β, power)``: momentum β₁ with power 1, Adam's β₂ with power 2) are further
+    capped so that the average tracks the current gradient from t₀ = T/100 on
+    (``theory.rates.momentum_lag_derivation``; it uses the max margin γ* of the geometry).
+    With ``geometry = None``, η₀ = κ (e.g. a fixed GD step with decay = 0)."""
 
     key: str
     label: str
-    make: Callable[[PowerSchedule], Member]
+    make: Callable          # schedule -> numerics.train.Member
     geometry: str | None
     kappa: float
     decay: float = 0.5
+    ema: tuple[float, int] | None = None
 
-    def schedule(self, problem: Classification, norms: dict[str, Norm], horizon: int) -> PowerSchedule:
+    def schedule(self, problem: Classification, norms: dict[str, Norm], solutions: dict,
+                 horizon: int):
+        from numerics.optim import PowerSchedule
+
         if self.geometry is None:
             return PowerSchedule(self.kappa, self.decay)
         radius = data_radius(problem, norms[self.geometry])
-        return PowerSchedule(self.kappa * optimal_eta0(radius, problem.n * (problem.k - 1), horizon),
-                             self.decay)
+        eta0 = self.kappa * optimal_eta0(radius, problem.n * (problem.k - 1), horizon)
+        if self.ema is not None:
+            beta, power = self.ema
+            eta0 = min(eta0, lag_free_eta0(beta, solutions[self.geometry].margin, horizon / 100, power))
+        return PowerSchedule(eta0, self.decay)
 
 
 def data_radius(problem: Classification, norm: Norm) -> float:
@@ -53,8 +65,12 @@ def data_radius(problem: Classification, norm: Norm) -> float:
     return max(norm.dual.value(row.reshape(problem.param_shape)) for row in rows)
 
 
-def transform_member(make: Callable[[PowerSchedule], Transformation], name: str) -> Callable:
-    def build(sched: PowerSchedule) -> Member:
+def transform_member(make: Callable, name: str) -> Callable:
+    """A member built from a ``numerics.optim`` transformation factory ``make(schedule)``."""
+    def build(sched):
+        from numerics.optim import TransformOptimizer
+        from numerics.train import Member
+
         return Member(lambda params: TransformOptimizer(params, make(sched), name))
     return build
 
@@ -62,10 +78,10 @@ def transform_member(make: Callable[[PowerSchedule], Transformation], name: str)
 @dataclass
 class PopulationRun:
     problem: Classification
-    schedules: dict[str, PowerSchedule]               # optimizer key → its schedule
+    schedules: dict                                   # optimizer key → its PowerSchedule
     steps: int
-    solutions: dict[str, MaxMarginSolution]           # canonical norm name → certified solution
-    trajectories: dict[str, Trajectory]               # optimizer key → trajectory
+    solutions: dict                                   # canonical norm name → MaxMarginSolution
+    trajectories: dict                                # optimizer key → numerics.train.Trajectory
     norms: dict[str, Norm] = field(default_factory=dict)
 
     def gap_curve(self, key: str, norm_name: str) -> np.ndarray:
@@ -84,6 +100,8 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
                    optimizers: list[Optimizer], steps: int,
                    loss: str = "cross_entropy") -> PopulationRun:
     """Solve the max-margin problems and train the population (both cached for the whole run)."""
+    from numerics.maxmargin import max_margin
+    from numerics.train import train_linear
 
     def compute():
         solutions = {}
@@ -91,7 +109,7 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
             ctx.progress(i, len(norms), f"certified max margin in {n.name}")
             solutions[n.name] = max_margin(problem, n)
         by_name = {n.name: n for n in norms}
-        schedules = {o.key: o.schedule(problem, by_name, steps) for o in optimizers}
+        schedules = {o.key: o.schedule(problem, by_name, solutions, steps) for o in optimizers}
         members = {o.key: o.make(schedules[o.key]) for o in optimizers}
 
         def progress(t, total):

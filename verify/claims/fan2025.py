@@ -11,13 +11,7 @@ run in the same population so their landing points are reported beside the ideal
 """
 from __future__ import annotations
 
-import math
-
-import torch
-
 from numerics.datasets import gaussian_classes
-from numerics.optim import adam, nmd, nsd
-from numerics.train import Member
 from theory.derivation import Derivation
 from theory.margin import MarginProblem
 from theory.norms import parse_norm
@@ -41,11 +35,10 @@ NORMS = {
     "schatten-p": ("schatten:3", "NSD (Schatten 3-norm)", "NMD (Schatten 3-norm)"),
 }
 SETTINGS = {
-    # η₀ = κ·η₀* (η₀* minimizes the NSD gap bound, see theory.rates.step_size_derivation). Momentum
-    # makes the step stale by ~1/(1−β) steps, multiplying the bound's second-order term by 1/(1−β);
-    # its minimizer then shrinks by √(1−β): NMD uses κ√(1−β₁), Adam κ√(1−β₂).
+    # η₀ = κ·η₀* (η₀* minimizes the NSD gap bound, theory.rates.step_size_derivation), capped for
+    # momentum and Adam so their averages track the current gradient (verify.linear_margins.Optimizer).
     "kappa": 8.0, "beta1": 0.9, "adam_betas": (0.9, 0.9),   # Adam: β₁ ≤ β₂ as assumed; ε = 0
-    "steps": {"quick": 10_000, "full": 1_000_000},
+    "steps": {"quick": 30_000, "full": 2_000_000},
     "gap_tolerance": {"quick": 1e-2, "full": 1e-3},
     "adam_gap_tolerance": {"quick": 5e-2, "full": 5e-3},
     "direction_tolerance": {"quick": 0.15, "full": 0.05},
@@ -58,9 +51,13 @@ def _problem(ctx: Context):
 
 
 def _optimizers() -> list[Optimizer]:
+    import torch
+
+    from numerics.optim import adam, nmd, nsd
+    from numerics.train import Member
+
     out = []
     beta1, kappa = SETTINGS["beta1"], SETTINGS["kappa"]
-    kappa_nmd = kappa * math.sqrt(1 - beta1)
     for suffix, (norm_text, nsd_label, nmd_label) in NORMS.items():
         norm = parse_norm(norm_text)
         out.append(Optimizer(f"nsd-{suffix}", nsd_label,
@@ -68,22 +65,21 @@ def _optimizers() -> list[Optimizer]:
                              norm.name, kappa))
         out.append(Optimizer(f"nmd-{suffix}", nmd_label,
                              transform_member(lambda s, n=norm: nmd(n, s, beta1), "nmd"),
-                             norm.name, kappa_nmd))
+                             norm.name, kappa, ema=(beta1, 1)))
     b1, b2 = SETTINGS["adam_betas"]
-    kappa_adam = kappa * math.sqrt(1 - b2)
     out.append(Optimizer("adam", "Adam (ε = 0)",
                          transform_member(lambda s: adam(s, b1, b2, eps=0.0), "adam"),
-                         "entrywise:inf", kappa_adam))
+                         "entrywise:inf", kappa, ema=(b2, 2)))
     # The library versions, with the trainer setting lr = η_t before each step.
     out.append(Optimizer("torch-muon", "torch.optim.Muon (Newton–Schulz, bf16, weight_decay=0)",
                          lambda s: Member(lambda p: torch.optim.Muon(p, lr=s(1), weight_decay=0.0), s),
-                         "schatten:inf", kappa_nmd))
+                         "schatten:inf", kappa, ema=(0.95, 1)))
     out.append(Optimizer("torch-adam", "torch.optim.Adam (ε = 1e-8)",
                          lambda s: Member(lambda p: torch.optim.Adam(p, lr=s(1), betas=SETTINGS["adam_betas"]), s),
-                         "entrywise:inf", kappa_adam))
+                         "entrywise:inf", kappa, ema=(b2, 2)))
     out.append(Optimizer("torch-sgd", "torch.optim.SGD (momentum 0.9)",
                          lambda s: Member(lambda p: torch.optim.SGD(p, lr=s(1), momentum=0.9), s),
-                         "fro", kappa_nmd))
+                         "fro", kappa, ema=(0.9, 1)))
     return out
 
 

@@ -8,7 +8,6 @@ max-margin directions differ (the ℓ1 one is sparse, the ℓ∞ one dense).
 from __future__ import annotations
 
 from numerics.datasets import sparse_teacher
-from numerics.optim import nsd
 from theory.derivation import Derivation
 from theory.margin import MarginProblem
 from theory.norms import parse_norm
@@ -23,7 +22,7 @@ SECTION = "1 Steepest descent and max-margin: linear models"
 NORMS = {"l1": "lp:1", "l2": "lp:2", "l3": "lp:3", "linf": "lp:inf"}
 SETTINGS = {
     "kappa": 8.0,   # η₀ = κ·η₀*, see theory.rates.step_size_derivation
-    "steps": {"quick": 10_000, "full": 1_000_000},
+    "steps": {"quick": 20_000, "full": 2_000_000},
     "gap_tolerance": {"quick": 1e-2, "full": 1e-3},
     "direction_tolerance": {"quick": 0.15, "full": 0.05},
     "rate_slack": 0.2,
@@ -32,6 +31,8 @@ SETTINGS = {
 
 
 def _population(ctx: Context):
+    from numerics.optim import nsd
+
     problem = sparse_teacher(**SETTINGS["data"], seed=ctx.seed)
     norms = [parse_norm(v, "binary") for v in NORMS.values()]
     optimizers = [Optimizer(f"nsd-{s}", f"NSD ({parse_norm(v, 'binary').name})",

@@ -15,7 +15,6 @@ import math
 import numpy as np
 
 from numerics.datasets import sparse_teacher
-from numerics.optim import gd
 from theory.derivation import Derivation
 from theory.margin import MarginProblem
 from theory.norms import parse_norm
@@ -50,6 +49,8 @@ def _residual_growth(steps, params, w_hat) -> float:
 
 
 def _check(ctx: Context) -> Outcome:
+    from numerics.optim import gd
+
     problem = sparse_teacher(**SETTINGS["data"], seed=ctx.seed)
     eta = 1.0 / _smoothness(problem.X)
     l2, l1 = parse_norm("l2", "binary"), parse_norm("l1", "binary")
