@@ -190,6 +190,7 @@ def margin_checks(run: PopulationRun, key: str, norm_name: str, tolerance: float
                           figs.series(f"{control} (control)", t, run.gap_curve(key, control), "s-"),
                           figs.series(f"theorem rate {rate_text} (shape)", t, bound, "--")]),
         figs.bar_figure("gap-by-norm", f"{key}: final relative margin gap by norm", "relative gap",
-                        list(all_gaps), list(all_gaps), reference=tolerance, highlight=norm_name),
+                        list(all_gaps), list(all_gaps.values()), reference=tolerance,
+                        highlight=norm_name),
     ]
     return checks, details, figures
