@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from numerics.classification import Classification
-from numerics.losses import log_loss, log_loss_and_margin_gradient
+from numerics.losses import log_loss_and_margin_gradient
 from numerics.optim import TransformOptimizer
 
 OptimizerFactory = Callable[[list], torch.optim.Optimizer]
@@ -134,21 +134,38 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
                 traj[nm].message = "factory did not return a torch.optim.Optimizer"
     active = [nm for nm in names if nm in opts]
     t0 = time.perf_counter()
-    with small_tensor_mode():
-        for t in range(1, steps + 1):
-            if not active:
-                break
-            with torch.no_grad():
+    if not active:
+        return traj
+    with small_tensor_mode(), torch.no_grad():
+        for t in range(1, steps + 2):          # pass steps+1 only evaluates the final parameters
+            W = torch.stack([params[nm] for nm in active])
+            finite = torch.isfinite(W).flatten(1).all(1).tolist()
+            if not all(finite):
+                for nm, ok in zip(active, finite):
+                    if not ok:
+                        traj[nm].status = "error"
+                        traj[nm].message = f"parameters became NaN/Inf at step {t - 1}"
+                active = [nm for nm, ok in zip(active, finite) if ok]
+                if not active:
+                    break
                 W = torch.stack([params[nm] for nm in active])
-                log_l, g_margin = log_loss_and_margin_gradient(amap.margins(W), loss, class_dim=-2)
-                grads = amap.adjoint(g_margin)
+            log_l, g_margin = log_loss_and_margin_gradient(amap.margins(W), loss, class_dim=-2)
+            log_l = log_l.tolist()
+            if t - 1 in record:
+                for i, nm in enumerate(active):
+                    traj[nm].steps.append(t - 1)
+                    traj[nm].params.append(W[i].numpy().copy())
+                    traj[nm].log_loss.append(log_l[i])
+            if t > steps:
+                break
+            grads = amap.adjoint(g_margin)
             for i, nm in enumerate(active):
-                p, opt = params[nm], opts[nm]
+                opt = opts[nm]
                 try:
                     if isinstance(opt, TransformOptimizer):
-                        opt.apply((grads[i],), float(log_l[i]))
+                        opt.apply((grads[i],), log_l[i])
                     else:
-                        p.grad = grads[i] * math.exp(float(log_l[i]))
+                        params[nm].grad = grads[i] * math.exp(log_l[i])
                         sched = members[nm].schedule
                         if sched is not None:
                             for group in opt.param_groups:
@@ -157,19 +174,7 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
                 except Exception as exc:
                     traj[nm].status = "error"
                     traj[nm].message = f"optimizer step {t} raised {type(exc).__name__}: {exc}"
-            bad = [nm for nm in active if not torch.isfinite(params[nm]).all()]
-            for nm in bad:
-                traj[nm].status = "error"
-                traj[nm].message = f"parameters became NaN/Inf at step {t}"
             active = [nm for nm in active if traj[nm].status == "ok"]
-            if t in record and active:
-                with torch.no_grad():
-                    W = torch.stack([params[nm] for nm in active])
-                    log_l_now = log_loss(amap.margins(W), loss, class_dim=-2)
-                for i, nm in enumerate(active):
-                    traj[nm].steps.append(t)
-                    traj[nm].params.append(params[nm].detach().numpy().copy())
-                    traj[nm].log_loss.append(float(log_l_now[i]))
             if progress is not None:
                 progress(t, steps)
     elapsed = time.perf_counter() - t0
