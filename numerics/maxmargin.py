@@ -1,0 +1,247 @@
+"""Certified max-margin classifiers of linear models under any registered norm.
+
+    1/γ* = min ‖W‖  s.t.  A(W) ≥ 1                 (min-norm form of the max-margin problem;
+                                                    Gunasekar et al. 2018 for the binary model,
+                                                    Fan, Schmidt, Thrampoulidis 2025 for multiclass)
+
+Only a few margin constraints are active at the optimum (the support vectors), so the problem is
+solved by constraint generation: a restricted problem on a working set S of constraints, then every
+sample with a constraint that the restricted solution violates adds its most violated one to S.
+S starts from the few smallest margins of each label pair (y_i, c) under a separating classifier,
+so that the first restricted problem already constrains every pair of classes (a start from each
+sample's worst class leaves pairs out, and costs several extra rounds). Multipliers of S padded with zeros stay dual feasible for the full
+problem and W rescaled by its smallest margin is primal feasible, so every round is certified on
+the full data by weak duality (:func:`numerics.certificate.certify`); the loop stops once the
+relative duality gap is ≤ tol. Nothing a solver reports is trusted beyond its status: the
+certificate decides.
+
+Solvers (:func:`restricted_solvers`): strictly convex norms (entrywise or Schatten p, 1 < p < ∞) go
+first to the generic dual method of :mod:`numerics.maxmargin_dual`; :data:`REGISTRY` maps each norm
+kind to its conic constructions (:mod:`numerics.maxmargin_conic`), so adding a norm kind is one
+entry. Solvers are tried in order until one certifies; if none does, the multipliers of the best
+point are re-solved on its active constraints (``→refine``), and the best certified point is
+returned, with status ``inaccurate`` if its gap is still above tol.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import scipy.optimize
+import sympy as sp
+from threadpoolctl import threadpool_limits
+
+from numerics.certificate import Certificate, certify
+from numerics.classification import Classification, NotSeparableError
+from numerics.maxmargin_conic import ConicError, cvxpy_atom, solve_dual, solve_nuclear_dual, solve_primal
+from numerics.maxmargin_dual import solve_dual_newton
+from theory.norms import Entrywise, Norm, NormError, Schatten
+
+
+_INITIAL_PER_GROUP = 3   # initial working set: the smallest margins of each label pair
+_ACTIVE = 1e-3           # relative margin excess below which a constraint counts as active
+
+
+class SolverError(RuntimeError):
+    """A solver failed outright (the message names the solver and its status)."""
+
+
+@dataclass(frozen=True)
+class MaxMarginSolution:
+    norm: Norm
+    model: str                 # "binary" | "multiclass"
+    W: np.ndarray              # min-norm form: scaled so that min A(W) = 1
+    lam: np.ndarray            # dual multipliers, shape (n, C), dual feasible (‖A*λ‖_* ≤ 1)
+    certificate: Certificate   # recomputed from the data by numerics.certificate.certify
+    solver: str                # the restricted solver that produced (W, λ)
+    status: str                # "optimal" (gap ≤ tol) | "inaccurate" (best found, gap > tol)
+    seconds: float
+
+    @property
+    def margin(self) -> float:
+        """γ attained by W (a certified lower bound on γ*)."""
+        return self.certificate.margin_lower
+
+    @property
+    def direction(self) -> np.ndarray:
+        return self.W / self.norm.value(self.W)
+
+
+# A restricted solver: (A_S, parameter shape, warm-start λ_S or None) -> (vec W, λ_S).
+Restricted = Callable[[np.ndarray, tuple, "np.ndarray | None"], tuple[np.ndarray, np.ndarray]]
+
+
+def _clarabel(norm: Norm) -> tuple[str, Restricted]:
+    atom = cvxpy_atom(norm)
+    return "clarabel", lambda A, shape, lam0: solve_primal(A, shape, atom)[:2]
+
+
+def _nuclear_dual(norm: Schatten) -> tuple[str, Restricted]:
+    return "clarabel-dual", lambda A, shape, lam0: solve_nuclear_dual(A, shape)[:2]
+
+
+# Norm kind -> its conic constructions, in the order tried.
+REGISTRY: dict[type, Callable[[Norm], list[tuple[str, Restricted]]]] = {
+    Entrywise: lambda norm: [_clarabel(norm)],
+    Schatten: lambda norm: {1: [_nuclear_dual(norm), _clarabel(norm)],
+                            sp.oo: [_clarabel(norm)]}.get(norm.p, []),
+}
+
+
+def restricted_solvers(norm: Norm) -> list[tuple[str, Restricted]]:
+    """The solvers tried for ``norm``: the generic dual method first when the norm is strictly
+    convex (it needs only the norm's oracles and reaches machine precision), then the conic
+    constructions of :data:`REGISTRY`."""
+    if type(norm) not in REGISTRY:
+        raise NormError(f"no max-margin solver is registered for the norm {norm.name}")
+    smooth = [("dual-newton", lambda A, shape, lam0: solve_dual_newton(A, shape, norm, lam0))]
+    return (smooth if norm.strictly_convex else []) + REGISTRY[type(norm)](norm)
+
+
+def check_separable(problem: Classification) -> None:
+    """Raise :class:`NotSeparableError` unless some W has a positive margin on every sample."""
+    _separating(problem, problem.constraint_matrix())
+
+
+def _groups(problem: Classification) -> np.ndarray:
+    """The group of each margin constraint (flat, C order): the label pair (y_i, c) in the
+    multiclass model, the label y_i in the binary one."""
+    if problem.model == "binary":
+        return problem.y
+    return (problem.y[:, None] * problem.k + problem.others).ravel()
+
+
+def _smallest_per_group(problem: Classification, margins: np.ndarray, count: int) -> np.ndarray:
+    """Flat indices of the ``count`` smallest margins of every group."""
+    groups = _groups(problem)
+    order = np.lexsort((margins, groups))
+    first = np.searchsorted(groups[order], groups[order], side="left")
+    return order[np.arange(order.size) - first < count]
+
+
+def _worst_per_sample(margins: np.ndarray, exclude: np.ndarray, below: float = 1.0) -> np.ndarray:
+    """Flat indices of each sample's smallest margin outside ``exclude``, where it is < ``below``."""
+    m = margins.copy()
+    m.ravel()[exclude] = np.inf
+    cls = m.argmin(axis=1)
+    samples = np.flatnonzero(m[np.arange(m.shape[0]), cls] < below)
+    return samples * m.shape[1] + cls[samples]
+
+
+def _separating(problem: Classification, A: np.ndarray, max_rounds: int = 50) -> np.ndarray:
+    """A W with A(W) > 0: the class-centroid classifier A*(1) if it separates, else the ℓ2 min-norm
+    classifier of a working set of constraints, grown by constraint generation until it separates.
+    A working set on which Clarabel fails is handed to HiGHS: an infeasible working set proves the
+    full problem infeasible (it has more constraints)."""
+    w = problem.adjoint(np.ones((problem.n, A.shape[0] // problem.n))).ravel()
+    margins = A @ w
+    working = _smallest_per_group(problem, margins, _INITIAL_PER_GROUP)
+    for _ in range(max_rounds):
+        if margins.min() > 0:
+            return w
+        try:
+            w = solve_primal(A[working], problem.param_shape, cvxpy_atom(Entrywise(sp.Integer(2))))[0]
+        except ConicError:
+            w = _feasible_point(problem, A[working])
+        margins = A @ w
+        working = np.concatenate([working, _worst_per_sample(margins.reshape(problem.n, -1), working)])
+    raise SolverError(f"no separating classifier found in {max_rounds} constraint-generation rounds")
+
+
+def _feasible_point(problem: Classification, A: np.ndarray) -> np.ndarray:
+    """A solution of A w ≥ 1 by the HiGHS LP solver, or NotSeparableError if there is none."""
+    result = scipy.optimize.linprog(np.zeros(A.shape[1]), A_ub=-A, b_ub=-np.ones(A.shape[0]),
+                                    bounds=(None, None), method="highs")
+    if result.status == 2:
+        raise NotSeparableError(f"the data are not linearly separable: no {problem.model} linear "
+                                f"classifier has a positive margin on all {problem.n} samples")
+    if result.status != 0:
+        raise SolverError(f"highs separability LP failed: {result.message}")
+    return result.x
+
+
+def _constraint_generation(problem: Classification, norm: Norm, A: np.ndarray, solve: Restricted,
+                           working: np.ndarray, tol: float, max_rounds: int = 50):
+    """Best certified (W, λ, certificate) of a restricted solver over constraint-generation rounds."""
+    lam0, best = None, None
+    for _ in range(max_rounds):
+        w, lam_s = solve(A[working], problem.param_shape, lam0)
+        lam = np.zeros(A.shape[0])
+        lam[working] = np.clip(lam_s, 0.0, None)
+        W = w.reshape(problem.param_shape)
+        cert = certify(problem, norm, W, lam.reshape(problem.n, -1))
+        if best is None or cert.relative_gap < best[2].relative_gap:
+            best = (W, lam, cert)
+        scale = (A[working] @ w).min()
+        if cert.relative_gap <= tol or not scale > 0:
+            break
+        new = _worst_per_sample((A @ w / scale).reshape(problem.n, -1), working)
+        if new.size == 0:
+            break
+        working = np.concatenate([working, new])
+        lam0 = lam[working]   # warm start: zero on the new constraints
+    return best
+
+
+def _refine_multipliers(problem: Classification, norm: Norm, A: np.ndarray, W: np.ndarray,
+                        lam: np.ndarray, cert: Certificate, name: str):
+    """Re-solve the dual max Σλ s.t. ‖A*λ‖_* ≤ 1 on the constraints that W makes active (within
+    ``_ACTIVE``): interior-point multipliers are often less accurate than the primal point. The
+    refined pair is kept only if its certificate is better."""
+    dual_atom = cvxpy_atom(norm.dual)
+    if dual_atom is None:
+        return W, lam, cert, name
+    margins = A @ W.ravel()
+    active = np.flatnonzero(margins <= margins.min() * (1 + _ACTIVE))
+    try:
+        lam_active = solve_dual(A[active], problem.param_shape, dual_atom)[0]
+    except ConicError:
+        return W, lam, cert, name
+    refined = np.zeros(A.shape[0])
+    refined[active] = np.clip(lam_active, 0.0, None)
+    refined_cert = certify(problem, norm, W, refined.reshape(problem.n, -1))
+    if refined_cert.relative_gap < cert.relative_gap:
+        return W, refined, refined_cert, f"{name}→refine"
+    return W, lam, cert, name
+
+
+def max_margin(problem: Classification, norm: Norm, tol: float = 1e-6) -> MaxMarginSolution:
+    """The max-margin classifier of ``problem`` under ``norm``, certified to relative gap ``tol``.
+
+    Raises NotSeparableError (non-separable data), NormError (no solver for this norm and model) or
+    SolverError (every solver failed outright)."""
+    start = time.perf_counter()
+    if problem.model == "binary" and not isinstance(norm, Entrywise):
+        raise NormError(f"{norm.name} needs a matrix model; the binary model has a vector w")
+    solvers = restricted_solvers(norm)
+    with threadpool_limits(limits=1, user_api="blas"):   # small dense algebra: threads only cost
+        A = problem.constraint_matrix()
+        W0 = _separating(problem, A)
+        working = _smallest_per_group(problem, A @ W0, _INITIAL_PER_GROUP)
+        best, failures = None, []
+        for name, solve in solvers:
+            try:
+                W, lam, cert = _constraint_generation(problem, norm, A, solve, working, tol)
+            except (ConicError, np.linalg.LinAlgError) as exc:
+                failures.append(f"{name}: {exc}")
+                continue
+            if best is None or cert.relative_gap < best[2].relative_gap:
+                best = (W, lam, cert, name)
+            if cert.relative_gap <= tol:
+                break
+        if best is not None and np.isfinite(best[2].relative_gap) and best[2].relative_gap > tol:
+            best = _refine_multipliers(problem, norm, A, *best)
+    if best is None or not np.isfinite(best[2].relative_gap):
+        raise SolverError(f"no max-margin solver found a classifier for {norm.name}: "
+                          + ("; ".join(failures) or "no positive margins"))
+    W, lam, _, name = best
+    W = W / problem.margins(W).min()
+    lam = lam.reshape(problem.n, -1)
+    dual_norm = norm.dual.value(problem.adjoint(lam))
+    lam = lam / dual_norm if dual_norm > 0 else lam
+    cert = certify(problem, norm, W, lam)
+    return MaxMarginSolution(norm, problem.model, W, lam, cert, name,
+                             "optimal" if cert.relative_gap <= tol else "inaccurate",
+                             time.perf_counter() - start)
