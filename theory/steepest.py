@@ -40,14 +40,15 @@ def holder_derivation() -> Derivation:
            "work with g = |G_i| > 0, δ = |Δ_i| ≥ 0. Per-coordinate part of the Lagrangian:")
     lag = d.step("ℒ_i =", g * delta - mu * delta**p)
     station = d.step("Stationarity ∂ℒ_i/∂δ = 0:", sp.Eq(sp.diff(lag, delta), 0))
-    (delta_mu,) = sp.solve(station, delta)
-    d.step("Solve for δ:", sp.Eq(delta, delta_mu))
+    (delta_mu,) = sp.solve(station, delta, check=False, simplify=False)  # unique: all symbols > 0
+    delta_mu = sp.powsimp(sp.powdenest(sp.expand_power_base(delta_mu, force=True), force=True), force=True)
+    d.step("Solve for δ:", sp.Eq(delta, delta_mu, evaluate=False))
     coef, g_power = _split_powers(delta_mu**p).as_independent(g)
-    d.step("Each δ_i^p factors as", sp.Eq(delta**p, coef * g_power))
+    d.step("Each δ_i^p factors as", sp.Eq(delta**p, coef * g_power, evaluate=False))
     d.step("Summing over i, with S = Σ_j g_j^(exponent of g above), the constraint Σ_i δ_i^p = 1 "
-           "reads", sp.Eq(coef * S, 1))
-    (mu_sol,) = sp.solve(sp.Eq(coef * S, 1), mu)
-    d.step("so", sp.Eq(mu, mu_sol))
+           "reads", sp.Eq(coef * S, 1, evaluate=False))
+    (mu_sol,) = sp.solve(sp.Eq(coef * S, 1), mu, check=False, simplify=False)
+    d.step("so", sp.Eq(mu, mu_sol, evaluate=False))
     delta_sol = sp.simplify(sp.powdenest(_split_powers(delta_mu.subs(mu, mu_sol)), force=True))
     d.result("direction", delta_sol, "Steepest direction, coordinate magnitude δ_i(g_i, S, p):")
     inner_coef, inner_g = _split_powers(g * delta_sol).as_independent(g)
@@ -68,10 +69,11 @@ def holder_derivation() -> Derivation:
     r, m = sp.Symbol("r", positive=True), sp.Symbol("m", positive=True)
     d.step("p → 1 (sum norm): q → ∞. Write r_i = g_i / max_j g_j ≤ 1; then r_i^{q-1} → 0 for "
            "r_i < 1, e.g.", sp.Eq(sp.Limit(sp.Rational(1, 2) ** (q - 1), q, sp.oo),
-                                  sp.limit(sp.Rational(1, 2) ** (q - 1), q, sp.oo)))
+                                  sp.limit(sp.Rational(1, 2) ** (q - 1), q, sp.oo), evaluate=False))
     d.step("and with m tied maxima ‖r‖_q^{q-1} = (m + o(1))^{(q-1)/q}, whose limit is m; so "
            "δ_i → [r_i = 1]/m: the mass is split equally over the maximal entries.",
-           sp.Eq(sp.Limit(m ** ((q - 1) / q) / m, q, sp.oo), sp.limit(m ** ((q - 1) / q) / m, q, sp.oo)))
+           sp.Eq(sp.Limit(m ** ((q - 1) / q) / m, q, sp.oo), sp.limit(m ** ((q - 1) / q) / m, q, sp.oo),
+                 evaluate=False))
     return d
 
 
