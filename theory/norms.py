@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
@@ -115,7 +116,7 @@ class Entrywise(Norm):
             return float(top)
         return float(top * np.sum((a / top) ** pv) ** (1.0 / pv))
 
-    @property
+    @cached_property
     def dual(self) -> "Entrywise":
         return Entrywise(dual_exponent(self.p), self.vector)
 
@@ -165,7 +166,7 @@ class Schatten(Norm):
             raise NormError(f"{self.name} needs a matrix, got an array of shape {w.shape}")
         return self._spectrum_norm.value(np.linalg.svd(w, compute_uv=False))
 
-    @property
+    @cached_property
     def dual(self) -> "Norm":
         return make_norm("schatten", dual_exponent(self.p))
 
