@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -76,9 +77,25 @@ def get(claim_id: str) -> Claim:
 
 
 def select(pattern: str | None) -> list[Claim]:
-    """Claims whose id contains every comma-free word of ``pattern`` (the ``-k`` option)."""
+    """Claims matching ``pattern`` (the ``-k`` option), a small pytest-like grammar: alternatives
+    separated by ``or`` or commas; within one, every word must occur in the claim id, and a word
+    after ``not`` must not. ``-k "fan2025 spectral"``, ``-k "soudry2018 or gunasekar2018"``,
+    ``-k "fan2025 not adam"``."""
     claims = all_claims()
-    if not pattern:
+    if not pattern or not pattern.strip():
         return claims
-    words = pattern.lower().split()
-    return [c for c in claims if all(w in c.id.lower() for w in words)]
+    alternatives = [alt.split() for alt in re.split(r",|\bor\b", pattern.lower())]
+    if any(not words or words[-1] == "not" for words in alternatives):
+        raise UserInputError(f"malformed -k pattern {pattern!r}: an alternative is empty or ends in 'not'")
+
+    def matches(cid: str, words: list[str]) -> bool:
+        negate, ok = False, True
+        for w in words:
+            if w == "not":
+                negate = not negate
+                continue
+            ok = ok and ((w in cid) != negate)
+            negate = False
+        return ok
+
+    return [c for c in claims if any(matches(c.id.lower(), words) for words in alternatives)]

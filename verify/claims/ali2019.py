@@ -7,9 +7,6 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from numerics.equivalences import early_stopping_penalty, generalized_ridge, gradient_descent_path
-from numerics.gradient_matching import match
-from numerics.train import small_tensor_mode
 from theory.derivation import Derivation
 from theory.equivalences import early_stopping_derivation
 from theory.penalties import gradient_matching_derivation, parse_penalty
@@ -49,6 +46,7 @@ def _lambda_hat_function(d: int):
 def _predicted_lambda_hat(X, y, Lambda) -> float:
     """λ̂ predicted from the derivation alone: the derived Rayleigh quotient at the generalized-ridge
     solution, in the eigenbasis of XᵀX/n (no gradient descent involved)."""
+    from numerics.equivalences import generalized_ridge
     V = np.linalg.eigh(X.T @ X / X.shape[0])[1]
     z = V.T @ generalized_ridge(X, y, Lambda)
     mus = np.diag(V.T @ Lambda @ V)
@@ -56,6 +54,9 @@ def _predicted_lambda_hat(X, y, Lambda) -> float:
 
 
 def _check(ctx) -> Outcome:
+    from numerics.equivalences import early_stopping_penalty, generalized_ridge, gradient_descent_path
+    from numerics.gradient_matching import match
+    from numerics.train import small_tensor_mode
     n, d = ctx.pick(quick=(1000, 5), full=(2000, 10))
     etas = ctx.pick(quick=[5e-3, 5e-2, 2e-1], full=[5e-3, 2e-2, 5e-2, 1e-1, 2e-1])
     steps = ctx.pick(quick=[1, 10, 50, 100, 500, 1000], full=[1, 3, 10, 30, 50, 100, 300, 500, 1000, 3000])

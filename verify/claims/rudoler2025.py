@@ -2,15 +2,10 @@
 dropout in deep networks has an implicit ℓ2 component that grows with the dropout rate."""
 from __future__ import annotations
 
-import numpy as np
-import torch
-from scipy import stats
+from typing import TYPE_CHECKING
 
-from numerics.dropout import train_dropout_mlps
-from numerics.gradient_matching import COLLINEAR_CONDITION, estimate
-from numerics.mlp import Architecture, Objective
-from numerics.regularized_fit import fit_to_stationarity
-from numerics.train import small_tensor_mode
+import numpy as np
+
 from theory.derivation import Derivation
 from theory.equivalences import dropout_derivation
 from theory.penalties import gradient_matching_derivation, parse_penalties
@@ -20,6 +15,9 @@ from verify.registry import Claim, register
 
 SECTION = "4 Estimating implicit regularization by gradient matching"
 HUBER = "huber:0.05"
+
+if TYPE_CHECKING:
+    from numerics.mlp import Architecture
 
 
 # -- claim 1: explicit penalties ----------------------------------------------------------------
@@ -33,6 +31,7 @@ def _recovery_derivation() -> Derivation:
 
 def _recovery_problems(seed: int, profile_full: bool):
     """(name, architecture, X, y, true coefficient) for a linear regression and a small tanh MLP."""
+    from numerics.mlp import Architecture
     rng = np.random.default_rng(seed)
     n_lin, d_lin = (400, 20) if profile_full else (200, 10)
     X = rng.standard_normal((n_lin, d_lin))
@@ -45,6 +44,8 @@ def _recovery_problems(seed: int, profile_full: bool):
 
 def _teacher_targets(X, seed: int, rng) -> np.ndarray:
     """Targets of a random tanh teacher 5-8-1 (weights ×2), standardized, plus noise 0.3."""
+    import torch
+    from numerics.mlp import Architecture
     torch.manual_seed(seed + 999)
     teacher = Architecture((X.shape[1], 8, 1), "tanh").build()
     with torch.no_grad():
@@ -55,6 +56,11 @@ def _teacher_targets(X, seed: int, rng) -> np.ndarray:
 
 
 def _recovery_check(ctx) -> Outcome:
+    import torch
+    from numerics.gradient_matching import COLLINEAR_CONDITION, estimate
+    from numerics.mlp import Objective
+    from numerics.regularized_fit import fit_to_stationarity
+    from numerics.train import small_tensor_mode
     dictionary = parse_penalties(["l2", HUBER])
     names = [p.name for p in dictionary]
     rows, rel_errors, cross, station, wrong_family, conds = [], [], [], [], [], []
@@ -145,6 +151,8 @@ def _dropout_derivation() -> Derivation:
 
 def _synthetic_regression(seed: int, n: int, dim: int = 10):
     """Targets of a random tanh teacher (10-8-1), standardized, plus noise 0.3."""
+    import torch
+    from numerics.mlp import Architecture
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, dim))
     torch.manual_seed(seed + 12345)
@@ -167,6 +175,11 @@ def dropout_trend(ctx, arch: Architecture, X, y, loss: str, rates, seeds: int, s
                   lr: float) -> Outcome:
     """Train every (rate, seed) member, estimate λ̂ (ℓ2, signed) at the tail-averaged weights, and
     check the trend with a confidence interval across seeds."""
+    from scipy import stats
+    from numerics.dropout import train_dropout_mlps
+    from numerics.gradient_matching import estimate
+    from numerics.mlp import Objective
+    from numerics.train import small_tensor_mode
     members = [r for r in rates for _ in range(seeds)]
     with small_tensor_mode():
         thetas = train_dropout_mlps(arch, X, y, members, steps, lr, loss=loss, seed=ctx.seed,
@@ -231,6 +244,7 @@ def dropout_trend(ctx, arch: Architecture, X, y, loss: str, rates, seeds: int, s
 
 
 def _synthetic_check(ctx) -> Outcome:
+    from numerics.mlp import Architecture
     n, hidden = ctx.pick(quick=(200, 16), full=(400, 24))
     X, y = _synthetic_regression(ctx.seed, n)
     arch = Architecture((10, hidden, hidden, 1), "relu")
@@ -240,6 +254,7 @@ def _synthetic_check(ctx) -> Outcome:
 
 
 def _digits_check(ctx) -> Outcome:
+    from numerics.mlp import Architecture
     n, hidden = ctx.pick(quick=(300, 16), full=(1000, 32))
     try:
         X, y = _digits(n, ctx.seed)

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.dropout import dropout_sgd_linear
-from numerics.equivalences import dropout_coefficient, dropout_ridge, enumerated_dropout_minimizer
-from numerics.gradient_matching import estimate
-from numerics.mlp import Architecture, Objective
-from numerics.train import small_tensor_mode
 from theory.derivation import Derivation
 from theory.equivalences import dropout_derivation, sgd_spread_derivation
 from theory.penalties import gradient_matching_derivation, parse_penalties
@@ -37,6 +32,8 @@ def _data(seed: int, n: int, d: int):
 
 def _kappa_hat(X, y, w, penalty_names) -> tuple[float, float]:
     """Gradient matching at w on the linear model: (coefficient, residual ratio)."""
+    from numerics.gradient_matching import estimate
+    from numerics.mlp import Architecture, Objective
     model = Architecture((X.shape[1], 1), bias=False).build()
     est = estimate(Objective(model, X, y, "mse"), parse_penalties(penalty_names), w, signed=True,
                    cg_iterations=0)
@@ -44,6 +41,9 @@ def _kappa_hat(X, y, w, penalty_names) -> tuple[float, float]:
 
 
 def _check(ctx) -> Outcome:
+    from numerics.dropout import dropout_sgd_linear
+    from numerics.equivalences import dropout_coefficient, dropout_ridge, enumerated_dropout_minimizer
+    from numerics.train import small_tensor_mode
     n, d = ctx.pick(quick=(200, 5), full=(400, 8))
     rate = 0.3
     etas = ctx.pick(quick=[0.02, 0.01, 0.005], full=[0.02, 0.01, 0.005, 0.0025])
