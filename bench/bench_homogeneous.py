@@ -1,0 +1,113 @@
+"""Figures for the homogeneous-network claims (Lyu & Li 2020, Gronich & Vardi 2026, Frei et al. 2023).
+
+Prints the machine load, the cost of one training step (population and single optimizer), of one KKT
+residual per norm kind, of one attack search, and the wall/CPU time of each claim's quick profile.
+Run: python bench/bench_homogeneous.py [--claims]   (--claims adds the quick-profile runs, minutes)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+
+def _timed(fn, repeat: int = 1):
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(repeat):
+        out = fn()
+    return (time.perf_counter() - t0) / repeat, (time.process_time() - c0) / repeat, out
+
+
+def bench_training():
+    from numerics.network_data import gaussian_clusters
+    from numerics.networks import TwoLayerNetwork
+    from numerics.optim import TransformOptimizer
+    from numerics.train import Member
+    from numerics.train_network import train_network
+    from numerics.homogeneous_optim import relative_step
+    import verify.claims.gronich2026 as gronich
+
+    X, y = gaussian_clusters(4, 10, 8, 0.1, seed=0)
+    net = TwoLayerNetwork.build("squared_relu", 16, 10)
+    opts = gronich._optimizers(net)
+    members = {o.name: Member(lambda ps, o=o: TransformOptimizer(ps, o.build(o.values))) for o in opts}
+    steps = 500
+    train_network(net, X, y, members, 5, net.init(0, 0.01))          # warm-up (imports)
+    wall, cpu, _ = _timed(lambda: train_network(net, X, y, members, steps, net.init(0, 0.01), record=[steps]))
+    print(f"training, {len(members)}-optimizer population (n={len(y)}, width 16, P={net.num_params}): "
+          f"{1e3 * wall / steps:.2f} ms/step wall, {1e3 * cpu / steps:.2f} ms/step CPU "
+          f"({1e6 * cpu / steps / len(members):.0f} µs per optimizer-step)")
+    single = {"gd": Member(lambda ps: TransformOptimizer(ps, relative_step(3e-3)))}
+    wall, cpu, _ = _timed(lambda: train_network(net, X, y, single, steps, net.init(0, 0.3), record=[steps]))
+    print(f"training, one GD member: {1e3 * wall / steps:.2f} ms/step wall, {1e3 * cpu / steps:.2f} ms/step CPU")
+
+
+def bench_kkt():
+    from numerics.kkt_residual import kkt_residual
+    from numerics.network_data import gaussian_clusters, orthogonal_clusters
+    from numerics.networks import TwoLayerNetwork
+    from numerics.optim import TransformOptimizer, nsd, PowerSchedule
+    from numerics.train import Member
+    from numerics.train_network import train_network
+    from theory.norms import BlockMax, parse_norm
+
+    l2, linf, spn = parse_norm("l2", "binary"), parse_norm("linf", "binary"), parse_norm("spectral")
+    X, y = gaussian_clusters(4, 10, 8, 0.1, seed=0)
+    for act in ("squared_relu", "relu"):
+        net = TwoLayerNetwork.build(act, 16, 10)
+        member = {"ngd": Member(lambda ps: TransformOptimizer(ps, nsd(l2, PowerSchedule(1.0, 0.7))))}
+        params = train_network(net, X, y, member, 1000, net.init(0, 0.1), record=[1000])["ngd"].params[-1]
+        for norm in (l2, linf, BlockMax((spn, spn), (1.0, 1.0)), BlockMax((spn, linf), (0.25, 1.0))):
+            wall, cpu, r = _timed(lambda: kkt_residual(net, params, X, y, norm))
+            print(f"KKT residual {act:12s} {norm.name:44s} {r.solver:8s} {wall:6.2f} s wall {cpu:6.2f} s CPU "
+                  f"(residual {r.residual:.3g}, τ {r.tolerance:.2g})")
+    data = orthogonal_clusters(16, 400, 5, seed=0)
+    net = TwoLayerNetwork.build("relu", 32, 400)
+    from numerics.homogeneous_optim import relative_step
+    member = {"gd": Member(lambda ps: TransformOptimizer(ps, relative_step(3e-3)))}
+    params = train_network(net, data.X, data.y, member, 1500, net.init(0, 1e-2), record=[1500])["gd"].params[-1]
+    wall, cpu, r = _timed(lambda: kkt_residual(net, params, data.X, data.y, l2, taus=(0.0, 1e-4, 1e-3)))
+    print(f"KKT residual relu, P={net.num_params}, n={len(data.y)} (kinks τ ≤ 1e-3, QR-reduced ℓ2): {wall:.2f} s wall "
+          f"{cpu:.2f} s CPU (residual {r.residual:.3g})")
+    return net, params, data
+
+
+def bench_attack(net, params, data):
+    from numerics.attacks import ReluNetwork, attack, candidate_directions
+
+    rn = ReluNetwork.homogeneous(params, 1)
+    x, yy = data.X[0], data.y[0]
+    rho = float(np.linalg.norm(data.means[0]))
+    wall, cpu, res = _timed(lambda: attack(rn, x, yy, candidate_directions(rn, x, yy, data.means, data.cluster_labels),
+                                           2 * rho), repeat=20)
+    print(f"attack search + certificate, d=400, width 32: {1e3 * wall:.1f} ms per point "
+          f"(radius {res.radius:.3g}, certified ≥ {res.certified:.3g})")
+
+
+def bench_claims():
+    from verify.context import Context
+    from verify.registry import get
+
+    for claim_id in ("lyu2020-gd-homogeneous-kkt", "gronich2026-optimizer-margins", "frei2023-double-edged-sword"):
+        claim = get(claim_id)
+        wall, cpu, out = _timed(lambda: claim.check(Context()))
+        print(f"{claim_id:34s} quick: {wall:6.1f} s wall {cpu:6.1f} s CPU  -> {out.status}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--claims", action="store_true", help="also time each claim's quick profile")
+    args = parser.parse_args()
+    print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs")
+    bench_training()
+    net, params, data = bench_kkt()
+    bench_attack(net, params, data)
+    if args.claims:
+        bench_claims()
+    print(f"load average {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,376 @@
+"""KKT residual of a homogeneous network's normalized parameters, under any supported norm.
+
+For the margin problem min ½‖θ‖² s.t. q_i(θ) ≥ 1 (``theory.kkt``), the parameters are first
+normalized, θ̂ = θ / q_min^{1/L} (the derived normalizing scale), and multipliers are fitted:
+
+    residual = min over λ ≥ 0, u ∈ S_τ(θ̂) of  √(stationarity² + slackness²),
+    stationarity = gap_τ + ‖u − Σ_i λ_i ∇q_i(θ̂) − Σ_(i,j)∈K μ_ij k_ij‖_* / ‖θ̂‖,
+    slackness    = L Σ_i λ_i (q_i(θ̂) − 1) / ‖θ̂‖²   (the derived normalizer: Σλ_i = ‖θ‖²/L at KKT).
+
+- Smooth norms (ℓ2) and smooth models: S is the single gradient u = θ̂ and the problem is a
+  non-negative least-squares problem (the slackness enters as one extra row), solved by
+  ``scipy.optimize.nnls``.
+- Non-smooth norms (ℓ∞, spectral, weighted block max): u ranges over the subdifferential
+  {u : ‖u‖_* = ‖θ̂‖, ⟨u, θ̂⟩ = ‖θ̂‖²}, a face of the dual ball scaled by ‖θ̂‖, built by the
+  constructions registered below (one per norm kind, as cvxpy atoms declare theirs). At a finite
+  training time the maximal entries / singular values / blocks are tied only up to a relative gap,
+  so the face is taken at the elements within a relative tolerance τ of the maximum, and the largest
+  relative gap gap_τ ≤ τ that this closes is charged to the stationarity residual (the point with
+  those elements tied exactly lies within about gap_τ·‖θ̂‖). ReLU kinks (|⟨w_j, x_i⟩| ≤
+  τ‖w_j‖‖x_i‖) get the Clarke derivative s ∈ [0, 1], entering linearly as μ_ij = λ_i s_ij ∈ [0, λ_i]
+  (their largest relative pre-activation is charged too). The problem is a small conic program
+  (cvxpy; Clarabel, retried with more iterations and then SCS when inaccurate), solved for each τ
+  of a grid that changes the active sets; the smallest residual over the grid is reported with its
+  gap. ℓ2 blocks are evaluated in the span of u and the generators (thin QR), which keeps wide ReLU
+  networks tractable.
+
+The reported residual is re-evaluated from the returned multipliers (projected onto their
+constraints), so it is achieved, whatever the solver status; ``lower_bound`` is certified (optimal
+values where the solve was accurate, the charged gap where not).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from functools import lru_cache
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+from scipy.optimize import nnls
+
+from numerics.networks import TwoLayerNetwork
+from theory.errors import UserInputError
+from theory.kkt import NORM, Q_MIN, homogeneity_derivation
+from theory.norms import BlockMax, Entrywise, Norm, Schatten
+
+_ROUND = 1e-12   # relative round-off allowed when comparing a block's norm with the maximum
+TAU_GRID = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)
+
+
+class NotSeparatedError(ValueError):
+    """The parameters do not separate the data (some margin ≤ 0): no KKT point to test."""
+
+
+class UnsupportedNormError(UserInputError):
+    """The KKT residual has no face construction for this norm."""
+
+
+@dataclass(frozen=True)
+class KKTResidual:
+    norm: str
+    residual: float                  # √(stationarity² + complementary_slackness²)
+    stationarity: float              # includes the tolerance τ
+    complementary_slackness: float
+    tolerance: float                 # τ of the active sets (0 for smooth norms and models)
+    support: int                     # number of samples with λ_i > 1e-6 max λ
+    solver: str
+    status: str                      # "optimal" or the solver's status (e.g. "optimal_inaccurate")
+    multipliers: np.ndarray = field(repr=False, default=None)
+    lower_bound: float = math.nan    # certified: no multipliers do better (see kkt_residual)
+
+    @property
+    def accurate(self) -> bool:
+        return self.status == "optimal"
+
+    def as_dict(self) -> dict:
+        return {"norm": self.norm, "residual": self.residual, "stationarity": self.stationarity,
+                "complementary_slackness": self.complementary_slackness, "tolerance": self.tolerance,
+                "support": self.support, "solver": self.solver, "status": self.status,
+                "lower_bound": self.lower_bound}
+
+
+# -- blocks and their faces ---------------------------------------------------------------------
+def _blocks(norm: Norm, params) -> tuple[list[Norm], list[float], list[np.ndarray], list[slice]]:
+    """Split the flattened θ into the blocks the norm sees: (block norms, weights, arrays, slices)."""
+    arrays = [np.asarray(p, dtype=float) for p in params]
+    if isinstance(norm, BlockMax):
+        if len(norm.norms) != len(arrays):
+            raise UnsupportedNormError(f"{norm.name} has {len(norm.norms)} blocks, the model has "
+                                       f"{len(arrays)} parameter tensors")
+        slices, start = [], 0
+        for a in arrays:
+            slices.append(slice(start, start + a.size))
+            start += a.size
+        return list(norm.norms), list(norm.weights), arrays, slices
+    if isinstance(norm, Entrywise):
+        flat = np.concatenate([a.ravel() for a in arrays])
+        return [norm], [1.0], [flat], [slice(0, flat.size)]
+    raise UnsupportedNormError(f"{norm.name} is defined on one matrix; use a block norm for a network")
+
+
+def _kind(norm: Norm, shape) -> str:
+    if isinstance(norm, Entrywise):
+        if norm.p == sp.oo:
+            return "max"
+        if norm.p == 2:
+            return "l2"
+    if isinstance(norm, Schatten) and norm.p == sp.oo:
+        return "l2" if min(shape) == 1 else "spectral"
+    raise UnsupportedNormError(f"no KKT face construction for {norm.name} (supported: lp:2/fro, lp:inf/"
+                               f"entrywise:inf, schatten:inf, and block maxima of these)")
+
+
+def block_value(kind: str, a: np.ndarray) -> float:
+    if kind == "max":
+        return float(np.abs(a).max(initial=0.0))
+    if kind == "l2":
+        return float(np.linalg.norm(a))
+    return float(np.linalg.svd(a, compute_uv=False)[0])
+
+
+def block_dual_value(kind: str, a: np.ndarray) -> float:
+    if kind == "max":
+        return float(np.abs(a).sum())
+    if kind == "l2":
+        return float(np.linalg.norm(a))
+    return float(np.linalg.svd(a, compute_uv=False).sum())
+
+
+class _Face:
+    """Subgradients of one block norm at θ_b with the elements within relative tolerance τ of the
+    maximum taken as tied, scaled by a mass a ≥ 0: g ∈ a·∂‖θ_b‖ (``expr`` affine in the variables).
+    ``gap`` is the largest relative gap closed by that choice (charged to the residual)."""
+
+    def __init__(self, kind: str, a: np.ndarray, tau: float, cp):
+        self.kind = kind
+        if kind == "l2":
+            self.mass = cp.Variable(nonneg=True)
+            self.direction = (a / np.linalg.norm(a)).ravel()
+            self.expr = self.mass * self.direction
+            self.gap = 0.0
+        elif kind == "max":
+            flat = a.ravel()
+            mags = np.abs(flat)
+            top = mags.max()
+            self.idx = np.nonzero(mags >= (1 - tau) * top)[0]
+            self.gap = float(1.0 - mags[self.idx].min() / top)
+            self.embed = np.zeros((flat.size, self.idx.size))
+            self.embed[self.idx, np.arange(self.idx.size)] = np.sign(flat[self.idx])
+            self.weights = cp.Variable(self.idx.size, nonneg=True)
+            self.mass = cp.sum(self.weights)
+            self.expr = self.embed @ self.weights
+        else:  # spectral: ∂‖W‖_sp = {U_r T V_rᵀ : T ⪰ 0, tr T = 1} over the top singular pairs
+            U, sv, Vt = np.linalg.svd(a, full_matrices=False)
+            r = int(np.sum(sv >= (1 - tau) * sv[0]))
+            self.gap = float(1.0 - sv[r - 1] / sv[0])
+            self.U, self.Vt = U[:, :r], Vt[:r]
+            if r == 1:
+                self.T = cp.Variable(nonneg=True)
+                self.mass = self.T
+                self.expr = self.T * np.outer(self.U[:, 0], self.Vt[0]).ravel()
+            else:
+                self.T = cp.Variable((r, r), PSD=True)
+                self.mass = cp.trace(self.T)
+                self.expr = cp.vec(self.U @ self.T @ self.Vt, order="C")
+
+    def value(self) -> tuple[float, np.ndarray]:
+        """(mass, g) from the solution, projected onto the cone (non-negative weights, PSD T)."""
+        if self.kind == "l2":
+            m = max(float(self.mass.value), 0.0)
+            return m, m * self.direction
+        if self.kind == "max":
+            w = np.clip(self.weights.value, 0.0, None)
+            return float(w.sum()), self.embed @ w
+        T = np.atleast_2d(self.T.value)
+        evals, evecs = np.linalg.eigh((T + T.T) / 2)
+        T = (evecs * np.clip(evals, 0.0, None)) @ evecs.T
+        return float(np.trace(T)), (self.U @ T @ self.Vt).ravel()
+
+
+# -- the residual ---------------------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def homogeneity_functions(degree: int):
+    """The derived normalizing scale s(q_min), slackness normalizer c(‖θ‖) and normalized margin
+    γ(q_min, ‖θ‖) of ``theory.kkt.homogeneity_derivation``, compiled to numpy functions."""
+    r = homogeneity_derivation(sp.Integer(degree)).results
+    return (sp.lambdify(Q_MIN, r["normalizing_scale"], "numpy"),
+            sp.lambdify(NORM, r["cs_normalizer"], "numpy"),
+            sp.lambdify((Q_MIN, NORM), r["normalized_margin"], "numpy"))
+
+
+def normalized_margin(net: TwoLayerNetwork, params, X, y, norm: Norm) -> float:
+    """γ(θ) = q_min(θ)/‖θ‖^L under ``norm`` (negative when a sample is misclassified)."""
+    value = norm_value(norm, params)
+    q_min = float(net.margins(params, X, y).min())
+    return float(homogeneity_functions(net.degree)[2](q_min, value))
+
+
+def norm_value(norm: Norm, params) -> float:
+    """‖θ‖ of a parameter tuple: block norms blockwise, entrywise norms on the concatenation."""
+    if isinstance(norm, BlockMax):
+        return float(norm.value(tuple(params)))
+    if isinstance(norm, Entrywise):
+        return float(norm.value(np.concatenate([np.asarray(p, float).ravel() for p in params])))
+    raise UnsupportedNormError(f"{norm.name} is defined on one matrix; use a block norm for a network")
+
+
+def normalize(net: TwoLayerNetwork, params, X, y):
+    """θ̂ = θ / s with the derived s = q_min^{1/L}; returns (θ̂ as a tuple, margins of θ̂)."""
+    q = net.margins(params, X, y)
+    q_min = float(q.min())
+    if not q_min > 0:
+        raise NotSeparatedError(f"the parameters do not separate the data (min margin {q_min:.3g})")
+    s = float(homogeneity_functions(net.degree)[0](q_min))
+    # min q̂ = 1 up to rounding; the slack q̂ − 1 ≥ 0 is clipped so that its sign is exact.
+    return tuple(np.asarray(p, dtype=float) / s for p in params), 1.0 + np.maximum(q / s**net.degree - 1.0, 0.0)
+
+
+def kkt_residual(net: TwoLayerNetwork, params, X, y, norm: Norm,
+                 taus: tuple[float, ...] = TAU_GRID) -> KKTResidual:
+    """The KKT residual of ``params`` (normalized first) for the margin problem under ``norm``.
+
+    ``residual`` is achieved by the returned multipliers (an upper bound on the minimum whatever the
+    solver status); ``lower_bound`` is certified: the minimum over the τ grid is at least the optimal
+    values of the accurately solved τ and, for the others, their charged gap (the objective's constant
+    part)."""
+    theta, q = normalize(net, params, X, y)
+    norms, weights, arrays, slices = _blocks(norm, theta)
+    kinds = [_kind(n, a.shape) for n, a in zip(norms, arrays)]
+    smooth_norm = len(kinds) == 1 and kinds[0] == "l2"
+    if smooth_norm and net.smooth:
+        return _nnls_residual(net, theta, q, X, y, norm)
+    size = norm_value(norm, theta)
+    best, seen, lower = None, set(), math.inf
+    for tau in taus:
+        signature, gap = _active_sets(net, theta, X, arrays, kinds, weights, size, tau)
+        if best is not None and gap >= best.residual:
+            break
+        if signature in seen:
+            continue
+        seen.add(signature)
+        res = _conic_residual(net, theta, q, X, y, norm, arrays, weights, kinds, slices, tau)
+        lower = min(lower, res.residual if res.accurate else res.tolerance)
+        if best is None or res.residual < best.residual:
+            best = res
+    return dataclasses.replace(best, lower_bound=min(lower, best.residual))
+
+
+def _active_sets(net, theta, X, arrays, kinds, weights, size, tau):
+    """The sizes of the τ-active sets (blocks, entries / singular values, ReLU kinks) and the largest
+    relative gap they close: the τ values worth a conic solve are those that change the sets."""
+    signature, gap = [], 0.0
+    for kind, c, a in zip(kinds, weights, arrays):
+        share = c * block_value(kind, a) / size
+        if share < (1 - tau) * (1 - _ROUND):
+            signature.append(0)
+            continue
+        gap = max(gap, 1.0 - share)
+        if kind == "max":
+            mags = np.abs(a).ravel() / np.abs(a).max()
+            inner = mags[mags >= 1 - tau]
+        elif kind == "spectral":
+            sv = np.linalg.svd(a, compute_uv=False)
+            inner = sv[sv >= (1 - tau) * sv[0]] / sv[0]
+        else:
+            inner = np.ones(1)
+        signature.append(inner.size)
+        gap = max(gap, 1.0 - float(inner.min()))
+    if not net.smooth and tau > 0:
+        W = theta[0]
+        Z = np.asarray(X) @ W.T
+        scale = np.linalg.norm(X, axis=1)[:, None] * np.linalg.norm(W, axis=1)[None, :]
+        ratio = np.abs(Z) / np.where(scale > 0, scale, 1.0)
+        kinks = ratio[(ratio <= tau) & (scale > 0)]
+        signature.append(kinks.size)
+        gap = max(gap, float(kinks.max(initial=0.0)))
+    return tuple(signature), gap
+
+
+def _nnls_residual(net, theta, q, X, y, norm) -> KKTResidual:
+    flat = net.flatten(theta)
+    size = float(np.linalg.norm(flat))
+    c = float(homogeneity_functions(net.degree)[1](size))      # L/‖θ‖²
+    J, _ = net.margin_jacobian(theta, X, y)
+    A = np.vstack([J.T, (c * size) * (q - 1.0)[None, :]])
+    b = np.concatenate([flat, [0.0]])
+    lam, _ = nnls(A, b, maxiter=50 * A.shape[1])
+    stat = float(np.linalg.norm(flat - J.T @ lam) / size)
+    cs = float(c * lam @ (q - 1.0))
+    res = math.hypot(stat, cs)
+    return KKTResidual(norm.name, res, stat, cs, 0.0, _support(lam), "nnls", "optimal", lam, res)
+
+
+def _support(lam) -> int:
+    return int(np.sum(lam > 1e-6 * max(float(lam.max(initial=0.0)), 1e-300)))
+
+
+def _conic_residual(net, theta, q, X, y, norm, arrays, weights, kinds, slices, tau) -> KKTResidual:
+    import cvxpy as cp
+
+    flat = net.flatten(theta)
+    size = norm_value(norm, theta)
+    c_cs = float(homogeneity_functions(net.degree)[1](size))   # L/‖θ‖²
+    J, (kink_rows, kink_cols, kink_gap) = net.margin_jacobian(theta, X, y, kink_tolerance=tau)
+    lam = cp.Variable(len(q), nonneg=True)
+    constraints = []
+    if kink_rows.size:
+        mu = cp.Variable(kink_rows.size, nonneg=True)
+        constraints.append(mu <= lam[kink_rows])
+        generators, coeffs = np.vstack([J, kink_cols]), cp.hstack([lam, mu])
+    else:
+        mu, generators, coeffs = None, J, lam
+    faces, masses, terms = {}, [], []
+    gap = kink_gap
+    for i, (kind, sl, c, a) in enumerate(zip(kinds, slices, weights, arrays)):
+        share = c * block_value(kind, a) / size
+        face = None
+        if share >= (1 - tau) * (1 - _ROUND):
+            face = faces[i] = _Face(kind, a, tau, cp)
+            masses.append(face.mass)
+            gap = max(gap, 1.0 - share, face.gap)
+        if kind == "l2":
+            # u_b and the generators' block rows span a space of dimension ≤ 1 + #generators: the
+            # ℓ2 norm is evaluated exactly in that basis (R of a thin QR), keeping the problem small.
+            basis = np.column_stack([a.ravel() / np.linalg.norm(a), generators[:, sl].T])
+            R = np.linalg.qr(basis, mode="r")
+            top = size * c * face.mass if face is not None else cp.Constant(0.0)
+            terms.append(cp.norm2(R @ cp.hstack([cp.reshape(top, (1,), order="C"), -coeffs])) / c)
+        else:
+            u_b = size * c * face.expr if face is not None else np.zeros(sl.stop - sl.start)
+            resid = u_b - generators[:, sl].T @ coeffs
+            terms.append((cp.norm1(resid) if kind == "max"
+                          else cp.normNuc(cp.reshape(resid, a.shape, order="C"))) / c)
+    stat = cp.sum(cp.hstack(terms)) / size + gap
+    cs = c_cs * ((q - 1.0) @ lam)
+    problem = cp.Problem(cp.Minimize(cp.norm(cp.hstack([stat, cs]), 2)),
+                         [cp.sum(cp.hstack(masses)) == 1] + constraints)
+    status, solver = _solve(problem, cp)
+    if lam.value is None:
+        return KKTResidual(norm.name, math.inf, math.inf, math.inf, gap, 0, solver, status)
+    # Re-evaluate from the multipliers, projected onto their constraints.
+    lam_v = np.clip(lam.value, 0.0, None)
+    combo = J.T @ lam_v
+    if mu is not None:
+        combo = combo + kink_cols.T @ np.clip(mu.value, 0.0, lam_v[kink_rows])
+    parts = {i: face.value() for i, face in faces.items()}
+    total = sum(m for m, _ in parts.values())
+    u = np.zeros_like(flat)
+    for i, (_, g) in parts.items():
+        u[slices[i]] = size * weights[i] * g / total
+    stat_v = gap + sum(block_dual_value(k, (u - combo)[sl].reshape(a.shape)) / c
+                       for k, sl, c, a in zip(kinds, slices, weights, arrays)) / size
+    cs_v = float(c_cs * lam_v @ (q - 1.0))
+    return KKTResidual(norm.name, math.hypot(stat_v, cs_v), float(stat_v), cs_v, gap, _support(lam_v),
+                       solver, status, lam_v)
+
+
+def _solve(problem, cp) -> tuple[str, str]:
+    """Clarabel; on an inaccurate or failed solve, Clarabel with more iterations, then SCS. Returns
+    (status, solver) of the first optimal attempt, else of the last one."""
+    attempts = (("clarabel", cp.CLARABEL, {}),
+                ("clarabel (max_iter 1000)", cp.CLARABEL, {"max_iter": 1000}),
+                ("scs", cp.SCS, {"eps": 1e-9, "max_iters": 50_000}))
+    status, name = "not solved", attempts[0][0]
+    for name, solver, options in attempts:
+        try:
+            with warnings.catch_warnings():      # an inaccurate solve is reported through ``status``
+                warnings.simplefilter("ignore", UserWarning)
+                problem.solve(solver=solver, **options)
+            status = problem.status
+        except cp.SolverError as exc:
+            status = f"solver error: {exc}"
+        if status == "optimal":
+            break
+    return status, name

@@ -1,0 +1,50 @@
+"""Per-checkpoint metrics of a homogeneous network's training trajectory.
+
+- normalized margin γ(θ_t) = q_min/‖θ_t‖^L in any norm (``numerics.kkt_residual.normalized_margin``);
+- Lyu & Li (2020)'s smoothed margin γ̃(θ) = ℓ^{−1}(nL)/‖θ‖₂^L, with the derived ℓ^{−1}
+  (``theory.smoothed_margin``) evaluated in log space: ℓ^{−1}(nL) = −log expm1(exp(log n + log L)),
+  using log expm1(e^z) = z + e^z/2 + O(e^{2z}) below z = −30 where exp(z) would lose digits;
+- directional convergence cos(θ_t, θ_T) (ℓ2 cosine of the flattened parameters).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from numerics.kkt_residual import normalized_margin
+
+
+def log_expm1_exp(z: float) -> float:
+    """log(e^{e^z} − 1) without underflow or cancellation."""
+    if z < -30.0:
+        return z + 0.5 * math.exp(z)
+    return math.log(math.expm1(math.exp(z)))
+
+
+def inverse_logistic_of_log(log_v: float) -> float:
+    """ℓ^{−1}(v) = −log(e^v − 1) for v = e^{log_v} (the logistic loss)."""
+    return -log_expm1_exp(log_v)
+
+
+def smoothed_margin(log_loss: float, n: int, theta_l2: float, degree: int) -> float:
+    """γ̃ = ℓ^{−1}(nL)/‖θ‖₂^L; NaN while nL ≥ log 2 (not yet defined)."""
+    log_nl = log_loss + math.log(n)
+    if log_nl >= math.log(math.log(2.0)):
+        return math.nan
+    return inverse_logistic_of_log(log_nl) / theta_l2**degree
+
+
+def margin_series(net, params_list, X, y, norm) -> list[float]:
+    return [normalized_margin(net, p, X, y, norm) for p in params_list]
+
+
+def direction_cosines(net, params_list) -> list[float]:
+    """cos(θ_t, θ_T) for every recorded θ_t (T the last)."""
+    final = net.flatten(params_list[-1])
+    final = final / np.linalg.norm(final)
+    out = []
+    for p in params_list:
+        v = net.flatten(p)
+        out.append(float(v @ final / np.linalg.norm(v)))
+    return out

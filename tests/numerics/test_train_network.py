@@ -1,0 +1,58 @@
+import numpy as np
+
+from numerics.network_data import digits_parity, gaussian_clusters, orthogonal_clusters
+from numerics.networks import TwoLayerNetwork
+from numerics.optim import TransformOptimizer, nsd, PowerSchedule
+from numerics.train import Member
+from numerics.train_network import train_network
+from numerics.trajectory_metrics import direction_cosines, log_expm1_exp, smoothed_margin
+from theory.norms import parse_norm
+
+
+def test_population_training_separates_and_records():
+    X, y = gaussian_clusters(4, 5, 4, 0.1, seed=0)
+    net = TwoLayerNetwork.build("relu", 16, 5)
+    l2 = parse_norm("l2", "binary")
+    members = {"ngd": Member(lambda ps: TransformOptimizer(ps, nsd(l2, PowerSchedule(1.0, 0.7)))),
+               "broken": Member(lambda ps: 1 / 0)}
+    traj = train_network(net, X, y, members, 300, net.init(0, 0.1), record=[1, 150, 300])
+    assert traj["broken"].status == "error" and "factory failed" in traj["broken"].message
+    t = traj["ngd"]
+    assert t.status == "ok" and t.steps == [1, 150, 300] and t.margins[-1] > 0
+    assert t.log_loss[-1] < t.log_loss[0] < 0
+    assert np.isclose(net.margins(t.params[-1], X, y).min(), t.margins[-1])
+    cos = direction_cosines(net, t.params)
+    assert np.isclose(cos[-1], 1.0) and min(cos) > -1
+
+
+def test_smoothed_margin_is_a_stable_lower_bound():
+    for z in (-1000.0, -40.0, -5.0, 0.0):
+        ref = np.log(np.expm1(np.exp(z))) if z > -700 else z
+        assert np.isclose(log_expm1_exp(z), ref, rtol=1e-12, atol=1e-300)
+    q = np.array([3.0, 5.0, 40.0])                          # margins; logistic loss in log space
+    log_l = np.log(np.mean(np.log1p(np.exp(-q))))
+    assert smoothed_margin(log_l, 3, 1.0, 2) <= q.min()
+    assert np.isnan(smoothed_margin(0.0, 3, 1.0, 2))         # nL ≥ log 2: undefined
+
+
+def test_data_sets():
+    data = orthogonal_clusters(6, 50, 3, seed=1)
+    assert data.X.shape == (18, 50) and set(np.unique(data.y)) == {-1.0, 1.0}
+    fresh = orthogonal_clusters(6, 50, 2, seed=2, means=data.means)
+    assert np.array_equal(fresh.means, data.means) and fresh.X.shape == (12, 50)
+    X, y = digits_parity(40, seed=0)
+    assert X.shape == (40, 64) and np.allclose(np.linalg.norm(X, axis=1), 1.0) and set(np.unique(y)) == {-1.0, 1.0}
+
+
+def test_stable_inverse_loss_matches_the_derived_one():
+    """numerics evaluates the derived ℓ^{-1}(e^z) = −log(exp(exp z) − 1) without cancellation; where the
+    plain formula is still accurate the two agree, and below z = −30 the series is exact to rounding."""
+    import sympy as sp
+    from numerics.trajectory_metrics import inverse_logistic_of_log
+    from theory.smoothed_margin import LOG_NL, smoothed_margin_derivation
+
+    derived = sp.lambdify(LOG_NL, smoothed_margin_derivation().results["inverse_loss_of_log"], "mpmath")
+    import mpmath
+    mpmath.mp.dps = 50
+    for z in (-60.0, -31.0, -29.0, -10.0, -1.0, -0.4):
+        assert np.isclose(inverse_logistic_of_log(z), float(derived(mpmath.mpf(z))), rtol=1e-13)
