@@ -31,10 +31,14 @@ OptimizerFactory = Callable[[list], torch.optim.Optimizer]
 @dataclass(frozen=True)
 class Member:
     """One optimizer to train: ``factory(params) -> torch.optim.Optimizer`` (the SPEC contract) and,
-    for optimizers that are not ``TransformOptimizer``s, the schedule the trainer imposes on lr."""
+    optionally, the schedule the trainer imposes on lr (``param_groups[i]["lr"] = η_t`` before each
+    step; a ``TransformOptimizer`` uses it only if its transformation reads that lr). With
+    ``loss_normalized`` the lr is η_t / L(W_t) (the normalized-GD step of Nacson et al. 2019: it
+    makes a step proportional to the gradient scale-free; needs a schedule)."""
 
     factory: OptimizerFactory
     schedule: Callable[[int], float] | None = None
+    loss_normalized: bool = False
 
 
 @dataclass
@@ -112,13 +116,25 @@ def checkpoints(steps: int, count: int = 40) -> list[int]:
 def train_linear(problem: Classification, members: dict[str, Member], steps: int,
                  loss: str = "cross_entropy", record: list[int] | None = None,
                  progress: Callable[[int, int], None] | None = None,
-                 init: np.ndarray | None = None) -> dict[str, Trajectory]:
-    """Train every member from ``init`` (default 0) for ``steps`` steps; returns their trajectories."""
+                 init: np.ndarray | None = None, shape: tuple[int, ...] | None = None,
+                 log_loss_floor: float | None = None,
+                 on_record: Callable[[int, dict[str, Trajectory]], None] | None = None,
+                 ) -> dict[str, Trajectory]:
+    """Train every member from ``init`` (default 0) for ``steps`` steps; returns their trajectories.
+
+    ``shape``: the shape of the parameter tensor the optimizers see (default the problem's; (1, d)
+    hands a binary model's w to matrix optimizers as a one-row matrix); recorded parameters keep the
+    problem's shape. ``log_loss_floor``: a member whose log-loss falls to the floor stops there, its
+    parameters at that point being its last checkpoint. ``on_record(t, trajectories)`` is called
+    after every checkpoint with the trajectories recorded so far."""
     record = set(record or checkpoints(steps))
     amap = LinearMarginMap(problem)
     names = list(members)
     start = torch.zeros(problem.param_shape, dtype=torch.float64) if init is None else \
         torch.as_tensor(init, dtype=torch.float64)
+    shape = tuple(shape or problem.param_shape)
+    view = shape != tuple(problem.param_shape)        # hand the optimizers a reshaped tensor
+    start = start.reshape(shape)
     params = {nm: start.clone().requires_grad_(True) for nm in names}
     opts: dict[str, torch.optim.Optimizer] = {}
     traj = {nm: Trajectory(nm) for nm in names}
@@ -138,7 +154,8 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
         return traj
     with small_tensor_mode(), torch.no_grad():
         for t in range(1, steps + 2):          # pass steps+1 only evaluates the final parameters
-            W = torch.stack([params[nm] for nm in active])
+            W = torch.stack([params[nm].reshape(problem.param_shape) if view else params[nm]
+                             for nm in active])
             finite = torch.isfinite(W).flatten(1).all(1).tolist()
             if not all(finite):
                 for nm, ok in zip(active, finite):
@@ -148,28 +165,44 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
                 active = [nm for nm, ok in zip(active, finite) if ok]
                 if not active:
                     break
-                W = torch.stack([params[nm] for nm in active])
+                W = torch.stack([params[nm].reshape(problem.param_shape) if view else params[nm]
+                                 for nm in active])
             log_l, g_margin = log_loss_and_margin_gradient(amap.margins(W), loss, class_dim=-2)
             log_l = log_l.tolist()
-            if t - 1 in record:
+            floored = [] if log_loss_floor is None else \
+                [i for i in range(len(active)) if log_l[i] <= log_loss_floor]
+            if t - 1 in record or floored:
                 for i, nm in enumerate(active):
-                    traj[nm].steps.append(t - 1)
-                    traj[nm].params.append(W[i].numpy().copy())
-                    traj[nm].log_loss.append(log_l[i])
+                    if t - 1 in record or i in floored:
+                        traj[nm].steps.append(t - 1)
+                        traj[nm].params.append(W[i].numpy().copy())
+                        traj[nm].log_loss.append(log_l[i])
+                if on_record is not None:
+                    on_record(t - 1, traj)
+            if floored:
+                for i in floored:
+                    traj[active[i]].message = (f"stopped after step {t - 1}: the log-loss reached "
+                                               f"the floor {log_loss_floor:g}")
+                keep = [i for i in range(len(active)) if i not in floored]
+                active, log_l, g_margin = [active[i] for i in keep], [log_l[i] for i in keep], g_margin[keep]
+                if not active:
+                    break
             if t > steps:
                 break
             grads = amap.adjoint(g_margin)
             for i, nm in enumerate(active):
                 opt = opts[nm]
                 try:
+                    sched = members[nm].schedule
+                    if sched is not None:
+                        lr = sched(t) * (math.exp(-log_l[i]) if members[nm].loss_normalized else 1.0)
+                        for group in opt.param_groups:
+                            group["lr"] = lr
+                    grad = grads[i].reshape(shape) if view else grads[i]
                     if isinstance(opt, TransformOptimizer):
-                        opt.apply((grads[i],), log_l[i])
+                        opt.apply((grad,), log_l[i])
                     else:
-                        params[nm].grad = grads[i] * math.exp(log_l[i])
-                        sched = members[nm].schedule
-                        if sched is not None:
-                            for group in opt.param_groups:
-                                group["lr"] = sched(t)
+                        params[nm].grad = grad * math.exp(log_l[i])
                         opt.step()
                 except Exception as exc:
                     traj[nm].status = "error"

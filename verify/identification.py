@@ -1,0 +1,87 @@
+"""Which norm's max margin does a trained classifier approach? Identification from margin ratios.
+
+For each norm N of a family, the ratio ρ_N = γ_N(W) / γ*_N ≤ 1 of the normalized margin of W to the
+certified max margin, and its gap g_N = 1 − ρ_N. An optimizer whose iterates converge in direction
+to the N-max-margin classifier drives g_N → 0, while every other norm keeps a gap bounded below by
+how far the N-max-margin direction is from its own (Gunasekar et al. 2018; Fan, Schmidt,
+Thrampoulidis 2025). Neighbouring norms of the family have nearby max-margin directions (the ratio
+of the N-solution in N' is 1 − O((p − p')²) by the envelope theorem), so what decides is not the
+difference of the ratios but the *separation* s = g_runner-up / g_best: how many times farther the
+runner-up norm is than the best one. The identification is "undetermined" when s is below a
+threshold calibrated on optimizers of known bias (``bench/bench_fingerprint.py`` prints the
+calibration: the largest separation of any wrong identification and the smallest of the right ones).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+UNDETERMINED = "undetermined"
+
+
+@dataclass(frozen=True)
+class Identification:
+    best: str
+    runner_up: str
+    best_gap: float
+    runner_up_gap: float
+    threshold: float
+
+    @property
+    def separation(self) -> float:
+        """g_runner-up / g_best (inf when the best gap is 0 to machine precision)."""
+        if self.best_gap <= 0:
+            return math.inf
+        return self.runner_up_gap / self.best_gap
+
+    @property
+    def identified(self) -> str:
+        return self.best if self.separation >= self.threshold else UNDETERMINED
+
+    def describe(self) -> str:
+        sep = "∞" if math.isinf(self.separation) else f"{self.separation:.3g}"
+        verdict = f"{self.identified}" if self.identified != UNDETERMINED else \
+            f"undetermined (separation {sep} < {self.threshold:g})"
+        return (f"{verdict}: best {self.best} (gap {self.best_gap:.3g}), runner-up {self.runner_up} "
+                f"(gap {self.runner_up_gap:.3g}), separation {sep}")
+
+    def record(self) -> dict:
+        return {"identified": self.identified, "best": self.best, "runner_up": self.runner_up,
+                "best_gap": self.best_gap, "runner_up_gap": self.runner_up_gap,
+                "separation": self.separation, "threshold": self.threshold}
+
+
+def identify(gaps: dict[str, float], threshold: float) -> Identification:
+    """The norm with the smallest gap, its runner-up and their separation. Gaps are clipped at 0
+    (a ratio can exceed 1 only by the solver's certified tolerance)."""
+    if len(gaps) < 2:
+        raise ValueError("identification needs at least two norms")
+    order = sorted(gaps, key=lambda n: (gaps[n], n))
+    best, second = order[0], order[1]
+    return Identification(best, second, max(gaps[best], 0.0), max(gaps[second], 0.0), threshold)
+
+
+@dataclass(frozen=True)
+class PredictionVerdict:
+    status: str          # "verified" | "failed" | "inconclusive"
+    message: str
+
+
+def judge_prediction(predicted: str, ident: Identification, gaps: dict[str, float]) -> PredictionVerdict:
+    """``verified`` when the identified norm is the predicted one; ``failed`` when the predicted
+    norm's gap is at least ``threshold`` times the best gap (another norm is clearly closer);
+    ``inconclusive`` when the predicted norm is among the norms that cannot be told apart."""
+    g_pred = max(gaps[predicted], 0.0)
+    if ident.identified == predicted:
+        return PredictionVerdict("verified", f"identified {predicted}: its gap {g_pred:.3g} is "
+                                             f"{ident.separation:.3g}× smaller than the runner-up's "
+                                             f"({ident.runner_up}, {ident.runner_up_gap:.3g})")
+    ratio = math.inf if ident.best_gap <= 0 else g_pred / ident.best_gap
+    if predicted != ident.best and ratio >= ident.threshold:
+        return PredictionVerdict("failed", f"{ident.best} fits better: gap {ident.best_gap:.3g} vs "
+                                           f"{g_pred:.3g} for the predicted {predicted} "
+                                           f"({ratio:.3g}× larger)")
+    return PredictionVerdict("inconclusive", f"{predicted} cannot be told apart from {ident.best if predicted != ident.best else ident.runner_up}: "
+                                             f"gaps {g_pred:.3g} vs "
+                                             f"{(ident.best_gap if predicted != ident.best else ident.runner_up_gap):.3g} "
+                                             f"(separation below {ident.threshold:g})")
