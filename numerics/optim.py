@@ -132,21 +132,25 @@ def steepest(norm: Norm) -> Transformation:
     With several parameter tensors, a block norm applies blockwise; an entrywise norm applies to the
     concatenation of all entries."""
 
-    def direction(mantissa):
-        arrays = [m.detach().numpy() for m in mantissa]
-        if isinstance(norm, (BlockMax, BlockSum)):
-            out = norm.steepest_direction(arrays)
-        elif len(arrays) == 1:
-            out = (norm.steepest_direction(arrays[0]),)
-        elif isinstance(norm, Entrywise):
+    if isinstance(norm, (BlockMax, BlockSum)):
+        def oracle(arrays):
+            return norm.steepest_direction(arrays)
+    elif isinstance(norm, Entrywise):
+        def oracle(arrays):
+            if len(arrays) == 1:
+                return (norm.steepest_direction(arrays[0]),)
             flat = norm.steepest_direction(np.concatenate([a.ravel() for a in arrays]))
-            out, start = [], 0
-            for a in arrays:
-                out.append(flat[start:start + a.size].reshape(a.shape))
-                start += a.size
-        else:
-            raise ValueError(f"{norm.name} is defined on one matrix; use a block norm for "
-                             f"{len(arrays)} parameter tensors")
+            bounds = np.cumsum([0] + [a.size for a in arrays])
+            return tuple(flat[i:j].reshape(a.shape) for i, j, a in zip(bounds[:-1], bounds[1:], arrays))
+    else:
+        def oracle(arrays):
+            if len(arrays) != 1:
+                raise ValueError(f"{norm.name} is defined on one matrix; use a block norm for "
+                                 f"{len(arrays)} parameter tensors")
+            return (norm.steepest_direction(arrays[0]),)
+
+    def direction(mantissa):
+        out = oracle([m.detach().numpy() for m in mantissa])
         return tuple(torch.from_numpy(np.ascontiguousarray(o)) for o in out)
 
     def update(grads, state, step):
@@ -223,9 +227,9 @@ class TransformOptimizer(torch.optim.Optimizer):
         population trainer calls this directly)."""
         self._t += 1
         updates, self._state = self.transform.update(Scaled(grads, log_scale), self._state, self._t)
-        factor = math.exp(updates.log_scale)
+        factor = -math.exp(updates.log_scale)
         for p, u in zip(self._params, updates.mantissa):
-            p.sub_(factor * u)
+            p.add_(u, alpha=factor)
 
 
 # -- the optimizer family ---------------------------------------------------------------------

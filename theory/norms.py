@@ -59,6 +59,10 @@ class Norm(ABC):
     @abstractmethod
     def value(self, w) -> float: ...
 
+    def values(self, batch) -> np.ndarray:
+        """The norms of a batch (a sequence of parameters; an array's leading axis indexes it)."""
+        return np.array([self.value(w) for w in batch], dtype=float)
+
     @property
     @abstractmethod
     def dual(self) -> "Norm": ...
@@ -116,6 +120,15 @@ class Entrywise(Norm):
             return float(top)
         return float(top * np.sum((a / top) ** pv) ** (1.0 / pv))
 
+    def values(self, batch) -> np.ndarray:
+        a = np.abs(np.asarray(batch, dtype=float))
+        a = a.reshape(len(a), -1)
+        top = a.max(axis=1, initial=0.0)
+        if self.p_value == np.inf:
+            return top
+        safe = np.where(top > 0, top, 1.0)
+        return top * np.sum((a / safe[:, None]) ** self.p_value, axis=1) ** (1.0 / self.p_value)
+
     @cached_property
     def dual(self) -> "Entrywise":
         return Entrywise(dual_exponent(self.p), self.vector)
@@ -165,6 +178,12 @@ class Schatten(Norm):
         if w.ndim != 2:
             raise NormError(f"{self.name} needs a matrix, got an array of shape {w.shape}")
         return self._spectrum_norm.value(np.linalg.svd(w, compute_uv=False))
+
+    def values(self, batch) -> np.ndarray:
+        batch = np.asarray(batch, dtype=float)
+        if batch.ndim != 3:
+            raise NormError(f"{self.name} needs a batch of matrices, got shape {batch.shape}")
+        return self._spectrum_norm.values(np.linalg.svd(batch, compute_uv=False))
 
     @cached_property
     def dual(self) -> "Norm":

@@ -8,6 +8,7 @@ the distance of the direction to the unique max-margin direction.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -33,8 +34,9 @@ class Optimizer:
     horizon T (``theory.rates.step_size_derivation``: it depends on the data only through
     R = max_i ‖A_i‖_* in that norm's dual and the number of constraints). Methods that average
     gradients (``ema = (β, power)``: momentum β₁ with power 1, Adam's β₂ with power 2) are further
-    capped so that the average tracks the current gradient from t₀ = T/100 on
-    (``theory.rates.momentum_lag_derivation``; it uses the max margin γ* of the geometry).
+    capped so that the average tracks the current gradient from t₀ = √T on — the lag phase is then
+    a vanishing fraction 1/√T of the run (``theory.rates.momentum_lag_derivation``; it uses the
+    max margin γ* of the geometry).
     With ``geometry = None``, η₀ = κ (e.g. a fixed GD step with decay = 0)."""
 
     key: str
@@ -55,14 +57,14 @@ class Optimizer:
         eta0 = self.kappa * optimal_eta0(radius, problem.n * (problem.k - 1), horizon)
         if self.ema is not None:
             beta, power = self.ema
-            eta0 = min(eta0, lag_free_eta0(beta, solutions[self.geometry].margin, horizon / 100, power))
+            eta0 = min(eta0, lag_free_eta0(beta, solutions[self.geometry].margin, math.sqrt(horizon), power))
         return PowerSchedule(eta0, self.decay)
 
 
 def data_radius(problem: Classification, norm: Norm) -> float:
     """R = max_i ‖A_i‖_* over the rows of the margin map, in the dual norm."""
     rows = problem.constraint_matrix()
-    return max(norm.dual.value(row.reshape(problem.param_shape)) for row in rows)
+    return float(norm.dual.values(rows.reshape(len(rows), *problem.param_shape)).max())
 
 
 def transform_member(make: Callable, name: str) -> Callable:

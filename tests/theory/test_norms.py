@@ -114,3 +114,16 @@ def test_strict_convexity_flags():
 
 def test_exponents_are_exact_rationals():
     assert parse_norm("entrywise:1.5").p == sp.Rational(3, 2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=st.sampled_from(MATRIX_NORMS + ["lp:1", "lp:3", "lp:inf"]),
+       kind=st.sampled_from(["gauss", "ties", "zero-rows"]), seed=st.integers(0, 10_000))
+def test_batched_values_equal_single_values(name, kind, seed):
+    norm = parse_norm(name, "binary" if name.startswith("lp:") else "multiclass")
+    rng = np.random.default_rng(seed)
+    batch = np.stack([_random((3, 4), kind, rng) for _ in range(5)] + [np.zeros((3, 4))])
+    if norm.name.startswith("lp:"):
+        batch = batch.reshape(len(batch), -1)
+    expected = [norm.value(w) for w in batch]
+    np.testing.assert_allclose(norm.values(batch), expected, rtol=1e-12, atol=0)

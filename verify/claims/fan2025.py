@@ -38,7 +38,7 @@ SETTINGS = {
     # η₀ = κ·η₀* (η₀* minimizes the NSD gap bound, theory.rates.step_size_derivation), capped for
     # momentum and Adam so their averages track the current gradient (verify.linear_margins.Optimizer).
     "kappa": 8.0, "beta1": 0.9, "adam_betas": (0.9, 0.9),   # Adam: β₁ ≤ β₂ as assumed; ε = 0
-    "steps": {"quick": 30_000, "full": 2_000_000},
+    "steps": {"quick": 40_000, "full": 2_000_000},
     "gap_tolerance": {"quick": 1e-2, "full": 1e-3},
     "adam_gap_tolerance": {"quick": 5e-2, "full": 5e-3},
     "direction_tolerance": {"quick": 0.15, "full": 0.05},
