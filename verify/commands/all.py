@@ -15,6 +15,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--profile", choices=PROFILES, default="quick")
     parser.add_argument("--json", metavar="PATH", help="write the JSON report here")
     parser.add_argument("--figures", metavar="DIR", help="write PNG figures here")
+    parser.add_argument("--html", metavar="PATH",
+                        help="write one self-contained HTML report (figures embedded) here")
     parser.add_argument("-k", metavar="PATTERN", help="only claims whose id contains every word")
     parser.add_argument("--seed", type=int, default=0)
 
@@ -23,4 +25,4 @@ def run(args) -> int:
     claims = select(args.k)
     if not claims:
         raise UserInputError(f"no claim id matches {args.k!r}; see `python -m verify list`")
-    return run_claims(claims, args.profile, args.seed, args.json, args.figures)
+    return run_claims(claims, args.profile, args.seed, args.json, args.figures, html_path=args.html)

@@ -14,10 +14,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--profile", choices=PROFILES, default="quick")
     parser.add_argument("--json", metavar="PATH", help="write the JSON report here")
     parser.add_argument("--figures", metavar="DIR", help="write PNG figures here")
+    parser.add_argument("--html", metavar="PATH",
+                        help="write one self-contained HTML report (figures embedded) here")
     parser.add_argument("--seed", type=int, default=0)
 
 
 def run(args) -> int:
     claim = get(args.claim_id)
     print(f"{claim.title}  [{claim.source}]\n{claim.statement}\n")
-    return run_claims([claim], args.profile, args.seed, args.json, args.figures, verbose=True)
+    return run_claims([claim], args.profile, args.seed, args.json, args.figures, verbose=True,
+                      html_path=args.html)
