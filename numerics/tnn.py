@@ -1,0 +1,148 @@
+"""Tensor neural networks built on the transform-based t-product (Kernfeld, Kilmer, Aeron 2015;
+Wang et al. 2023, "Transformed low-rank parameterization can help robust generalization for tensor
+neural networks").
+
+A third-order tensor A ∈ ℝ^{m×d×c} has c frontal slices; a transform M acts along the third (channel)
+mode. The t-product is A ∗_M B = M⁻¹(M(A) △ M(B)), △ the slice-wise matrix product in the transformed
+domain, and the transformed (tubal) rank of W is max_k rank(M(W)_k) over the transformed slices.
+
+- ``DFT``: M = the discrete Fourier transform along the channels (complex slices; with M the t-product
+  is the circular-convolution t-product of Kilmer & Martin 2011, A ∗ B = bcirc(A)·unfold(B)).
+- ``DCT``: M = the orthonormal DCT-II matrix C (C Cᵀ = I), real slices.
+- Rank measures of a slice S with singular values σ: stable rank ‖S‖_F²/‖S‖₂² = Σσ²/σ_max² and
+  effective rank exp(H(σ/Σσ)) (Roy & Vetterli 2007); both lie in [1, rank S] and are continuous, so
+  they measure *approximate* low rank. Reported per slice and as the max over slices (the continuous
+  surrogate of the transformed rank).
+- The t-NN used here: f(x) = Σ_k (W₂ ∗_M ReLU(W₁ ∗_M x))_k for x ∈ ℝ^{d×1×c}, W₁ ∈ ℝ^{m×d×c},
+  W₂ ∈ ℝ^{1×m×c}: a two-layer ReLU t-NN, positively homogeneous of degree 2 in (W₁, W₂).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from theory import tproduct
+from theory.errors import UserInputError
+
+
+class TransformError(UserInputError):
+    """An unknown transform name."""
+
+
+@dataclass(frozen=True)
+class Transform:
+    """An invertible linear transform M along the last (channel) axis: M(X) = X ×₃ M, i.e. every
+    tube x ∈ ℝ^c becomes M x (the matrices of ``theory.tproduct``, evaluated; for c this small a
+    matrix product is faster than an FFT call)."""
+
+    name: str
+    channels: int
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """M(X) along the last axis (complex for the DFT)."""
+        M, _ = _matrices(self.name, self.channels)
+        if self.name == "dft":
+            return X.to(torch.complex128) @ torch.tensor(M.T)
+        return X @ torch.tensor(M.T, dtype=X.dtype)
+
+    def inverse(self, Y: torch.Tensor) -> torch.Tensor:
+        """M⁻¹(Y); for the DFT the real part (exact up to rounding for M of real tensors)."""
+        _, Minv = _matrices(self.name, self.channels)
+        if self.name == "dft":
+            return (Y @ torch.tensor(Minv.T)).real
+        return Y @ torch.tensor(Minv.T, dtype=Y.dtype)
+
+
+TRANSFORMS = ("dft", "dct")
+
+
+@lru_cache(maxsize=None)
+def _matrices(name: str, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """(M, M⁻¹): the DFT matrix F and F^H/c, or the orthonormal DCT-II matrix C and Cᵀ."""
+    if name == "dft":
+        F = np.array(tproduct.dft_matrix(c).evalf(20), dtype=complex)
+        return F, F.conj().T / c
+    C = np.array(tproduct.dct_matrix(c).evalf(20), dtype=float)
+    return C, C.T
+
+
+def dct_matrix(c: int) -> np.ndarray:
+    """The orthonormal DCT-II matrix of ``theory.tproduct`` (C Cᵀ = I derived there), evaluated."""
+    return _matrices("dct", c)[0].copy()
+
+
+def transform(name: str, channels: int) -> Transform:
+    if name not in TRANSFORMS:
+        raise TransformError(f"unknown transform {name!r}; expected one of {TRANSFORMS}")
+    if int(channels) != channels or channels < 1:
+        raise TransformError(f"the number of channels must be a positive integer, got {channels}")
+    return Transform(name, int(channels))
+
+
+def slice_product(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """The slice-wise product △ of (…, m, d, c) and (…, d, p, c) tensors: (…, m, p, c)."""
+    return torch.einsum("...mdk,...dpk->...mpk", A, B)
+
+
+def t_product(A: torch.Tensor, B: torch.Tensor, M: Transform) -> torch.Tensor:
+    """A ∗_M B = M⁻¹(M(A) △ M(B))."""
+    return M.inverse(slice_product(M.forward(A), M.forward(B)))
+
+
+def transformed_slices(W: torch.Tensor, M: Transform) -> torch.Tensor:
+    """The frontal slices M(W)_k of W ∈ ℝ^{m×d×c}, stacked as (c, m, d)."""
+    return M.forward(W).permute(2, 0, 1)
+
+
+# -- rank measures -------------------------------------------------------------------------------
+def stable_rank(singular_values: np.ndarray) -> float:
+    s = np.asarray(singular_values, dtype=float)
+    return float(np.sum(s**2) / np.max(s) ** 2) if np.max(s) > 0 else 0.0
+
+
+def effective_rank(singular_values: np.ndarray) -> float:
+    s = np.asarray(singular_values, dtype=float)
+    total = np.sum(s)
+    if total <= 0:
+        return 0.0
+    p = s[s > 0] / total
+    return float(np.exp(-np.sum(p * np.log(p))))
+
+
+@dataclass(frozen=True)
+class RankMeasures:
+    stable: np.ndarray          # per transformed slice
+    effective: np.ndarray
+
+    @property
+    def max_stable(self) -> float:
+        return float(self.stable.max())
+
+    @property
+    def max_effective(self) -> float:
+        return float(self.effective.max())
+
+
+def rank_measures(W: torch.Tensor | np.ndarray, M: Transform) -> RankMeasures:
+    """Stable and effective rank of every transformed slice of W (m × d × c)."""
+    S = torch.linalg.svdvals(transformed_slices(torch.as_tensor(W), M)).detach().numpy()
+    return RankMeasures(np.array([stable_rank(s) for s in S]), np.array([effective_rank(s) for s in S]))
+
+
+# -- the two-layer t-NN --------------------------------------------------------------------------
+def tnn_outputs(W1: torch.Tensor, W2: torch.Tensor, X: torch.Tensor, M: Transform) -> torch.Tensor:
+    """f(x_i) = Σ_k (W₂ ∗_M ReLU(W₁ ∗_M x_i))_k for X of shape (…, n, d, c) (each x_i is d × 1 × c),
+    W₁ (…, m, d, c), W₂ (…, 1, m, c) with matching leading (member) dimensions; returns (…, n)."""
+    hidden = torch.relu(t_product(W1.unsqueeze(-4), X.unsqueeze(-2), M))     # (…, n, m, 1, c)
+    return t_product(W2.unsqueeze(-4), hidden, M).sum(dim=(-3, -2, -1))
+
+
+def tnn_init(m: int, d: int, c: int, scale: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """W₁ ~ scale·N(0, 1/(d c)), W₂ ~ scale·N(0, 1/(m c)) (float64, seeded)."""
+    rng = np.random.default_rng(seed)
+    return (scale * rng.standard_normal((m, d, c)) / math.sqrt(d * c),
+            scale * rng.standard_normal((1, m, c)) / math.sqrt(m * c))

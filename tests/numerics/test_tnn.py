@@ -1,0 +1,119 @@
+"""numerics.tnn / numerics.tnn_train: t-product against its block-circulant definition, rank measures,
+the t-NN forward, attacks and the population trainer."""
+import numpy as np
+import pytest
+import torch
+
+from numerics.tnn import (TransformError, dct_matrix, effective_rank, rank_measures, stable_rank,
+                          t_product, tnn_init, tnn_outputs, transform, transformed_slices)
+from numerics.tnn_train import Attack, AttackError, margins, perturb, train_tnn
+from theory.errors import UserInputError
+
+
+def _bcirc_product(A, B):
+    """Kilmer & Martin (2011): A ∗ B = fold(bcirc(A) unfold(B)) (the DFT t-product)."""
+    m, d, c = A.shape
+    p = B.shape[1]
+    out = np.zeros((m, p, c))
+    for k in range(c):
+        for s in range(c):
+            out[:, :, k] += A[:, :, s] @ B[:, :, (k - s) % c]
+    return out
+
+
+def test_dft_t_product_is_the_block_circulant_product():
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((3, 4, 5)), rng.standard_normal((4, 2, 5))
+    got = t_product(torch.tensor(A), torch.tensor(B), transform("dft", 5)).numpy()
+    assert np.allclose(got, _bcirc_product(A, B), atol=1e-12)
+
+
+def test_dct_t_product_from_its_definition():
+    rng = np.random.default_rng(1)
+    A, B = rng.standard_normal((3, 4, 6)), rng.standard_normal((4, 2, 6))
+    C = dct_matrix(6)
+    MA, MB = A @ C.T, B @ C.T
+    expected = np.einsum("mdk,dpk->mpk", MA, MB) @ C
+    got = t_product(torch.tensor(A), torch.tensor(B), transform("dct", 6)).numpy()
+    assert np.allclose(got, expected, atol=1e-12)
+    # the identity tensor of the DCT product: every transformed slice is I
+    identity = np.repeat(np.eye(4)[:, :, None], 6, axis=2) @ C        # M⁻¹ of identity slices
+    assert np.allclose(t_product(torch.tensor(identity), torch.tensor(B), transform("dct", 6)).numpy(), B)
+
+
+def test_rank_measures():
+    assert stable_rank(np.array([3.0, 0.0, 0.0])) == 1.0 == effective_rank(np.array([3.0, 0.0]))
+    assert stable_rank(np.ones(4)) == pytest.approx(4.0) and effective_rank(np.ones(4)) == pytest.approx(4.0)
+    s = np.array([2.0, 1.0])
+    assert 1 < stable_rank(s) < 2 and 1 < effective_rank(s) < 2
+    # tensors whose transformed slices are rank one: max stable and effective rank 1
+    rng = np.random.default_rng(2)
+    slices = np.einsum("ki,kj->ijk", rng.standard_normal((4, 5)), rng.standard_normal((4, 3)))
+    W_dct = torch.tensor(slices @ dct_matrix(4))                   # M⁻¹ = Cᵀ acting on the tubes
+    r = rank_measures(W_dct, transform("dct", 4))
+    assert r.max_stable == pytest.approx(1.0) and r.max_effective == pytest.approx(1.0)
+    W_dft = torch.tensor(np.repeat(slices[:, :, :1], 4, axis=2))    # constant tubes: only the k = 0 slice
+    r = rank_measures(W_dft, transform("dft", 4))
+    assert r.max_stable == pytest.approx(1.0) and np.allclose(r.stable[1:], 0.0)
+    assert transformed_slices(W_dft, transform("dft", 4)).shape == (4, 5, 3)
+    W = torch.tensor(rng.standard_normal((6, 6, 4)))
+    assert rank_measures(W, transform("dct", 4)).max_stable > 1.5
+
+
+def test_transform_and_attack_errors_are_user_errors():
+    with pytest.raises(TransformError):
+        transform("wavelet", 4)
+    with pytest.raises(TransformError):
+        transform("dct", 0)
+    with pytest.raises(AttackError):
+        Attack("l1", 1)
+    with pytest.raises(AttackError):
+        Attack("l2", 0)
+    assert issubclass(TransformError, UserInputError) and issubclass(AttackError, UserInputError)
+
+
+def _setup(P=2, n=6, d=3, c=4, m=5):
+    rng = np.random.default_rng(3)
+    W1, W2 = tnn_init(m, d, c, 1.0, seed=0)
+    X = rng.standard_normal((n, d, c))
+    y = rng.choice([-1.0, 1.0], size=n)
+    stack = lambda a: torch.tensor(np.stack([a] * P))  # noqa: E731
+    return stack(W1), stack(W2), stack(X), stack(y)
+
+
+@pytest.mark.parametrize("name", ["dct", "dft"])
+def test_batched_forward_matches_single_and_is_homogeneous(name):
+    W1, W2, X, y = _setup()
+    M = transform(name, 4)
+    batched = tnn_outputs(W1, W2, X, M)
+    single = tnn_outputs(W1[0], W2[0], X[0], M)
+    assert batched.shape == (2, 6) and torch.allclose(batched[1], single, atol=1e-12)
+    assert torch.allclose(tnn_outputs(2 * W1[0], 3 * W2[0], X[0], M), 6 * single, atol=1e-10)
+
+
+@pytest.mark.parametrize("norm,steps", [("l2", 1), ("linf", 1), ("l2", 5), ("linf", 5)])
+def test_attacks_stay_in_the_ball_and_lower_the_margin(norm, steps):
+    W1, W2, X, y = _setup()
+    M = transform("dct", 4)
+    radius = torch.tensor([0.0, 0.05], dtype=torch.float64)
+    Xa = perturb(W1, W2, X, y, M, norm, radius, steps)
+    delta = (Xa - X).reshape(2, 6, -1)
+    size = delta.norm(dim=-1) if norm == "l2" else delta.abs().amax(dim=-1)
+    assert torch.all(size[0] == 0) and torch.all(size[1] <= 0.05 + 1e-12)
+    assert torch.all(margins(W1, W2, Xa, y, M)[1] <= margins(W1, W2, X, y, M)[1] + 1e-12)
+    assert perturb(W1, W2, X, y, M, norm, torch.zeros(2), steps) is X
+
+
+def test_population_members_train_as_if_alone():
+    W1, W2, X, y = _setup()
+    M = transform("dft", 4)
+    radii = np.array([0.0, 0.05])
+    both = train_tnn(W1.numpy(), W2.numpy(), X.numpy(), y.numpy(), M, 30, 0.2, Attack("l2", 1), radii)
+    alone = train_tnn(W1.numpy()[1:], W2.numpy()[1:], X.numpy()[1:], y.numpy()[1:], M, 30, 0.2,
+                      Attack("l2", 1), radii[1:])
+    assert np.allclose(both.W1[1], alone.W1[0], atol=1e-12)
+    first, last = both.history[0], both.history[-1]
+    assert all(b < a for a, b in zip(first["log_loss"], last["log_loss"]))
+    assert last["step"] == 30 and len(last["max_stable_rank"]) == 2
+    with pytest.raises(ValueError, match="one radius per member"):
+        train_tnn(W1.numpy(), W2.numpy(), X.numpy(), y.numpy(), M, 1, 0.1, Attack(), np.zeros(3))
