@@ -7,8 +7,8 @@ normalized, θ̂ = θ / q_min^{1/L} (the derived normalizing scale), and multipl
     stationarity = gap_τ + ‖u − Σ_i λ_i ∇q_i(θ̂) − Σ_(i,j)∈K μ_ij k_ij‖_* / ‖θ̂‖,
     slackness    = L Σ_i λ_i (q_i(θ̂) − 1) / ‖θ̂‖²   (the derived normalizer: Σλ_i = ‖θ‖²/L at KKT).
 
-- Smooth norms (ℓ2) and smooth models: S is the single gradient u = θ̂ and the problem is a
-  non-negative least-squares problem (the slackness enters as one extra row), solved by
+- Smooth norms (ℓ2) and smooth models (or ReLU without kink freedom, τ = 0): S is the single
+  gradient u = θ̂ and the problem is a non-negative least-squares problem (the slackness enters as one extra row), solved by
   ``scipy.optimize.nnls``.
 - Non-smooth norms (ℓ∞, spectral, weighted block max): u ranges over the subdifferential
   {u : ‖u‖_* = ‖θ̂‖, ⟨u, θ̂⟩ = ‖θ̂‖²}, a face of the dual ball scaled by ‖θ̂‖, built by the
@@ -229,7 +229,9 @@ def kkt_residual(net: TwoLayerNetwork, params, X, y, norm: Norm,
     norms, weights, arrays, slices = _blocks(norm, theta)
     kinds = [_kind(n, a.shape) for n, a in zip(norms, arrays)]
     smooth_norm = len(kinds) == 1 and kinds[0] == "l2"
-    if smooth_norm and net.smooth:
+    if smooth_norm and (net.smooth or max(taus) == 0.0):
+        # ℓ2 with no kink freedom (C¹ model, or τ = 0: σ'(0) = 0 at exact kinks, a Clarke choice) is
+        # the least-squares problem below, solved exactly.
         return _nnls_residual(net, theta, q, X, y, norm)
     size = norm_value(norm, theta)
     best, seen, lower = None, set(), math.inf
@@ -361,7 +363,7 @@ def _solve(problem, cp) -> tuple[str, str]:
     (status, solver) of the first optimal attempt, else of the last one."""
     attempts = (("clarabel", cp.CLARABEL, {}),
                 ("clarabel (max_iter 1000)", cp.CLARABEL, {"max_iter": 1000}),
-                ("scs", cp.SCS, {"eps": 1e-9, "max_iters": 50_000}))
+                ("scs", cp.SCS, {"eps": 1e-9, "max_iters": 5_000}))
     status, name = "not solved", attempts[0][0]
     for name, solver, options in attempts:
         try:

@@ -19,7 +19,7 @@ def test_derived_norms_of_the_optimizers():
     assert norms["Muon+Adam"].weights == (claim.SETTINGS["muon_adam_ratio"], 1.0)
     s_w, s_u = (16 / 10) ** 0.5, (1 / 16) ** 0.5        # √(fan_out/fan_in)
     assert norms["Muon (shape factors)"].weights[0] == pytest.approx(s_u / s_w)
-    d = get("gronich2026-optimizer-margins").derivation()
+    d = get("gronich2026-homogeneous-optimizer-kkt").derivation()
     assert tuple(d.results["muon_adam_weights"]) == (claim.ETA_A / claim.ETA_M, 1)
 
 
@@ -29,12 +29,12 @@ def test_not_separated_is_inconclusive(monkeypatch):
     X = np.repeat(rng.standard_normal((1, 10)), 2, axis=0)
     monkeypatch.setattr(claim, "_tasks", lambda ctx: [("clash", X, np.array([1.0, -1.0]), 4)])
     monkeypatch.setitem(claim.SETTINGS, "steps", {"quick": 20, "full": 20})
-    out = check_claim(get("gronich2026-optimizer-margins"), Context())
+    out = check_claim(get("gronich2026-homogeneous-optimizer-kkt"), Context())
     assert out.status == "inconclusive" and "min_margin" in out.message
 
 
 @pytest.mark.slow
 def test_quick_profile_runs_to_a_verdict():
-    out = check_claim(get("gronich2026-optimizer-margins"), Context())
+    out = check_claim(get("gronich2026-homogeneous-optimizer-kkt"), Context())
     assert out.status in ("verified", "failed", "inconclusive"), out.message
     assert any(k.endswith("cos_last_half") for k in out.metrics)

@@ -254,7 +254,7 @@ def _check(ctx: Context) -> Outcome:
 
 
 register(Claim(
-    id="gronich2026-optimizer-margins",
+    id="gronich2026-homogeneous-optimizer-kkt",
     title="Each optimizer's limit direction is a KKT point of the margin problem in its own norm",
     source=SOURCE, section=SECTION,
     statement=("Smooth L-homogeneous network (two-layer squared ReLU, L = 3), logistic loss, schedule "
