@@ -132,19 +132,27 @@ class Classification:
         return float(self.margins(W).min() / value)
 
 
-def load_npz(path: str | Path, model: str | None = None) -> Classification:
-    """Load ``X`` (n×d) and ``y`` (n labels) from an ``.npz`` file, with one-line errors."""
+def read_npz(path: str | Path, keys: tuple[str, ...] = ("X", "y"),
+             error: type[UserInputError] | None = None) -> tuple[np.ndarray, ...]:
+    """The arrays ``keys`` of an ``.npz`` file (no pickles), with one-line ``error``s for a missing
+    file, missing arrays or an unreadable file."""
+    error = error or DataError
     path = Path(path)
     if not path.exists():
-        raise DataError(f"{path}: no such file")
+        raise error(f"{path}: no such file")
     try:
         with np.load(path, allow_pickle=False) as f:
-            missing = [key for key in ("X", "y") if key not in f.files]
+            missing = [key for key in keys if key not in f.files]
             if missing:
-                raise DataError(f"{path}: missing array(s) {', '.join(missing)} (found {', '.join(f.files) or 'none'})")
-            X, y = f["X"], f["y"]
-    except DataError:
+                raise error(f"{path}: missing array(s) {', '.join(missing)} (found {', '.join(f.files) or 'none'})")
+            return tuple(f[key] for key in keys)
+    except error:
         raise
     except Exception as exc:  # zipfile/pickle/format errors from numpy
-        raise DataError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
+        raise error(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})") from None
+
+
+def load_npz(path: str | Path, model: str | None = None) -> Classification:
+    """Load ``X`` (n×d) and ``y`` (n labels) from an ``.npz`` file, with one-line errors."""
+    X, y = read_npz(path)
     return Classification.from_arrays(X, y, model)

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
+from numerics.classification import read_npz
 from theory.errors import UserInputError
 
 LOSSES = ("mse", "cross_entropy")
@@ -121,19 +122,7 @@ def load_state_dict(path: str | Path, arch: Architecture) -> torch.nn.Sequential
 def load_data(path: str | Path, arch: Architecture, loss: str) -> tuple[np.ndarray, np.ndarray]:
     """``X`` (n×D floats) and ``y`` from an ``.npz``: targets (n,) or (n, K) for ``mse``, integer
     labels 0..K−1 for ``cross_entropy``."""
-    path = Path(path)
-    if not path.exists():
-        raise ModelDataError(f"{path}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in ("X", "y") if k not in f.files]
-            if missing:
-                raise ModelDataError(f"{path}: missing array(s) {', '.join(missing)}")
-            X, y = f["X"], f["y"]
-    except ModelDataError:
-        raise
-    except Exception as exc:
-        raise ModelDataError(f"{path}: not a readable .npz file ({type(exc).__name__})") from None
+    X, y = read_npz(path, ("X", "y"), ModelDataError)
     D, K = arch.widths[0], arch.widths[-1]
     if X.ndim != 2 or X.shape[1] != D or not np.issubdtype(X.dtype, np.number):
         raise ModelDataError(f"X must be numeric of shape (n, {D}) for {arch.name}, got {X.shape}")

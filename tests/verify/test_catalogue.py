@@ -1,0 +1,27 @@
+"""Every claim of the catalogue, end to end (slow: the quick profile of the whole catalogue takes
+minutes on 2 cores): its derivation renders as text and LaTeX, and its check comes out `verified`
+with a negative control among its checks. One context is shared, so claims that share an
+experiment (``ctx.shared``) run it once, as in ``python -m verify all``."""
+import pytest
+
+from verify.context import Context
+from verify.registry import all_claims, get
+
+CLAIM_IDS = [c.id for c in all_claims()]
+CONTEXT = Context(profile="quick", seed=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim_id", CLAIM_IDS)
+def test_derivation_renders(claim_id):
+    derivation = get(claim_id).derivation()
+    assert derivation.pretty().strip()
+    assert derivation.latex().strip()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim_id", CLAIM_IDS)
+def test_quick_profile_verifies(claim_id):
+    outcome = get(claim_id).check(CONTEXT)
+    assert outcome.status == "verified", outcome.message
+    assert any(c.role == "control" for c in outcome.checks)
