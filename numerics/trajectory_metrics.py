@@ -48,3 +48,11 @@ def direction_cosines(net, params_list) -> list[float]:
         v = net.flatten(p)
         out.append(float(v @ final / np.linalg.norm(v)))
     return out
+
+
+def residual_decay_rate(residual_start: float, residual_end: float, theta_start: float, theta_end: float) -> float:
+    """κ with r ∝ ‖θ‖^(−κ) between two checkpoints: the decrease of a KKT residual per e-fold of the
+    parameter norm. Along normalized steepest descent the direction moves by about d log ‖θ‖ per
+    unit of path, whatever the schedule, so κ compares runs with different schedules (with
+    η_t = η₀ t^(−a), T steps only add (1 − a)·log T to log ‖θ‖)."""
+    return math.log(residual_start / residual_end) / math.log(theta_end / theta_start)

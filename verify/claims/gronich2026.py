@@ -41,7 +41,7 @@ from numerics.optim import (PowerSchedule, Transformation, TransformOptimizer, a
                             partition, schedule, steepest)
 from numerics.train import Member
 from numerics.train_network import train_network
-from numerics.trajectory_metrics import direction_cosines
+from numerics.trajectory_metrics import direction_cosines, residual_decay_rate
 from theory.derivation import Derivation
 from theory.homogeneous import two_layer_network
 from theory.kkt import HomogeneousMarginProblem
@@ -193,9 +193,9 @@ def _run_task(ctx: Context, name: str, X, y, width: int) -> dict:
             at_half = kkt_residual(net, half, X, y, own).residual
         except NotSeparatedError:
             at_half = math.inf
-        growth = math.log(norm_value(L2, final) / norm_value(L2, half))
         row["residual_at_half"] = at_half
-        row["residual_rate"] = math.log(at_half / row["residuals"][own.name]["residual"]) / growth
+        row["residual_rate"] = residual_decay_rate(at_half, row["residuals"][own.name]["residual"],
+                                                   norm_value(L2, half), norm_value(L2, final))
     return {"rows": rows, "norms": {k: v.name for k, v in norms.items()}, "steps": steps}
 
 
