@@ -126,7 +126,8 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
     hands a binary model's w to matrix optimizers as a one-row matrix); recorded parameters keep the
     problem's shape. ``log_loss_floor``: a member whose log-loss falls to the floor stops there, its
     parameters at that point being its last checkpoint. ``on_record(t, trajectories)`` is called
-    after every checkpoint with the trajectories recorded so far."""
+    after every checkpoint with the trajectories recorded so far; it may return names of members
+    to stop there (e.g. the losing members of a step-size sweep)."""
     record = set(record or checkpoints(steps))
     amap = LinearMarginMap(problem)
     names = list(members)
@@ -177,12 +178,18 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
                         traj[nm].steps.append(t - 1)
                         traj[nm].params.append(W[i].numpy().copy())
                         traj[nm].log_loss.append(log_l[i])
-                if on_record is not None:
-                    on_record(t - 1, traj)
+                stop = on_record(t - 1, traj) if on_record is not None else None
+            else:
+                stop = None
+            for i in floored:
+                traj[active[i]].message = (f"stopped after step {t - 1}: the log-loss reached "
+                                           f"the floor {log_loss_floor:g}")
+            if stop and t <= steps:
+                for i, nm in enumerate(active):
+                    if nm in stop and i not in floored:
+                        traj[nm].message = f"stopped after step {t - 1} by the caller"
+                        floored.append(i)
             if floored:
-                for i in floored:
-                    traj[active[i]].message = (f"stopped after step {t - 1}: the log-loss reached "
-                                               f"the floor {log_loss_floor:g}")
                 keep = [i for i in range(len(active)) if i not in floored]
                 active, log_l, g_margin = [active[i] for i in keep], [log_l[i] for i in keep], g_margin[keep]
                 if not active:

@@ -60,6 +60,10 @@ SETTINGS = {
     "sweep_above": 10 ** 0.5,           # ... to max κη₀*·√10,
     "sweep_per_decade": {"quick": 2, "full": 3},
     "log_loss_floor": -300.0,
+    # At T/10, members whose best increment gap is 10× the best one's stop (they lose the sweep by
+    # then on every optimizer of bench/bench_fingerprint.py; it saves most of the training time).
+    "prune_at": 0.1,
+    "prune_factor": 10.0,
     "certificate_tolerance": 1e-6,      # relative duality gap of every max-margin solution
     "window": 10.0,                     # increment W_T − W_{T/window}
     "probe_scale": 1e-4,                # step_degree compares gradients g and 1e-4·g
@@ -121,6 +125,7 @@ class MemberRun:
     eta0: float
     schedule: object                    # numerics.optim.PowerSchedule
     loss_normalized: bool = False       # lr = η_t / L(W_t)
+    pruned: bool = False                # stopped early: far behind the best run of the sweep
     steps: list = field(default_factory=list)
     iterate_gaps: list = field(default_factory=list)      # per checkpoint: norm → 1 − ratio
     increment_gaps: list = field(default_factory=list)    # per checkpoint: norm → gap, or None
@@ -279,15 +284,19 @@ def _gaps(problem: Classification, solutions: dict, norms: dict, W: np.ndarray) 
 
 
 class _Recorder:
-    """Measures every new checkpoint of every member as training proceeds (``on_record``)."""
+    """Measures every new checkpoint of every member as training proceeds (``on_record``), and
+    once, at the first checkpoint past ``prune_step``, stops the members of the sweep whose best
+    increment gap is more than ``prune_factor`` times the best member's."""
 
-    def __init__(self, problem, solutions, norms, members: dict[str, MemberRun], window: float):
+    def __init__(self, problem, solutions, norms, members: dict[str, MemberRun], window: float,
+                 prune_step: int, prune_factor: float):
         self.problem, self.solutions, self.norms = problem, solutions, norms
         self.members, self.window = members, window
+        self.prune_step, self.prune_factor = prune_step, prune_factor
         self.done = {key: 0 for key in members}
         self.info = ""
 
-    def __call__(self, t, trajectories) -> None:
+    def __call__(self, t, trajectories) -> list[str]:
         for key, tr in trajectories.items():
             run = self.members[key]
             for i in range(self.done[key], len(tr.steps)):
@@ -311,13 +320,22 @@ class _Recorder:
             gaps = best.increment_gaps[-1]
             name = min(gaps, key=gaps.get)
             self.info = f"best so far {name} (gap {gaps[name]:.2g}, η₀ = {best.eta0:.2g})"
+        if self.prune_step is None or t < self.prune_step:
+            return []
+        self.prune_step = None
+        top = min(run.best_increment_gap() for run in self.members.values())
+        losers = [key for key, run in self.members.items()
+                  if not run.best_increment_gap() <= self.prune_factor * top]
+        for key in losers:
+            self.members[key].pruned = True
+        return losers
 
 
 def _select(members: list[MemberRun]) -> int | None:
-    """The member whose late increment is closest to some norm's max margin, among those whose
-    iterate and increment separate the data."""
+    """The member whose late increment is closest to some norm's max margin, among those that ran
+    their course (not pruned) and whose iterate and increment separate the data."""
     ok = [i for i, m in enumerate(members)
-          if m.status == "ok" and m.min_margin and m.min_margin[-1] > 0
+          if m.status == "ok" and not m.pruned and m.min_margin and m.min_margin[-1] > 0
           and m.increment_gaps and m.increment_gaps[-1] and m.best_increment_gap() < 1.0]
     return min(ok, key=lambda i: members[i].best_increment_gap()) if ok else None
 
@@ -366,7 +384,8 @@ def margin_fingerprint(factory: Callable, model: str, profile: str = "quick", se
         runs = {f"eta0={e:.3g}": MemberRun(e, PowerSchedule(e, SETTINGS["decay"]), normalized)
                 for e in grid}
         result.members = list(runs.values())
-        recorder = _Recorder(problem, solutions, {n.name: n for n in norms}, runs, SETTINGS["window"])
+        recorder = _Recorder(problem, solutions, {n.name: n for n in norms}, runs, SETTINGS["window"],
+                             int(SETTINGS["prune_at"] * steps), SETTINGS["prune_factor"])
 
         def on_progress(t, total):
             if progress is not None:
@@ -383,6 +402,9 @@ def margin_fingerprint(factory: Callable, model: str, profile: str = "quick", se
         raise FingerprintInterrupted(result) from None
     for key, tr in trajectories.items():
         runs[key].status, runs[key].message = tr.status, tr.message
+        if runs[key].pruned:
+            runs[key].message = (f"stopped after step {runs[key].steps[-1]}: its increment gap was "
+                                 f"over {SETTINGS['prune_factor']:g}× the best run's")
     _finish(result, threshold)
     result.seconds = time.perf_counter() - start
     return result
