@@ -56,3 +56,9 @@ def test_stable_inverse_loss_matches_the_derived_one():
     mpmath.mp.dps = 50
     for z in (-60.0, -31.0, -29.0, -10.0, -1.0, -0.4):
         assert np.isclose(inverse_logistic_of_log(z), float(derived(mpmath.mpf(z))), rtol=1e-13)
+
+
+def test_residual_decay_rate_recovers_the_power():
+    from numerics.trajectory_metrics import residual_decay_rate
+    for kappa in (-0.5, 0.0, 0.9):
+        assert np.isclose(residual_decay_rate(0.2, 0.2 * (40.0 / 5.0) ** -kappa, 5.0, 40.0), kappa)
