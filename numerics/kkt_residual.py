@@ -287,6 +287,11 @@ def _nnls_residual(net, theta, q, X, y, norm) -> KKTResidual:
     J, _ = net.margin_jacobian(theta, X, y)
     A = np.vstack([J.T, (c * size) * (q - 1.0)[None, :]])
     b = np.concatenate([flat, [0.0]])
+    if A.shape[0] > A.shape[1] + 1:
+        # ‖Aλ − b‖ = ‖R[:, :n]λ − R[:, n]‖ for the triangular factor R of [A b]: the same problem,
+        # of size n + 1 instead of P + 1 (wide networks have P ≫ n).
+        R = np.linalg.qr(np.column_stack([A, b]), mode="r")
+        A, b = R[:, :-1], R[:, -1]
     lam, _ = nnls(A, b, maxiter=50 * A.shape[1])
     stat = float(np.linalg.norm(flat - J.T @ lam) / size)
     cs = float(c * lam @ (q - 1.0))
