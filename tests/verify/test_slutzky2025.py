@@ -1,10 +1,9 @@
-import numpy as np
 import pytest
 
-from verify.context import Context
 from verify.registry import get
 
-CLAIMS = ("slutzky2025-ssm-clean-label-poisoning", "slutzky2025-poisoning-beyond-gradient-flow")
+CLAIMS = (pytest.param("slutzky2025-ssm-clean-label-poisoning", marks=pytest.mark.slow),  # d = 10 Hessian
+          "slutzky2025-poisoning-beyond-gradient-flow")
 
 
 @pytest.mark.parametrize("claim_id", CLAIMS)
@@ -22,10 +21,3 @@ def test_balanced_error_is_the_derived_closed_form():
     # when d^((k−1)/(k+1)) − 1 < 1 the tail 1 − h_40 → 1 is the worst entry
     assert _balanced_error(2, 3, 40) == pytest.approx(1 - 2 ** ((3 - 40) / 4), rel=1e-12)
 
-
-@pytest.mark.slow
-@pytest.mark.parametrize("claim_id", CLAIMS)
-def test_quick_profile_verifies(claim_id):
-    outcome = get(claim_id).check(Context(profile="quick", seed=0))
-    assert outcome.status == "verified", outcome.message
-    assert any(c.role == "control" for c in outcome.checks)
