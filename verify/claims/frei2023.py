@@ -128,7 +128,7 @@ def _check(ctx: Context) -> Outcome:
     separated = min(r["train_min_margin"] for r in rows)
     found = min(r["found_fraction"] for r in rows)
     checks = [
-        Check("train_min_margin", separated, ">=", 0.0, "precondition",
+        Check("train_min_margin", separated, ">=", np.finfo(float).tiny, "precondition",
               "gradient descent has separated the training data in every (k, d)"),
         Check("attack_found_fraction", found, ">=", s["found_fraction"], "precondition",
               "the attack search found a flip for most test points (else see the certified lower bounds)"),
