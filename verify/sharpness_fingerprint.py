@@ -265,12 +265,14 @@ def figures(fp: SharpnessFingerprint) -> list[dict]:
                          f"Label-noise diagonal net: tr Diag(H)^½ along the run (η = {fp.eta:g}){caveat}",
                          "rescaled time η²·steps", "Σ_k √H_kk", series, logx=False, logy=False),
         figs.line_figure("sharpness-exponent-fit",
-                         f"Fit of the preconditioner exponent: ê = {fp.exponent:.3f} "
-                         f"[{lo:.3f}, {hi:.3f}]{caveat}", "exponent e of the flow Σ H_kk^(1−e)",
-                         "RMS distance of the replica mean to the flow / ‖θ₀‖",
-                         [figs.series("distance to each integrated flow", [e for e, _ in errs],
-                                      [v for _, v in errs], "o-"),
-                          figs.series("ê", [fp.exponent, fp.exponent], [0, top], "-"),
+                         f"Preconditioner exponent: ê = {fp.exponent:.3f} [{lo:.3f}, {hi:.3f}] "
+                         f"(η → 0){caveat}", "exponent e of the flow Σ H_kk^(1−e)",
+                         "RMS distance of replica mean to flow / ‖θ₀‖",
+                         [figs.series(f"distance to each integrated flow (η = {fp.eta:g})",
+                                      [e for e, _ in errs], [v for _, v in errs], "o-"),
+                          *[figs.series(f"fit at η = {h:g}: {e:.3f}", [e, e], [0, top], "--")
+                            for h, e in fp.per_eta.items()],
+                          figs.series("ê extrapolated to η → 0", [fp.exponent, fp.exponent], [0, top], "-"),
                           figs.series("95% bootstrap CI (replicas)", [lo, lo, math.nan, hi, hi],
                                       [0, top, math.nan, 0, top], ":")],
                          logx=False, logy=False),
