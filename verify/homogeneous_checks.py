@@ -1,0 +1,15 @@
+"""Checks shared by the homogeneous-network claims (Lyu & Li 2020, Gronich & Vardi 2026)."""
+from __future__ import annotations
+
+from verify.outcome import Check
+
+
+def residual_settled(key: str, residual: float, rate: float, tolerance: float, rate_tolerance: float) -> Check:
+    """Precondition for deciding a KKT residual: it is within tolerance, or it has settled, i.e.
+    r ∝ ‖θ‖^(−κ) over the last half of the run with |κ| ≤ ``rate_tolerance``. A residual still
+    falling (the limit is not reached: along a power schedule the direction moves by only
+    (1 − a)·log T in T steps) or rising (a transient) cannot show that the limit is not a KKT point."""
+    value = 1.0 if residual <= tolerance else rate_tolerance - abs(rate)
+    return Check(f"{key}: residual_settled", value, ">=", 0.0, "precondition",
+                 f"residual {residual:.3g} within tolerance, or settled: r ∝ ‖θ‖^(−κ) over the last half "
+                 f"with κ = {rate:.3g} (settled if |κ| ≤ {rate_tolerance:g})")
