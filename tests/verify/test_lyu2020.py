@@ -1,5 +1,3 @@
-import pytest
-
 import verify.claims.lyu2020 as claim
 from verify.context import Context
 from verify.registry import get
@@ -17,9 +15,3 @@ def test_not_separated_is_inconclusive(monkeypatch):
     monkeypatch.setitem(claim.SETTINGS, "steps", {"quick": 2, "full": 2})
     out = check_claim(get("lyu2020-gd-homogeneous-kkt"), Context())
     assert out.status == "inconclusive" and "min_margin" in out.message
-
-
-@pytest.mark.slow
-def test_quick_profile_verifies():
-    out = check_claim(get("lyu2020-gd-homogeneous-kkt"), Context())
-    assert out.status == "verified", out.message
