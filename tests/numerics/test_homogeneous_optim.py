@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from numerics.homogeneous_optim import muon_shape_factor, relative_step, scale_by_block
-from numerics.optim import Scaled, TransformOptimizer
+from numerics.optim import Scaled, TransformOptimizer, adam_preconditioner
 
 
 def test_scale_by_block():
@@ -31,3 +31,14 @@ def test_shape_factors():
     assert muon_shape_factor((2, 8), "ratio") == 0.5
     with pytest.raises(ValueError):
         muon_shape_factor((2, 2), "other")
+
+
+def test_adam_without_eps_is_sign_under_a_stationary_gradient():
+    """The numeric Adam preconditioner (ε = 0) gives the derived direction sign(g) (theory.optimizer_geometry)."""
+    g = torch.tensor([0.3, -2.0, 1e-3], dtype=torch.float64)
+    transform = adam_preconditioner(0.9, 0.99, eps=0.0)
+    state = transform.init([g])
+    for t in range(1, 20):
+        out, state = transform.update(Scaled((g,), -3.0), state, t)
+    direction = out.value()[0]
+    assert torch.allclose(direction / direction.abs().max(), torch.sign(g))
