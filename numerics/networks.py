@@ -9,7 +9,7 @@ its ℓ2 norm, as Muon treats it).
 Everything a margin-based check needs is here, batched over a population of parameter sets where it
 matters for training speed: margins, ∇_θ log L in closed form from the stable log-space loss
 (``numerics.losses``), the margin Jacobian ∇_θ q_i with the ReLU kinks reported separately (their
-Clarke subdifferential is an interval), and the input gradient used by attacks. float64.
+Clarke subdifferential is an interval). float64.
 """
 from __future__ import annotations
 
@@ -120,11 +120,6 @@ class TwoLayerNetwork:
         J = np.concatenate([JW.reshape(len(y), -1), Ju], axis=1)
         kinks = (np.array(kink_rows, dtype=int), np.array(kink_cols).reshape(len(kink_cols), self.num_params), gap)
         return J, kinks
-
-    def input_gradient(self, params, x) -> np.ndarray:
-        """∇_x f(x; θ) at one input x."""
-        W, u = params
-        return (u[0] * self._act_prime(W @ x)) @ W
 
     # -- torch, batched over a population (training) ---------------------------------------------
     def log_loss_gradients(self, W: torch.Tensor, u: torch.Tensor, X: torch.Tensor, y: torch.Tensor,

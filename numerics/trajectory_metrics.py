@@ -1,18 +1,16 @@
 """Per-checkpoint metrics of a homogeneous network's training trajectory.
 
-- normalized margin γ(θ_t) = q_min/‖θ_t‖^L in any norm (``numerics.kkt_residual.normalized_margin``);
 - Lyu & Li (2020)'s smoothed margin γ̃(θ) = ℓ^{−1}(nL)/‖θ‖₂^L, with the derived ℓ^{−1}
   (``theory.smoothed_margin``) evaluated in log space: ℓ^{−1}(nL) = −log expm1(exp(log n + log L)),
   using log expm1(e^z) = z + e^z/2 + O(e^{2z}) below z = −30 where exp(z) would lose digits;
-- directional convergence cos(θ_t, θ_T) (ℓ2 cosine of the flattened parameters).
+- directional convergence cos(θ_t, θ_T) (ℓ2 cosine of the flattened parameters);
+- the decay rate κ of a KKT residual per e-fold of ‖θ‖.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-
-from numerics.kkt_residual import normalized_margin
 
 
 def log_expm1_exp(z: float) -> float:
@@ -33,10 +31,6 @@ def smoothed_margin(log_loss: float, n: int, theta_l2: float, degree: int) -> fl
     if log_nl >= math.log(math.log(2.0)):
         return math.nan
     return inverse_logistic_of_log(log_nl) / theta_l2**degree
-
-
-def margin_series(net, params_list, X, y, norm) -> list[float]:
-    return [normalized_margin(net, p, X, y, norm) for p in params_list]
 
 
 def direction_cosines(net, params_list) -> list[float]:
