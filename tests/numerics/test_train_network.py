@@ -15,10 +15,10 @@ def test_population_training_separates_and_records():
     l2 = parse_norm("l2", "binary")
     members = {"ngd": Member(lambda ps: TransformOptimizer(ps, nsd(l2, PowerSchedule(1.0, 0.7)))),
                "broken": Member(lambda ps: 1 / 0)}
-    traj = train_network(net, X, y, members, 300, net.init(0, 0.1), record=[1, 150, 300])
+    traj = train_network(net, X, y, members, 100, net.init(0, 0.1), record=[1, 50, 100])
     assert traj["broken"].status == "error" and "factory failed" in traj["broken"].message
     t = traj["ngd"]
-    assert t.status == "ok" and t.steps == [1, 150, 300] and t.margins[-1] > 0
+    assert t.status == "ok" and t.steps == [1, 50, 100] and t.margins[-1] > 0
     assert t.log_loss[-1] < t.log_loss[0] < 0
     assert np.isclose(net.margins(t.params[-1], X, y).min(), t.margins[-1])
     cos = direction_cosines(net, t.params)
