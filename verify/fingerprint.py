@@ -60,10 +60,15 @@ SETTINGS = {
     "sweep_above": 10 ** 0.5,           # ... to max κη₀*·√10,
     "sweep_per_decade": {"quick": 2, "full": 3},
     "log_loss_floor": -300.0,
-    # At T/10, members whose best increment gap is 10× the best one's stop (they lose the sweep by
-    # then on every optimizer of bench/bench_fingerprint.py; it saves most of the training time).
+    # At T/10, only the 3 best members go on, and only if their best increment gap is within 10× of
+    # the best one's (it saves most of the training time; bench/bench_fingerprint.py checks that
+    # every optimizer of known bias is still identified).
     "prune_at": 0.1,
     "prune_factor": 10.0,
+    "prune_keep": 3,
+    # CPU seconds of training per model; an expensive step (torch's Muon: ~0.6 ms) stops earlier,
+    # and the report says after how many steps.
+    "cpu_budget": {"quick": 20.0, "full": None},
     "certificate_tolerance": 1e-6,      # relative duality gap of every max-margin solution
     "window": 10.0,                     # increment W_T − W_{T/window}
     "probe_scale": 1e-4,                # step_degree compares gradients g and 1e-4·g
@@ -286,13 +291,18 @@ def _gaps(problem: Classification, solutions: dict, norms: dict, W: np.ndarray) 
 class _Recorder:
     """Measures every new checkpoint of every member as training proceeds (``on_record``), and
     once, at the first checkpoint past ``prune_step``, stops the members of the sweep whose best
-    increment gap is more than ``prune_factor`` times the best member's."""
+    increment gap is more than ``prune_factor`` times the best member's or that do not rank among
+    the ``prune_keep`` best; stops every member once the training has used ``cpu_budget`` seconds
+    of CPU time."""
 
     def __init__(self, problem, solutions, norms, members: dict[str, MemberRun], window: float,
-                 prune_step: int, prune_factor: float):
+                 prune_step: int, prune_factor: float, prune_keep: int, cpu_budget: float | None):
         self.problem, self.solutions, self.norms = problem, solutions, norms
         self.members, self.window = members, window
-        self.prune_step, self.prune_factor = prune_step, prune_factor
+        self.prune_step, self.prune_factor, self.prune_keep = prune_step, prune_factor, prune_keep
+        self.cpu_budget = cpu_budget
+        self.cpu_start = time.process_time()
+        self.out_of_budget = False
         self.done = {key: 0 for key in members}
         self.info = ""
 
@@ -320,12 +330,19 @@ class _Recorder:
             gaps = best.increment_gaps[-1]
             name = min(gaps, key=gaps.get)
             self.info = f"best so far {name} (gap {gaps[name]:.2g}, η₀ = {best.eta0:.2g})"
+        if self.cpu_budget is not None and time.process_time() - self.cpu_start > self.cpu_budget:
+            self.out_of_budget = True
+            return [key for key, run in self.members.items() if run.steps and run.steps[-1] == t]
         if self.prune_step is None or t < self.prune_step:
             return []
         self.prune_step = None
+        running = [key for key, run in self.members.items() if run.steps and run.steps[-1] == t]
+        order = sorted(running, key=lambda key: self.members[key].best_increment_gap())
+        if not order:
+            return []
         top = min(run.best_increment_gap() for run in self.members.values())
-        losers = [key for key, run in self.members.items()
-                  if not run.best_increment_gap() <= self.prune_factor * top]
+        losers = order[self.prune_keep:] + [key for key in order[:self.prune_keep] if not
+                                            self.members[key].best_increment_gap() <= self.prune_factor * top]
         for key in losers:
             self.members[key].pruned = True
         return losers
@@ -385,7 +402,8 @@ def margin_fingerprint(factory: Callable, model: str, profile: str = "quick", se
                 for e in grid}
         result.members = list(runs.values())
         recorder = _Recorder(problem, solutions, {n.name: n for n in norms}, runs, SETTINGS["window"],
-                             int(SETTINGS["prune_at"] * steps), SETTINGS["prune_factor"])
+                             int(SETTINGS["prune_at"] * steps), SETTINGS["prune_factor"],
+                             SETTINGS["prune_keep"], SETTINGS["cpu_budget"][profile])
 
         def on_progress(t, total):
             if progress is not None:
@@ -403,8 +421,12 @@ def margin_fingerprint(factory: Callable, model: str, profile: str = "quick", se
     for key, tr in trajectories.items():
         runs[key].status, runs[key].message = tr.status, tr.message
         if runs[key].pruned:
-            runs[key].message = (f"stopped after step {runs[key].steps[-1]}: its increment gap was "
-                                 f"over {SETTINGS['prune_factor']:g}× the best run's")
+            runs[key].message = (f"stopped after step {runs[key].steps[-1]}: behind the best runs "
+                                 f"of the sweep at T/{1 / SETTINGS['prune_at']:g}")
+        elif recorder.out_of_budget and tr.status == "ok" and runs[key].steps \
+                and runs[key].steps[-1] < steps and "floor" not in tr.message:
+            runs[key].message = (f"stopped after step {runs[key].steps[-1]}: the training used its "
+                                 f"CPU budget of {SETTINGS['cpu_budget'][profile]:g} s")
     _finish(result, threshold)
     result.seconds = time.perf_counter() - start
     return result
