@@ -26,6 +26,8 @@ Protocol (everything the optimizer sees is set here and reported):
   makes such a step scale-free without changing the direction it takes;
 - horizon: a fixed number of steps, or until the log-loss reaches ``log_loss_floor`` (below
   ½·log of the smallest float64, −354, squared gradients such as Adam's second moment underflow);
+  at T/10 only the 3 best runs of the sweep go on, and in the quick profile the training of one
+  model stops after 20 s of CPU time (every run's report says where and why it stopped);
 - measurement: for each member of the sweep, the margin ratios of the iterate W_T and of the late
   increment W_T − W_{T/10}. The increment converges to the same limit direction (if it converges,
   so does W_T/‖W_T‖, by Stolz–Cesàro) without the offset the early steps leave in W_T, which decays
