@@ -137,8 +137,6 @@ class MemberRun:
     iterate_gaps: list = field(default_factory=list)      # per checkpoint: norm → 1 − ratio
     increment_gaps: list = field(default_factory=list)    # per checkpoint: norm → gap, or None
     min_margin: list = field(default_factory=list)        # per checkpoint: min_i A(W)_i
-    final: np.ndarray | None = None
-    increment: np.ndarray | None = None
     status: str = "ok"
     message: str = ""
 
@@ -320,12 +318,10 @@ class _Recorder:
                 j = int(np.argmin(np.abs(np.log(steps[:i]) - math.log(steps[i] / self.window)))) \
                     if i > 0 else 0
                 if i > 0 and steps[j] <= steps[i] / math.sqrt(self.window):
-                    run.increment = W - tr.params[j]
                     run.increment_gaps.append(_gaps(self.problem, self.solutions, self.norms,
-                                                    run.increment))
+                                                    W - tr.params[j]))
                 else:
                     run.increment_gaps.append(None)
-                run.final = W
             self.done[key] = len(tr.steps)
         best = min(self.members.values(), key=MemberRun.best_increment_gap)
         if best.increment_gaps and best.increment_gaps[-1]:
