@@ -175,11 +175,10 @@ def _sparser_check(ctx):
     stack = stack_instances(quadratic_difference(), [(Z, y) for Z, y, _ in instances])
     replicas = ctx.pick(quick=2, full=4)
     eta_a, eta_s = ctx.pick(quick=0.02, full=0.01), 0.05
-    runs = {}
-    for i, (name, opt, eta, steps, e, proj) in enumerate([
-            ("adam", _adam(eta_a), eta_a, ctx.pick(quick=10_000, full=40_000), 0.5,
-             ctx.pick(quick=8000, full=20_000)),
-            ("trace", GD(), eta_s, ctx.pick(quick=12_000, full=40_000), 0.0, 4000)]):
+    runs, proj = {}, ctx.pick(quick=8000, full=20_000)             # noise-free GD steps onto Γ
+    for i, (name, opt, eta, steps, e) in enumerate([
+            ("adam", _adam(eta_a), eta_a, ctx.pick(quick=10_000, full=40_000), 0.5),
+            ("trace", GD(), eta_s, ctx.pick(quick=12_000, full=40_000), 0.0)]):
         ctx.progress(i, 3, name)
         res, W = _stacked_run(stack, opt, eta, steps, S, e, replicas, ctx.seed + 3 + i, proj)
         if res.status != "ok":
