@@ -1,7 +1,8 @@
 """Every claim of the catalogue, end to end (slow: the quick profile of the whole catalogue takes
 minutes on 2 cores): its derivation renders as text and LaTeX, and its check comes out `verified`
-with a negative control among its checks. One context is shared, so claims that share an
-experiment (``ctx.shared``) run it once, as in ``python -m verify all``."""
+(or the pinned verdict of a claim the project refutes) with a negative control among its checks.
+One context is shared, so claims that share an experiment (``ctx.shared``) run it once, as in
+``python -m verify all``."""
 import pytest
 
 from verify.context import Context
@@ -9,6 +10,11 @@ from verify.registry import all_claims, get
 
 CLAIM_IDS = [c.id for c in all_claims()]
 CONTEXT = Context(profile="quick", seed=0)
+# Claims the project's own runs refute (findings, reported as `failed` with their evidence). A
+# change of verdict either way is news, so the test pins the expected one.
+FINDINGS = {
+    "li2025-adam-sparser-than-sgd": "failed",   # Adam's run stops at local minima of the ℓ½ objective
+}
 
 
 @pytest.mark.slow
@@ -23,5 +29,5 @@ def test_derivation_renders(claim_id):
 @pytest.mark.parametrize("claim_id", CLAIM_IDS)
 def test_quick_profile_verifies(claim_id):
     outcome = get(claim_id).check(CONTEXT)
-    assert outcome.status == "verified", outcome.message
+    assert outcome.status == FINDINGS.get(claim_id, "verified"), outcome.message
     assert any(c.role == "control" for c in outcome.checks)
