@@ -109,3 +109,39 @@ def test_bad_optimizers_give_a_status(short, name, status, words):
     assert fp.status == status and words in fp.message and fp.identified == UNDETERMINED
     assert "\n" not in fp.message
     fp.record()                                                     # the report can still be written
+
+
+def test_recorder_prunes_the_sweep_and_enforces_the_cpu_budget(short):
+    """At the pruning checkpoint only the best running members go on (and only within
+    prune_factor of the best gap); a spent CPU budget stops every running member."""
+    from numerics.optim import PowerSchedule
+    from numerics.train import Trajectory
+
+    problem = fpm.fingerprint_problem("binary", 0)
+    norms = fpm.family("binary")
+    solutions = {n.name: fpm.certified_max_margin("binary", 0, n) for n in norms}
+    best = solutions["lp:2"].direction
+    noise = np.random.default_rng(0).standard_normal(problem.d)
+    directions = {"good": best + 0.001 * noise, "close": best + 0.003 * noise,
+                  "far": best + 0.5 * noise, "finished": best + 0.001 * noise}
+
+    def recorder(budget, keep=3):
+        runs = {k: fpm.MemberRun(1.0, PowerSchedule(1.0)) for k in directions}
+        return runs, fpm._Recorder(problem, solutions, {n.name: n for n in norms}, runs, 10.0,
+                                   prune_step=50, prune_factor=10.0, prune_keep=keep, cpu_budget=budget)
+
+    def trajectories():
+        out = {}
+        for k, w in directions.items():
+            steps = [1, 10] if k == "finished" else [1, 10, 100]
+            out[k] = Trajectory(k, steps=steps, params=[s * w for s in steps])
+        return out
+
+    runs, rec = recorder(None)
+    stopped = rec(100, trajectories())
+    assert stopped == ["far"] and runs["far"].pruned and not runs["close"].pruned   # > 10× the best
+    assert recorder(None, keep=1)[1](100, trajectories()) == ["close", "far"]     # only the best
+    assert not runs["finished"].pruned                    # stopped before: not the recorder's to stop
+    assert rec(200, trajectories()) == []                 # pruning happens once
+    runs, rec = recorder(0.0)
+    assert sorted(rec(100, trajectories())) == ["close", "far", "good"] and rec.out_of_budget
