@@ -20,14 +20,6 @@ import math
 
 import numpy as np
 
-from numerics.attacks import ReluNetwork, attack, candidate_directions, cluster_detector_network
-from numerics.homogeneous_optim import relative_step
-from numerics.kkt_residual import NotSeparatedError, kkt_residual
-from numerics.network_data import orthogonal_clusters
-from numerics.networks import TwoLayerNetwork
-from numerics.optim import TransformOptimizer
-from numerics.train import Member
-from numerics.train_network import train_network
 from theory.derivation import Derivation
 from theory.homogeneous import two_layer_network
 from theory.norms import parse_norm
@@ -60,6 +52,14 @@ def _derivation() -> Derivation:
 
 
 def _run_config(ctx: Context, k: int, dim: int) -> dict:
+    from numerics.attacks import ReluNetwork, attack, candidate_directions, cluster_detector_network
+    from numerics.homogeneous_optim import relative_step
+    from numerics.kkt_residual import NotSeparatedError, kkt_residual
+    from numerics.network_data import orthogonal_clusters
+    from numerics.networks import TwoLayerNetwork
+    from numerics.optim import TransformOptimizer
+    from numerics.train import Member
+    from numerics.train_network import train_network
     s = SETTINGS
     train = orthogonal_clusters(k, dim, s["per_cluster"], s["noise"], seed=ctx.seed)
     test = orthogonal_clusters(k, dim, s["test_per_cluster"], s["noise"], seed=ctx.seed + 1,

@@ -28,20 +28,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import sympy as sp
 
-from numerics.homogeneous_optim import muon_shape_factor, scale_by_block
-from numerics.kkt_residual import NotSeparatedError, kkt_residual, norm_value, normalized_margin
-from numerics.network_data import digits_parity, gaussian_clusters
-from numerics.networks import TwoLayerNetwork
-from numerics.optim import (PowerSchedule, Transformation, TransformOptimizer, adam, chain, momentum, nmd, nsd,
-                            partition, schedule, steepest)
-from numerics.train import Member
-from numerics.train_network import train_network
-from numerics.trajectory_metrics import direction_cosines, residual_decay_rate
 from theory.derivation import Derivation
 from theory.homogeneous import two_layer_network
 from theory.kkt import HomogeneousMarginProblem
@@ -53,6 +44,10 @@ from verify.figures import bar_figure
 from verify.homogeneous_checks import residual_settled
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
+
+if TYPE_CHECKING:
+    from numerics.networks import TwoLayerNetwork
+    from numerics.optim import PowerSchedule, Transformation
 
 SOURCE = "Gronich & Vardi 2026"
 SECTION = "2 Homogeneous networks: KKT points of margin problems"
@@ -89,10 +84,13 @@ class Optimizer:
 
 
 def _schedule(eta0: float) -> PowerSchedule:
+    from numerics.optim import PowerSchedule
     return PowerSchedule(eta0, SETTINGS["decay"])
 
 
 def _optimizers(net: TwoLayerNetwork) -> list[Optimizer]:
+    from numerics.homogeneous_optim import muon_shape_factor, scale_by_block
+    from numerics.optim import adam, chain, momentum, nmd, nsd, partition, schedule, steepest
     s, lr = SETTINGS, SETTINGS["lr"]
     b1, (a1, a2) = s["beta1"], s["adam_betas"]
     block_max = BlockMax((SPECTRAL, SPECTRAL), (1.0, 1.0))       # per-layer LMOs (unit weights)
@@ -142,6 +140,7 @@ def _derivation() -> Derivation:
 
 
 def _tasks(ctx: Context) -> list[tuple[str, np.ndarray, np.ndarray, int]]:
+    from numerics.network_data import digits_parity, gaussian_clusters
     c = SETTINGS["clusters"]
     X, y = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=ctx.seed)
     tasks = [("clusters", X, y, SETTINGS["width"])]
@@ -164,6 +163,12 @@ def _control_norms(opts: list[Optimizer], norms: dict) -> dict:
 
 
 def _run_task(ctx: Context, name: str, X, y, width: int) -> dict:
+    from numerics.kkt_residual import NotSeparatedError, kkt_residual, norm_value, normalized_margin
+    from numerics.networks import TwoLayerNetwork
+    from numerics.optim import TransformOptimizer
+    from numerics.train import Member
+    from numerics.train_network import train_network
+    from numerics.trajectory_metrics import direction_cosines, residual_decay_rate
     net = TwoLayerNetwork.build(SETTINGS["activation"], width, X.shape[1])
     opts = _optimizers(net)
     norms = {o.name: implied_norm(o.rules, o.values) for o in opts}

@@ -22,14 +22,6 @@ import math
 
 import numpy as np
 
-from numerics.homogeneous_optim import relative_step
-from numerics.kkt_residual import NotSeparatedError, kkt_residual, norm_value
-from numerics.network_data import digits_parity, gaussian_clusters
-from numerics.networks import TwoLayerNetwork
-from numerics.optim import TransformOptimizer
-from numerics.train import Member
-from numerics.train_network import train_network
-from numerics.trajectory_metrics import direction_cosines, residual_decay_rate, smoothed_margin
 from theory.derivation import Derivation
 from theory.homogeneous import two_layer_network
 from theory.kkt import HomogeneousMarginProblem
@@ -71,6 +63,7 @@ def _derivation() -> Derivation:
 
 
 def _tasks(ctx: Context):
+    from numerics.network_data import digits_parity, gaussian_clusters
     c = SETTINGS["clusters"]
     tasks = [("clusters", *gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=ctx.seed),
               SETTINGS["width"])]
@@ -80,6 +73,13 @@ def _tasks(ctx: Context):
 
 
 def _run(ctx: Context, activation: str, X, y, width: int) -> dict:
+    from numerics.homogeneous_optim import relative_step
+    from numerics.kkt_residual import NotSeparatedError, kkt_residual, norm_value
+    from numerics.networks import TwoLayerNetwork
+    from numerics.optim import TransformOptimizer
+    from numerics.train import Member
+    from numerics.train_network import train_network
+    from numerics.trajectory_metrics import direction_cosines, residual_decay_rate, smoothed_margin
     net = TwoLayerNetwork.build(activation, width, X.shape[1])
     steps = ctx.pick(**SETTINGS["steps"])
     record = sorted(set(np.linspace(1, steps, SETTINGS["checkpoints"]).astype(int).tolist()))
