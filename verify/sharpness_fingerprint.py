@@ -134,7 +134,9 @@ def _train(factory: Callable, problem, theta0: np.ndarray, eta: float, marks: li
         out[:, 0] = P
         mi = 1
     delta, steps = SETTINGS["delta"], marks[-1]
-    with torch.no_grad():
+    from numerics.train import small_tensor_mode
+
+    with small_tensor_mode(), torch.no_grad():     # one thread, subnormals flushed (tiny tensors)
         for k in range(1, steps + 1):
             noise = delta * (2.0 * rng.integers(0, 2, size=(replicas, problem.n)) - 1.0)
             G = problem.gradient(P, noise)
