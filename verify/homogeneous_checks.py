@@ -13,3 +13,12 @@ def residual_settled(key: str, residual: float, rate: float, tolerance: float, r
     return Check(f"{key}: residual_settled", value, ">=", 0.0, "precondition",
                  f"residual {residual:.3g} within tolerance, or settled: r ∝ ‖θ‖^(−κ) over the last half "
                  f"with κ = {rate:.3g} (settled if |κ| ≤ {rate_tolerance:g})")
+
+
+def solver_status(key: str, status: str, residual: float, tolerance: float) -> Check:
+    """Precondition on the own-norm residual solve: its value is an achieved residual (an upper
+    bound on the best multipliers' residual), decisive when the solver reports optimal or when it is
+    already within tolerance."""
+    return Check(f"{key}: solver_status", float(status == "optimal" or residual <= tolerance), ">=", 1.0,
+                 "precondition", f"own-norm residual solve: {status} (an achieved value; decisive when "
+                 "optimal or within tolerance)")
