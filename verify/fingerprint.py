@@ -27,7 +27,7 @@ Protocol (everything the optimizer sees is set here and reported):
 - horizon: a fixed number of steps, or until the log-loss reaches ``log_loss_floor`` (below
   ½·log of the smallest float64, −354, squared gradients such as Adam's second moment underflow);
   at T/10 only the 3 best runs of the sweep go on, and in the quick profile the training of one
-  model stops after 20 s of CPU time (every run's report says where and why it stopped);
+  model stops after 15 s of CPU time (every run's report says where and why it stopped);
 - measurement: for each member of the sweep, the margin ratios of the iterate W_T and of the late
   increment W_T − W_{T/10}. The increment converges to the same limit direction (if it converges,
   so does W_T/‖W_T‖, by Stolz–Cesàro) without the offset the early steps leave in W_T, which decays
@@ -70,7 +70,7 @@ SETTINGS = {
     "prune_keep": 3,
     # CPU seconds of training per model; an expensive step (torch's Muon: ~0.6 ms) stops earlier,
     # and the report says after how many steps.
-    "cpu_budget": {"quick": 20.0, "full": None},
+    "cpu_budget": {"quick": 15.0, "full": None},
     "certificate_tolerance": 1e-6,      # relative duality gap of every max-margin solution
     "window": 10.0,                     # increment W_T − W_{T/window}
     "probe_scale": 1e-4,                # step_degree compares gradients g and 1e-4·g
