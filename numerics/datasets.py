@@ -27,3 +27,14 @@ def sparse_teacher(n: int = 40, d: int = 60, seed: int = 0) -> Classification:
     y = np.sign(X @ teacher)
     y[y == 0] = 1
     return Classification.from_arrays(X, y, "binary")
+
+
+def anisotropic_regression(n: int, d: int, max_scale: float, seed: int = 0,
+                           noise: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Linear regression with a Gaussian design whose feature scales are spread evenly over
+    [0.5, max_scale] (so XᵀX is visibly far from a multiple of I), a Gaussian teacher and Gaussian
+    label noise of standard deviation ``noise``."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * np.linspace(0.5, max_scale, d)
+    y = X @ rng.standard_normal(d) + noise * rng.standard_normal(n)
+    return X, y

@@ -7,6 +7,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from numerics.datasets import anisotropic_regression
 from theory.derivation import Derivation
 from theory.equivalences import early_stopping_derivation
 from theory.penalties import gradient_matching_derivation, parse_penalty
@@ -25,12 +26,6 @@ def _derivation() -> Derivation:
     return d
 
 
-def _data(seed: int, n: int, d: int):
-    """Gaussian design with feature scales spread over [0.5, 2] (so Λ_t is visibly anisotropic)."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d)) * np.linspace(0.5, 2.0, d)
-    y = X @ rng.standard_normal(d) + 0.5 * rng.standard_normal(n)
-    return X, y
 
 
 @lru_cache(maxsize=None)
@@ -60,7 +55,7 @@ def _check(ctx) -> Outcome:
     n, d = ctx.pick(quick=(1000, 5), full=(2000, 10))
     etas = ctx.pick(quick=[5e-3, 5e-2, 2e-1], full=[5e-3, 2e-2, 5e-2, 1e-1, 2e-1])
     steps = ctx.pick(quick=[1, 10, 50, 100, 500, 1000], full=[1, 3, 10, 30, 50, 100, 300, 500, 1000, 3000])
-    X, y = _data(ctx.seed, n, d)
+    X, y = anisotropic_regression(n, d, 2.0, seed=ctx.seed)
     s_max = float(np.linalg.eigvalsh(X.T @ X / n).max())
     etas = [e for e in etas if e * s_max < 1]        # the equivalence needs ηs < 1
     l2 = parse_penalty("l2")

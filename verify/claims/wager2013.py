@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numerics.datasets import anisotropic_regression
 from theory.derivation import Derivation
 from theory.equivalences import dropout_derivation, sgd_spread_derivation
 from theory.penalties import gradient_matching_derivation, parse_penalties
@@ -22,12 +23,6 @@ def _derivation() -> Derivation:
     return d
 
 
-def _data(seed: int, n: int, d: int):
-    """Gaussian design with feature scales spread over [0.5, 3] (diag(XᵀX) far from a multiple of I)."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d)) * np.linspace(0.5, 3.0, d)
-    y = X @ rng.standard_normal(d) + 0.5 * rng.standard_normal(n)
-    return X, y
 
 
 def _kappa_hat(X, y, w, penalty_names) -> tuple[float, float]:
@@ -49,7 +44,7 @@ def _check(ctx) -> Outcome:
     etas = ctx.pick(quick=[0.02, 0.01, 0.005], full=[0.02, 0.01, 0.005, 0.0025])
     horizon = ctx.pick(quick=30.0, full=60.0)             # η·steps, the same for every η
     chains = ctx.pick(quick=64, full=256)
-    X, y = _data(ctx.seed, n, d)
+    X, y = anisotropic_regression(n, d, 3.0, seed=ctx.seed)
     kappa = dropout_coefficient(rate)
     w_star = dropout_ridge(X, y, rate)
     scale = np.linalg.norm(w_star)
