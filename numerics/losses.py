@@ -23,52 +23,135 @@ Margins may be +inf (a masked entry contributes nothing). Callers that need ∇L
 exp(log L) — which may then underflow, honestly.
 
 Margins are arrays of shape (..., n, C) by default; ``class_dim=-2`` accepts (..., C, n).
+
+The formulas are evaluated once, in numpy (float64): on small arrays numpy's per-call cost is a
+fraction of torch's, and this is the population trainer's hot path (``bench/bench_linear_trainer.py``).
+Torch tensors are accepted and returned as torch tensors (zero-copy views), and :func:`log_loss` is a
+differentiable torch function whose backward pass is the closed-form gradient.
 """
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 LOSSES = ("cross_entropy", "exponential")
+# exp takes a ~5× slower path for results below float64's normal range (x < −708), where late in
+# training most shifted exponents lie; they are evaluated at the floor instead (see _exp_shifted_).
+_EXP_FLOOR = -708.0
 
 
-def _log_softplus(z: torch.Tensor) -> torch.Tensor:
+def _log_softplus(z: np.ndarray) -> np.ndarray:
     """log(log(1 + e^z)) without underflow: for z ≪ 0, log(1 + e^z) = e^z (1 − e^z/2 + ...)."""
     small = z < -20.0
-    safe = torch.where(small, torch.zeros_like(z), z)
-    return torch.where(small, z - 0.5 * torch.exp(torch.clamp(z, max=-20.0)),
-                       torch.log(torch.nn.functional.softplus(safe)))
+    out = np.log(np.logaddexp(0.0, np.where(small, 0.0, z)))
+    return np.where(small, z - 0.5 * np.exp(np.minimum(z, -20.0)), out)
 
 
-def _terms(margins: torch.Tensor, loss: str, class_dim: int):
+def _exp_shifted_(x: np.ndarray) -> np.ndarray:
+    """exp(x) in place for shifted exponents x ≤ 0, with x clamped at −708: entries below that get
+    e^{−708} ≈ 3e−308 instead of their true value in [0, 3e−308), an absolute error far below the
+    rounding of each sample's largest entry, 1 (and flushed to 0 by the first product that would
+    make it subnormal)."""
+    np.maximum(x, _EXP_FLOOR, out=x)
+    return np.exp(x, out=x)
+
+
+def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
+    """log Σ exp(a) along ``axis`` (keepdims), shifted by the maximum."""
+    top = a.max(axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))
+
+
+def _check(loss: str, class_dim: int) -> int:
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; expected one of {LOSSES}")
     if class_dim not in (-1, -2):
         raise ValueError("class_dim must be -1 or -2")
-    sample_dim = -1 if class_dim == -2 else -2
-    mu = margins.detach().amin(dim=class_dim, keepdim=True)     # a shift: values do not depend on it
-    E = torch.exp(mu - margins)                                  # in [0, 1], 1 at the smallest margin
-    z = torch.log(E.sum(dim=class_dim, keepdim=True)) - mu       # log Σ_c e^{−m_ic}, exact
+    return -1 if class_dim == -2 else -2
+
+
+def _weights(E: np.ndarray, mu: np.ndarray, loss: str, class_dim: int):
+    """From the shifted exponentials E_ic = exp(μ_i − m_ic) and the shifts μ_i (keepdims): the
+    per-sample factors w_i with ∂ log L/∂m_ic = −w_i E_ic, and log L."""
+    sample_dim = _check(loss, class_dim)
+    z = np.log(E.sum(axis=class_dim, keepdims=True)) - mu        # log Σ_c e^{−m_ic}, exact
     if loss == "exponential":
         log_l_i, log_weight = z, -mu
     else:
         log_l_i = _log_softplus(z)
-        log_weight = -mu - torch.nn.functional.softplus(z)       # log[e^{−μ_i}/(1 + Σ_c e^{−m_ic})]
-    total = torch.logsumexp(log_l_i, dim=sample_dim, keepdim=True)   # log Σ_i ℓ_i
-    n = margins.shape[sample_dim]
-    log_l = total.squeeze(-1).squeeze(-1) - math.log(n)
-    return E, log_weight, total, log_l
+        log_weight = -mu - np.logaddexp(0.0, z)                  # log[e^{−μ_i}/(1 + Σ_c e^{−m_ic})]
+    total = _logsumexp(log_l_i, sample_dim)                      # log Σ_i ℓ_i
+    log_l = total.squeeze((-2, -1)) - math.log(E.shape[sample_dim])
+    return np.exp(log_weight - total), log_l
+
+
+def _margin_terms(margins: np.ndarray, loss: str, class_dim: int):
+    """(log L, ∂ log L/∂m) for numpy margins."""
+    _check(loss, class_dim)
+    mu = margins.min(axis=class_dim, keepdims=True)              # a shift: values do not depend on it
+    E = _exp_shifted_(mu - margins)                              # in [0, 1], 1 at the smallest margin
+    np.copyto(E, 0.0, where=np.isposinf(margins))               # masked entries weigh exactly 0
+    weight, log_l = _weights(E, mu, loss, class_dim)
+    E *= -weight
+    return log_l, E
+
+
+def _numpy(a) -> np.ndarray:
+    return a.detach().numpy() if isinstance(a, torch.Tensor) else np.asarray(a, dtype=float)
+
+
+def _like(a, *outs):
+    """The outputs as torch tensors when the input was one (zero-copy)."""
+    if isinstance(a, torch.Tensor):
+        return tuple(torch.from_numpy(np.ascontiguousarray(o)) for o in outs)
+    return outs
+
+
+class _LogLoss(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, margins, loss, class_dim):
+        log_l, grad = _margin_terms(_numpy(margins), loss, class_dim)
+        ctx.save_for_backward(torch.from_numpy(grad))
+        return torch.from_numpy(np.ascontiguousarray(log_l))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (grad,) = ctx.saved_tensors
+        return grad_output.reshape(*grad_output.shape, 1, 1) * grad, None, None
 
 
 def log_loss(margins: torch.Tensor, loss: str = "cross_entropy", class_dim: int = -1) -> torch.Tensor:
-    """log L = log((1/n) Σ_i ℓ_i), one value per leading index; differentiable at any scale."""
-    return _terms(margins, loss, class_dim)[3]
+    """log L = log((1/n) Σ_i ℓ_i), one value per leading index; differentiable at any scale (its
+    backward pass is the closed-form gradient)."""
+    return _LogLoss.apply(margins, loss, class_dim)
 
 
-def log_loss_and_margin_gradient(margins: torch.Tensor, loss: str = "cross_entropy",
-                                 class_dim: int = -1):
+def log_loss_and_margin_gradient(margins, loss: str = "cross_entropy", class_dim: int = -1):
     """(log L, ∂ log L/∂m) in closed form (no autograd); see the module docstring."""
-    with torch.no_grad():
-        E, log_weight, total, log_l = _terms(margins, loss, class_dim)
-        return log_l, -E * torch.exp(log_weight - total)
+    return _like(margins, *_margin_terms(_numpy(margins), loss, class_dim))
+
+
+def log_loss_and_score_gradient(scores, labels, loss: str = "cross_entropy"):
+    """(log L, ∂ log L/∂Z) of the multiclass loss from class scores Z of shape (..., k, n), classes
+    before samples, and integer labels y of shape (n,) (margins m_ic = Z_{y_i,i} − Z_ci, c ≠ y_i).
+
+    The same formula as :func:`log_loss_and_margin_gradient`, computed without forming the margins:
+    the shift μ_i = Z_{y_i,i} − max_{c≠y_i} Z_ci gives E_ic = exp(Z_ci − max_{c'≠y_i} Z_c'i) (0 at
+    c = y_i), and by the chain rule ∂/∂Z_ci = −∂/∂m_ic for c ≠ y_i, ∂/∂Z_{y_i,i} = Σ_c ∂/∂m_ic.
+    Fewer passes over the (..., k, n) array is all it changes (the population trainer's hot path)."""
+    Z, y = _numpy(scores), _numpy(labels).astype(int)
+    own = (..., y, np.arange(Z.shape[-1]))
+    mu = Z[own][..., None, :]
+    E = Z.copy()
+    E[own] = -np.inf                                              # the own class masked out
+    top = E.max(axis=-2, keepdims=True)
+    mu = mu - top
+    E -= top
+    _exp_shifted_(E)
+    weight, log_l = _weights(E, mu, loss, -2)
+    E *= weight                                                   # ∂/∂Z_ci = w_i E_ic, c ≠ y_i
+    E[own] = -E.sum(axis=-2)                                      # ∂/∂Z_{y_i,i} = −w_i Σ_c E_ic
+    return _like(scores, log_l, E)

@@ -20,9 +20,10 @@ from typing import Callable
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from numerics.classification import Classification
-from numerics.losses import log_loss_and_margin_gradient
+from numerics.losses import log_loss_and_margin_gradient, log_loss_and_score_gradient
 from numerics.optim import TransformOptimizer
 
 OptimizerFactory = Callable[[list], torch.optim.Optimizer]
@@ -57,50 +58,46 @@ class Trajectory:
 
 
 class LinearMarginMap:
-    """The margin map A of a :class:`Classification` and its adjoint, batched over a population of
-    m parameter sets, in torch (``numerics.classification`` holds the numpy reference it is tested
-    against). Layout (m, C, n), classes before samples, so that the reductions of the loss run over
-    contiguous memory; multiclass margins have C = k with +inf in the column of the true class."""
+    """The loss of a :class:`Classification` and its gradient, batched over a population of m
+    parameter sets (``numerics.classification`` holds the per-model reference it is tested against).
+    Layout (m, C, n), classes before samples, so that the reductions of the loss run over contiguous
+    memory. numpy, float64: at these sizes torch's per-call overhead and its BLAS's small products
+    cost ~2× more (``bench/bench_linear_trainer.py``); the trainer shares memory with torch."""
 
     def __init__(self, problem: Classification):
         self.problem = problem
-        self.X = torch.as_tensor(problem.X, dtype=torch.float64)
-        self.XT = self.X.T.contiguous()
-        self.y = torch.as_tensor(problem.y)
-        if problem.model == "multiclass":
-            k, n = problem.k, problem.n
-            self.own = torch.zeros(1, k, n, dtype=torch.float64)
-            self.own[0, self.y, torch.arange(n)] = 1.0
-            self.own_mask = torch.where(self.own > 0, torch.inf, 0.0)
-            self.y_index = self.y.view(1, 1, n)
+        self.X = np.ascontiguousarray(problem.X, dtype=np.float64)
+        self.XT = np.ascontiguousarray(self.X.T)
+        self.y = np.asarray(problem.y)
 
-    def margins(self, W: torch.Tensor) -> torch.Tensor:
-        """(m, C, n) margins of a population W of shape (m, *param_shape)."""
+    def log_loss_and_gradient(self, W: np.ndarray, loss: str) -> tuple[np.ndarray, np.ndarray]:
+        """(log L, ∇_W log L) for a population W of shape (m, *param_shape), in closed form: binary
+        through the margins y_i⟨w, x_i⟩ (m, 1, n) and their adjoint, multiclass through the class
+        scores W xᵢ (m, k, n) (``log_loss_and_score_gradient``, which never forms the margins)."""
+        m = W.shape[0]
         if self.problem.model == "binary":
-            return (self.y * (W @ self.XT)).unsqueeze(1)
-        Z = W @ self.XT                                             # (m, k, n) scores
-        own = Z.gather(1, self.y_index.expand(W.shape[0], 1, -1))
-        return own - Z + self.own_mask
-
-    def adjoint(self, G: torch.Tensor) -> torch.Tensor:
-        """A*(G) for G of shape (m, C, n) (entries of masked margins are ignored)."""
-        if self.problem.model == "binary":
-            return (G[:, 0, :] * self.y) @ self.X
-        G = G * (1.0 - self.own)
-        coef = self.own * G.sum(dim=1, keepdim=True) - G
-        return coef @ self.X
+            margins = (self.y * (W @ self.XT))[:, None, :]
+            log_l, g = log_loss_and_margin_gradient(margins, loss, class_dim=-2)
+            return log_l, (g[:, 0, :] * self.y) @ self.X
+        k, n = self.problem.k, self.problem.n
+        scores = (W.reshape(m * k, -1) @ self.XT).reshape(m, k, n)
+        log_l, g = log_loss_and_score_gradient(scores, self.y, loss)
+        return log_l, (g.reshape(m * k, n) @ self.X).reshape(W.shape)
 
 
 @contextmanager
 def small_tensor_mode():
-    """Settings for many tiny float64 ops: one intra-op thread (thread hand-offs cost more than the
-    ops) and flushing subnormals, which the log-space loss produces for samples far from the
-    support (their weight is below 1e-308 of the largest one; subnormal arithmetic is ~100× slower)."""
+    """Settings for many tiny float64 ops: one intra-op thread for torch and for numpy's BLAS
+    (thread hand-offs cost more than the ops: with threaded BLAS a population step is ~3× slower)
+    and flushing subnormals (the CPU's FTZ/DAZ flags of this thread, which numpy's arithmetic here
+    obeys too), which the log-space loss produces for samples far from the support (their weight is
+    below 1e-308 of the largest one; subnormal arithmetic is ~100× slower)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     flushed = torch.set_flush_denormal(True)
     try:
-        yield
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
     finally:
         torch.set_num_threads(threads)
         if flushed:
@@ -157,7 +154,7 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
         for t in range(1, steps + 2):          # pass steps+1 only evaluates the final parameters
             W = torch.stack([params[nm].reshape(problem.param_shape) if view else params[nm]
                              for nm in active])
-            finite = torch.isfinite(W).flatten(1).all(1).tolist()
+            finite = np.isfinite(W.numpy()).reshape(len(active), -1).all(1).tolist()
             if not all(finite):
                 for nm, ok in zip(active, finite):
                     if not ok:
@@ -168,8 +165,8 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
                     break
                 W = torch.stack([params[nm].reshape(problem.param_shape) if view else params[nm]
                                  for nm in active])
-            log_l, g_margin = log_loss_and_margin_gradient(amap.margins(W), loss, class_dim=-2)
-            log_l = log_l.tolist()
+            log_l, grads = amap.log_loss_and_gradient(W.numpy(), loss)
+            log_l, grads = log_l.tolist(), torch.from_numpy(grads)
             floored = [] if log_loss_floor is None else \
                 [i for i in range(len(active)) if log_l[i] <= log_loss_floor]
             if t - 1 in record or floored:
@@ -191,12 +188,11 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
                         floored.append(i)
             if floored:
                 keep = [i for i in range(len(active)) if i not in floored]
-                active, log_l, g_margin = [active[i] for i in keep], [log_l[i] for i in keep], g_margin[keep]
+                active, log_l, grads = [active[i] for i in keep], [log_l[i] for i in keep], grads[keep]
                 if not active:
                     break
             if t > steps:
                 break
-            grads = amap.adjoint(g_margin)
             for i, nm in enumerate(active):
                 opt = opts[nm]
                 try:

@@ -193,6 +193,8 @@ class Schatten(Norm):
         g = np.asarray(g, dtype=float)
         if g.ndim != 2:
             raise NormError(f"{self.name} needs a matrix, got an array of shape {g.shape}")
+        if g.shape[0] < g.shape[1]:         # LAPACK is faster on the tall orientation (~1.5×)
+            return self.steepest_direction(g.T).T
         u, s, vt = np.linalg.svd(g, full_matrices=False)
         # Singular values below round-off are zero for the oracle (rank-deficient G).
         s = np.where(s > s.max(initial=0.0) * max(g.shape) * np.finfo(float).eps, s, 0.0)

@@ -4,26 +4,42 @@ import numpy as np
 import pytest
 import torch
 
+from numerics.classification import Classification
 from numerics.datasets import gaussian_classes
 from numerics.optim import PowerSchedule, TransformOptimizer, nsd
 from numerics.train import LinearMarginMap, Member, checkpoints, train_linear
 from theory.norms import parse_norm
 
 
-@pytest.mark.parametrize("k", [2, 4])
-def test_batched_margin_map_matches_numpy(k):
-    p = gaussian_classes(k=k, d=5, per_class=6, seed=2)
+def _reference_log_loss(p, W, loss):
+    """log L and its autograd gradient from the numpy margins of ``Classification`` (naive sums)."""
+    Wt = torch.tensor(W, requires_grad=True)
+    X = torch.as_tensor(p.X)
+    if p.model == "binary":
+        margins = (torch.as_tensor(p.y, dtype=torch.float64) * (X @ Wt)).unsqueeze(1)
+    else:
+        Z = X @ Wt.T                                             # (n, k)
+        own = Z.gather(1, torch.as_tensor(p.y).view(-1, 1))
+        margins = (own - Z)[torch.arange(p.k) != torch.as_tensor(p.y).view(-1, 1)].view(p.n, p.k - 1)
+        assert np.allclose(np.sort(margins.detach().numpy(), 1), np.sort(p.margins(W), 1))
+    e = torch.exp(-margins).sum(1)
+    value = torch.log((torch.log1p(e) if loss == "cross_entropy" else e).mean())
+    (grad,) = torch.autograd.grad(value, Wt)
+    return value.item(), grad.numpy()
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "exponential"])
+@pytest.mark.parametrize("model,k", [("binary", 2), ("multiclass", 2), ("multiclass", 4)])
+def test_batched_loss_and_gradient_match_naive_autograd(model, k, loss):
+    base = gaussian_classes(k=k, d=5, per_class=6, seed=2)
+    p = Classification.from_arrays(base.X, base.y, model)
     amap = LinearMarginMap(p)
-    W = torch.randn(3, *p.param_shape, dtype=torch.float64)
-    M = amap.margins(W)
-    G = torch.randn_like(M).masked_fill(torch.isinf(M), 0.0)
-    adj = amap.adjoint(G)
+    W = np.random.default_rng(1).standard_normal((3, *p.param_shape))
+    log_l, grad = amap.log_loss_and_gradient(W, loss)
     for i in range(3):
-        ref = p.margins(W[i].numpy())                       # (n, C)
-        mine = M[i].numpy().T                               # (n, C or k with +inf)
-        assert np.allclose(np.sort(mine, 1)[:, :ref.shape[1]], np.sort(ref, 1))
-        assert np.isclose(np.sum(np.where(np.isinf(M[i].numpy()), 0, M[i].numpy()) * G[i].numpy()),
-                          np.sum(W[i].numpy() * adj[i].numpy()))
+        ref_value, ref_grad = _reference_log_loss(p, W[i], loss)
+        assert log_l[i] == pytest.approx(ref_value, abs=1e-13)
+        assert np.allclose(grad[i], ref_grad, atol=1e-14)
 
 
 def test_trainer_reports_divergence_and_bad_factories():

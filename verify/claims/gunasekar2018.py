@@ -39,7 +39,8 @@ def _population(ctx: Context):
                             transform_member(lambda sch, n=parse_norm(v, "binary"): nsd(n, sch), "nsd"),
                             parse_norm(v, "binary").name, SETTINGS["kappa"])
                   for s, v in NORMS.items()]
-    return run_population(ctx, "gunasekar2018", problem, norms, optimizers, SETTINGS["steps"][ctx.profile])
+    return run_population(ctx, "gunasekar2018", problem, norms, optimizers, SETTINGS["steps"][ctx.profile],
+                          targets={o.key: SETTINGS["gap_tolerance"][ctx.profile] for o in optimizers})
 
 
 def _make_check(suffix: str):
