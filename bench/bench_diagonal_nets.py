@@ -2,8 +2,10 @@
 
 Same model (w = u²−v², d, n), same optimizer maths (label-noise SGD and Adam without bias correction,
 the reference using numerics.optim through TransformOptimizer), float64. Prints steps per second for
-(a) one replica, (b) R replicas batched in the fast path vs R sequential autograd runs, and the load
-average (other processes share the 2 cores: figures vary with it).
+(a) one replica, (b) R replicas batched in the fast path vs R sequential autograd runs, (c) the Adam
+second-moment warm-up at a frozen point (numerics.manifold_flow.second_moment_warmup, used by
+li2025-adam-drift) in replica-draws per second, and the load average (other processes share the 2
+cores: figures vary with it).
 
     python bench/bench_diagonal_nets.py [--d 16] [--n 8] [--steps 3000] [--replicas 8]
 """
@@ -17,6 +19,7 @@ import numpy as np
 import torch
 
 from numerics.diagonal_nets import GD, AdamFamily, DiagonalNetProblem, balanced_init, torch_loss, train
+from numerics.manifold_flow import second_moment_warmup
 from numerics.optim import TransformOptimizer, adam, gd
 from theory.parameterizations import quadratic_difference
 
@@ -65,6 +68,10 @@ def main():
         one = args.steps / t1
         many = args.steps * args.replicas / tR
         print(f"{name:<18} {ref:17.0f} {one:10.0f} {one / ref:6.1f} {many:30.0f} {many / ref:7.1f}")
+    t0 = time.perf_counter()
+    second_moment_warmup(problem, balanced_init(problem, 0.5)[0], delta, args.replicas, args.steps)
+    warm = args.steps * args.replicas / (time.perf_counter() - t0)
+    print(f"Adam v warm-up at a frozen point: {warm:.0f} replica-draws/s")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,12 @@ H the Gauss–Newton Hessian, and P(θ) the method's quasi-static preconditioner
 its second-moment estimate v ≈ E[g²] = σ² Diag(H) (:class:`Preconditioner`). The last term (γ > 0)
 is a Baumgarte stabilization: it vanishes on Γ and pulls round-off drift back onto it (dr/dt = −γr).
 
+Tracking (:func:`track`) compares the replica mean of trained runs with such flows and reports the
+Monte-Carlo standard error of that mean. An Adam run whose second moment v should already be
+quasi-static at θ₀ starts from :func:`second_moment_warmup` (v estimated at θ₀ with θ frozen) through
+:class:`WarmStarted`, instead of v = 0: without bias correction a zero v inflates the step by
+(1 − β₂^k)^{−1/2} for ~1/(1−β₂) steps, which adds rescaled time η²/(1−β₂)·log(1/(1−β₂)) to the run.
+
 The semi-gradient is exact for any coordinate-separable f: with a_kj = ∂_k f(θ_j) and
 C = ZᵀZ/n, tr(S H) = aᵀ (S ∘ C̃) a where C̃_(kj),(k'j') = C_jj', so ∂/∂a = 2 (S ∘ C̃) a and
 ∂/∂θ_(k'',j) = Σ_k ∂/∂a_kj · ∂²f/∂p_k∂p_k''(θ_j).
@@ -103,6 +109,46 @@ def integrate_flow(problem: DiagonalNetProblem, theta0: np.ndarray, precond: Pre
     return sol.y.T.reshape(len(times), problem.param.m, problem.d)
 
 
+def second_moment_warmup(problem: DiagonalNetProblem, theta0: np.ndarray, delta: float, replicas: int,
+                         draws: int, seed: int = 0, chunk: int = 256) -> np.ndarray:
+    """Per-replica mean of g² over ``draws`` fresh ±δ label-noise gradients at θ₀ (θ frozen), shape
+    (replicas, m, d): Adam's v after a warm-up at the start point. ``draws`` = (1+β₂)/(1−β₂) gives the
+    estimate the variance of v's stationary exponential average."""
+    rng = np.random.default_rng(seed)
+    theta0 = np.asarray(theta0, dtype=float)
+    total = np.zeros((replicas, *theta0.shape))
+    done = 0
+    while done < draws:
+        k = min(chunk, draws - done)
+        noise = delta * (2.0 * rng.integers(0, 2, size=(k, replicas, problem.n)) - 1.0)
+        total += np.sum(problem.gradient(np.broadcast_to(theta0, (k, replicas, *theta0.shape)),
+                                         noise) ** 2, axis=0)
+        done += k
+    return total / draws
+
+
+@dataclass(frozen=True)
+class WarmStarted:
+    """An ``AdamFamily`` update whose second moment starts at ``v0`` (shape (R, m, d)) instead of 0;
+    the first moment starts at 0 as usual. Relies on AdamFamily's state layout (m, v)."""
+
+    base: object
+    v0: np.ndarray
+
+    @property
+    def name(self) -> str:
+        return f"{getattr(self.base, 'name', type(self.base).__name__)} (warm-started v)"
+
+    def init(self, shape):
+        m, _ = self.base.init(shape)
+        if np.shape(self.v0) != tuple(shape):
+            raise ValueError(f"v0 has shape {np.shape(self.v0)}, the parameters {tuple(shape)}")
+        return m, np.array(self.v0, dtype=float, copy=True)
+
+    def direction(self, G, state, step):
+        return self.base.direction(G, state, step)
+
+
 @dataclass
 class Tracking:
     """Replica-mean trajectory of a trained method against integrated flows, in rescaled time."""
@@ -115,6 +161,7 @@ class Tracking:
     status: str = "ok"
     message: str = ""
     seconds: float = 0.0
+    standard_error: np.ndarray | None = None   # (len(times),): √(tr Cov(θ(t)) / R) / ‖θ(0)‖
 
 
 def track(problem: DiagonalNetProblem, theta0: np.ndarray, optimizer, eta: float, horizon: float,
@@ -134,4 +181,6 @@ def track(problem: DiagonalNetProblem, theta0: np.ndarray, optimizer, eta: float
     scale = np.linalg.norm(theta0)
     errors = {name: float(np.max(np.linalg.norm((mean - f).reshape(points, -1), axis=1)) / scale)
               for name, f in flows.items()}
-    return Tracking(eta, marks[-1], times, mean, errors, seconds=run.seconds)
+    se = np.array([np.sqrt(np.sum(p.reshape(replicas, -1).var(axis=0, ddof=1)) / replicas)
+                   for p in run.params]) / scale
+    return Tracking(eta, marks[-1], times, mean, errors, seconds=run.seconds, standard_error=se)

@@ -17,6 +17,11 @@ derivation below establishes, by symbolic computation rather than by quotation:
 4. for S = Diag(H)^{−e}: ∇tr(SH)|_S = ∇ Σ_k H_kk^{1−e} / (1 − e), so the adaptive method with
    exponent e follows (a P-projected) gradient of M_e = Σ_k H_kk^{1−e}; for e = ½ the semi-gradient
    is 2∇tr(Diag(H)^{1/2}) (THEORY.md's [derive]).
+
+:func:`second_moment_time_scales` adds the condition under which Adam's *estimated* preconditioner
+v^{−1/2} (an average of g² with memory 1/(1−β₂) steps) acts as the quasi-static P(θ) of item 3, for
+1 − β₂ = η^s: an order-of-magnitude time-scale argument (not a theorem), checked by simulation in
+``verify.claims.li2025`` (``li2025-adam-drift``).
 """
 from __future__ import annotations
 
@@ -139,4 +144,47 @@ def slow_drift_derivation() -> Derivation:
     d.result("semi_gradient_factor", ratio, "∇tr(SH)|_{S=Diag(H)^{−e}} = factor · ∇ Σ_k H_kk^{1−e}:")
     d.result("adam_factor", ratio.subs(_e, sp.Rational(1, 2)),
              "Adam (e = ½): ∇tr(SH)|_S = factor · ∇ tr(Diag(H)^{1/2}):")
+    return d
+
+
+@lru_cache(maxsize=1)
+def second_moment_time_scales() -> Derivation:
+    """Time scales of Adam's second-moment average near Γ for 1 − β₂ = η^s (a scaling argument).
+
+    Assumptions: P(θ) = (σ² Diag H)^{−1/2} makes PH = O(1) on the normal space, so the fluctuation
+    normal to Γ relaxes in O(1/η) steps; the drift needs O(1/η²) steps per unit of rescaled time.
+    The derivation of :func:`slow_drift_derivation` (item 3) holds P fixed while the fluctuation
+    equilibrates, and P = P(θ) at the current point of Γ. An average of g² over 1/(1−β₂) steps meets
+    both only when the memory lies strictly between the two time scales; its relative errors are the
+    ratios of the time scales (lag behind the drift; correlation of each run's v with its own
+    fluctuation). Other errors (Euler steps, fixed β₁ momentum, the Jensen bias E[v^{−1/2}] − E[v]^{−1/2}
+    of relative size O(1−β₂)) are O(η) or smaller.
+    """
+    eta, s = sp.Symbol("eta", positive=True), sp.Symbol("s", positive=True)
+    d = Derivation("Adam's second-moment average: the β₂–η scaling under which v^(−1/2) is P(θ)")
+    relax = d.step("Steps for the fluctuation normal to Γ to relax (x ← x − ηPHx, PH = O(1)):", 1 / eta)
+    memory = d.step("Memory of v = β₂v + (1−β₂)g² in steps, 1/(1−β₂) with 1 − β₂ = η^s:", eta ** (-s))
+    slow = d.step("Steps per unit of rescaled time t = η²·steps:", eta ** (-2))
+
+    def exponent(expr):
+        return sp.simplify(sp.expand_log(sp.log(expr), force=True) / sp.log(eta))
+
+    lag = d.step("Lag: v averages g² over the last η²/(1−β₂) units of rescaled time, so P trails "
+                 "P(θ(t)) by a relative drift error η^a, a =", exponent(memory / slow))
+    follow = d.step("Following: v co-varies with each run's own normal fluctuation (the semi-gradient "
+                    "needs S = P held fixed while it relaxes), relative error η^b with b =",
+                    exponent(relax / memory))
+    window = sp.reduce_inequalities([lag > 0, follow > 0], s)
+    d.result("quasi_static_window", window, "Both errors vanish as η → 0 exactly when")
+    best = sp.solve(sp.Eq(lag, follow), s)
+    if len(best) != 1:
+        raise RuntimeError(f"the two error exponents do not balance at one s: {best}")
+    s_star = best[0]
+    d.result("beta2_exponent", s_star, "The slower of the two errors vanishes fastest where they "
+                                       "balance (a = b), at s =")
+    error = sp.Min(lag, follow, 1)
+    d.result("tracking_error_exponent", error.subs(s, s_star),
+             "Predicted tracking error ∝ η^c, c = min(a, b, 1) (1: the O(η) terms) at that s:")
+    d.result("coupled_error_exponent", error.subs(s, 1),
+             "With 1 − β₂ = η (s = 1) v's memory equals the relaxation time: c =")
     return d
