@@ -51,13 +51,13 @@ def _noise_covariance(d: Derivation) -> sp.Expr:
         mean = sum(grads, sp.zeros(1, m)) / len(patterns)
         cov = sum(((g - mean).T * (g - mean) for g in grads), sp.zeros(m, m)) / len(patterns)
         H = (J.T * J) / n
-        ratio = sp.simplify(cov[0, 0] / H[0, 0])
-        if sp.simplify(cov - ratio * H) != sp.zeros(m, m):
+        ratio = sp.cancel(cov[0, 0] / H[0, 0])          # polynomials: cancel/expand decide exactly
+        if (cov - ratio * H).applyfunc(sp.expand) != sp.zeros(m, m):
             raise RuntimeError("label-noise covariance is not proportional to the Gauss–Newton H")
         d.step(f"Label noise, n = {n}: g = (1/n) Σ_i (r_i − ξ_i) J_i with ξ_i = ±δ fair and "
                f"independent; the exact covariance over the {len(patterns)} sign patterns equals "
                f"ratio · (1/n)JᵀJ with ratio =", ratio)
-        constants.append(sp.simplify(ratio * n / delta**2))
+        constants.append(sp.cancel(ratio * n / delta**2))
     if constants[0] != constants[1]:
         raise RuntimeError(f"ratio·n/δ² differs between n = 2 and n = 3: {constants}")
     return constants[0] * delta**2 / nsym
