@@ -103,14 +103,17 @@ class PopulationRun:
 
 def run_population(ctx: Context, tag: str, problem: Classification, norms: list[Norm],
                    optimizers: list[Optimizer], steps: int, loss: str = "cross_entropy",
-                   targets: dict[str, float] | None = None) -> PopulationRun:
+                   targets: dict[str, float] | None = None,
+                   companions: dict[str, str] | None = None) -> PopulationRun:
     """Solve the max-margin problems and train the population (both cached for the whole run).
 
     ``targets`` (optimizer key → tolerance): each listed optimizer stops at the first checkpoint
     where its relative margin gap in its own geometry has been ≤ the tolerance at that checkpoint
     and the one before (≈ 10% fewer steps: a single-checkpoint dip does not count); the unlisted
     ones (e.g. library optimizers shown for comparison) run until every listed one has stopped, and
-    the step budget bounds them all. The claims then read each optimizer where it stopped."""
+    the step budget bounds them all. ``companions`` (optimizer key → listed key) stop with their
+    partner instead: a library optimizer is then read at the step where the idealized method it is
+    compared with reached its target. The claims read each optimizer where it stopped."""
     from numerics.maxmargin import max_margin
     from numerics.train import checkpoints, train_linear
 
@@ -136,7 +139,8 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
                 below[key] = below.get(key, 0) + 1 if gap <= tol else 0
                 if below[key] >= 2:
                     stopped.add(key)
-            if targets and stopped >= set(targets):
+            stopped.update(k for k, partner in (companions or {}).items() if partner in stopped)
+            if targets and stopped >= set(targets):          # the unlisted ones stop too
                 return set(trajectories)
             return stopped
 
