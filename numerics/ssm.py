@@ -3,10 +3,16 @@ stiff-capable solver (Slutzky, Alexander, Razin, Cohen 2025).
 
 The loss, its gradient and Hessian, the time change ρ and its gradient are the derived sympy
 expressions, lambdified. The flow is integrated in the time τ of ``theory.ssm`` (dτ = ρ(a) dt,
-same trajectory as the gradient flow) by ``scipy.integrate.solve_ivp`` — LSODA by default (switches
+same trajectory as the gradient flow) by scipy's ``OdeSolver`` classes — LSODA by default (switches
 to BDF when the problem turns stiff, as it does once the loss has converged), Radau or BDF on
 request — with the analytic Jacobian −∇²L/ρ + ∇L∇ρᵀ/ρ². Integration continues in chunks (τ_end ×10)
 until the loss reaches ``target_loss``; what a run reports is its status, never an exception.
+
+The solver is stepped directly (the loop of ``scipy.integrate.solve_ivp`` without its record of
+every accepted step, which it keeps even with ``dense_output`` off): memory is O(d) whatever the
+number of steps, and a step budget bounds the work. Without both, a run whose loss plateaus above
+its target while LSODA stays in its non-stiff (Adams) mode at a tight tolerance — steps ~1/λ_max(∇²L)
+for τ up to 1e9 — grew by ~3 MB/s and never returned.
 
 Accuracy is certified two ways by the callers: rerunning with a tighter tolerance must not move the
 reported numbers, and on the baseline example alone the derived invariants a_i^{3−k} − a_l^{3−k}
@@ -118,28 +124,55 @@ class FlowRun:
     seconds: float
 
 
+def _integrate_chunk(flow: CompiledFlow, a: np.ndarray, tau: float, tau_end: float, rtol: float,
+                     solver_class, max_steps: int):
+    """Step ``solver_class`` (a scipy ``OdeSolver``) from (τ, a) towards τ_end, keeping only the
+    current state: the same accepted steps as ``solve_ivp(..., method, jac, rtol, atol=1e-6·rtol)``.
+    Returns (a, τ, nfev, njev, steps, outcome), outcome "finished" | "failed: <message>" | "budget"."""
+    solver = solver_class(flow.tau_field, float(tau), a, float(tau_end), jac=flow.tau_jacobian,
+                          rtol=rtol, atol=1e-6 * rtol)
+    steps, outcome = 0, "budget"
+    while steps < max_steps:
+        message = solver.step()
+        if solver.status == "failed":
+            outcome = f"failed: {message}"
+            break
+        steps += 1
+        if solver.status == "finished":
+            outcome = "finished"
+            break
+    return np.array(solver.y, dtype=float), float(solver.t), solver.nfev, solver.njev, steps, outcome
+
+
 def integrate_gradient_flow(flow: CompiledFlow, a0: np.ndarray, rtol: float = 1e-10,
                             method: str = "LSODA", target_loss: float = 1e-28,
-                            tau_first: float = 1e3, tau_max: float = 1e9) -> FlowRun:
-    """Integrate da/dτ = −∇L/ρ from a0 until L ≤ target_loss (or τ_max). atol = 1e-6·rtol: the
-    state has entries ~1e-3 whose near-tie (~1e-8) must be resolved."""
-    from scipy.integrate import solve_ivp
+                            tau_first: float = 1e3, tau_max: float = 1e9,
+                            max_steps: int = 100_000) -> FlowRun:
+    """Integrate da/dτ = −∇L/ρ from a0 until L ≤ target_loss (checked at τ = τ_first·10^m), τ_max or
+    ``max_steps`` accepted steps in all. atol = 1e-6·rtol: the state has entries ~1e-3 whose near-tie
+    (~1e-8) must be resolved."""
+    from scipy.integrate import BDF, LSODA, Radau
 
     if method not in METHODS:
         raise ValueError(f"unknown integrator {method!r}; expected one of {METHODS}")
+    solver_class = {"LSODA": LSODA, "Radau": Radau, "BDF": BDF}[method]
+    if int(max_steps) != max_steps or max_steps < 1:
+        raise ValueError(f"the step budget must be a positive integer, got {max_steps}")
     start = time.perf_counter()
     a, tau, tau_end = np.asarray(a0, dtype=float).copy(), 0.0, tau_first
     nfev = njev = steps = 0
     status, message = "not converged", ""
     while True:
-        sol = solve_ivp(flow.tau_field, (tau, tau_end), a, method=method, jac=flow.tau_jacobian,
-                        rtol=rtol, atol=1e-6 * rtol)
-        nfev, njev, steps = nfev + sol.nfev, njev + sol.njev, steps + sol.t.size - 1
-        if sol.status != 0 or not np.all(np.isfinite(sol.y[:, -1])):
-            status, message = "error", f"{method}: {sol.message}"
-            a = sol.y[:, -1]
+        a, tau, fev, jev, taken, outcome = _integrate_chunk(flow, a, tau, tau_end, rtol, solver_class,
+                                                            max_steps - steps)
+        nfev, njev, steps = nfev + fev, njev + jev, steps + taken
+        if outcome.startswith("failed") or not np.all(np.isfinite(a)):
+            status, message = "error", f"{method}: {outcome}"
             break
-        a, tau = sol.y[:, -1], float(sol.t[-1])
+        if outcome == "budget":
+            message = (f"step budget {max_steps} exhausted at τ = {tau:.3g}, loss {flow.loss(a):.3g} (the "
+                       f"target {target_loss:g} is checked at τ = {tau_first:g}·10^m)")
+            break
         if flow.loss(a) <= target_loss:
             status, message = "ok", f"loss ≤ {target_loss:g} at τ = {tau:.3g}"
             break
@@ -158,3 +191,31 @@ def baseline_invariant_drift(a0: np.ndarray, a: np.ndarray, k: int) -> float:
     before = q(np.asarray(a0, dtype=float)[1:]) - q(float(a0[0]))
     after = q(np.asarray(a, dtype=float)[1:]) - q(float(a[0]))
     return float(np.max(np.abs(after - before) / np.abs(before)))
+
+
+def baseline_limit(a0: np.ndarray, k: int) -> np.ndarray:
+    """Where the gradient flow on the baseline example alone ends, from the derived invariants: the
+    point with q(a_i) − q(a_1) = q(a0_i) − q(a0_1) for every i (q(x) = x^(3−k), log x for k = 3) that
+    fits the baseline label, Σ_i a_i^(k−1) = h*_k. Assumes a0 > 0 with a0_1 its largest entry (the
+    near-tied initialization); one root-find in a_1 (every a_i increases with a_1)."""
+    from scipy.optimize import brentq
+
+    a0 = np.asarray(a0, dtype=float)
+    if not (np.all(a0 > 0) and a0[0] == a0.max()):
+        raise ValueError("the baseline limit needs a positive initialization whose first entry is largest")
+    x, y = sp.Symbol("x", positive=True), sp.Symbol("y", real=True)
+    q_expr = baseline_invariant_derivation(k).results["q"](x)
+    inverse = [r for r in sp.solve(sp.Eq(q_expr, y), x) if sp.simplify(r.subs(y, q_expr) - x) == 0]
+    if len(inverse) != 1:
+        raise RuntimeError(f"q(x) = y should have one inverse on x > 0, got {inverse}")
+    q, q_inv = sp.lambdify(x, q_expr, "numpy"), sp.lambdify(y, inverse[0], "numpy")
+    shift = q(a0) - q(a0[0])
+    label = float(teacher_impulse_response(a0.size, k)[k - 1])
+
+    def state(a1: float) -> np.ndarray:
+        return np.asarray(q_inv(q(a1) + shift), dtype=float)
+
+    a1 = brentq(lambda a1: float(np.sum(state(a1) ** (k - 1))) - label, a0[0], label ** (1 / (k - 1)),
+                xtol=1e-15, rtol=4 * np.finfo(float).eps)
+    return state(a1)
+

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from numerics.optim import adam
-from numerics.ssm import (baseline_invariant_drift, compile_flow, extrapolation_error, impulse_response,
-                          integrate_gradient_flow, near_tied_init, teacher_impulse_response)
+from numerics.ssm import (baseline_invariant_drift, baseline_limit, compile_flow, extrapolation_error,
+                          impulse_response, integrate_gradient_flow, near_tied_init, teacher_impulse_response)
 from numerics.ssm_train import (kernel, outputs, recurrent_outputs, ssm_outputs, stack_sequences,
                                 train_gd, train_population)
 from theory.ssm import SSMProblem, SSMSettingError, baseline_example, special_example
@@ -59,6 +59,40 @@ def test_baseline_flow_fits_conserves_invariants_and_is_rtol_stable():
     assert abs(extrapolation_error(tight.a) - extrapolation_error(run.a)) <= 1e-6 * extrapolation_error(run.a)
     # the drift measure itself detects a perturbed endpoint
     assert baseline_invariant_drift(a0, run.a * np.r_[1.0, 1.0, 1.01, 1.0], k) > 1e-3
+    # the limit predicted by the invariants and the fit Σ a^(k−1) = 1 is where the flow ends
+    assert np.allclose(baseline_limit(a0, k), run.a, rtol=1e-8, atol=0)
+    assert not np.allclose(baseline_limit(a0 * np.r_[1.0, 1.0, 1.01, 1.0], k), run.a, rtol=1e-4, atol=0)
+
+
+def test_baseline_limit_for_k3_uses_the_log_invariant_and_validates():
+    flow = compile_flow(_problem(d=3, k=3))
+    a0 = near_tied_init(3, 3, 1e-2, 1e-4, seed=0)
+    run = integrate_gradient_flow(flow, a0, rtol=1e-10)
+    assert run.status == "ok" and np.allclose(baseline_limit(a0, 3), run.a, rtol=1e-8, atol=0)
+    with pytest.raises(ValueError, match="positive initialization"):
+        baseline_limit(a0[::-1], 3)
+
+
+def test_streamed_integration_takes_exactly_solve_ivps_steps():
+    from scipy.integrate import solve_ivp
+
+    flow = compile_flow(_problem(poisoned=True))
+    a0 = near_tied_init(4, 4, 1e-2, 1e-6, seed=2)
+    run = integrate_gradient_flow(flow, a0, rtol=1e-8, target_loss=np.inf)      # one chunk, τ ∈ [0, 1e3]
+    sol = solve_ivp(flow.tau_field, (0.0, 1e3), a0, method="LSODA", jac=flow.tau_jacobian, rtol=1e-8,
+                    atol=1e-14)
+    assert run.status == "ok" and run.tau == sol.t[-1]
+    assert np.array_equal(run.a, sol.y[:, -1]) and run.steps == sol.t.size - 1 and run.nfev == sol.nfev
+
+
+def test_step_budget_ends_a_run_with_its_status():
+    flow = compile_flow(_problem(poisoned=True))
+    a0 = near_tied_init(4, 4, 1e-2, 1e-6, seed=2)
+    run = integrate_gradient_flow(flow, a0, max_steps=7)
+    assert run.status == "not converged" and run.steps == 7 and "step budget 7" in run.message
+    assert 0 < run.tau < 1e3
+    with pytest.raises(ValueError, match="step budget"):
+        integrate_gradient_flow(flow, a0, max_steps=0)
 
 
 def test_integrator_rejects_an_unknown_method():
@@ -114,3 +148,23 @@ def test_population_members_train_independently():
                              adam(lambda t: 1e-2), steps=50)
     assert np.allclose(together.params[0][1], alone.params[0][0], rtol=1e-12)
     assert together.losses[0] < 1.0 and kernel(*[torch.tensor(p) for p in together.params], 4).shape == (2, 4)
+
+
+@pytest.mark.slow
+def test_integration_memory_does_not_grow_with_the_steps():
+    """The run that blew up the full profile (d = 20, k = 9, control example, rtol 1e-12, seed 2): its
+    loss plateaus at ~1e-16 while LSODA stays in Adams mode with steps ~4e-3 for ever. A solve_ivp
+    record of 2000 more 20-state steps would add ~0.6 MB to the traced peak; streamed, it adds none."""
+    import tracemalloc
+
+    k = 9
+    flow = compile_flow(SSMProblem(20, k, (baseline_example(k), baseline_example(k + 1))))
+    a0 = near_tied_init(20, k, 5e-3, 0.05 * np.exp(-10 * np.log10(1 / 5e-3)), seed=2)
+    peaks = []
+    for budget in (1000, 3000):
+        tracemalloc.start()
+        run = integrate_gradient_flow(flow, a0, rtol=1e-12, target_loss=1e-20, max_steps=budget)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert run.status == "not converged" and run.steps == budget
+    assert peaks[1] - peaks[0] < 100_000

@@ -34,6 +34,11 @@ CONFIGS = {
 }
 EXTRAPOLATION_LENGTH = 20
 RTOL = 1e-10
+#: Training losses the flows run to (checked at τ = 10³·10^m) and the preconditions then require. The
+#: control's second constraint h_(k+1) = 1 is met only as the runner-up state a_2 decays (its gradient
+#: ∝ a_2^(2k−3)): at d = 20, k = 9 (a_2 ≈ 0.11) its loss is still ~1e-16 at τ = 10⁹, so a lower
+#: target would only spend the step budget without moving the errors.
+FIT_LOSS = {"clean": 1e-28, "poisoned": 1e-28, "benign": 1e-12}
 #: GD step η_t = c/λ_max(∇²L(a_t)); c < 2 is locally stable, c → 0 is the flow. The poisoned run sits
 #: on a long saddle plateau (loss ≈ 1/2 while h_k escapes from ~scale^(k−1)), ~15k steps at c = 1.
 #: The GD errors depend on c (c = 1.8: clean 0.0064, poisoned 0.058, ratio 9.1 on seed 0).
@@ -71,7 +76,7 @@ def _effective_rank(a: np.ndarray) -> float:
 
 def _gradient_flow(cfg: dict, seeds: list[int], method: str) -> dict:
     """Every (seed, dataset) run at rtol and rtol/100, plus the poisoned run from an untied init."""
-    from numerics.ssm import (baseline_invariant_drift, compile_flow, extrapolation_error,
+    from numerics.ssm import (baseline_invariant_drift, baseline_limit, compile_flow, extrapolation_error,
                               integrate_gradient_flow, near_tied_init)
     from theory.ssm import SSMProblem
 
@@ -82,9 +87,8 @@ def _gradient_flow(cfg: dict, seeds: list[int], method: str) -> dict:
         a0 = near_tied_init(d, k, cfg["scale"], cfg["gap"], seed)
         row = {"seed": seed}
         for name, flow in flows.items():
-            target = 1e-28 if name != "benign" else 1e-20
-            run = integrate_gradient_flow(flow, a0, RTOL, method, target_loss=target)
-            tight = integrate_gradient_flow(flow, a0, RTOL / 100, method, target_loss=target)
+            run = integrate_gradient_flow(flow, a0, RTOL, method, target_loss=FIT_LOSS[name])
+            tight = integrate_gradient_flow(flow, a0, RTOL / 100, method, target_loss=FIT_LOSS[name])
             err, err_tight = extrapolation_error(run.a, EXTRAPOLATION_LENGTH), \
                 extrapolation_error(tight.a, EXTRAPOLATION_LENGTH)
             row[name] = {"error": err, "error_tight": err_tight, "loss": run.loss, "status": run.status,
@@ -92,7 +96,10 @@ def _gradient_flow(cfg: dict, seeds: list[int], method: str) -> dict:
                          "spectrum": np.sort(run.a)[::-1][:4].tolist(), "effective_rank": _effective_rank(run.a),
                          "a": run.a.tolist()}
             if name == "clean":
-                row[name]["invariant_drift"] = baseline_invariant_drift(a0, run.a, k)
+                limit = baseline_limit(a0, k)
+                row[name].update(invariant_drift=baseline_invariant_drift(a0, run.a, k),
+                                 error_from_invariants=extrapolation_error(limit, EXTRAPOLATION_LENGTH),
+                                 runner_up_from_invariants=float(limit[1]))
         untied = a0.copy()
         untied[1] = a0[0] - 0.1 * cfg["scale"]
         run = integrate_gradient_flow(flows["poisoned"], untied, RTOL, method)
@@ -141,6 +148,7 @@ def _check(ctx) -> Outcome:
         clean = np.array([r["clean"]["error"] for r in gf])
         poisoned = np.array([r["poisoned"]["error"] for r in gf])
         benign = np.array([r["benign"]["error"] for r in gf])
+        from_invariants = np.array([r["clean"]["error_from_invariants"] for r in gf])
         moved = max(abs(r[n]["error_tight"] - r[n]["error"]) / r[n]["error"]
                     for r in gf for n in ("clean", "poisoned", "benign"))
         fit = max(r[n]["loss"] for r in gf for n in ("clean", "poisoned"))
@@ -152,14 +160,20 @@ def _check(ctx) -> Outcome:
             Check(f"{tag}_gf_control_max_benign_over_clean", float(np.max(benign / clean)), "<=", 2.0,
                   role="control", note="a non-special clean example (length k+1, 1 first) leaves it "
                                        "within 2× of the clean error"),
-            Check(f"{tag}_gf_max_training_loss", fit, "<=", 1e-28, role="precondition",
+            Check(f"{tag}_gf_max_training_loss", fit, "<=", FIT_LOSS["clean"], role="precondition",
                   note="clean and poisoned runs fit to near machine precision"),
-            Check(f"{tag}_gf_max_benign_loss", max(r["benign"]["loss"] for r in gf), "<=", 1e-12,
+            Check(f"{tag}_gf_max_benign_loss", max(r["benign"]["loss"] for r in gf), "<=", FIT_LOSS["benign"],
                   role="precondition", note="the control fits too (its second constraint converges slowly)"),
             Check(f"{tag}_gf_tightening_relative_change", moved, "<=", 1e-5, role="precondition",
                   note=f"max relative change of the errors from rtol {RTOL:g} to {RTOL / 100:g}"),
             Check(f"{tag}_gf_invariant_drift", max(r["clean"]["invariant_drift"] for r in gf), "<=", 1e-4,
                   role="precondition", note="derived invariants a_i^(3−k) − a_1^(3−k) of the clean flow"),
+            Check(f"{tag}_gf_clean_error_from_invariants", float(np.mean(from_invariants)), ">=", 0.0,
+                  role="info", note=f"mean clean error of the limit fixed by the derived invariants and the "
+                                    f"fit Σ a_i^(k−1) = 1 (max relative deviation from the flow "
+                                    f"{np.max(np.abs(clean / from_invariants - 1)):.2g}): the near-tied "
+                                    f"runner-up ends at a_2 ≈ {np.mean([r['clean']['runner_up_from_invariants'] for r in gf]):.3g}, "
+                                    f"and it sets the clean error (worst at h_2) and so the poisoned/clean ratio"),
             Check(f"{tag}_gf_mean_clean_error", float(clean.mean()), ">=", 0.0, role="info",
                   note=f"ours, mean over seeds; the paper reports ~{cfg['paper'][0]} (for comparison, not a "
                        f"prediction); per seed: {', '.join(f'{e:.4g}' for e in clean)}"),
