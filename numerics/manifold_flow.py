@@ -9,10 +9,10 @@ its second-moment estimate v ≈ E[g²] = σ² Diag(H) (:class:`Preconditioner`)
 is a Baumgarte stabilization: it vanishes on Γ and pulls round-off drift back onto it (dr/dt = −γr).
 
 Tracking (:func:`track`) compares the replica mean of trained runs with such flows and reports the
-Monte-Carlo standard error of that mean. An Adam run whose second moment v should already be
-quasi-static at θ₀ starts from :func:`second_moment_warmup` (v estimated at θ₀ with θ frozen) through
-:class:`WarmStarted`, instead of v = 0: without bias correction a zero v inflates the step by
-(1 − β₂^k)^{−1/2} for ~1/(1−β₂) steps, which adds rescaled time η²/(1−β₂)·log(1/(1−β₂)) to the run.
+Monte-Carlo standard error of that mean. An adaptive run whose second moment v should already be
+quasi-static at θ₀ starts (:func:`warm_start`: the optimizer's ``v0``) from :func:`second_moment_warmup`,
+v estimated at θ₀ with θ frozen, instead of v = 0: without bias correction a zero v inflates the step
+by (1 − β₂^k)^{−1/2} for ~1/(1−β₂) steps, which adds rescaled time η²/(1−β₂)·log(1/(1−β₂)) to the run.
 
 The semi-gradient is exact for any coordinate-separable f: with a_kj = ∂_k f(θ_j) and
 C = ZᵀZ/n, tr(S H) = aᵀ (S ∘ C̃) a where C̃_(kj),(k'j') = C_jj', so ∂/∂a = 2 (S ∘ C̃) a and
@@ -20,7 +20,7 @@ C = ZᵀZ/n, tr(S H) = aᵀ (S ∘ C̃) a where C̃_(kj),(k'j') = C_jj', so ∂/
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -110,43 +110,34 @@ def integrate_flow(problem: DiagonalNetProblem, theta0: np.ndarray, precond: Pre
 
 
 def second_moment_warmup(problem: DiagonalNetProblem, theta0: np.ndarray, delta: float, replicas: int,
-                         draws: int, seed: int = 0, chunk: int = 256) -> np.ndarray:
-    """Per-replica mean of g² over ``draws`` fresh ±δ label-noise gradients at θ₀ (θ frozen), shape
-    (replicas, m, d): Adam's v after a warm-up at the start point. ``draws`` = (1+β₂)/(1−β₂) gives the
-    estimate the variance of v's stationary exponential average."""
+                         draws: int, seed: int = 0, chunk: int = 256, statistic=None) -> np.ndarray:
+    """Per-replica mean of ``statistic(g)`` (default g², shape (replicas, m, d)) over ``draws`` fresh
+    ±δ label-noise gradients g at θ₀ (θ frozen): a second moment after a warm-up at the start point.
+    ``draws`` = (1+β₂)/(1−β₂) gives the estimate the variance of the stationary exponential average."""
+    if statistic is None:
+        statistic = np.square
     rng = np.random.default_rng(seed)
     theta0 = np.asarray(theta0, dtype=float)
-    total = np.zeros((replicas, *theta0.shape))
+    total = 0.0
     done = 0
     while done < draws:
         k = min(chunk, draws - done)
         noise = delta * (2.0 * rng.integers(0, 2, size=(k, replicas, problem.n)) - 1.0)
-        total += np.sum(problem.gradient(np.broadcast_to(theta0, (k, replicas, *theta0.shape)),
-                                         noise) ** 2, axis=0)
+        total = total + np.sum(statistic(problem.gradient(
+            np.broadcast_to(theta0, (k, replicas, *theta0.shape)), noise)), axis=0)
         done += k
     return total / draws
 
 
-@dataclass(frozen=True)
-class WarmStarted:
-    """An ``AdamFamily`` update whose second moment starts at ``v0`` (shape (R, m, d)) instead of 0;
-    the first moment starts at 0 as usual. Relies on AdamFamily's state layout (m, v)."""
-
-    base: object
-    v0: np.ndarray
-
-    @property
-    def name(self) -> str:
-        return f"{getattr(self.base, 'name', type(self.base).__name__)} (warm-started v)"
-
-    def init(self, shape):
-        m, _ = self.base.init(shape)
-        if np.shape(self.v0) != tuple(shape):
-            raise ValueError(f"v0 has shape {np.shape(self.v0)}, the parameters {tuple(shape)}")
-        return m, np.array(self.v0, dtype=float, copy=True)
-
-    def direction(self, G, state, step):
-        return self.base.direction(G, state, step)
+def warm_start(optimizer, problem: DiagonalNetProblem, theta0: np.ndarray, delta: float,
+               replicas: int, seed: int = 0):
+    """``optimizer`` (``AdamFamily`` or ``Shampoo``) with its second moment started at the warm-up
+    estimate of the statistic it averages (``optimizer.second_moment``: g², its block means, or
+    g gᵀ) at θ₀ over (1+β₂)/(1−β₂) draws, one estimate per replica, instead of at 0."""
+    draws = int(round((1.0 + optimizer.beta2) / (1.0 - optimizer.beta2)))
+    v0 = second_moment_warmup(problem, theta0, delta, replicas, draws, seed=seed,
+                              statistic=optimizer.second_moment)
+    return replace(optimizer, v0=v0)
 
 
 @dataclass

@@ -3,12 +3,14 @@ closed-form gradients / Hessian diagonals equal torch autograd."""
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings, strategies as st
 
 from numerics.block_preconditioners import block_adam_preconditioner, shampoo_preconditioner
 from numerics.diagonal_nets import (AdamFamily, DiagonalNetProblem, GD, Shampoo, balanced_init,
                                     torch_loss, train)
 from numerics.interpolation import InconsistentSystemError
 from numerics.optim import TransformOptimizer, adam, chain, gd, schedule
+from theory.errors import UserInputError
 from theory.parameterizations import parse_parameterization, quadratic_difference
 
 
@@ -69,6 +71,85 @@ def test_fast_shampoo_equals_transformation():
     fast = Shampoo(beta1=0.9, beta2=0.95, eps=1e-2)
     ref = chain(shampoo_preconditioner(0.9, 0.95, 1e-2), schedule(lambda t: 0.05))
     assert _lockstep(_problem(), fast, ref) < 1e-12
+
+
+def _continue_from_state(fast_cls, kwargs, split, seed):
+    """β₁ = 0 (no first-moment memory): k cold steps then a fresh optimizer with v0 = the cold v must
+    continue the cold run exactly. Returns (directions of the cold run, of the split run)."""
+    rng = np.random.default_rng(seed)
+    Gs = rng.standard_normal((split + 3, 2, 2, 4))
+    cold = fast_cls(**kwargs)
+    state, ref = cold.init(Gs[0].shape), []
+    for t, G in enumerate(Gs, 1):
+        D, state = cold.direction(G, state, t)
+        ref.append(D)
+        if t == split:
+            warm = fast_cls(**kwargs, v0=state[1])
+            wstate, out = warm.init(G.shape), []
+    for t, G in enumerate(Gs[split:], 1):
+        D, wstate = warm.direction(G, wstate, t)
+        out.append(D)
+    return np.array(ref[split:]), np.array(out)
+
+
+@settings(max_examples=20, deadline=None)
+@given(split=st.integers(1, 6), beta2=st.floats(0.5, 0.999), seed=st.integers(0, 2**16),
+       block=st.sampled_from([1, 2, 0]), e=st.sampled_from([0.25, 0.5, 0.75]))
+def test_adam_v0_continues_a_run_from_its_second_moment(split, beta2, seed, block, e):
+    ref, out = _continue_from_state(AdamFamily, dict(beta1=0.0, beta2=beta2, eps=1e-8, exponent=e,
+                                                     block=block), split, seed)
+    np.testing.assert_array_equal(out, ref)
+
+
+@settings(max_examples=10, deadline=None)
+@given(split=st.integers(1, 6), beta2=st.floats(0.5, 0.999), seed=st.integers(0, 2**16))
+def test_shampoo_v0_continues_a_run_from_its_second_moment(split, beta2, seed):
+    ref, out = _continue_from_state(Shampoo, dict(beta1=0.0, beta2=beta2, eps=1e-6), split, seed)
+    np.testing.assert_array_equal(out, ref)
+
+
+def test_v0_first_step_and_default():
+    rng = np.random.default_rng(4)
+    v0, G = rng.random((2, 2, 3)) + 0.1, rng.standard_normal((2, 2, 3))
+    opt = AdamFamily(beta1=0.9, beta2=0.99, eps=1e-8, v0=v0)
+    D, (m, v) = opt.direction(G, opt.init(v0.shape), 1)
+    np.testing.assert_allclose(v, 0.99 * v0 + 0.01 * G**2, rtol=1e-15)
+    np.testing.assert_allclose(D, 0.1 * G / (np.sqrt(0.99 * v0 + 0.01 * G**2) + 1e-8), rtol=1e-14)
+    shared = AdamFamily(v0=v0[0]).init(v0.shape)[1]                  # (m, d) broadcast to replicas
+    np.testing.assert_array_equal(shared, np.broadcast_to(v0[0], v0.shape))
+    # v0 = 0 is the default rule (bit for bit); the state is a copy of v0
+    zero = AdamFamily(v0=np.zeros(v0.shape))
+    cold = AdamFamily()
+    np.testing.assert_array_equal(zero.direction(G, zero.init(G.shape), 1)[0],
+                                  cold.direction(G, cold.init(G.shape), 1)[0])
+    state = opt.init(v0.shape)
+    state[1][:] = 0.0
+    np.testing.assert_array_equal(opt.v0, v0)
+
+
+def test_shampoo_v0_first_step_matches_a_matrix_square_root():
+    from scipy.linalg import sqrtm
+
+    rng = np.random.default_rng(5)
+    A, g = rng.standard_normal((3, 3)), rng.standard_normal(3)
+    L0 = A @ A.T
+    opt = Shampoo(beta1=0.0, beta2=0.9, eps=1e-3, v0=L0)
+    D, _ = opt.direction(g[None, None], opt.init((1, 1, 3)), 1)
+    L = 0.9 * L0 + 0.1 * np.outer(g, g)
+    np.testing.assert_allclose(D[0, 0], np.linalg.solve(np.real(sqrtm(L)) + 1e-3 * np.eye(3), g),
+                               rtol=1e-10)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: AdamFamily(v0=np.ones((3, 2, 4))), "does not fit"),
+    (lambda: AdamFamily(v0=-np.ones((2, 4))), "negative"),
+    (lambda: AdamFamily(v0=np.full((2, 4), np.nan)), "non-finite"),
+    (lambda: Shampoo(v0=np.ones((2, 4))), "does not fit"),
+    (lambda: Shampoo(v0=np.triu(np.ones((4, 4)))), "not symmetric"),
+])
+def test_bad_v0_is_rejected_in_one_line(make, message):
+    with pytest.raises(UserInputError, match=message):
+        make().init((2, 2, 4))
 
 
 @pytest.mark.parametrize("text", ["u**2 - v**2", "u*v", "u**3 - v**3", "a*exp(b) - b**2"])

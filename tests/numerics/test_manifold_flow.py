@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from numerics.diagonal_nets import DiagonalNetProblem
-from numerics.manifold_flow import (Preconditioner, WarmStarted, drift, second_moment_warmup,
-                                    semi_gradient, track)
+from numerics.manifold_flow import (Preconditioner, drift, second_moment_warmup, semi_gradient,
+                                    track, warm_start)
 from numerics.sparse_regression import manifold_point
 from theory.parameterizations import parse_parameterization, quadratic_difference
 
@@ -68,18 +68,27 @@ def test_second_moment_warmup_matches_the_exact_label_noise_mean():
     assert not np.allclose(v0[0], v0[1])                # replicas draw independent noise
 
 
-def test_warm_started_adam_starts_from_v0():
-    from numerics.diagonal_nets import AdamFamily
+def test_warm_start_estimates_the_statistic_each_method_averages():
+    import itertools
 
-    base = AdamFamily(beta1=0.9, beta2=0.99, eps=1e-8)
-    rng = np.random.default_rng(4)
-    v0, G = rng.random((2, 2, 3)) + 0.1, rng.standard_normal((2, 2, 3))
-    opt = WarmStarted(base, v0)
-    D, (m, v) = opt.direction(G, opt.init(v0.shape), 1)
-    np.testing.assert_allclose(v, 0.99 * v0 + 0.01 * G**2)
-    np.testing.assert_allclose(D, 0.1 * G / (np.sqrt(0.99 * v0 + 0.01 * G**2) + 1e-8))
-    with pytest.raises(ValueError, match="v0 has shape"):
-        opt.init((3, 2, 3))
+    from numerics.diagonal_nets import AdamFamily, Shampoo
+
+    problem, theta0 = _drift_problem()
+    R, delta, seed, beta2 = 4, 0.7, 2, 0.998                       # (1+β₂)/(1−β₂) = 999 draws
+    plain = second_moment_warmup(problem, theta0, delta, R, 999, seed=seed)
+    adam = warm_start(AdamFamily(beta2=beta2), problem, theta0, delta, R, seed=seed)
+    np.testing.assert_array_equal(adam.v0, plain)
+    adalayer = warm_start(AdamFamily(beta2=beta2, block=0), problem, theta0, delta, R, seed=seed)
+    np.testing.assert_allclose(adalayer.v0, np.broadcast_to(plain.mean(axis=-1, keepdims=True),
+                                                            plain.shape), rtol=1e-13)
+    shampoo = warm_start(Shampoo(beta2=beta2), problem, theta0, delta, R, seed=seed)
+    assert shampoo.v0.shape == (R, *theta0.shape, theta0.shape[-1])
+    np.testing.assert_allclose(np.diagonal(shampoo.v0, axis1=-2, axis2=-1), plain, rtol=1e-13)
+    patterns = [delta * np.array(s) for s in itertools.product((1.0, -1.0), repeat=problem.n)]
+    outer = np.array([Shampoo().second_moment(problem.gradient(theta0, xi)) for xi in patterns])
+    exact, spread = outer.mean(axis=0), outer.std(axis=0)
+    assert np.all(np.abs(shampoo.v0 - exact) <= 5 * spread / np.sqrt(999) + 1e-12)
+    assert adam.beta2 == beta2 and adam.name == "Adam"
 
 
 def test_track_reports_the_standard_error_of_the_replica_mean():
