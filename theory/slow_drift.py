@@ -151,8 +151,9 @@ def slow_drift_derivation() -> Derivation:
 def second_moment_time_scales() -> Derivation:
     """Time scales of Adam's second-moment average near Γ for 1 − β₂ = η^s (a scaling argument).
 
-    Assumptions: P(θ) = (σ² Diag H)^{−1/2} makes PH = O(1) on the normal space, so the fluctuation
-    normal to Γ relaxes in O(1/η) steps; the drift needs O(1/η²) steps per unit of rescaled time.
+    Assumptions: the preconditioner makes PH = O(1) on the normal space (Adam's (σ² Diag H)^{−1/2};
+    the argument uses nothing else, so it applies to any exponent e and to the block and Shampoo
+    statistics as well), so the fluctuation normal to Γ relaxes in O(1/η) steps; the drift needs O(1/η²) steps per unit of rescaled time.
     The derivation of :func:`slow_drift_derivation` (item 3) holds P fixed while the fluctuation
     equilibrates, and P = P(θ) at the current point of Γ. An average of g² over 1/(1−β₂) steps meets
     both only when the memory lies strictly between the two time scales; its relative errors are the
