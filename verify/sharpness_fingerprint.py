@@ -157,17 +157,19 @@ def _train(factory: Callable, problem, theta0: np.ndarray, eta: float, marks: li
     return out
 
 
-def _interpolated(flow_stack: np.ndarray, grid: np.ndarray, e: float) -> np.ndarray:
-    """θ_e(t) by linear interpolation in e between integrated exponents."""
-    j = int(np.clip(np.searchsorted(grid, e) - 1, 0, len(grid) - 2))
-    w = (e - grid[j]) / (grid[j + 1] - grid[j])
+def _interpolated(flow_stack: np.ndarray, grid: np.ndarray, e) -> np.ndarray:
+    """θ_e(t) by linear interpolation in e between integrated exponents (e a number, or an array of
+    them: one interpolated trajectory per entry, stacked along a new first axis)."""
+    e = np.asarray(e, dtype=float)
+    j = np.clip(np.searchsorted(grid, e) - 1, 0, len(grid) - 2)
+    w = ((e - grid[j]) / (grid[j + 1] - grid[j])).reshape(e.shape + (1,) * (flow_stack.ndim - 1))
     return (1 - w) * flow_stack[j] + w * flow_stack[j + 1]
 
 
 def fit_exponent(mean: np.ndarray, flow_stack: np.ndarray, grid: np.ndarray,
                  fine: np.ndarray) -> tuple[float, np.ndarray]:
     """ê minimizing Σ_t ‖mean(t) − θ_e(t)‖² over the fine grid, and the objective on it."""
-    obj = np.array([np.sum((mean - _interpolated(flow_stack, grid, e)) ** 2) for e in fine])
+    obj = np.sum((mean - _interpolated(flow_stack, grid, fine)) ** 2, axis=tuple(range(1, mean.ndim + 1)))
     return float(fine[int(np.argmin(obj))]), obj
 
 
