@@ -467,6 +467,17 @@ def _regular_horizon(problem, theta0, precond, e: float, grid: int = 31) -> floa
     return float(times[max(int(np.argmin(ok)) - 1, 1)])          # the last grid time still inside
 
 
+def _standard_error_check(se: dict, tol: float, replicas: int, over: str) -> Check:
+    """Precondition: the largest Monte-Carlo standard error of the replica mean (relative to the
+    displacement, over the checked exponents/methods and times) is ≤ tol/4, so the tracking-error
+    checks are not decided by sampling noise."""
+    worst = max(se, key=se.get)
+    return Check("monte_carlo_standard_error_max", se[worst], "<=", tol / 4, role="precondition",
+                 note=f"max over {over} and t of the standard error of the {replicas}-replica mean / "
+                      f"displacement (largest at {over} = {worst}): the error checks are not decided "
+                      f"by sampling noise")
+
+
 def _family_check(ctx):
     from numerics.diagonal_nets import GD
     from numerics.manifold_flow import Preconditioner, track
@@ -502,11 +513,7 @@ def _family_check(ctx):
                                  f"(horizon t = {horizon:g})"))
         checks.append(Check(f"e={e:g}_control_other_flows", others / own, ">=", 1.5, role="control",
                             note="the nearest other exponent's flow is farther"))
-    worst = max(se, key=se.get)
-    checks.append(Check("monte_carlo_standard_error_max", se[worst], "<=", tol / 4, role="precondition",
-                        note=f"max over e and t of the standard error of the {replicas}-replica mean / "
-                             f"displacement (largest at e = {worst:g}): the error checks are not "
-                             f"decided by sampling noise"))
+    checks.append(_standard_error_check(se, tol, replicas, "e"))
     return Outcome.from_checks(checks, details={
         "eta": eta, "beta2_exponent": s, "beta2": 1 - eta**s, "replicas": replicas, "table": table,
         "seed": ctx.seed}, notes=[
@@ -560,11 +567,7 @@ def _adaptive_check(ctx):
                             note="against the flow of its project-derived measure"))
         checks.append(Check(f"{name}_control_sgd_flow", tr.errors["sgd"] / tr.errors["own"], ">=", 2.0,
                             role="control", note="the tr(H) flow of label-noise SGD is farther"))
-    worst = max(se, key=se.get)
-    checks.append(Check("monte_carlo_standard_error_max", se[worst], "<=", tol / 4, role="precondition",
-                        note=f"max over methods and t of the standard error of the {replicas}-replica "
-                             f"mean / displacement (largest: {worst}): the error checks are not "
-                             f"decided by sampling noise"))
+    checks.append(_standard_error_check(se, tol, replicas, "method"))
     return Outcome.from_checks(checks, details={
         "eta": eta, "beta2_exponent": s, "beta2": 1 - eta**s, "replicas": replicas, "table": table,
         "seed": ctx.seed}, notes=["measures derived by the project (theory.adaptive_measures), "
