@@ -98,8 +98,10 @@ def test_diverging_and_non_separating(tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_writes_partial_json(tmp_path):
     out = tmp_path / "r.json"
-    proc = subprocess.Popen([sys.executable, "-m", "verify", "optimizer", "torch.optim:SGD", "--json",
-                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # the full profile (100 000 steps per model) is still training when the interrupt arrives
+    proc = subprocess.Popen([sys.executable, "-m", "verify", "optimizer", "torch.optim:SGD", "--profile",
+                             "full", "--json", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     time.sleep(25)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
