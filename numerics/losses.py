@@ -19,8 +19,8 @@ computed here with a log-sum-exp shift by each sample's smallest margin μ_i = m
 The factor multiplying E_{ic} is at most 1 (it is e^{−μ_i}/((1 + e^{z_i}) Σ_j ℓ_j) ≤ x/((1+x) log(1+x))
 with x = e^{z_i}), so nothing overflows at any scale, misclassified samples included; entries more
 than 708 above the smallest margin get E = e^{−708} ≈ 3e−308 (their true weight is smaller; both are
-0 next to the entry 1 to float64 precision). Margins may be +inf (a masked entry weighs exactly 0). Callers that need ∇L itself multiply by
-exp(log L) — which may then underflow, honestly.
+0 next to the entry 1 to float64 precision). Margins may be +inf (a masked entry weighs exactly 0).
+Callers that need ∇L itself multiply by exp(log L) — which may then underflow, honestly.
 
 Margins are arrays of shape (..., n, C) by default; ``class_dim=-2`` accepts (..., C, n).
 

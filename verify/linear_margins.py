@@ -109,7 +109,8 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
 
     ``targets`` (optimizer key → tolerance): each listed optimizer stops at the first checkpoint
     where its relative margin gap in its own geometry has been ≤ the tolerance at that checkpoint
-    and the one before (≈ 10% fewer steps: a single-checkpoint dip does not count); the unlisted
+    and at the one before (120 log-spaced checkpoints, ≈ 10% apart: a single-checkpoint dip does
+    not count); the unlisted
     ones (e.g. library optimizers shown for comparison) run until every listed one has stopped, and
     the step budget bounds them all. ``companions`` (optimizer key → listed key) stop with their
     partner instead: a library optimizer is then read at the step where the idealized method it is
