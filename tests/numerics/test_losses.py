@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from numerics.losses import log_loss, log_loss_and_margin_gradient
+from numerics.losses import log_loss, log_loss_and_margin_gradient, log_loss_and_score_gradient
 
 
 def _naive(M, loss):
@@ -62,3 +62,24 @@ def test_masked_and_misclassified_entries():
     val, grad = log_loss_and_margin_gradient(M)
     assert torch.isfinite(val).all() and torch.isfinite(grad).all()
     assert grad[0, 0, 1] == 0 and np.isclose(float(val), np.log(3000.0 / 2), rtol=1e-3)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "exponential"])
+@pytest.mark.parametrize("scale", [1.0, 300.0, 1e5])
+def test_score_form_equals_margin_form_at_any_scale(loss, scale):
+    """log_loss_and_score_gradient (from class scores) against log_loss_and_margin_gradient on the
+    explicit margins, including scales where most shifted exponents sit below the −708 floor."""
+    rng = np.random.default_rng(4)
+    k, n = 4, 30
+    Z = scale * rng.standard_normal((2, k, n))
+    y = rng.integers(0, k, n)
+    val, grad = log_loss_and_score_gradient(Z, y, loss)
+    others = np.arange(k)[None, :] != y[:, None]                          # (n, k)
+    for b in range(2):
+        M = (Z[b, y, np.arange(n)][:, None] - Z[b].T)[others].reshape(n, k - 1)
+        ref_val, g_m = log_loss_and_margin_gradient(M, loss)
+        expect = np.zeros((n, k))
+        expect[others] = -g_m.ravel()                                      # ∂/∂Z_ci = −∂/∂m_ic
+        expect[np.arange(n), y] = g_m.sum(axis=1)                          # ∂/∂Z_yi = Σ_c ∂/∂m_ic
+        assert val[b] == pytest.approx(ref_val, rel=1e-13, abs=1e-13)
+        assert np.allclose(grad[b].T, expect, rtol=1e-12, atol=1e-300)
