@@ -13,14 +13,24 @@ domain, and the transformed (tubal) rank of W is max_k rank(M(W)_k) over the tra
   effective rank exp(H(σ/Σσ)) (Roy & Vetterli 2007); both lie in [1, rank S] and are continuous, so
   they measure *approximate* low rank. Reported per slice and as the max over slices (the continuous
   surrogate of the transformed rank).
-- The t-NN used here: f(x) = Σ_k (W₂ ∗_M ReLU(W₁ ∗_M x))_k for x ∈ ℝ^{d×1×c}, W₁ ∈ ℝ^{m×d×c},
-  W₂ ∈ ℝ^{1×m×c}: a two-layer ReLU t-NN, positively homogeneous of degree 2 in (W₁, W₂).
+- The whole-tensor measure of Wang et al.'s implicit-bias result (and of their code, ``ratio_spec2frob``):
+  ‖W‖_sp/‖W‖_F with the tensor spectral norm ‖W‖_sp = max_k ‖M(W)_k‖₂ (the operator norm of
+  x ↦ W ∗_M x up to the scale of M), taken here with both norms in the transformed domain,
+  max_k ‖M(W)_k‖₂ / ‖M(W)‖_F ∈ (0, 1], so that it does not depend on the scale of M (for the
+  orthonormal DCT it is their ratio). It is 1 exactly when one transformed slice is nonzero and of
+  rank one, and 1/√(Σ_k rank M(W)_k) for equal singular values. For the DFT of a *real* W the slices
+  k and c − k are complex conjugates, so unless W lives in the self-conjugate slices (k = 0, c/2) the
+  ratio is at most 1/√2.
+- The t-NN (Wang et al. 2023, eq. (5)): f(x) = ⟨w, h_J⟩ with h_0 = x ∈ ℝ^{d×1×c},
+  h_l = ReLU(W_l ∗_M h_{l−1}), W_1 ∈ ℝ^{D×d×c}, W_l ∈ ℝ^{D×D×c} (l ≥ 2) and a fully connected last
+  layer w ∈ ℝ^{D×c}: J t-product layers, positively homogeneous of degree J + 1 in (W_1, …, W_J, w).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -117,6 +127,7 @@ def effective_rank(singular_values: np.ndarray) -> float:
 class RankMeasures:
     stable: np.ndarray          # per transformed slice
     effective: np.ndarray
+    spectral_frobenius: float   # max_k ‖M(W)_k‖₂ / ‖M(W)‖_F of the whole tensor
 
     @property
     def max_stable(self) -> float:
@@ -128,21 +139,30 @@ class RankMeasures:
 
 
 def rank_measures(W: torch.Tensor | np.ndarray, M: Transform) -> RankMeasures:
-    """Stable and effective rank of every transformed slice of W (m × d × c)."""
+    """Stable and effective rank of every transformed slice of W (m × d × c), and the tensor's
+    spectral-to-Frobenius ratio max_k σ_max(M(W)_k) / ‖M(W)‖_F."""
     S = torch.linalg.svdvals(transformed_slices(torch.as_tensor(W), M)).detach().numpy()
-    return RankMeasures(np.array([stable_rank(s) for s in S]), np.array([effective_rank(s) for s in S]))
+    total = math.sqrt(float(np.sum(S**2)))
+    return RankMeasures(np.array([stable_rank(s) for s in S]), np.array([effective_rank(s) for s in S]),
+                        float(S.max() / total) if total > 0 else 0.0)
 
 
-# -- the two-layer t-NN --------------------------------------------------------------------------
-def tnn_outputs(W1: torch.Tensor, W2: torch.Tensor, X: torch.Tensor, M: Transform) -> torch.Tensor:
-    """f(x_i) = Σ_k (W₂ ∗_M ReLU(W₁ ∗_M x_i))_k for X of shape (…, n, d, c) (each x_i is d × 1 × c),
-    W₁ (…, m, d, c), W₂ (…, 1, m, c) with matching leading (member) dimensions; returns (…, n)."""
-    hidden = torch.relu(t_product(W1.unsqueeze(-4), X.unsqueeze(-2), M))     # (…, n, m, 1, c)
-    return t_product(W2.unsqueeze(-4), hidden, M).sum(dim=(-3, -2, -1))
+# -- the t-NN ------------------------------------------------------------------------------------
+def tnn_outputs(layers: Sequence[torch.Tensor], w: torch.Tensor, X: torch.Tensor, M: Transform) -> torch.Tensor:
+    """f(x_i) = ⟨w, h_J(x_i)⟩, h_l = ReLU(W_l ∗_M h_{l−1}), for X of shape (…, n, d, c) (each x_i is
+    d × 1 × c), t-product layers W_l of shapes (…, D_l, D_{l−1}, c) and the fully connected layer w of
+    shape (…, D_J, c), all with matching leading (member) dimensions; returns (…, n)."""
+    h = X.unsqueeze(-2)                                                       # (…, n, d, 1, c)
+    for W in layers:
+        h = torch.relu(t_product(W.unsqueeze(-4), h, M))                      # (…, n, D, 1, c)
+    return (w.unsqueeze(-3) * h.squeeze(-2)).sum(dim=(-2, -1))
 
 
-def tnn_init(m: int, d: int, c: int, scale: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """W₁ ~ scale·N(0, 1/(d c)), W₂ ~ scale·N(0, 1/(m c)) (float64, seeded)."""
+def tnn_init(widths: Sequence[int], c: int, scale: float, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Layers W_l ~ scale·N(0, 2/(D_{l−1} c)) of shapes (D_l, D_{l−1}, c) for widths = (d, D_1, …, D_J)
+    (He-type: keeps the hidden scale of the circular-convolution product roughly constant) and the
+    fully connected w ~ scale·N(0, 1/(D_J c)) (float64, seeded)."""
     rng = np.random.default_rng(seed)
-    return (scale * rng.standard_normal((m, d, c)) / math.sqrt(d * c),
-            scale * rng.standard_normal((1, m, c)) / math.sqrt(m * c))
+    layers = [scale * rng.standard_normal((widths[l + 1], widths[l], c)) * math.sqrt(2 / (widths[l] * c))
+              for l in range(len(widths) - 1)]
+    return layers, scale * rng.standard_normal((widths[-1], c)) / math.sqrt(widths[-1] * c)

@@ -1,10 +1,10 @@
-"""Standard and adversarial training of the two-layer ReLU t-NN of :mod:`numerics.tnn` on a binary task
-(Wang et al. 2023: adversarial training of over-parameterized t-NNs is implicitly biased toward
-transformed low-rank weights).
+"""Standard and adversarial training of the ReLU t-NNs of :mod:`numerics.tnn` on a binary task
+(Wang et al. 2023: adversarial training by gradient flow of over-parameterized t-NNs is implicitly
+biased toward transformed low-rank weights).
 
 Loss: the logistic loss of the margins y_i f(x_i + δ_i), computed in log space
-(``numerics.losses.log_loss``); the optimizer is gradient descent from ``numerics.optim`` (the step
-is applied to L·∇log L, so it is plain GD on L).
+(``numerics.losses.log_loss``); the flow is discretized as normalized gradient descent (see
+:func:`train_tnn`), the step applied by the GD transformation of ``numerics.optim``.
 
 Attacks (δ_i per sample, budget ‖δ_i‖ ≤ ε in ℓ2 over all d·c entries or in ℓ∞): every decreasing
 margin loss is increased by decreasing the margin y f(x + δ), so the attacks act on the margin (which
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -68,90 +69,106 @@ def _project(delta: torch.Tensor, norm: str, radius: torch.Tensor) -> torch.Tens
     return delta * factor.reshape(-1, *([1] * (delta.dim() - 1)))
 
 
-def perturb(W1: torch.Tensor, W2: torch.Tensor, X: torch.Tensor, y: torch.Tensor, M: Transform,
+def perturb(layers: Sequence[torch.Tensor], w: torch.Tensor, X: torch.Tensor, y: torch.Tensor, M: Transform,
             norm: str, radius: torch.Tensor, steps: int) -> torch.Tensor:
     """Adversarial inputs X + δ that decrease the margins y f(x + δ) within ‖δ_i‖ ≤ radius_p.
-    Shapes: W1 (P, m, d, c), W2 (P, 1, m, c), X (P, n, d, c), y (P, n), radius (P,) (0: no attack)."""
+    Shapes: layers (P, D_l, D_{l−1}, c), w (P, D, c), X (P, n, d, c), y (P, n), radius (P,) (0: no
+    attack). The weights enter detached: training differentiates the loss at the fixed δ (the
+    adversarial gradient flow of Wang et al. 2023). For a positively homogeneous f the attack is
+    scale invariant, δ(aθ) = δ(θ) for a > 0 (∇ₓf scales by a^{J+1}, its direction does not)."""
     radius = torch.as_tensor(radius, dtype=X.dtype)
     if not bool((radius > 0).any()):
         return X
-    W1, W2 = W1.detach(), W2.detach()
-    r = radius.reshape(-1, 1, 1, 1)
+    layers, w = [W.detach() for W in layers], w.detach()
     flat = X.reshape(-1, *X.shape[2:])                 # samples of all members on one axis
-    r_flat = r.expand(X.shape[0], X.shape[1], 1, 1).reshape(-1, 1, 1)
+    r_flat = radius.reshape(-1, 1, 1, 1).expand(X.shape[0], X.shape[1], 1, 1).reshape(-1, 1, 1)
     delta = torch.zeros_like(X)
     step = r_flat if steps == 1 else 2.5 * r_flat / steps
     for _ in range(steps):
         delta.requires_grad_(True)
-        margin = (y * tnn_outputs(W1, W2, X + delta, M)).sum()
+        margin = (y * tnn_outputs(layers, w, X + delta, M)).sum()
         (g,) = torch.autograd.grad(margin, delta)
         d_flat = delta.detach().reshape(flat.shape) - step * _steepest(g.reshape(flat.shape), norm)
         delta = _project(d_flat, norm, r_flat).reshape(X.shape)
     return X + delta
 
 
-def margins(W1, W2, X, y, M: Transform) -> torch.Tensor:
-    return y * tnn_outputs(W1, W2, X, M)
+def margins(layers, w, X, y, M: Transform) -> torch.Tensor:
+    return y * tnn_outputs(layers, w, X, M)
+
+
+def _member_norms(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """‖(t_1, …, t_k)_p‖ over all entries of member p (first axis)."""
+    return torch.sqrt(sum((t.detach() ** 2).flatten(1).sum(1) for t in tensors))
 
 
 @dataclass
 class TNNRun:
-    W1: np.ndarray                                       # (P, m, d, c) final weights
-    W2: np.ndarray
+    layers: list[np.ndarray]                             # final t-product layers, each (P, D_l, D_{l−1}, c)
+    w: np.ndarray                                        # final fully connected layer (P, D, c)
     history: list[dict] = field(default_factory=list)    # per recorded step: per-member lists
     seconds: float = 0.0
 
 
-def train_tnn(W1_0: np.ndarray, W2_0: np.ndarray, X: np.ndarray, y: np.ndarray, M: Transform,
-              steps: int, lr: float, attack: Attack, radii: np.ndarray, record: tuple[int, ...] = (),
+def train_tnn(layers0: Sequence[np.ndarray], w0: np.ndarray, X: np.ndarray, y: np.ndarray, M: Transform,
+              steps: int, rel_step: float, attack: Attack, radii: np.ndarray, record: tuple[int, ...] = (),
               progress=None) -> TNNRun:
-    """Full-batch GD on the logistic loss L_p of y f(x + δ) for P members in lockstep (member p
-    attacked within ``radii[p]``; 0 = standard training), from (W1_0, W2_0) of shapes (P, m, d, c)
-    and (P, 1, m, c), data X (P, n, d, c), y (P, n). Each member's step is exactly η∇L_p: the
-    gradient of log L_p is rescaled by L_p (in log space, relative to the largest L). At the steps
-    in ``record`` (and 0, and the end) the run records per member the robust and clean log losses,
-    the smallest clean margin and the rank measures of the transformed slices of W₁."""
-    W1 = torch.tensor(W1_0, dtype=torch.float64, requires_grad=True)
-    W2 = torch.tensor(W2_0, dtype=torch.float64, requires_grad=True)
+    """Gradient flow on the logistic loss L_p of y f(x + δ) (δ from ``attack`` within ``radii[p]``;
+    0 = standard training) for P members in lockstep, discretized as *normalized* GD: member p moves
+    by rel_step·‖θ_p‖ along −∇L_p/‖∇L_p‖ (computed as ∇log L_p, which never underflows). Any positive
+    rescaling of time leaves the flow's path unchanged, so this traces the gradient-flow path of each
+    member (to O(rel_step)) while reaching the small losses at which directional convergence shows
+    (plain GD on L slows down like 1/L there). θ_p = (W_1, …, W_J, w) of member p: ``layers0`` are
+    arrays (P, D_l, D_{l−1}, c), w0 (P, D, c), X (P, n, d, c), y (P, n). At the steps in ``record``
+    (and 0, and the end) the run records per member the robust and clean log losses, the smallest
+    clean margin, the normalized robust margin min_i y_i f(x_i + δ_i)/‖θ‖^{J+1} and the rank
+    measures of every t-product layer (:func:`numerics.tnn.rank_measures`)."""
+    layers = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in layers0]
+    w = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
+    params = [*layers, w]
     X, y = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
     radius = torch.as_tensor(radii, dtype=torch.float64)
-    if radius.shape != (W1.shape[0],):
+    if radius.shape != (w.shape[0],):
         raise ValueError(f"one radius per member expected, got shape {tuple(radius.shape)}")
-    opt = TransformOptimizer([W1, W2], gd(lambda t: lr))
-    run = TNNRun(W1_0, W2_0)
+    if not rel_step > 0:
+        raise ValueError(f"the relative step must be positive, got {rel_step}")
+    opt = TransformOptimizer(params, gd(lambda t: rel_step))
+    degree = len(layers) + 1
+    run = TNNRun([np.asarray(a) for a in layers0], np.asarray(w0))
     marks = set(record) | {0, steps}
     start = time.perf_counter()
 
-    def snapshot(t: int, log_l: torch.Tensor) -> None:
-        measures = [rank_measures(w, M) for w in W1.detach()]
+    def snapshot(t: int, log_l: torch.Tensor, robust: torch.Tensor) -> None:
+        measures = [[rank_measures(W[p], M) for W in layers] for p in range(w.shape[0])]
         with torch.no_grad():
-            clean_m = margins(W1, W2, X, y, M)
+            clean_m = margins(layers, w, X, y, M)
             clean = log_loss(clean_m[..., None])
-        run.history.append({"step": t, "log_loss": log_l.tolist(), "clean_log_loss": clean.tolist(),
-                            "min_clean_margin": clean_m.min(-1).values.tolist(),
-                            "max_stable_rank": [r.max_stable for r in measures],
-                            "max_effective_rank": [r.max_effective for r in measures],
-                            "stable_ranks": [r.stable.tolist() for r in measures],
-                            "norm_W1": W1.detach().flatten(1).norm(dim=1).tolist()})
+        theta = _member_norms(params)
+        run.history.append({
+            "step": t, "log_loss": log_l.tolist(), "clean_log_loss": clean.tolist(),
+            "min_clean_margin": clean_m.min(-1).values.tolist(),
+            "normalized_margin": (robust.min(-1).values / theta**degree).tolist(),
+            "spectral_frobenius": [[r.spectral_frobenius for r in ms] for ms in measures],
+            "mean_spectral_frobenius": [float(np.mean([r.spectral_frobenius for r in ms])) for ms in measures],
+            "max_stable_rank": [[r.max_stable for r in ms] for ms in measures],
+            "max_effective_rank": [[r.max_effective for r in ms] for ms in measures],
+            "norm": theta.tolist()})
 
     for t in range(0, steps + 1):
-        Xa = perturb(W1, W2, X, y, M, attack.norm, radius, attack.steps)
-        log_l = log_loss(margins(W1, W2, Xa, y, M)[..., None])          # (P,)
+        Xa = perturb(layers, w, X, y, M, attack.norm, radius, attack.steps)
+        robust = margins(layers, w, Xa, y, M)
+        log_l = log_loss(robust[..., None])                                      # (P,)
         if t in marks:
-            snapshot(t, log_l.detach())
+            snapshot(t, log_l.detach(), robust.detach())
         if t == steps:
             break
         if not bool(torch.isfinite(log_l).all()):
             raise FloatingPointError(f"non-finite loss at step {t}")
-        top = float(log_l.detach().max())
-        weight = torch.exp(log_l.detach() - top)                        # L_p / max L
-        if not bool((weight > 0).all()):
-            raise FloatingPointError(f"at step {t} the members' losses differ by more than float64 range "
-                                     "(L_p/max L underflows); train them separately")
-        grads = torch.autograd.grad((weight * log_l).sum(), (W1, W2))   # Σ_p (L_p/max L) ∇ log L_p
-        opt.apply(grads, log_scale=top)                                  # = ∇L_p for member p
+        grads = torch.autograd.grad(log_l.sum(), params)                        # ∇ log L_p per member
+        factor = _member_norms(params) / _member_norms(grads).clamp_min(torch.finfo(torch.float64).tiny)
+        opt.apply(tuple(g * factor.reshape(-1, *([1] * (g.dim() - 1))) for g in grads))
         if progress is not None and (t + 1) % 100 == 0:
             progress(t + 1, steps)
-    run.W1, run.W2 = W1.detach().numpy().copy(), W2.detach().numpy().copy()
+    run.layers, run.w = [W.detach().numpy().copy() for W in layers], w.detach().numpy().copy()
     run.seconds = time.perf_counter() - start
     return run

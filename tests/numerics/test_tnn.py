@@ -72,48 +72,81 @@ def test_transform_and_attack_errors_are_user_errors():
     assert issubclass(TransformError, UserInputError) and issubclass(AttackError, UserInputError)
 
 
-def _setup(P=2, n=6, d=3, c=4, m=5):
+def _setup(P=2, n=6, d=3, c=4, D=5, depth=2):
     rng = np.random.default_rng(3)
-    W1, W2 = tnn_init(m, d, c, 1.0, seed=0)
+    layers, w = tnn_init((d,) + (D,) * depth, c, 1.0, seed=0)
     X = rng.standard_normal((n, d, c))
     y = rng.choice([-1.0, 1.0], size=n)
     stack = lambda a: torch.tensor(np.stack([a] * P))  # noqa: E731
-    return stack(W1), stack(W2), stack(X), stack(y)
+    return [stack(W) for W in layers], stack(w), stack(X), stack(y)
+
+
+def test_spectral_frobenius_ratio():
+    rng = np.random.default_rng(5)
+    u, v = rng.standard_normal(5), rng.standard_normal(3)
+    one_slice = np.zeros((5, 3, 4))
+    one_slice[:, :, 2] = np.outer(u, v)                           # transformed slices: only k = 2, rank one
+    W = torch.tensor(one_slice @ dct_matrix(4))
+    assert rank_measures(W, transform("dct", 4)).spectral_frobenius == pytest.approx(1.0)
+    # the ratio does not depend on the scale of M: DFT of constant tubes = only the k = 0 slice
+    const = torch.tensor(np.repeat(np.outer(u, v)[:, :, None], 4, axis=2))
+    assert rank_measures(const, transform("dft", 4)).spectral_frobenius == pytest.approx(1.0)
+    # equal singular values in every slice: 1/sqrt(sum of ranks)
+    eye = np.repeat(np.eye(3)[:, :, None], 4, axis=2) @ dct_matrix(4)   # every transformed slice is I₃
+    assert rank_measures(torch.tensor(eye), transform("dct", 4)).spectral_frobenius == pytest.approx(1 / np.sqrt(12))
 
 
 @pytest.mark.parametrize("name", ["dct", "dft"])
 def test_batched_forward_matches_single_and_is_homogeneous(name):
-    W1, W2, X, y = _setup()
+    layers, w, X, y = _setup()
     M = transform(name, 4)
-    batched = tnn_outputs(W1, W2, X, M)
-    single = tnn_outputs(W1[0], W2[0], X[0], M)
+    batched = tnn_outputs(layers, w, X, M)
+    single = tnn_outputs([W[0] for W in layers], w[0], X[0], M)
     assert batched.shape == (2, 6) and torch.allclose(batched[1], single, atol=1e-12)
-    assert torch.allclose(tnn_outputs(2 * W1[0], 3 * W2[0], X[0], M), 6 * single, atol=1e-10)
+    scaled = tnn_outputs([2 * layers[0][0], 3 * layers[1][0]], 0.5 * w[0], X[0], M)
+    assert torch.allclose(scaled, 3 * single, atol=1e-10)                 # degree J + 1 = 3
+
+
+def test_one_layer_forward_by_hand():
+    layers, w, X, _ = _setup(P=1, depth=1)
+    M = transform("dft", 4)
+    W1, w_, x = layers[0][0].numpy(), w[0].numpy(), X[0].numpy()
+    expected = [np.sum(w_ * np.maximum(_bcirc_product(W1, xi[:, None, :])[:, 0, :], 0)) for xi in x]
+    got = tnn_outputs([torch.tensor(W1)], torch.tensor(w_), torch.tensor(x), M).numpy()
+    assert np.allclose(got, expected, atol=1e-12)
 
 
 @pytest.mark.parametrize("norm,steps", [("l2", 1), ("linf", 1), ("l2", 5), ("linf", 5)])
-def test_attacks_stay_in_the_ball_and_lower_the_margin(norm, steps):
-    W1, W2, X, y = _setup()
+def test_attacks_stay_in_the_ball_lower_the_margin_and_are_scale_invariant(norm, steps):
+    layers, w, X, y = _setup()
     M = transform("dct", 4)
     radius = torch.tensor([0.0, 0.05], dtype=torch.float64)
-    Xa = perturb(W1, W2, X, y, M, norm, radius, steps)
+    Xa = perturb(layers, w, X, y, M, norm, radius, steps)
     delta = (Xa - X).reshape(2, 6, -1)
     size = delta.norm(dim=-1) if norm == "l2" else delta.abs().amax(dim=-1)
     assert torch.all(size[0] == 0) and torch.all(size[1] <= 0.05 + 1e-12)
-    assert torch.all(margins(W1, W2, Xa, y, M)[1] <= margins(W1, W2, X, y, M)[1] + 1e-12)
-    assert perturb(W1, W2, X, y, M, norm, torch.zeros(2), steps) is X
+    assert torch.all(margins(layers, w, Xa, y, M)[1] <= margins(layers, w, X, y, M)[1] + 1e-12)
+    assert perturb(layers, w, X, y, M, norm, torch.zeros(2), steps) is X
+    scaled = perturb([3 * W for W in layers], 3 * w, X, y, M, norm, radius, steps)
+    assert torch.allclose(scaled, Xa, atol=1e-12)
 
 
-def test_population_members_train_as_if_alone():
-    W1, W2, X, y = _setup()
+def test_population_members_train_as_if_alone_along_the_normalized_flow():
+    layers, w, X, y = _setup()
     M = transform("dft", 4)
     radii = np.array([0.0, 0.05])
-    both = train_tnn(W1.numpy(), W2.numpy(), X.numpy(), y.numpy(), M, 30, 0.2, Attack("l2", 1), radii)
-    alone = train_tnn(W1.numpy()[1:], W2.numpy()[1:], X.numpy()[1:], y.numpy()[1:], M, 30, 0.2,
+    L0, w0 = [W.numpy() for W in layers], w.numpy()
+    both = train_tnn(L0, w0, X.numpy(), y.numpy(), M, 30, 0.02, Attack("l2", 1), radii)
+    alone = train_tnn([a[1:] for a in L0], w0[1:], X.numpy()[1:], y.numpy()[1:], M, 30, 0.02,
                       Attack("l2", 1), radii[1:])
-    assert np.allclose(both.W1[1], alone.W1[0], atol=1e-12)
+    assert all(np.allclose(a[1], b[0], atol=1e-12) for a, b in zip(both.layers, alone.layers))
     first, last = both.history[0], both.history[-1]
     assert all(b < a for a, b in zip(first["log_loss"], last["log_loss"]))
-    assert last["step"] == 30 and len(last["max_stable_rank"]) == 2
+    assert last["step"] == 30 and len(last["spectral_frobenius"][0]) == 2
+    # each step moves 2% of ‖θ‖: after one step ‖Δθ‖ = 0.02 ‖θ₀‖ for every member
+    one = train_tnn(L0, w0, X.numpy(), y.numpy(), M, 1, 0.02, Attack("l2", 1), radii)
+    theta0 = np.sqrt(sum((a**2).reshape(2, -1).sum(1) for a in L0 + [w0]))
+    moved = np.sqrt(sum(((a - b)**2).reshape(2, -1).sum(1) for a, b in zip(one.layers + [one.w], L0 + [w0])))
+    assert np.allclose(moved, 0.02 * theta0, rtol=1e-10)
     with pytest.raises(ValueError, match="one radius per member"):
-        train_tnn(W1.numpy(), W2.numpy(), X.numpy(), y.numpy(), M, 1, 0.1, Attack(), np.zeros(3))
+        train_tnn(L0, w0, X.numpy(), y.numpy(), M, 1, 0.1, Attack(), np.zeros(3))

@@ -17,8 +17,9 @@ FINDINGS = {
     # quick budget: NGD, momentum, Adam and the Muon family are still converging (residual falling
     # per e-fold of ‖θ‖), and Muon's control does not separate; only Signum settles within 5e-2
     "gronich2026-homogeneous-optimizer-kkt": "inconclusive",
-    # adversarial training is lower-rank on some seeds only (max-slice stable rank ratios 0.5–1.8)
-    "wang2023-tnn-adversarial-low-rank": "failed",
+    # the theorem's depth trend holds (init control passes); the adversarial-vs-standard reading
+    # misses on every transform; the DCT J = 1 ratio is still creeping at 1500 steps (precondition)
+    "wang2023-tnn-adversarial-low-rank": "inconclusive",
 }
 
 

@@ -1,12 +1,37 @@
-"""Wang et al. (2023): transformed low-rank parameterization and adversarial training of t-NNs.
+"""Wang et al. (2023, NeurIPS), "Transformed low-rank parameterization can help robust generalization
+for tensor neural networks": the implicit bias of adversarial training of t-NNs.
 
-The paper's implicit-bias result: adversarial training by gradient flow of over-parameterized ReLU
-t-NNs drives the weights toward transformed low rank (small rank of the transformed slices M(W)_k).
-Checked here as the issue states it, on a small synthetic multi-channel task: from the same
-initialization, adversarial training must end measurably closer to transformed low rank than
-standard training (max over slices of the stable rank of M(W₁)_k), for both transforms (DFT and the
-orthonormal DCT) and every seed. The paper's runs are MNIST-sized; the sizes here are stated in the
-claim and are far smaller.
+What the paper proves (its implicit-bias theorem, Theorem 10 in the numbering of the authors' code
+release github.com/pingzaiwang/Analysis4TNN, which also shows their MNIST experiment for it): for a
+t-NN of J t-product layers with ReLU and a fully connected last layer (their eq. (5)), trained by
+*gradient flow* on an exponential-type loss of the *adversarial* margins y f(x + δ(θ)), with a
+*scale-invariant* perturbation (δ(aθ) = δ(θ): FGSM and PGD with a fixed radius on a homogeneous f),
+once the adversarial loss falls below ℓ(0)/n (every perturbed training point classified correctly),
+the flow converges in direction to a KKT point of the adversarial margin problem (the route of Lyu &
+Li 2020); and when the network is *highly over-parameterized in depth*, J much larger than the depth
+of some t-NN that robustly separates the data, the t-product weights at that limit are approximately
+of transformed low rank: the layer average of ‖W_l‖_sp/‖W_l‖_F (tensor spectral over Frobenius norm)
+is bounded below by a quantity that tends to 1 as J grows. This lifts Timor, Vardi & Shamir (2023,
+ALT) from matrices to t-products (the authors' experiment "follows the setting on fully connected
+layers" of that paper); for depth-2 ReLU networks Timor et al. show the bias may be absent.
+[The statement is taken from the paper's abstract, the authors' README/code, and Timor et al.; its
+constants were not available to this project, so no bound is evaluated, only the trend it predicts.]
+
+Consequences for a check, and how the previous version departed from them:
+- the theorem is about depth (J t-product layers + FC), not a two-layer net: the check trains J = 1
+  and J = 3 (the depth of the authors' experiment) and predicts a higher layer-mean ratio at J = 3;
+- it speaks about the limit direction: the flow is discretized as normalized GD (a time change of
+  gradient flow, same path) run until the ratio has stopped moving and the robust loss is below
+  ℓ(0)/n (both preconditions); plain GD on L had stopped at losses ~e^-1;
+- its statistic is ‖W‖_sp/‖W‖_F per t-product layer, averaged over layers (the authors' code computes
+  the same ratio), not the max-slice stable rank of the first layer alone (kept as information);
+- the radius is tied to the data: ε = half the robust-separability radius of the training set;
+- it holds for ε = 0 as well (standard training is the case δ = 0; the robust-separability
+  condition is then weaker), so it does *not* predict that adversarial training ends closer to low
+  rank than standard training. That comparison is the issue's reading of the claim; it is kept as a
+  prediction, at J = 3 and from the same init, and reported separately from the depth trend.
+- data: a multi-channel XOR mixture (±μ_a → +1, ±μ_b → −1), which no single direction separates, so
+  the first layer cannot be trivially rank one under either training.
 """
 from __future__ import annotations
 
@@ -17,15 +42,23 @@ from verify.figures import line_figure, series
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
-#: Task and training (both profiles): x = yμ + σξ ∈ ℝ^{d×c}, ‖μ‖_F = 1, ξ ~ N(0, I); two-layer ReLU
-#: t-NN of width m from W ~ scale·N(0, 1/fan-in); full-batch GD on the logistic loss.
-TASK = dict(n=32, d=8, c=4, m=32, sigma=0.2, init_scale=0.1, lr=0.3)
-#: ℓ2 radius of the attack (the class means are 1 apart along μ, noise along μ has sd σ, so the
-#: training data stay separable at this radius), and the control's radius (1% of it).
-RADIUS = 0.25
-CONTROL_RADIUS = 0.01 * RADIUS
-#: "measurably closer": the adversarial max stable rank at most this fraction of the standard one.
+#: Task (both profiles): x = s·μ_k + σξ ∈ ℝ^{d×c}, k ∈ {a, b} uniform, s = ±1, y = +1 for k = a,
+#: ‖μ_a‖_F = ‖μ_b‖_F = 1, ⟨μ_a, μ_b⟩ = 0, ξ ~ N(0, I). t-NN width D, He-type init (numerics.tnn).
+TASK = dict(n=32, d=8, c=4, D=16, sigma=0.15, init_scale=1.0)
+#: Normalized-GD step: each update moves this fraction of ‖θ‖.
+REL_STEP = 0.02
+#: Depths compared (J = number of t-product layers; the authors' experiment uses 3).
+SHALLOW, DEEP = 1, 3
+#: The attack radius as a fraction of the training set's robust-separability radius
+#: r_sep = ½ min_{y_i ≠ y_j} ‖x_i − x_j‖_F (above r_sep no classifier is robust on the training set),
+#: and the control's radius (1% of the attack's).
+RADIUS_FRACTION = 0.5
+CONTROL_FRACTION = 0.01
+#: "measurably closer": the farther configuration's ratio at most this fraction of the closer one's.
 RANK_RATIO = 0.9
+#: directional convergence: over the second half of training the layer-mean ratio of every run moves
+#: by at most half the gap the predictions require (the same tolerance as the control).
+SETTLED = (1 - RANK_RATIO) / 2
 
 
 def _derivation() -> Derivation:
@@ -33,97 +66,159 @@ def _derivation() -> Derivation:
 
     der = Derivation("Transformed low rank of adversarially trained t-NNs (Wang et al. 2023)")
     der.extend(tproduct_derivation())
-    der.step("t-NN: f(x) = Σ_k (W₂ ∗_M ReLU(W₁ ∗_M x))_k, x ∈ ℝ^(d×1×c); adversarial training minimizes "
-             "the logistic loss of y f(x + δ) with δ from FGSM (ℓ2: δ = −ε y∇ₓf/‖∇ₓf‖) or PGD.")
-    der.step(f"Prediction checked: max_k stable rank(M(W₁)_k) after adversarial training ≤ {RANK_RATIO} × "
-             "the same after standard training from the same init (a measured comparison: the paper "
-             "gives no constant).")
+    der.step("t-NN (Wang et al. eq. (5)): f(x) = ⟨w, h_J⟩, h_l = ReLU(W_l ∗_M h_(l−1)), h_0 = x ∈ "
+             "ℝ^(d×1×c); positively homogeneous of degree J + 1. Adversarial gradient flow: dθ/dt = "
+             "−∇_θ L(θ; δ(θ)) with δ from FGSM (ℓ2: δ = −ε y∇ₓf/‖∇ₓf‖), scale invariant: δ(aθ) = δ(θ).")
+    der.step("Theorem (as stated by the paper; constants not reproduced): once L_adv < ℓ(0)/n the flow "
+             "converges in direction to a KKT point of the adversarial margin problem, and for depth J "
+             "large relative to a robustly separating t-NN, (1/J) Σ_l ‖W_l‖_sp/‖W_l‖_F is bounded below "
+             "by a quantity → 1 as J → ∞ (‖W‖_sp = max_k ‖M(W)_k‖₂).")
+    der.step(f"Predictions checked: (i) depth trend, mean ratio(J = {SHALLOW}) ≤ {RANK_RATIO} × mean "
+             f"ratio(J = {DEEP}) after adversarial training; (ii) the issue's reading, mean ratio "
+             f"(standard) ≤ {RANK_RATIO} × mean ratio(adversarial) at J = {DEEP} from the same init — "
+             "not implied by the theorem, which also covers ε = 0.")
     return der
 
 
 def _task(seed: int):
-    d, c, n, sigma = TASK["d"], TASK["c"], TASK["n"], TASK["sigma"]
+    n, d, c, sigma = TASK["n"], TASK["d"], TASK["c"], TASK["sigma"]
     rng = np.random.default_rng(10_000 + seed)
-    mu = rng.standard_normal((d, c))
-    mu /= np.linalg.norm(mu)
-    y = rng.choice(np.array([-1.0, 1.0]), size=n)
-    return y[:, None, None] * mu + sigma * rng.standard_normal((n, d, c)), y
+    mu = rng.standard_normal((2, d * c))
+    mu[1] -= (mu[0] @ mu[1]) / (mu[0] @ mu[0]) * mu[0]
+    mu /= np.linalg.norm(mu, axis=1, keepdims=True)
+    k = rng.integers(0, 2, size=n)
+    y = np.where(k == 0, 1.0, -1.0)
+    X = rng.choice(np.array([-1.0, 1.0]), size=n)[:, None] * mu[k] + sigma * rng.standard_normal((n, d * c))
+    return X.reshape(n, d, c), y
 
 
-def _runs(transform_name: str, seeds: list[int], arms: dict, steps: int, progress) -> dict:
-    """All (seed, arm) members trained in lockstep for one transform; per-member histories."""
+def separability_radius(X: np.ndarray, y: np.ndarray) -> float:
+    """½ min over opposite-label pairs of ‖x_i − x_j‖_F: the largest ℓ2 radius at which the training
+    set can still be classified robustly (by any classifier)."""
+    flat = X.reshape(len(X), -1)
+    dist = np.linalg.norm(flat[:, None] - flat[None], axis=-1)
+    return 0.5 * float(dist[y[:, None] != y[None]].min())
+
+
+def _runs(transform_name: str, seeds: list[int], depth: int, arms: dict, steps: int, progress) -> dict:
+    """All (seed, arm) members of one depth trained in lockstep for one transform; per-member
+    histories (radii in units of each seed's separability radius)."""
     from numerics.tnn import tnn_init, transform
     from numerics.tnn_train import Attack, train_tnn
     from numerics.train import small_tensor_mode
 
     out = {}
-    for attack_name, (attack, names) in arms.items():
-        members, W1, W2, X, Y, radii = [], [], [], [], [], []
+    widths = (TASK["d"],) + (TASK["D"],) * depth
+    for attack, names in arms.values():
+        members, layers, W, X, Y, radii = [], [], [], [], [], []
         for seed in seeds:
             x, y = _task(seed)
-            w1, w2 = tnn_init(TASK["m"], TASK["d"], TASK["c"], TASK["init_scale"], seed)
-            for name, radius in names.items():
+            r_sep = separability_radius(x, y)
+            ls, w = tnn_init(widths, TASK["c"], TASK["init_scale"], seed)
+            for name, fraction in names.items():
                 members.append((seed, name))
-                W1.append(w1), W2.append(w2), X.append(x), Y.append(y), radii.append(radius)
+                layers.append(ls), W.append(w), X.append(x), Y.append(y), radii.append(fraction * r_sep)
         record = tuple(range(0, steps + 1, max(1, steps // 10)))
         with small_tensor_mode():
-            run = train_tnn(np.stack(W1), np.stack(W2), np.stack(X), np.stack(Y),
-                            transform(transform_name, TASK["c"]), steps, TASK["lr"],
+            run = train_tnn([np.stack([ls[l] for ls in layers]) for l in range(depth)], np.stack(W),
+                            np.stack(X), np.stack(Y), transform(transform_name, TASK["c"]), steps, REL_STEP,
                             Attack(*attack), np.array(radii), record=record, progress=progress)
         for p, key in enumerate(members):
             out[key] = {k: [h["step"] if k == "step" else h[k][p] for h in run.history]
-                        for k in ("step", "max_stable_rank", "max_effective_rank", "log_loss",
-                                  "clean_log_loss", "min_clean_margin")}
+                        for k in ("step", "mean_spectral_frobenius", "spectral_frobenius", "max_stable_rank",
+                                  "log_loss", "clean_log_loss", "min_clean_margin", "normalized_margin")}
+            out[key]["radius"] = radii[p]
     return out
+
+
+def _fmt(values) -> str:
+    return ", ".join(f"{v:.3f}" for v in values)
 
 
 def _check(ctx) -> Outcome:
     seeds = [ctx.seed + i for i in range(ctx.pick(quick=2, full=5))]
-    steps = ctx.pick(quick=600, full=3000)
-    arms = {"l2": (("l2", 1), {"standard": 0.0, "control": CONTROL_RADIUS, "fgsm": RADIUS})}
+    steps = ctx.pick(quick=1500, full=3000)
+    arms = {"l2": (("l2", 1), {"standard": 0.0, "control": CONTROL_FRACTION * RADIUS_FRACTION,
+                               "fgsm": RADIUS_FRACTION})}
     if ctx.profile == "full":
-        arms["pgd"] = (("l2", 5), {"pgd": RADIUS})
+        arms["pgd"] = (("l2", 5), {"pgd": RADIUS_FRACTION})
     adversarial = ["fgsm"] + (["pgd"] if ctx.profile == "full" else [])
-    checks, details, figures = [], {"task": TASK, "radius": RADIUS, "seeds": seeds, "steps": steps}, []
+    n = TASK["n"]
+    checks, figures = [], []
+    details = {"task": TASK, "radius_fraction": RADIUS_FRACTION, "rel_step": REL_STEP, "seeds": seeds,
+               "steps": steps, "depths": [SHALLOW, DEEP]}
     for tname in ("dct", "dft"):
-        runs = ctx.shared(("wang2023", tname, tuple(seeds), steps),
-                          lambda: _runs(tname, seeds, arms, steps,
-                                        lambda t, total: ctx.progress(t, total, f"t-NN {tname}")))
-        final = {key: r["max_stable_rank"][-1] for key, r in runs.items()}
-        final_eff = {key: r["max_effective_rank"][-1] for key, r in runs.items()}
+        runs = {}
+        for depth in (SHALLOW, DEEP):
+            got = ctx.shared(("wang2023", tname, depth, tuple(seeds), steps),
+                             lambda: _runs(tname, seeds, depth, arms, steps,
+                                           lambda t, total: ctx.progress(t, total, f"t-NN {tname} J={depth}")))
+            runs.update({(s, name, depth): r for (s, name), r in got.items()})
+        final = {key: r["mean_spectral_frobenius"][-1] for key, r in runs.items()}
+        half = {key: r["mean_spectral_frobenius"][len(r["step"]) // 2] for key, r in runs.items()}
         for adv in adversarial:
-            ratios = [final[(s, adv)] / final[(s, "standard")] for s in seeds]
-            eff = [final_eff[(s, adv)] / final_eff[(s, "standard")] for s in seeds]
-            std_txt = ", ".join(f"{final[(s, 'standard')]:.2f}" for s in seeds)
-            adv_txt = ", ".join(f"{final[(s, adv)]:.2f}" for s in seeds)
+            depth_ratio = [final[(s, adv, SHALLOW)] / final[(s, adv, DEEP)] for s in seeds]
+            vs_std = [final[(s, "standard", DEEP)] / final[(s, adv, DEEP)] for s in seeds]
             checks += [
-                Check(f"{tname}_{adv}_max_stable_rank_ratio", max(ratios), "<=", RANK_RATIO,
-                      note=f"M = {tname.upper()}: max over seeds of [adversarial / standard] final max-slice "
-                           "stable rank; per seed " + ", ".join(f"{v:.3f}" for v in ratios)
-                           + f" (standard {std_txt}; {adv} {adv_txt})"),
-                Check(f"{tname}_{adv}_max_effective_rank_ratio", max(eff), ">=", 0.0, role="info",
-                      note="the same ratio for the effective rank, per seed " + ", ".join(f"{v:.3f}" for v in eff)),
+                Check(f"{tname}_{adv}_depth_trend", max(depth_ratio), "<=", RANK_RATIO,
+                      note=f"the theorem's trend, M = {tname.upper()}: max over seeds of [layer-mean "
+                           f"‖W‖_sp/‖W‖_F at J = {SHALLOW}] / [the same at J = {DEEP}] after {adv}; per seed "
+                           f"{_fmt(depth_ratio)} (J = {SHALLOW}: {_fmt(final[(s, adv, SHALLOW)] for s in seeds)}; "
+                           f"J = {DEEP}: {_fmt(final[(s, adv, DEEP)] for s in seeds)})"),
+                Check(f"{tname}_{adv}_vs_standard", max(vs_std), "<=", RANK_RATIO,
+                      note=f"the issue's reading (not implied by the theorem), J = {DEEP}, same init: max over "
+                           f"seeds of [standard mean ratio] / [{adv} mean ratio]; per seed {_fmt(vs_std)} "
+                           f"(standard {_fmt(final[(s, 'standard', DEEP)] for s in seeds)})"),
             ]
-        control = [abs(final[(s, "control")] / final[(s, "standard")] - 1) for s in seeds]
+        start = {key: r["mean_spectral_frobenius"][0] for key, r in runs.items()}
+        init_depth = [start[(s, "fgsm", SHALLOW)] / start[(s, "fgsm", DEEP)] for s in seeds]
+        checks.append(Check(f"{tname}_depth_ratio_at_init", min(init_depth), ">=", RANK_RATIO, role="control",
+                            note=f"the statistic of (i) at step 0 (the same inits): the untrained nets do not "
+                                 f"show the trend, so (i) measures training, not the architecture; per seed "
+                                 f"{_fmt(init_depth)}"))
+        std_depth = [final[(s, "standard", SHALLOW)] / final[(s, "standard", DEEP)] for s in seeds]
+        checks.append(Check(f"{tname}_standard_depth_trend", max(std_depth), ">=", 0.0, role="info",
+                            note="the same depth ratio for standard training (the theorem's ε = 0 case), per "
+                                 "seed " + _fmt(std_depth)))
+        for depth in (SHALLOW, DEEP):
+            vs_std = [final[(s, "standard", depth)] / final[(s, "fgsm", depth)] for s in seeds]
+            sr = [max(runs[(s, "fgsm", depth)]["max_stable_rank"][-1]) / max(runs[(s, "standard", depth)]
+                                                                            ["max_stable_rank"][-1]) for s in seeds]
+            checks.append(Check(f"{tname}_J{depth}_fgsm_over_standard_max_slice_stable_rank", max(sr), ">=", 0.0,
+                                role="info", note=f"J = {depth}: [fgsm] / [standard] of the largest max-slice "
+                                                  f"stable rank over layers (the previous statistic), per seed "
+                                                  f"{_fmt(sr)}; standard/fgsm mean ratio per seed {_fmt(vs_std)}"))
+        control = {depth: [abs(final[(s, "control", depth)] / final[(s, "standard", depth)] - 1) for s in seeds]
+                   for depth in (SHALLOW, DEEP)}
+        settled = max(abs(final[k] / half[k] - 1) for k in runs)
         checks += [
-            Check(f"{tname}_control_small_radius_deviation", max(control), "<=", (1 - RANK_RATIO) / 2,
-                  role="control", note=f"an attack of radius {CONTROL_RADIUS:g} (1% of the budget) through "
-                                       "the same pipeline stays within half the required gap of standard"),
+            Check(f"{tname}_control_small_radius_deviation", max(control[SHALLOW]), "<=", (1 - RANK_RATIO) / 2,
+                  role="control", note=f"J = {SHALLOW}: an attack of {CONTROL_FRACTION:g}× the radius through the "
+                                       f"same pipeline ends within half the required gap of standard; per seed "
+                                       f"{_fmt(control[SHALLOW])}"),
+            Check(f"{tname}_J{DEEP}_small_radius_deviation", max(control[DEEP]), ">=", 0.0, role="info",
+                  note=f"the same at J = {DEEP}, per seed {_fmt(control[DEEP])}: where this is large, a 1% "
+                       "perturbation already sends the flow to a different limit direction (KKT point), so "
+                       "the per-seed adversarial-vs-standard difference there is not attributable to the attack"),
             Check(f"{tname}_max_final_robust_log_loss", max(r["log_loss"][-1] for r in runs.values()), "<=",
-                  -1.0, role="precondition", note="every run has fitted (its attacked) training loss "
-                                                  "below e^-1"),
-            Check(f"{tname}_min_clean_margin", min(r["min_clean_margin"][-1] for r in runs.values()), ">=", 1e-3,
-                  role="precondition", note="every run separates its clean training data"),
+                  float(np.log(np.log(2) / n)), role="precondition",
+                  note="the theorem's separability condition: every run's (attacked) logistic loss is below "
+                       "ℓ(0)/n, i.e. every perturbed training point is classified correctly"),
+            Check(f"{tname}_max_ratio_drift_second_half", settled, "<=", SETTLED, role="precondition",
+                  note="directional convergence (proxy): the layer-mean ratio of every run moves by at most "
+                       f"a fraction {SETTLED:g} between step {steps // 2} and step {steps}"),
         ]
-        steps_axis = runs[(seeds[0], "standard")]["step"]
-        figures.append(line_figure(
-            f"{tname}_stable_rank_trend", f"max-slice stable rank of M(W₁), M = {tname.upper()} (mean over seeds)",
-            "GD step", "max_k stable rank", [series(name, steps_axis, np.mean([runs[(s, name)]["max_stable_rank"]
-                                                                                for s in seeds], axis=0), style)
-                                             for name, style in [("standard", "o-"), ("control", ":")]
-                                             + [(a, "s-") for a in adversarial]],
-            logx=False, logy=False))
-        details[tname] = {f"{s}/{name}": r for (s, name), r in runs.items()}
+        for depth in (SHALLOW, DEEP):
+            steps_axis = runs[(seeds[0], "standard", depth)]["step"]
+            figures.append(line_figure(
+                f"{tname}_J{depth}_ratio_trend",
+                f"layer-mean ‖W‖_sp/‖W‖_F, M = {tname.upper()}, J = {depth} (mean over seeds)",
+                "normalized-GD step", "mean_l ‖W_l‖_sp / ‖W_l‖_F",
+                [series(name, steps_axis, np.mean([runs[(s, name, depth)]["mean_spectral_frobenius"]
+                                                   for s in seeds], axis=0), style)
+                 for name, style in [("standard", "o-"), ("control", ":")] + [(a, "s-") for a in adversarial]],
+                logx=False, logy=False))
+        details[tname] = {f"J{depth}/{s}/{name}": r for (s, name, depth), r in runs.items()}
     return Outcome.from_checks(checks, details=details, figures=figures)
 
 
@@ -132,13 +227,20 @@ register(Claim(
     title="Adversarial training of a ReLU t-NN ends closer to transformed low rank than standard training",
     source="Wang et al. 2023",
     section="5 Other seed claims",
-    statement=(f"Two-layer ReLU t-NN f(x) = Σ_k (W₂ ∗_M ReLU(W₁ ∗_M x))_k with M = DFT or orthonormal DCT "
-               f"along c = {TASK['c']} channels, d = {TASK['d']}, width m = {TASK['m']}; task x = yμ + "
-               f"{TASK['sigma']}ξ, ‖μ‖_F = 1, n = {TASK['n']}; init scale {TASK['init_scale']}, full-batch GD "
-               f"(lr {TASK['lr']}) on the logistic loss. Standard training vs adversarial training with FGSM "
-               f"in ℓ2, radius {RADIUS} (full: also PGD-5 ℓ2), from the same init. Prediction (the issue's "
-               f"reading of the paper): the final max-over-slices stable rank of M(W₁) after adversarial "
-               f"training is ≤ {RANK_RATIO}× the standard one, every seed and both transforms. Control: an "
-               f"attack of radius {CONTROL_RADIUS:g} stays within 5% of standard. Quick: 2 seeds, 600 steps; "
-               "full: 5 seeds, 3000 steps. The paper's experiments are MNIST-scale; these sizes are not."),
+    statement=(f"t-NNs of Wang et al. eq. (5): J t-product layers (ReLU, width D = {TASK['D']}) and a fully "
+               f"connected layer, J = {SHALLOW} and {DEEP}, M = DFT or orthonormal DCT along c = {TASK['c']} "
+               f"channels, d = {TASK['d']}; XOR task x = ±μ_a (y = +1) or ±μ_b (y = −1) + {TASK['sigma']}ξ, "
+               f"‖μ‖_F = 1, n = {TASK['n']}; logistic loss, gradient flow discretized as normalized GD "
+               f"(relative step {REL_STEP}). Standard vs FGSM-ℓ2 adversarial training (full: also PGD-5) at "
+               f"radius {RADIUS_FRACTION} × the training set's robust-separability radius, from the same init. "
+               f"Statistic (the paper's): layer mean of ‖W_l‖_sp/‖W_l‖_F, ‖W‖_sp = max_k ‖M(W)_k‖₂. "
+               f"Predictions, every seed and both transforms: (i) the theorem's depth trend, ratio(J = {SHALLOW}) "
+               f"≤ {RANK_RATIO} × ratio(J = {DEEP}) after adversarial training; (ii) the issue's reading (not "
+               f"implied by the theorem, which covers ε = 0 too): ratio(standard) ≤ {RANK_RATIO} × "
+               f"ratio(adversarial) at J = {DEEP}. Controls: the depth ratio of (i) at initialization is "
+               f"≥ {RANK_RATIO} (the untrained nets show no trend); radius × {CONTROL_FRACTION:g} ends within 5% "
+               f"of standard at J = {SHALLOW}. Preconditions: robust loss < ℓ(0)/n; ratio settled (relative "
+               f"change ≤ {SETTLED:g} over the second half). Quick: 2 seeds, 1500 steps; full: 5 seeds, 3000 "
+               "steps. The paper's experiments are "
+               "MNIST-scale (28×28×28 tensors, D = 128/256, 3 layers); these sizes are far smaller."),
     check=_check, derivation=_derivation, tags=("t-nn", "adversarial", "low-rank")))
