@@ -17,9 +17,9 @@ FINDINGS = {
     # quick budget: NGD, momentum, Adam and the Muon family are still converging (residual falling
     # per e-fold of ‖θ‖), and Muon's control does not separate; only Signum settles within 5e-2
     "gronich2026-homogeneous-optimizer-kkt": "inconclusive",
-    # the theorem's depth trend holds (init control passes); the adversarial-vs-standard reading
-    # misses on every transform; the DCT J = 1 ratio is still creeping at 1500 steps (precondition)
-    "wang2023-tnn-adversarial-low-rank": "inconclusive",
+    # the reading of Wang et al.: standard and adversarial training end at the same layer-mean
+    # ratio (DCT) or differ in sign from seed to seed (DFT); the theorem's depth trend itself verifies
+    "wang2023-adversarial-vs-standard-rank": "failed",
 }
 
 

@@ -5,6 +5,7 @@ from verify.context import Context
 from verify.registry import get
 
 CLAIM = "wang2023-tnn-adversarial-low-rank"
+VS_STANDARD = "wang2023-adversarial-vs-standard-rank"
 
 
 def test_registered_with_a_derivation():
@@ -37,14 +38,15 @@ def test_separability_radius_of_two_points():
 
 
 @pytest.mark.slow
-def test_quick_profile_fits_the_perturbed_data_and_reports_every_role():
-    outcome = get(CLAIM).check(Context(profile="quick", seed=0))
-    assert outcome.status in ("verified", "failed", "inconclusive"), outcome.message
-    roles = {c.role for c in outcome.checks}
-    assert {"prediction", "control", "precondition", "info"} <= roles
-    # the theorem's separability condition is met by every run (the drift precondition may miss: the
-    # J = 1 ratio is still creeping at the quick length, which makes the verdict inconclusive)
-    assert all(c.passed for c in outcome.checks if c.name.endswith("max_final_robust_log_loss"))
-    # the negative control: the untrained nets do not show the depth trend the prediction tests
-    assert all(c.passed for c in outcome.checks if c.name.endswith("depth_ratio_at_init"))
-    assert {"dct", "dft"} <= set(outcome.details)
+def test_quick_profile_both_claims_share_runs_and_their_controls_pass():
+    ctx = Context(profile="quick", seed=0)
+    outcomes = {cid: get(cid).check(ctx) for cid in (CLAIM, VS_STANDARD)}
+    for outcome in outcomes.values():
+        assert {"prediction", "control", "precondition"} <= {c.role for c in outcome.checks}
+        assert {"dct", "dft"} <= set(outcome.details)
+        # every run fits the perturbed data (the theorem's separability condition) and has settled
+        assert all(c.passed for c in outcome.checks if c.role == "precondition"), outcome.message
+        # the negative controls discriminate: untrained nets show no depth trend; a 1% radius is standard
+        assert all(c.passed for c in outcome.checks if c.role == "control"), outcome.message
+    # the verdicts themselves are pinned by tests/verify/test_catalogue.py
+    assert outcomes[CLAIM].details == outcomes[VS_STANDARD].details

@@ -29,7 +29,8 @@ Consequences for a check, and how the previous version departed from them:
 - it holds for ε = 0 as well (standard training is the case δ = 0; the robust-separability
   condition is then weaker), so it does *not* predict that adversarial training ends closer to low
   rank than standard training. That comparison is the issue's reading of the claim; it is kept as a
-  prediction, at J = 3 and from the same init, and reported separately from the depth trend.
+  claim of its own (``wang2023-adversarial-vs-standard-rank``), at J = 3 and from the same init,
+  sharing the runs.
 - data: a multi-channel XOR mixture (±μ_a → +1, ±μ_b → −1), which no single direction separates, so
   the first layer cannot be trivially rank one under either training.
 """
@@ -59,6 +60,8 @@ RANK_RATIO = 0.9
 #: directional convergence: over the second half of training the layer-mean ratio of every run moves
 #: by at most half the gap the predictions require (the same tolerance as the control).
 SETTLED = (1 - RANK_RATIO) / 2
+#: normalized-GD steps per profile
+STEPS = {"quick": 2000, "full": 3000}
 
 
 def _derivation() -> Derivation:
@@ -135,18 +138,17 @@ def _fmt(values) -> str:
     return ", ".join(f"{v:.3f}" for v in values)
 
 
-def _check(ctx) -> Outcome:
+def _experiment(ctx) -> dict:
+    """Every run of both claims (cached per transform and depth for the whole `verify` run): per
+    transform, the runs keyed (seed, arm, depth) and the layer-mean ratio at step 0, at half time and
+    at the end."""
     seeds = [ctx.seed + i for i in range(ctx.pick(quick=2, full=5))]
-    steps = ctx.pick(quick=1500, full=3000)
+    steps = ctx.pick(quick=STEPS["quick"], full=STEPS["full"])
     arms = {"l2": (("l2", 1), {"standard": 0.0, "control": CONTROL_FRACTION * RADIUS_FRACTION,
                                "fgsm": RADIUS_FRACTION})}
     if ctx.profile == "full":
         arms["pgd"] = (("l2", 5), {"pgd": RADIUS_FRACTION})
-    adversarial = ["fgsm"] + (["pgd"] if ctx.profile == "full" else [])
-    n = TASK["n"]
-    checks, figures = [], []
-    details = {"task": TASK, "radius_fraction": RADIUS_FRACTION, "rel_step": REL_STEP, "seeds": seeds,
-               "steps": steps, "depths": [SHALLOW, DEEP]}
+    out = {"seeds": seeds, "steps": steps, "adversarial": ["fgsm"] + (["pgd"] if ctx.profile == "full" else [])}
     for tname in ("dct", "dft"):
         runs = {}
         for depth in (SHALLOW, DEEP):
@@ -154,43 +156,104 @@ def _check(ctx) -> Outcome:
                              lambda: _runs(tname, seeds, depth, arms, steps,
                                            lambda t, total: ctx.progress(t, total, f"t-NN {tname} J={depth}")))
             runs.update({(s, name, depth): r for (s, name), r in got.items()})
-        final = {key: r["mean_spectral_frobenius"][-1] for key, r in runs.items()}
-        half = {key: r["mean_spectral_frobenius"][len(r["step"]) // 2] for key, r in runs.items()}
-        for adv in adversarial:
+        ratio = {key: r["mean_spectral_frobenius"] for key, r in runs.items()}
+        out[tname] = {"runs": runs, "start": {k: v[0] for k, v in ratio.items()},
+                      "half": {k: v[len(v) // 2] for k, v in ratio.items()},
+                      "final": {k: v[-1] for k, v in ratio.items()}}
+    return out
+
+
+def _preconditions(tname: str, exp: dict) -> list[Check]:
+    runs, final, half = exp[tname]["runs"], exp[tname]["final"], exp[tname]["half"]
+    settled = max(abs(final[k] / half[k] - 1) for k in runs)
+    steps = exp["steps"]
+    return [
+        Check(f"{tname}_max_final_robust_log_loss", max(r["log_loss"][-1] for r in runs.values()), "<=",
+              float(np.log(np.log(2) / TASK["n"])), role="precondition",
+              note="the theorem's separability condition: every run's (attacked) logistic loss is below "
+                   "ℓ(0)/n, i.e. every perturbed training point is classified correctly"),
+        Check(f"{tname}_max_ratio_drift_second_half", settled, "<=", SETTLED, role="precondition",
+              note="directional convergence (proxy): the layer-mean ratio of every run moves by at most "
+                   f"a fraction {SETTLED:g} between step {steps // 2} and step {steps}"),
+    ]
+
+
+def _trend_figures(tname: str, exp: dict, arms: list[str]) -> list:
+    runs, seeds, figures = exp[tname]["runs"], exp["seeds"], []
+    for depth in (SHALLOW, DEEP):
+        steps_axis = runs[(seeds[0], "standard", depth)]["step"]
+        figures.append(line_figure(
+            f"{tname}_J{depth}_ratio_trend",
+            f"layer-mean ‖W‖_sp/‖W‖_F, M = {tname.upper()}, J = {depth} (mean over seeds)",
+            "normalized-GD step", "mean_l ‖W_l‖_sp / ‖W_l‖_F",
+            [series(name, steps_axis, np.mean([runs[(s, name, depth)]["mean_spectral_frobenius"]
+                                               for s in seeds], axis=0), style)
+             for name, style in [("standard", "o-")] + [(a, "s-") for a in arms]],
+            logx=False, logy=False))
+    return figures
+
+
+def _details(exp: dict) -> dict:
+    details = {"task": TASK, "radius_fraction": RADIUS_FRACTION, "rel_step": REL_STEP, "seeds": exp["seeds"],
+               "steps": exp["steps"], "depths": [SHALLOW, DEEP]}
+    for tname in ("dct", "dft"):
+        details[tname] = {f"J{depth}/{s}/{name}": r for (s, name, depth), r in exp[tname]["runs"].items()}
+    return details
+
+
+def _check_depth_trend(ctx) -> Outcome:
+    """The theorem's prediction: adversarially trained deeper t-NNs end closer to transformed low rank."""
+    exp = _experiment(ctx)
+    seeds, checks, figures = exp["seeds"], [], []
+    for tname in ("dct", "dft"):
+        start, final = exp[tname]["start"], exp[tname]["final"]
+        for adv in exp["adversarial"]:
             depth_ratio = [final[(s, adv, SHALLOW)] / final[(s, adv, DEEP)] for s in seeds]
-            vs_std = [final[(s, "standard", DEEP)] / final[(s, adv, DEEP)] for s in seeds]
-            checks += [
-                Check(f"{tname}_{adv}_depth_trend", max(depth_ratio), "<=", RANK_RATIO,
-                      note=f"the theorem's trend, M = {tname.upper()}: max over seeds of [layer-mean "
-                           f"‖W‖_sp/‖W‖_F at J = {SHALLOW}] / [the same at J = {DEEP}] after {adv}; per seed "
-                           f"{_fmt(depth_ratio)} (J = {SHALLOW}: {_fmt(final[(s, adv, SHALLOW)] for s in seeds)}; "
-                           f"J = {DEEP}: {_fmt(final[(s, adv, DEEP)] for s in seeds)})"),
-                Check(f"{tname}_{adv}_vs_standard", max(vs_std), "<=", RANK_RATIO,
-                      note=f"the issue's reading (not implied by the theorem), J = {DEEP}, same init: max over "
-                           f"seeds of [standard mean ratio] / [{adv} mean ratio]; per seed {_fmt(vs_std)} "
-                           f"(standard {_fmt(final[(s, 'standard', DEEP)] for s in seeds)})"),
-            ]
-        start = {key: r["mean_spectral_frobenius"][0] for key, r in runs.items()}
+            checks.append(Check(
+                f"{tname}_{adv}_depth_trend", max(depth_ratio), "<=", RANK_RATIO,
+                note=f"M = {tname.upper()}: max over seeds of [layer-mean ‖W‖_sp/‖W‖_F at J = {SHALLOW}] / "
+                     f"[the same at J = {DEEP}] after {adv}; per seed {_fmt(depth_ratio)} (J = {SHALLOW}: "
+                     f"{_fmt(final[(s, adv, SHALLOW)] for s in seeds)}; J = {DEEP}: "
+                     f"{_fmt(final[(s, adv, DEEP)] for s in seeds)})"))
         init_depth = [start[(s, "fgsm", SHALLOW)] / start[(s, "fgsm", DEEP)] for s in seeds]
-        checks.append(Check(f"{tname}_depth_ratio_at_init", min(init_depth), ">=", RANK_RATIO, role="control",
-                            note=f"the statistic of (i) at step 0 (the same inits): the untrained nets do not "
-                                 f"show the trend, so (i) measures training, not the architecture; per seed "
-                                 f"{_fmt(init_depth)}"))
         std_depth = [final[(s, "standard", SHALLOW)] / final[(s, "standard", DEEP)] for s in seeds]
-        checks.append(Check(f"{tname}_standard_depth_trend", max(std_depth), ">=", 0.0, role="info",
-                            note="the same depth ratio for standard training (the theorem's ε = 0 case), per "
-                                 "seed " + _fmt(std_depth)))
+        checks += [
+            Check(f"{tname}_depth_ratio_at_init", min(init_depth), ">=", RANK_RATIO, role="control",
+                  note=f"the same statistic at step 0 (the same inits): the untrained nets do not show the "
+                       f"trend, so the prediction measures training, not the architecture; per seed "
+                       f"{_fmt(init_depth)}"),
+            Check(f"{tname}_standard_depth_trend", max(std_depth), ">=", 0.0, role="info",
+                  note="the same depth ratio after standard training (the theorem's ε = 0 case), per seed "
+                       + _fmt(std_depth)),
+            *_preconditions(tname, exp),
+        ]
+        figures += _trend_figures(tname, exp, exp["adversarial"])
+    return Outcome.from_checks(checks, details=_details(exp), figures=figures)
+
+
+def _check_vs_standard(ctx) -> Outcome:
+    """The issue's reading: adversarial training ends closer to transformed low rank than standard
+    training from the same init (not a consequence of the theorem, which covers ε = 0 as well)."""
+    exp = _experiment(ctx)
+    seeds, checks, figures = exp["seeds"], [], []
+    for tname in ("dct", "dft"):
+        runs, final = exp[tname]["runs"], exp[tname]["final"]
+        for adv in exp["adversarial"]:
+            vs_std = [final[(s, "standard", DEEP)] / final[(s, adv, DEEP)] for s in seeds]
+            checks.append(Check(
+                f"{tname}_{adv}_vs_standard", max(vs_std), "<=", RANK_RATIO,
+                note=f"J = {DEEP}, same init: max over seeds of [standard layer-mean ratio] / [{adv} layer-mean "
+                     f"ratio]; per seed {_fmt(vs_std)} (standard {_fmt(final[(s, 'standard', DEEP)] for s in seeds)})"))
         for depth in (SHALLOW, DEEP):
             vs_std = [final[(s, "standard", depth)] / final[(s, "fgsm", depth)] for s in seeds]
             sr = [max(runs[(s, "fgsm", depth)]["max_stable_rank"][-1]) / max(runs[(s, "standard", depth)]
                                                                             ["max_stable_rank"][-1]) for s in seeds]
             checks.append(Check(f"{tname}_J{depth}_fgsm_over_standard_max_slice_stable_rank", max(sr), ">=", 0.0,
                                 role="info", note=f"J = {depth}: [fgsm] / [standard] of the largest max-slice "
-                                                  f"stable rank over layers (the previous statistic), per seed "
-                                                  f"{_fmt(sr)}; standard/fgsm mean ratio per seed {_fmt(vs_std)}"))
+                                                  f"stable rank over layers, per seed {_fmt(sr)}; standard/fgsm "
+                                                  f"layer-mean ratio per seed {_fmt(vs_std)}"))
         control = {depth: [abs(final[(s, "control", depth)] / final[(s, "standard", depth)] - 1) for s in seeds]
                    for depth in (SHALLOW, DEEP)}
-        settled = max(abs(final[k] / half[k] - 1) for k in runs)
         checks += [
             Check(f"{tname}_control_small_radius_deviation", max(control[SHALLOW]), "<=", (1 - RANK_RATIO) / 2,
                   role="control", note=f"J = {SHALLOW}: an attack of {CONTROL_FRACTION:g}× the radius through the "
@@ -200,47 +263,40 @@ def _check(ctx) -> Outcome:
                   note=f"the same at J = {DEEP}, per seed {_fmt(control[DEEP])}: where this is large, a 1% "
                        "perturbation already sends the flow to a different limit direction (KKT point), so "
                        "the per-seed adversarial-vs-standard difference there is not attributable to the attack"),
-            Check(f"{tname}_max_final_robust_log_loss", max(r["log_loss"][-1] for r in runs.values()), "<=",
-                  float(np.log(np.log(2) / n)), role="precondition",
-                  note="the theorem's separability condition: every run's (attacked) logistic loss is below "
-                       "ℓ(0)/n, i.e. every perturbed training point is classified correctly"),
-            Check(f"{tname}_max_ratio_drift_second_half", settled, "<=", SETTLED, role="precondition",
-                  note="directional convergence (proxy): the layer-mean ratio of every run moves by at most "
-                       f"a fraction {SETTLED:g} between step {steps // 2} and step {steps}"),
+            *_preconditions(tname, exp),
         ]
-        for depth in (SHALLOW, DEEP):
-            steps_axis = runs[(seeds[0], "standard", depth)]["step"]
-            figures.append(line_figure(
-                f"{tname}_J{depth}_ratio_trend",
-                f"layer-mean ‖W‖_sp/‖W‖_F, M = {tname.upper()}, J = {depth} (mean over seeds)",
-                "normalized-GD step", "mean_l ‖W_l‖_sp / ‖W_l‖_F",
-                [series(name, steps_axis, np.mean([runs[(s, name, depth)]["mean_spectral_frobenius"]
-                                                   for s in seeds], axis=0), style)
-                 for name, style in [("standard", "o-"), ("control", ":")] + [(a, "s-") for a in adversarial]],
-                logx=False, logy=False))
-        details[tname] = {f"J{depth}/{s}/{name}": r for (s, name, depth), r in runs.items()}
-    return Outcome.from_checks(checks, details=details, figures=figures)
+        figures += _trend_figures(tname, exp, ["control"] + exp["adversarial"])
+    return Outcome.from_checks(checks, details=_details(exp), figures=figures)
 
+
+SETTING = (f"t-NNs of Wang et al. eq. (5): J t-product layers (ReLU, width D = {TASK['D']}) and a fully "
+           f"connected layer, J = {SHALLOW} and {DEEP}, M = DFT or orthonormal DCT along c = {TASK['c']} "
+           f"channels, d = {TASK['d']}; XOR task x = ±μ_a (y = +1) or ±μ_b (y = −1) + {TASK['sigma']}ξ, "
+           f"‖μ‖_F = 1, n = {TASK['n']}; logistic loss, gradient flow discretized as normalized GD (relative "
+           f"step {REL_STEP}). Standard vs FGSM-ℓ2 adversarial training (full: also PGD-5) at radius "
+           f"{RADIUS_FRACTION} × the training set's robust-separability radius, from the same init. Statistic "
+           f"(the paper's): layer mean of ‖W_l‖_sp/‖W_l‖_F, ‖W‖_sp = max_k ‖M(W)_k‖₂. Preconditions: robust "
+           f"loss < ℓ(0)/n; ratio settled (relative change ≤ {SETTLED:g} over the second half). Quick: 2 seeds, "
+           f"{STEPS['quick']} steps; full: 5 seeds, {STEPS['full']} steps. The paper's experiments are "
+           "MNIST-scale (28×28×28 tensors, D = 128/256, 3 layers); these sizes are far smaller.")
 
 register(Claim(
     id="wang2023-tnn-adversarial-low-rank",
-    title="Adversarial training of a ReLU t-NN ends closer to transformed low rank than standard training",
+    title="Adversarially trained deeper ReLU t-NNs end closer to transformed low rank",
     source="Wang et al. 2023",
     section="5 Other seed claims",
-    statement=(f"t-NNs of Wang et al. eq. (5): J t-product layers (ReLU, width D = {TASK['D']}) and a fully "
-               f"connected layer, J = {SHALLOW} and {DEEP}, M = DFT or orthonormal DCT along c = {TASK['c']} "
-               f"channels, d = {TASK['d']}; XOR task x = ±μ_a (y = +1) or ±μ_b (y = −1) + {TASK['sigma']}ξ, "
-               f"‖μ‖_F = 1, n = {TASK['n']}; logistic loss, gradient flow discretized as normalized GD "
-               f"(relative step {REL_STEP}). Standard vs FGSM-ℓ2 adversarial training (full: also PGD-5) at "
-               f"radius {RADIUS_FRACTION} × the training set's robust-separability radius, from the same init. "
-               f"Statistic (the paper's): layer mean of ‖W_l‖_sp/‖W_l‖_F, ‖W‖_sp = max_k ‖M(W)_k‖₂. "
-               f"Predictions, every seed and both transforms: (i) the theorem's depth trend, ratio(J = {SHALLOW}) "
-               f"≤ {RANK_RATIO} × ratio(J = {DEEP}) after adversarial training; (ii) the issue's reading (not "
-               f"implied by the theorem, which covers ε = 0 too): ratio(standard) ≤ {RANK_RATIO} × "
-               f"ratio(adversarial) at J = {DEEP}. Controls: the depth ratio of (i) at initialization is "
-               f"≥ {RANK_RATIO} (the untrained nets show no trend); radius × {CONTROL_FRACTION:g} ends within 5% "
-               f"of standard at J = {SHALLOW}. Preconditions: robust loss < ℓ(0)/n; ratio settled (relative "
-               f"change ≤ {SETTLED:g} over the second half). Quick: 2 seeds, 1500 steps; full: 5 seeds, 3000 "
-               "steps. The paper's experiments are "
-               "MNIST-scale (28×28×28 tensors, D = 128/256, 3 layers); these sizes are far smaller."),
-    check=_check, derivation=_derivation, tags=("t-nn", "adversarial", "low-rank")))
+    statement=(f"{SETTING} Prediction (the theorem's trend), every seed and both transforms: after adversarial "
+               f"training, layer-mean ratio(J = {SHALLOW}) ≤ {RANK_RATIO} × ratio(J = {DEEP}). Control: the "
+               f"same depth ratio at initialization is ≥ {RANK_RATIO} (the untrained nets show no trend)."),
+    check=_check_depth_trend, derivation=_derivation, tags=("t-nn", "adversarial", "low-rank")))
+
+register(Claim(
+    id="wang2023-adversarial-vs-standard-rank",
+    title="Adversarial training ends closer to transformed low rank than standard training (the issue's reading)",
+    source="Wang et al. 2023",
+    section="5 Other seed claims",
+    statement=(f"{SETTING} Prediction (the issue's reading of Wang et al.; not implied by the theorem, which "
+               f"covers ε = 0 as well), every seed and both transforms: at J = {DEEP} and from the same init, "
+               f"ratio(standard) ≤ {RANK_RATIO} × ratio(adversarial). Control: an attack of radius × "
+               f"{CONTROL_FRACTION:g} ends within 5% of standard at J = {SHALLOW}."),
+    check=_check_vs_standard, derivation=_derivation, tags=("t-nn", "adversarial", "low-rank")))
