@@ -39,7 +39,7 @@ from numerics.train import checkpoints, small_tensor_mode
 from theory.norms import parse_norm
 from verify.claims import fan2025
 from verify.context import Context
-from verify.linear_margins import run_population
+from verify.linear_margins import CONFIRMING_CHECKPOINTS, run_population
 
 
 def plain_loop(problem, member, budget, reached):
@@ -65,6 +65,11 @@ def plain_loop(problem, member, budget, reached):
             if t in marks and reached(t, W.detach().numpy()):
                 break
     return t, cpu, W.detach().numpy()
+
+
+def confirmed(on_target: list[bool]) -> bool:
+    """The claims' stopping rule: on target at the last CONFIRMING_CHECKPOINTS checkpoints."""
+    return len(on_target) >= CONFIRMING_CHECKPOINTS and all(on_target[-CONFIRMING_CHECKPOINTS:])
 
 
 def main():
@@ -107,10 +112,10 @@ def main():
 
         def reached(t, W, key=o.key):
             below.append(gap(key, W) <= target[key])
-            return below[-2:] == [True, True]
+            return confirmed(below)
 
         steps, plain_cpu, W = plain_loop(problem, o.make(run.schedules[o.key]), args.horizon, reached)
-        hit = below[-2:] == [True, True]
+        hit = confirmed(below)
         if not hit:
             missed.append(o.key)
         measured += plain_cpu

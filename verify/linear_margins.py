@@ -21,6 +21,9 @@ from verify.context import Context
 from verify.outcome import Check
 from verify import figures as figs
 
+#: a target counts as reached once the gap is within it at this many consecutive checkpoints
+CONFIRMING_CHECKPOINTS = 2
+
 # numerics.maxmargin (cvxpy), numerics.optim and numerics.train (torch) are imported where used, so
 # that loading the claim catalogue (`verify list`, `verify show`) stays fast.
 
@@ -138,7 +141,7 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
                     continue
                 gap = run.relative_gap(tr.params[-1], geometry[key])
                 below[key] = below.get(key, 0) + 1 if gap <= tol else 0
-                if below[key] >= 2:
+                if below[key] >= CONFIRMING_CHECKPOINTS:
                     stopped.add(key)
             stopped.update(k for k, partner in (companions or {}).items() if partner in stopped)
             if targets and stopped >= set(targets):          # the unlisted ones stop too
