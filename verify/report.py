@@ -78,10 +78,13 @@ def claim_record(claim, outcome: Outcome, seconds: float) -> dict:
 
 
 def headline(outcome: Outcome) -> str:
-    """The first prediction check, as the table's evidence column."""
-    for c in outcome.checks:
-        if c.role == "prediction":
-            return f"{c.name} {c.value:.3g} ({c.op} {c.tolerance:.3g})"
+    """The table's evidence column: the first check that decides a verdict other than `verified` (a
+    missed precondition for `inconclusive`, a missed prediction or control for `failed`), else the
+    first prediction."""
+    deciding = {"inconclusive": ("precondition",), "failed": ("prediction", "control")}.get(outcome.status, ())
+    misses = [c for c in outcome.checks if not c.passed and c.role in deciding]
+    for c in misses or [c for c in outcome.checks if c.role == "prediction"]:
+        return f"{c.name} {c.value:.3g} ({c.op} {c.tolerance:.3g})"
     return outcome.message[:60]
 
 
