@@ -1,7 +1,8 @@
 """Binary data sets for the homogeneous-network claims (seeded; no downloads).
 
 - :func:`gaussian_clusters`: k cluster means on the unit sphere of R^d (random, nearly orthogonal for
-  k ≪ d), labels alternating ±1 by cluster, points μ_j + σ·N(0, I_d/d) (so the noise norm is ≈ σ).
+  k ≪ d), labels alternating ±1 by cluster, points μ_j + σ·N(0, I_d/d) (so the noise norm is ≈ σ), or with the
+  noise in the means' span (data of rank k).
 - :func:`orthogonal_clusters`: Frei, Vardi, Bartlett, Srebro (2023): k nearly orthogonal means with
   ‖μ_j‖ = √d (μ_j ~ N(0, I_d)), x = μ_j + N(0, σ² I_d), cluster labels ±1 (balanced); returns the
   means and cluster labels too, for attacks along Σ_j y_j μ_j and the robust construction.
@@ -25,11 +26,19 @@ class ClusterData:
 
 
 def gaussian_clusters(k: int = 4, d: int = 10, per_cluster: int = 8, noise: float = 0.1,
-                      seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                      seed: int = 0, noise_in_mean_span: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """With ``noise_in_mean_span`` the noise is σ·N(0, I_k/k) in an orthonormal basis of the means'
+    span (noise norm still ≈ σ), so the data have rank k < d while the coordinates stay those of R^d
+    (what Muon's polar step needs to leave unused neurons small: see verify/claims/gronich2026.py)."""
     rng = np.random.default_rng(seed)
     means = rng.standard_normal((k, d))
     means /= np.linalg.norm(means, axis=1, keepdims=True)
-    X = np.concatenate([mu + noise * rng.standard_normal((per_cluster, d)) / np.sqrt(d) for mu in means])
+    if noise_in_mean_span:
+        basis = np.linalg.qr(means.T)[0]                                     # (d, k)
+        X = np.concatenate([mu + noise * rng.standard_normal((per_cluster, k)) @ basis.T / np.sqrt(k)
+                            for mu in means])
+    else:
+        X = np.concatenate([mu + noise * rng.standard_normal((per_cluster, d)) / np.sqrt(d) for mu in means])
     y = np.repeat(np.where(np.arange(k) % 2 == 0, 1.0, -1.0), per_cluster)
     return X, y
 

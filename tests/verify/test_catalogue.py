@@ -14,9 +14,6 @@ CONTEXT = Context(profile="quick", seed=0)
 # change of verdict either way is news, so the test pins the expected one.
 FINDINGS = {
     "li2025-adam-sparser-than-sgd": "failed",   # Adam's run stops at local minima of the ℓ½ objective
-    # quick budget: NGD, momentum, Adam and the Muon family are still converging (residual falling
-    # per e-fold of ‖θ‖), and Muon's control does not separate; only Signum settles within 5e-2
-    "gronich2026-homogeneous-optimizer-kkt": "inconclusive",
     # the reading of Wang et al.: standard and adversarial training end at the same layer-mean
     # ratio (DCT) or differ in sign from seed to seed (DFT); the theorem's depth trend itself verifies
     "wang2023-adversarial-vs-standard-rank": "failed",

@@ -14,17 +14,29 @@ shape factors).
 
 Model and data: a two-layer squared-ReLU network (C¹ and 3-homogeneous, as the theorem requires; the
 degree is derived) of width m, without biases, on a synthetic task of k Gaussian clusters (labels
-alternating by cluster); the full profile adds scikit-learn's digits, odd vs even, with a constant
+alternating by cluster); the full profile adds the same clusters with full-rank noise (where Muon
+is slow, see below) and scikit-learn's digits, odd vs even, with a constant
 input coordinate x ↦ (x, 1): first-layer biases, carried as a column of W, so f stays 3-homogeneous
 in θ and the bias is measured in every optimizer's norm like any other weight. Without it a centred
 image can end with every neuron inactive, which is absorbing (σ'(0) = 0: the point contributes no
 gradient), and the digits are never separated (measured: width 8, one such image for all eight
 optimizers; width 16, still one for Signum; with the coordinate, width 8, all eight separate within
-3000 steps). Width 8 on the clusters although the limit uses two neurons: at widths 2 and 4 (seed 0)
-training leaves points with every neuron inactive (not separated, all optimizers at width 2, all but
-Adam at 4). So Muon's slow residual at width 8 is measured, not avoided: its polar step grows W's
-spare singular directions as fast as the used ones (at T, W's singular values / the largest are 1,
-0.995, 0.90, 0.65, 0.47, 0.38, 0.32 while two neurons carry u; NGD's W has rank 2). Schedule
+3000 steps). Width 8 on the clusters although the limit uses two neurons:
+at widths 2 and 4 (seed 0, full-rank noise) training leaves points with every neuron inactive (not
+separated, all optimizers at width 2, all but Adam at 4). The cluster noise lies in the means' span, so
+the data have rank k = 2 in R^10 (ℓ∞ and Adam still see the coordinates of R^10); this is what Muon
+needs at width 8 > rank X. Its gradient in W has rank ≤ rank X, and the polar factor of the momentum M
+moves every nonzero singular direction of M at unit speed: when M has full row rank (m = 8 < d = 10
+with full-rank noise) polar(M) has orthonormal rows, so every neuron's row of W moves by a unit vector
+per step whatever its output weight, and the neurons with tiny u_j grow as large as the used ones and
+bend W's top singular vectors (measured, seed 0, 15 000 steps: residual 0.102, 0.106 with shape
+factors; zeroing those rows at T: 0.026). With noise of rank r in a random subspace the rows are no
+longer orthonormal, but the r directions the two used neurons do not fill are still carried by unused
+neurons at unit speed (seed 0, r = 1: a neuron with u_j = −0.10 reaches ‖w_j‖ = 17.4 against 17.8
+and 17.9 for the used ones; W's singular values / the largest 1, 0.99, 0.98; residual 0.051 with shape factors); with
+rank X = 2 the two used neurons can fill M's row space, leaving the others updates of their
+momentum's size, as under GD (measured: residuals 0.033 and 0.039 at seed 0, 0.014 and 0.014 at seed 1). At seed 2 these data leave
+a point with every neuron inactive for six of the eight optimizers (not separated: inconclusive). Schedule
 η_t = η₀ t^{−a} with a = 0.7 (the paper uses 0.8; any a > 1 − 1/L = 2/3 is admissible): ‖θ‖ grows
 like t^{1−a} and the residuals fall like a power of ‖θ‖, so a closer to 2/3 gets further in the same
 steps. η₀ is capped per optimizer by momentum: the per-step change of log L is about
@@ -71,7 +83,7 @@ ETA, ETA_M, ETA_A, S_W, S_U = sp.symbols("eta eta_M eta_A s_W s_u", positive=Tru
 
 SETTINGS = {
     "activation": "squared_relu", "width": 8, "init_scale": 0.1,
-    "clusters": {"k": 2, "d": 10, "per_cluster": 8, "noise": 0.1},
+    "clusters": {"k": 2, "d": 10, "per_cluster": 8, "noise": 0.1, "noise_in_mean_span": True},
     "digits": {"n": 60, "width": 8, "constant_coordinate": 1.0},   # x ↦ (x, 1): first-layer biases
     # η_t = η₀ t^(−a) with a = 0.7 > 1 − 1/L = 2/3 (checked symbolically); the paper's 0.8 grows ‖θ‖
     # only like t^0.2. η₀ keeps the last step's change of log L below ≈ 0.4 (< log 2: β₁ = 0.5 momentum
@@ -159,9 +171,13 @@ def _derivation() -> Derivation:
 def _tasks(ctx: Context) -> list[tuple[str, np.ndarray, np.ndarray, int]]:
     from numerics.network_data import digits_parity, gaussian_clusters
     c = SETTINGS["clusters"]
-    X, y = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=ctx.seed)
+    X, y = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=ctx.seed,
+                             noise_in_mean_span=c["noise_in_mean_span"])
     tasks = [("clusters", X, y, SETTINGS["width"])]
     if ctx.profile == "full":
+        # the same clusters with full-rank noise, where Muon's unused rows grow (see the docstring)
+        Xf, yf = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=ctx.seed)
+        tasks.append(("clusters_full_rank", Xf, yf, SETTINGS["width"]))
         dg = SETTINGS["digits"]
         Xd, yd = digits_parity(dg["n"], seed=ctx.seed)
         Xd = np.hstack([Xd, np.full((len(Xd), 1), dg["constant_coordinate"])])
@@ -286,7 +302,7 @@ register(Claim(
                "(including the inverted Muon+Adam weight), largest own-norm margin; cos(θ_t, θ_T) "
                "reported. A residual above tolerance that has not settled (still falling or "
                "rising along the run) is inconclusive: the direction moves by only (1 − a)·log T in T steps. quick: 2 Gaussian "
-               f"clusters in R^10 (16 points), width 8, {SETTINGS['steps']['quick']} steps; full: "
-               f"{SETTINGS['steps']['full']} steps, adds digits odd/even (60 images, width 8, with a "
+               f"clusters in R^10 with noise in the means' span (16 points of rank 2), width 8, {SETTINGS['steps']['quick']} steps; full: "
+               f"{SETTINGS['steps']['full']} steps, adds the same clusters with full-rank noise and digits odd/even (60 images, width 8, with a "
                "constant input coordinate: first-layer biases, still homogeneous in θ). Momentum β₁ = 0.5 and Adam β₁ = β₂ = 0.5; η₀ per optimizer keeps momentum tracking the gradient."),
     check=_check, derivation=_derivation, tags=("homogeneous", "optimizers", "muon", "adam")))
