@@ -21,23 +21,24 @@ in θ and the bias is measured in every optimizer's norm like any other weight. 
 image can end with every neuron inactive, which is absorbing (σ'(0) = 0: the point contributes no
 gradient), and the digits are never separated (measured: width 8, one such image for all eight
 optimizers; width 16, still one for Signum; with the coordinate, width 8, all eight separate within
-3000 steps). Width 8 on the clusters although the limit uses two neurons:
-at widths 2 and 4 (seed 0, full-rank noise) training leaves points with every neuron inactive (not
-separated, all optimizers at width 2, all but Adam at 4). The cluster noise lies in the means' span, so
-the data have rank k = 2 in R^10 (ℓ∞ and Adam still see the coordinates of R^10); this is what Muon
-needs at width 8 > rank X. Its gradient in W has rank ≤ rank X, and the polar factor of the momentum M
-moves every nonzero singular direction of M at unit speed: when M has full row rank (m = 8 < d = 10
-with full-rank noise) polar(M) has orthonormal rows, so every neuron's row of W moves by a unit vector
-per step whatever its output weight, and the neurons with tiny u_j grow as large as the used ones and
-bend W's top singular vectors (measured, seed 0, 15 000 steps: residual 0.102, 0.106 with shape
-factors; zeroing those rows at T: 0.026). With noise of rank r in a random subspace the rows are no
-longer orthonormal, but the r directions the two used neurons do not fill are still carried by unused
-neurons at unit speed (seed 0, r = 1: a neuron with u_j = −0.10 reaches ‖w_j‖ = 17.4 against 17.8
-and 17.9 for the used ones; W's singular values / the largest 1, 0.99, 0.98; residual 0.051 with shape factors); with
-rank X = 2 the two used neurons can fill M's row space, leaving the others updates of their
-momentum's size, as under GD (measured: residuals 0.033 and 0.039 at seed 0, 0.014 and 0.014 at seed 1). At seed 2 these data leave
-a point with every neuron inactive for six of the eight optimizers (not separated: inconclusive). Schedule
-η_t = η₀ t^{−a} with a = 0.7 (the paper uses 0.8; any a > 1 − 1/L = 2/3 is admissible): ‖θ‖ grows
+3000 steps). Width 8 on the clusters although the limit uses two neurons: at widths 2 and 4 (seed 0,
+full-rank noise) training leaves points with every neuron inactive (not separated).
+
+Why the clusters' noise lies in the means' span (data of rank k = 2 in R^10; ℓ∞ and Adam still see
+the coordinates of R^10): Muon's gradient in W has rank ≤ rank X, and the polar factor of its
+momentum M moves every nonzero singular direction of M at unit speed. Directions of the data that the
+two output-carrying neurons do not fill are carried by neurons with tiny u_j, whose rows then grow as
+fast as the used ones and bend W's top singular vectors. With full-rank noise (m = 8 < d = 10, so
+polar(M) has orthonormal rows: every neuron moves by a unit vector per step) Muon's residual is 0.102
+at 15 000 steps (seed 0; 0.106 with shape factors), 0.026 with those rows zeroed at T; 0.043 / 0.088
+at 30 000 and 0.028 / 0.079 at 60 000 steps. Noise of rank r in a random subspace is not enough
+(seed 0, r = 1: an unused neuron with u_j = −0.10 reaches ‖w_j‖ = 17.4 against 17.8 and 17.9 for the
+used ones; 0.051 with shape factors). With rank X = 2 the used neurons fill M's row space and the
+others get updates of their momentum's size, as under GD: 0.033 / 0.039 at seed 0, 0.014 / 0.014 at
+seed 1. At seed 2 these data leave a point with every neuron inactive for six of the eight
+optimizers (not separated: inconclusive). The full profile keeps the full-rank clusters as a task.
+
+Schedule η_t = η₀ t^{−a} with a = 0.7 (the paper uses 0.8; any a > 1 − 1/L = 2/3 is admissible): ‖θ‖ grows
 like t^{1−a} and the residuals fall like a power of ‖θ‖, so a closer to 2/3 gets further in the same
 steps. η₀ is capped per optimizer by momentum: the per-step change of log L is about
 L·γ·‖θ‖^{L−1}·η_t, and once it exceeds log(1/β₁) the momentum is dominated by stale gradients
