@@ -33,12 +33,10 @@ def gaussian_clusters(k: int = 4, d: int = 10, per_cluster: int = 8, noise: floa
     rng = np.random.default_rng(seed)
     means = rng.standard_normal((k, d))
     means /= np.linalg.norm(means, axis=1, keepdims=True)
-    if noise_in_mean_span:
-        basis = np.linalg.qr(means.T)[0]                                     # (d, k)
-        X = np.concatenate([mu + noise * rng.standard_normal((per_cluster, k)) @ basis.T / np.sqrt(k)
-                            for mu in means])
-    else:
-        X = np.concatenate([mu + noise * rng.standard_normal((per_cluster, d)) / np.sqrt(d) for mu in means])
+    basis = np.linalg.qr(means.T)[0] if noise_in_mean_span else np.eye(d)   # (d, r): the noise's span
+    r = basis.shape[1]
+    X = np.concatenate([mu + noise * rng.standard_normal((per_cluster, r)) @ basis.T / np.sqrt(r)
+                        for mu in means])
     y = np.repeat(np.where(np.arange(k) % 2 == 0, 1.0, -1.0), per_cluster)
     return X, y
 

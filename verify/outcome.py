@@ -56,17 +56,22 @@ class Outcome:
                     details: dict | None = None, figures: list[dict] | None = None,
                     notes: list[str] | None = None) -> "Outcome":
         misses = [c for c in checks if not c.passed]
-        if any(c.role == "precondition" for c in misses):
-            status = "inconclusive"
-        elif misses:
-            status = "failed"
-        else:
-            status = "verified"
+        status = ("inconclusive" if any(c.role == "precondition" for c in misses)
+                  else "failed" if misses else "verified")
         all_metrics = {c.name: float(c.value) for c in checks}
         all_metrics.update(metrics or {})
         tolerances = {c.name: float(c.tolerance) for c in checks if c.role != "info"}
         message = "; ".join([c.describe() for c in misses] + (notes or []))
         return cls(status, all_metrics, tolerances, message, checks, details or {}, figures or [])
+
+    @property
+    def deciding_checks(self) -> list[Check]:
+        """The missed checks that set the verdict: the unmet preconditions of an `inconclusive`
+        outcome, the missed predictions and controls of a `failed` one (none when verified)."""
+        misses = [c for c in self.checks if not c.passed]
+        if self.status == "inconclusive":
+            return [c for c in misses if c.role == "precondition"]
+        return misses
 
     @classmethod
     def error(cls, message: str) -> "Outcome":

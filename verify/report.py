@@ -81,9 +81,7 @@ def headline(outcome: Outcome) -> str:
     """The table's evidence column: the first check that decides a verdict other than `verified` (a
     missed precondition for `inconclusive`, a missed prediction or control for `failed`), else the
     first prediction."""
-    deciding = {"inconclusive": ("precondition",), "failed": ("prediction", "control")}.get(outcome.status, ())
-    misses = [c for c in outcome.checks if not c.passed and c.role in deciding]
-    for c in misses or [c for c in outcome.checks if c.role == "prediction"]:
+    for c in outcome.deciding_checks or [c for c in outcome.checks if c.role == "prediction"]:
         return f"{c.name} {c.value:.3g} ({c.op} {c.tolerance:.3g})"
     return outcome.message[:60]
 

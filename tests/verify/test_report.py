@@ -14,3 +14,4 @@ def test_headline_shows_the_check_that_decides_the_verdict():
     assert out.status == "inconclusive" and headline(out).startswith("settled -1")
     # a missed control decides a failure too
     assert headline(Outcome.from_checks([passing, Check("control", 1.0, ">=", 3.0, role="control")])).startswith("control 1")
+    assert Outcome.from_checks([passing]).deciding_checks == []
