@@ -159,34 +159,55 @@ def steepest(norm: Norm) -> Transformation:
     return Transformation(lambda params: None, update)
 
 
-def _square(g: torch.Tensor) -> torch.Tensor:
-    return g * g
+def _log_square_ema(log_v: tuple[torch.Tensor, ...] | None, grads: Scaled, beta: float) -> tuple[torch.Tensor, ...]:
+    """log of the EMA β·v + (1−β)·g², kept per coordinate: g² of a coordinate whose gradient is
+    1e−200 of the largest would underflow in any shared-scale mantissa (then |m/√v| is rounding
+    noise, up to 1.4 measured, or 0), while its exact Adam step is of size ≤ 1."""
+    new = tuple(math.log1p(-beta) + 2.0 * (torch.log(g.abs()) + grads.log_scale) for g in grads.mantissa)
+    if log_v is None or beta == 0.0:
+        return new
+    return tuple(torch.logaddexp(lv + math.log(beta), n) for lv, n in zip(log_v, new))
 
 
-def _elementwise(m: torch.Tensor, v: torch.Tensor, exponent: float, eps: float) -> torch.Tensor:
-    # A coordinate whose gradient has always been 0 gets no update (0/0 with ε = 0).
+def _elementwise(m: torch.Tensor, log_m: float, log_v: torch.Tensor, exponent: float, eps: float) -> torch.Tensor:
+    """exp(log_m)·m / (v^e + ε) from log v; a coordinate whose gradient has always been 0 gets no
+    update (0/0 with ε = 0)."""
+    log_ratio = torch.log(m.abs()) + log_m - exponent * log_v
+    ratio = torch.exp(log_ratio) if eps == 0 else torch.exp(log_ratio) / (1.0 + eps * torch.exp(-exponent * log_v))
+    return torch.where(torch.isfinite(log_v), torch.sign(m) * ratio, torch.zeros_like(m))
+
+
+def _divide(m: torch.Tensor, v: torch.Tensor, exponent: float, eps: float) -> torch.Tensor:
+    """m / (v^e + ε) on shared-scale mantissas (0 where v = 0)."""
     return torch.where(v > 0, m / (v**exponent + eps), torch.zeros_like(m))
 
 
 def adam_preconditioner(beta1: float = 0.9, beta2: float = 0.99, eps: float = 0.0,
                         bias_correction: bool = True, exponent: float = 0.5,
-                        second_moment: Callable = _square, apply: Callable = _elementwise) -> Transformation:
+                        second_moment: Callable | None = None, apply: Callable | None = None) -> Transformation:
     """Adam's direction m_t / (v_t^e + ε) with e = ``exponent`` (Kingma & Ba 2015: e = ½; ε = 0 is the
     variant that maximizes the max-norm margin, Fan et al. 2025; Li, Wen, Lyu 2025 study the family
-    of exponents e). Moments are kept in log-scaled form, so ε is compared with the *true* v_t^e.
+    of exponents e). m is kept in log-scaled form and, by default, v per coordinate in log form, so ε
+    is compared with the *true* v_t^e and no coordinate's g² underflows.
 
-    ``second_moment(g)`` is the statistic averaged into v (degree-2 homogeneous: g², a block mean of
-    g² for Adam-mini/Adalayer, g gᵀ for Shampoo) and ``apply(m, v, e, ε)`` the preconditioning
-    (elementwise m/(v^e + ε) by default); see ``numerics.block_preconditioners``."""
+    ``second_moment(g)`` replaces the elementwise g² by another statistic averaged into v (degree-2
+    homogeneous: a block mean of g² for Adam-mini/Adalayer, g gᵀ for Shampoo), kept in a shared
+    log-scale, and ``apply(m, v, e, ε)`` is then its preconditioning (elementwise m/(v^e + ε) unless
+    given); see ``numerics.block_preconditioners``."""
+    apply = apply or _divide
 
     def update(grads, state, step):
         m, v = state if state is not None else (None, None)
         m = _ema(m, grads, beta1)
-        v = _ema(v, Scaled(tuple(second_moment(g) for g in grads.mantissa), 2 * grads.log_scale), beta2)
-        # Bias correction m/(1−β₁^t), v/(1−β₂^t); then m̂/(v̂^e + ε) in mantissa form.
+        # Bias correction m/(1−β₁^t), v/(1−β₂^t).
         log_m = m.log_scale - (_log_one_minus_power(beta1, step) if bias_correction else 0.0)
-        log_v = v.log_scale - (_log_one_minus_power(beta2, step) if bias_correction else 0.0)
-        scale_v = exponent * log_v
+        log_bias_v = _log_one_minus_power(beta2, step) if bias_correction else 0.0
+        if second_moment is None:
+            v = _log_square_ema(v, grads, beta2)
+            return Scaled(tuple(_elementwise(mm, log_m, lv - log_bias_v, exponent, eps)
+                                for mm, lv in zip(m.mantissa, v)), 0.0), (m, v)
+        v = _ema(v, Scaled(tuple(second_moment(g) for g in grads.mantissa), 2 * grads.log_scale), beta2)
+        scale_v = exponent * (v.log_scale - log_bias_v)
         eps_rel = eps * math.exp(-scale_v) if eps > 0 else 0.0
         out = tuple(apply(mm, vv, exponent, eps_rel) for mm, vv in zip(m.mantissa, v.mantissa))
         return Scaled(out, log_m - scale_v), (m, v)

@@ -31,6 +31,26 @@ def test_adam_equals_torch_adam(eps, bias):
     assert torch.allclose(ref, mine, atol=1e-14, rtol=0)
 
 
+def test_adam_coordinates_far_below_the_largest_keep_their_bounded_step():
+    """ε = 0: a coordinate whose gradient is 1e−200 of the largest has g² below float64's range in a
+    shared-scale mantissa; its exact step m̂/√v̂ is still sign(g)·1 for a constant gradient, and
+    |m̂/√v̂| ≤ 1 always (Cauchy–Schwarz with β₁ = β₂), whatever the per-coordinate ranges."""
+    tr = adam(lambda t: 1.0, 0.2, 0.2, eps=0.0)
+    state = tr.init([None])
+    g = torch.tensor([3.0, -1e-200, 0.0], dtype=torch.float64)
+    for t in range(1, 6):
+        out, state = tr.update(Scaled((g,), -1e4), state, t)
+        step = out.mantissa[0] * math.exp(out.log_scale)
+        assert torch.equal(torch.sign(step), torch.tensor([1.0, -1.0, 0.0], dtype=torch.float64))
+        assert torch.allclose(step.abs()[:2], torch.ones(2, dtype=torch.float64), rtol=1e-12)
+    rng = np.random.default_rng(0)
+    state = tr.init([None])
+    for t in range(1, 300):
+        g = torch.tensor(rng.standard_normal(4) * 10.0 ** rng.uniform(-250, 0, 4))
+        out, state = tr.update(Scaled((g,), -rng.uniform(0, 5) * t), state, t)
+        assert (out.mantissa[0] * math.exp(out.log_scale)).abs().max() <= 1.0 + 1e-12
+
+
 def test_momentum_in_log_scale_equals_raw_momentum():
     """M_t = β M + (1−β) g_t with gradients spanning 600 orders of magnitude (raw arithmetic would
     underflow; compare in log space against an mpmath-free float check on the mantissas)."""
