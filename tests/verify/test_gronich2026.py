@@ -27,15 +27,14 @@ def test_not_separated_is_inconclusive(monkeypatch):
     """A point repeated with both labels cannot be separated by any network."""
     rng = np.random.default_rng(0)
     X = np.repeat(rng.standard_normal((1, 10)), 2, axis=0)
-    monkeypatch.setattr(claim, "_tasks", lambda ctx: [("clash", X, np.array([1.0, -1.0]), 4)])
-    monkeypatch.setitem(claim.SETTINGS, "steps", {"quick": 20, "full": 20})
+    monkeypatch.setattr(claim, "_tasks", lambda ctx: [("clash", X, np.array([1.0, -1.0]), 4, 20)])
     out = check_claim(get("gronich2026-homogeneous-optimizer-kkt"), Context())
     assert out.status == "inconclusive" and "min_margin" in out.message
 
 
 def test_digits_get_a_constant_input_coordinate():
     """First-layer biases as a column of W: no image can be left with every neuron inactive for good."""
-    tasks = {name: (X, y, width) for name, X, y, width in claim._tasks(Context(profile="full"))}
+    tasks = {name: (X, y, width) for name, X, y, width, _ in claim._tasks(Context(profile="full"))}
     X, y, width = tasks["digits"]
     assert X.shape == (claim.SETTINGS["digits"]["n"], 65) and np.all(X[:, -1] == 1.0)
     assert np.allclose(np.linalg.norm(X[:, :-1], axis=1), 1.0) and set(np.unique(y)) == {-1.0, 1.0}
