@@ -7,20 +7,21 @@ from verify.outcome import Check
 
 
 def residual_settled(key: str, residual: float, rate: float, tolerance: float, rate_tolerance: float,
-                     steps_at_tolerance: float | None = None) -> Check:
+                     norm_growth: dict | None = None) -> Check:
     """Precondition for deciding a KKT residual: it is within tolerance, or it has settled, i.e.
     r ∝ ‖θ‖^(−κ) over the last half of the run with |κ| ≤ ``rate_tolerance``. A residual still
     falling (the limit is not reached: along a power schedule the direction moves by only
     (1 − a)·log T in T steps) or rising (a transient) cannot show that the limit is not a KKT point.
-    ``steps_at_tolerance``, when given, is the run length at which that extrapolation reaches tolerance
-    (see :func:`steps_to_tolerance`)."""
+    ``norm_growth`` = {"steps": (t₀, T), "norms": (‖θ_t₀‖, ‖θ_T‖)}, when given, adds the run length at
+    which that extrapolation reaches tolerance (:func:`steps_to_tolerance`)."""
     value = 1.0 if residual <= tolerance else rate_tolerance - abs(rate)
     note = (f"residual {residual:.3g} within tolerance, or settled: r ∝ ‖θ‖^(−κ) over the last half "
             f"with κ = {rate:.3g} (settled if |κ| ≤ {rate_tolerance:g})")
     if residual > tolerance and rate > 0:
         note += f"; at this rate r reaches {tolerance:g} when ‖θ‖ is {norm_growth_to_tolerance(residual, rate, tolerance):.3g}× its final value"
-        if steps_at_tolerance is not None:
-            note += f" (about {steps_at_tolerance:.2g} steps at the measured growth of ‖θ‖)"
+        if norm_growth is not None:
+            steps = steps_to_tolerance(residual, rate, tolerance, **norm_growth)
+            note += f" (about {steps:.2g} steps at the measured growth of ‖θ‖)"
     return Check(f"{key}: residual_settled", value, ">=", 0.0, "precondition", note)
 
 
@@ -36,6 +37,8 @@ def steps_to_tolerance(residual: float, rate: float, tolerance: float, steps: tu
     power of t measured between ``steps`` = (t₀, T) with ``norms`` = (‖θ_t₀‖, ‖θ_T‖): T·g^(1/p) with
     g = :func:`norm_growth_to_tolerance` and ‖θ‖ ∝ t^p (a power schedule; an extrapolation, not a bound)."""
     p = math.log(norms[1] / norms[0]) / math.log(steps[1] / steps[0])
+    if p <= 0:                      # ‖θ‖ not growing: no run length reaches tolerance
+        return math.inf
     return steps[1] * norm_growth_to_tolerance(residual, rate, tolerance) ** (1.0 / p)
 
 

@@ -26,4 +26,7 @@ def test_steps_to_tolerance_follows_the_measured_power_of_t():
     steps = steps_to_tolerance(0.02, 1.0, 0.01, (t0, t1), (n(t0), n(t1)))
     assert math.isclose(steps, t1 * 2 ** (1 / 0.3), rel_tol=1e-9)
     assert math.isclose(0.02 * (n(t1) / n(steps)), 0.01, rel_tol=1e-9)
-    assert "about 3e+05 steps" in residual_settled("a", 0.02, 1.0, 0.01, 0.1, steps).note
+    growth = {"steps": (t0, t1), "norms": (n(t0), n(t1))}
+    assert "about 3e+05 steps" in residual_settled("a", 0.02, 1.0, 0.01, 0.1, growth).note
+    assert "steps" not in residual_settled("a", 0.005, 1.0, 0.01, 0.1, growth).note   # within tolerance
+    assert steps_to_tolerance(0.02, 1.0, 0.01, (t0, t1), (2.0, 2.0)) == math.inf      # ‖θ‖ not growing

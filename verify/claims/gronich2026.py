@@ -77,7 +77,7 @@ from theory.optimizer_geometry import BlockRule, implied_norm, implied_norm_deri
 from theory.schedules import is_admissible, schedule_conditions_derivation
 from verify.context import Context
 from verify.figures import bar_figure
-from verify.homogeneous_checks import residual_settled, solver_status, steps_to_tolerance
+from verify.homogeneous_checks import residual_settled, solver_status
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
@@ -137,35 +137,35 @@ def _schedule(eta0: float) -> PowerSchedule:
 def _optimizers(net: TwoLayerNetwork) -> list[Optimizer]:
     from numerics.homogeneous_optim import muon_shape_factor, scale_by_block
     from numerics.optim import adam, chain, momentum, nmd, nsd, partition, schedule, steepest
-    s, lr = SETTINGS, SETTINGS["eta0"]
+    s, eta0 = SETTINGS, SETTINGS["eta0"]
     b1, (a1, a2) = s["beta1"], s["adam_betas"]
     block_max = BlockMax((SPECTRAL, SPECTRAL), (1.0, 1.0))       # per-layer LMOs (unit weights)
     shape = {S_W: muon_shape_factor(net.shapes[0], s["shape_convention"]),
              S_U: muon_shape_factor(net.shapes[1], s["shape_convention"])}
-    eta_a = lr["Muon+Adam"] * s["muon_adam_ratio"]
+    eta_a = eta0["Muon+Adam"] * s["muon_adam_ratio"]
     return [
-        Optimizer("NGD", [BlockRule("θ", "steepest", ETA, L2)], {ETA: lr["NGD"]},
+        Optimizer("NGD", [BlockRule("θ", "steepest", ETA, L2)], {ETA: eta0["NGD"]},
                   lambda v: nsd(L2, _schedule(v[ETA]))),
-        Optimizer("MomentumGD", [BlockRule("θ", "momentum_steepest", ETA, L2)], {ETA: lr["MomentumGD"]},
+        Optimizer("MomentumGD", [BlockRule("θ", "momentum_steepest", ETA, L2)], {ETA: eta0["MomentumGD"]},
                   lambda v: nmd(L2, _schedule(v[ETA]), b1)),
-        Optimizer("Signum", [BlockRule("θ", "momentum_steepest", ETA, LINF)], {ETA: lr["Signum"]},
+        Optimizer("Signum", [BlockRule("θ", "momentum_steepest", ETA, LINF)], {ETA: eta0["Signum"]},
                   lambda v: nmd(LINF, _schedule(v[ETA]), b1)),
-        Optimizer("Adam", [BlockRule("θ", "adam", ETA)], {ETA: lr["Adam"]},
+        Optimizer("Adam", [BlockRule("θ", "adam", ETA)], {ETA: eta0["Adam"]},
                   lambda v: adam(_schedule(v[ETA]), a1, a2, eps=0.0)),
         Optimizer("Muon", [BlockRule("W", "momentum_steepest", ETA, SPECTRAL),
-                           BlockRule("u", "momentum_steepest", ETA, SPECTRAL)], {ETA: lr["Muon"]},
+                           BlockRule("u", "momentum_steepest", ETA, SPECTRAL)], {ETA: eta0["Muon"]},
                   lambda v: nmd(block_max, _schedule(v[ETA]), b1)),
         Optimizer("Muon+Signum", [BlockRule("W", "momentum_steepest", ETA, SPECTRAL),
-                                  BlockRule("u", "momentum_steepest", ETA, LINF)], {ETA: lr["Muon+Signum"]},
+                                  BlockRule("u", "momentum_steepest", ETA, LINF)], {ETA: eta0["Muon+Signum"]},
                   lambda v: partition([([0], nmd(SPECTRAL, _schedule(v[ETA]), b1)),
                                        ([1], nmd(LINF, _schedule(v[ETA]), b1))])),
         Optimizer("Muon+Adam", [BlockRule("W", "momentum_steepest", ETA_M, SPECTRAL),
-                                BlockRule("u", "adam", ETA_A)], {ETA_M: lr["Muon+Adam"], ETA_A: eta_a},
+                                BlockRule("u", "adam", ETA_A)], {ETA_M: eta0["Muon+Adam"], ETA_A: eta_a},
                   lambda v: partition([([0], nmd(SPECTRAL, _schedule(v[ETA_M]), b1)),
                                        ([1], adam(_schedule(v[ETA_A]), a1, a2, eps=0.0))])),
         Optimizer("Muon (shape factors)", [BlockRule("W", "momentum_steepest", ETA * S_W, SPECTRAL),
                                            BlockRule("u", "momentum_steepest", ETA * S_U, SPECTRAL)],
-                  {ETA: lr["Muon (shape factors)"], **shape},
+                  {ETA: eta0["Muon (shape factors)"], **shape},
                   lambda v: chain(momentum(b1), steepest(block_max), scale_by_block((v[S_W], v[S_U])),
                                   schedule(_schedule(v[ETA])))),
     ]
@@ -281,9 +281,7 @@ def _check(ctx: Context) -> Outcome:
             rate = row["residual_rate"]
             checks += [
                 solver_status(key, res[own]["status"], own_res, tol),
-                residual_settled(key, own_res, rate, tol, s["settled_rate"],
-                                 steps_to_tolerance(own_res, rate, tol, **row["norm_growth"])
-                                 if own_res > tol and rate > 0 else None),
+                residual_settled(key, own_res, rate, tol, s["settled_rate"], row["norm_growth"]),
                 Check(f"{key}: kkt_residual", own_res, "<=", tol,
                       note=f"own norm {own} (τ = {res[own]['tolerance']:.2g}, stationarity "
                            f"{res[own]['stationarity']:.3g}, slackness {res[own]['complementary_slackness']:.3g})"),
