@@ -60,6 +60,7 @@ def bench_kkt():
     from numerics.train import Member
     from numerics.train_network import train_network
     from theory.norms import BlockMax, parse_norm
+    from theory.optimizer_geometry import implied_norm
 
     l2, linf, spn = parse_norm("l2", "binary"), parse_norm("linf", "binary"), parse_norm("spectral")
     X, y = gaussian_clusters(4, 10, 8, 0.1, seed=0)
@@ -82,7 +83,14 @@ def bench_kkt():
     params = train_network(net, Xd, yd, member, 3000, net.init(0, 0.1), record=[3000])["muon"].params[-1]
     wall, cpu, r = _timed(lambda: kkt_residual(net, params, Xd, yd, muon))
     print(f"KKT residual digits (n=60, W 8×65), Muon's norm: {wall:.2f} s wall {cpu:.2f} s CPU "
-          f"(residual {r.residual:.3g}, {r.status})")
+          f"(residual {r.residual:.3g}, {r.status}, {r.solver})")
+    import verify.claims.gronich2026 as gronich
+    opts = gronich._optimizers(net)
+    controls = gronich._control_norms(opts, {o.name: implied_norm(o.rules, o.values) for o in opts})
+    wall, cpu, rows = _timed(lambda: [kkt_residual(net, params, Xd, yd, n) for n in controls.values()])
+    print(f"  the same point in all {len(controls)} norms of gronich2026 (one optimizer's row): {wall:.1f} s wall "
+          f"{cpu:.1f} s CPU; solvers {sorted({r.solver for r in rows})}, "
+          f"{sum(not r.accurate for r in rows)} inaccurate")
     data = orthogonal_clusters(16, 400, 5, seed=0)
     net = TwoLayerNetwork.build("relu", 32, 400)
     from numerics.homogeneous_optim import relative_step

@@ -69,3 +69,51 @@ def test_relu_kkt_point_with_kinks():
     assert np.allclose(net.margins((W, u), means, labels), 1.0)
     assert kkt_residual(net, (W, u), means, labels, L2).residual < 1e-6
     assert kkt_residual(net, (W, u), means, labels, LINF).residual > 0.1
+
+
+
+
+def _muon_like_point():
+    """W of 4×40 after 300 steps of normalized steepest descent in its spectral block max (the
+    nuclear-norm cone has side 44 > LARGE_PSD_SIDE); residual ≈ 0.06 at τ = 0.03, not the trivial λ = 0
+    value 1."""
+    from numerics.network_data import gaussian_clusters
+    from numerics.optim import PowerSchedule, TransformOptimizer, nsd
+    from numerics.train import Member
+    from numerics.train_network import train_network
+    block = BlockMax((SP, SP), (1.0, 1.0))
+    X, y = gaussian_clusters(2, 40, 6, 0.3, seed=0)
+    net = TwoLayerNetwork.build("squared_relu", 4, 40)
+    member = Member(lambda ps: TransformOptimizer(ps, nsd(block, PowerSchedule(0.5, 0.7)), "muon-like"))
+    point = train_network(net, X, y, {"m": member}, 300, net.init(0, 0.1), record=[300])["m"].params[-1]
+    return net, point, X, y, block
+
+
+def test_large_spectral_blocks_go_to_scs_with_the_clarabel_residual(monkeypatch):
+    import numerics.kkt_residual as kr
+    net, point, X, y, block = _muon_like_point()
+    scs = kkt_residual(net, point, X, y, block, taus=(0.03,))
+    assert scs.solver == "scs" and scs.accurate and 0.01 < scs.residual < 0.5
+    monkeypatch.setattr(kr, "LARGE_PSD_SIDE", 10**6)
+    clarabel = kkt_residual(net, point, X, y, block, taus=(0.03,))
+    assert clarabel.solver == "clarabel" and clarabel.accurate
+    assert scs.residual == pytest.approx(clarabel.residual, rel=1e-6)
+    assert scs.lower_bound == pytest.approx(clarabel.lower_bound, rel=1e-6)
+
+
+def test_an_inaccurate_nuclear_solve_is_bounded_below_by_the_frobenius_relaxation(monkeypatch):
+    """‖R‖_* ≥ ‖R‖_F: the relaxed problem's optimum certifies a lower bound that is positive (more than
+    the charged gap) and below the exact optimum. An exact solve reported inaccurate falls back on it."""
+    import numerics.kkt_residual as kr
+    net, point, X, y, block = _muon_like_point()
+    exact = kkt_residual(net, point, X, y, block, taus=(0.03,))
+    solve = kr._solve
+
+    def inaccurate_nuclear(problem, cp, psd_side=0):
+        status, name = solve(problem, cp, psd_side)
+        return ("optimal_inaccurate", name) if psd_side else (status, name)
+
+    monkeypatch.setattr(kr, "_solve", inaccurate_nuclear)
+    fallback = kkt_residual(net, point, X, y, block, taus=(0.03,))
+    assert exact.tolerance < fallback.lower_bound < exact.lower_bound
+    assert fallback.residual >= exact.residual * (1 - 1e-6)       # still an achieved value
