@@ -6,7 +6,8 @@
 - :func:`relative_step`: gradient descent with the loss-based learning rate of Lyu & Li (2020)'s
   experiments, η_t = α_t / L(θ_t), with α_t chosen so that every step moves θ by the fraction δ of
   its ℓ2 norm: a time reparametrization of gradient flow that keeps its trajectory (as δ → 0) while
-  the norm grows geometrically, so the direction gets time to converge.
+  the norm grows geometrically, so the direction gets time to converge; optionally capped at the
+  order of step Lyu & Li's GD analysis allows (δ_t ≤ c/|log L|).
 - :func:`muon_shape_factor`: the per-matrix learning-rate factors of practical Muon variants.
 
 Schedules are ``numerics.optim.PowerSchedule`` (η₀ t^{−a}, the schedules of Gronich & Vardi 2026,
@@ -36,11 +37,21 @@ def scale_by_block(factors: Sequence[float]) -> Transformation:
     return Transformation(lambda params: None, update)
 
 
-def relative_step(delta: float) -> Transformation:
-    """Update δ‖θ‖₂ · g/‖g‖₂ (θ all parameters, g the incoming direction): GD with the learning rate
-    α_t/L(θ_t) of Lyu & Li (2020), α_t = δ‖θ_t‖/‖∇ log L(θ_t)‖."""
+def relative_step(delta: float, loss_cap: float | None = None) -> Transformation:
+    """Update δ_t‖θ‖₂ · g/‖g‖₂ (θ all parameters, g the incoming direction ∇ log L): GD with the
+    learning rate α_t/L(θ_t) of Lyu & Li (2020), α_t = δ_t‖θ_t‖/‖∇ log L(θ_t)‖.
+
+    Without ``loss_cap``, δ_t = δ: the loss-based rate of Lyu & Li's experiments, under which ‖θ‖
+    grows geometrically. With it, δ_t = min(δ, c/|log L(θ_t)|), the order of the step their GD
+    analysis allows: along the margin direction q = log 1/L grows like ‖θ‖^L, the loss's curvature
+    along the gradient is about L(θ)·(L q/‖θ‖)², so the descent lemma's second-order term matches
+    the first once the relative step reaches order 1/q. Beyond it the constant step zigzags with
+    period 2 (measured on the Lyu & Li clusters once δ·|log L| exceeds 0.5–0.9) and the smoothed
+    margin can drop; under the cap ‖θ‖^L grows only linearly in t."""
     if not 0 < delta < 1:
         raise ValueError(f"relative step δ must lie in (0, 1), got {delta}")
+    if loss_cap is not None and not loss_cap > 0:
+        raise ValueError(f"loss cap c must be positive, got {loss_cap}")
 
     def init(params):
         return tuple(params)  # references: TransformOptimizer updates them in place
@@ -50,7 +61,8 @@ def relative_step(delta: float) -> Transformation:
         g = math.sqrt(sum(float((m**2).sum()) for m in grads.mantissa))
         if g == 0.0 or theta == 0.0:
             return Scaled(tuple(torch.zeros_like(m) for m in grads.mantissa), 0.0), params
-        return Scaled(tuple((delta * theta / g) * m for m in grads.mantissa), 0.0), params
+        d = delta if loss_cap is None else min(delta, loss_cap / max(abs(grads.log_scale), 1e-300))
+        return Scaled(tuple((d * theta / g) * m for m in grads.mantissa), 0.0), params
 
     return Transformation(init, update)
 

@@ -26,6 +26,18 @@ def test_relative_step_moves_theta_by_delta_of_its_norm():
     assert math.isclose(move, 0.01 * 5.0, rel_tol=1e-12)
 
 
+
+@pytest.mark.parametrize("log_loss, expected", [(-10.0, 0.01), (-800.0, 0.5 / 800.0)])
+def test_loss_capped_relative_step_is_min_of_delta_and_cap_over_log_loss(log_loss, expected):
+    p = [torch.tensor([3.0, 4.0], dtype=torch.float64)]
+    opt = TransformOptimizer(p, relative_step(0.01, loss_cap=0.5))
+    p[0].grad = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    opt.step(log_scale=log_loss)
+    move = float(torch.linalg.norm(p[0] - torch.tensor([3.0, 4.0], dtype=torch.float64)))
+    assert math.isclose(move, expected * 5.0, rel_tol=1e-12)
+    with pytest.raises(ValueError):
+        relative_step(0.01, loss_cap=0.0)
+
 def test_shape_factors():
     assert muon_shape_factor((8, 2)) == 2.0 and muon_shape_factor((2, 8)) == 1.0
     assert muon_shape_factor((2, 8), "ratio") == 0.5
