@@ -65,8 +65,11 @@ SETTINGS = {
     "kkt_tolerance": {"quick": 5e-2, "full": 1e-2},
     "margin_drop": {"quick": 1e-2, "full": 1e-3},   # largest relative decrease of the smoothed margin
     "control_ratio": 3.0,
-    # above tolerance, the residual decides only once settled: r ∝ ‖θ‖^(−κ) with |κ| ≤ this
-    "settled_rate": 0.1,
+    # above tolerance, the residual decides only once settled: r ∝ t^(−κ) over the last half of the
+    # run with |κ| ≤ this (doubling the run would move r by at most 2%). Measured per e-fold of ‖θ‖
+    # instead, a residual falling steadily with the run looked flat: quick, seed 2, ReLU gave 0.055 at
+    # 4000 steps with r ∝ ‖θ‖^(−0.036), then 0.042 at 8000 and 0.022 at 16 000.
+    "settled_rate": 0.03,
 }
 
 
@@ -108,7 +111,7 @@ def _separated(tr) -> tuple[float, str]:
 
 def _run(ctx: Context, activation: str, X, y, width: int) -> dict:
     from numerics.homogeneous_optim import relative_step
-    from numerics.kkt_residual import NotSeparatedError, kkt_residual, norm_value
+    from numerics.kkt_residual import NotSeparatedError, kkt_residual
     from numerics.networks import TwoLayerNetwork
     from numerics.optim import TransformOptimizer
     from numerics.train import Member
@@ -132,14 +135,14 @@ def _run(ctx: Context, activation: str, X, y, width: int) -> dict:
     if out["min_margin"] <= 0:
         return out
     out.update(_margin_path(net, tr, len(y)))
-    half = [p for t, p in zip(tr.steps, tr.params) if t >= steps // 2]
-    out["cos_min_last_half"] = min(direction_cosines(net, half))
-    final, mid = tr.params[-1], half[0]
+    half = [(t, p) for t, p in zip(tr.steps, tr.params) if t >= steps // 2]
+    out["cos_min_last_half"] = min(direction_cosines(net, [p for _, p in half]))
+    final, (mid_step, mid) = tr.params[-1], half[0]
     own = kkt_residual(net, final, X, y, L2)
     out["kkt"] = own.as_dict()
     try:
         at_half = kkt_residual(net, mid, X, y, L2).residual
-        out["residual_rate"] = residual_decay_rate(at_half, own.residual, norm_value(L2, mid), norm_value(L2, final))
+        out["residual_rate"] = residual_decay_rate(at_half, own.residual, mid_step, steps)
     except NotSeparatedError:
         out["residual_rate"] = math.inf
     out["controls"] = {n.name: kkt_residual(net, final, X, y, n).as_dict() for n in CONTROL_NORMS}
@@ -192,7 +195,7 @@ def _check(ctx: Context) -> Outcome:
             own = r["kkt"]["residual"]
             checks += [
                 solver_status(key, r["kkt"]["status"], own, tol),
-                residual_settled(key, own, r["residual_rate"], tol, s["settled_rate"]),
+                residual_settled(key, own, r["residual_rate"], tol, s["settled_rate"], ctx.pick(**s["steps"])),
                 Check(f"{key}: kkt_residual_l2", own, "<=", tol,
                       note=f"stationarity {r['kkt']['stationarity']:.3g}, slackness "
                            f"{r['kkt']['complementary_slackness']:.3g}, τ = {r['kkt']['tolerance']:.2g}"),
