@@ -384,10 +384,9 @@ def _conic_residual(net, theta, q, X, y, norm, arrays, weights, kinds, slices, t
     stat_v = gap + sum(block_dual_value(k, (u - combo)[sl].reshape(a.shape)) / c
                        for k, sl, c, a in zip(kinds, slices, weights, arrays)) / size
     cs_v = float(c_cs * lam_v @ (q - 1.0))
-    residual = math.hypot(stat_v, cs_v)
-    lower = gap if status != "optimal" else float(problem.value) if relax_nuclear else residual
-    return KKTResidual(norm.name, residual, float(stat_v), cs_v, gap, _support(lam_v), solver, status, lam_v,
-                       lower)
+    lower = float(problem.value) if status == "optimal" else gap
+    return KKTResidual(norm.name, math.hypot(stat_v, cs_v), float(stat_v), cs_v, gap, _support(lam_v), solver,
+                       status, lam_v, lower)
 
 
 def _solve(problem, cp, psd_side: int = 0) -> tuple[str, str]:

@@ -5,17 +5,17 @@ from verify.outcome import Check
 
 
 def residual_settled(key: str, residual: float, rate: float, tolerance: float, rate_tolerance: float,
-                     steps: int | None = None) -> Check:
+                     steps: int) -> Check:
     """Precondition for deciding a KKT residual: it is within tolerance, or it has settled, i.e.
     r ∝ t^(−κ) over the last half of the run (t the step count) with |κ| ≤ ``rate_tolerance``: doubling
     the run would change r by a factor of at most 2^(±κ). A residual still falling (the limit is not
-    reached) or rising (a transient) cannot show that the limit is not a KKT point. ``steps`` (the run
-    length T), when given, adds the run length at which the measured rate reaches tolerance
-    (:func:`steps_to_tolerance`)."""
+    reached) or rising (a transient) cannot show that the limit is not a KKT point. The note of a
+    falling residual adds the run length, from T = ``steps``, at which the measured rate reaches
+    tolerance (:func:`steps_to_tolerance`)."""
     value = 1.0 if residual <= tolerance else rate_tolerance - abs(rate)
     note = (f"residual {residual:.3g} within tolerance, or settled: r ∝ t^(−κ) over the last half of the "
             f"run with κ = {rate:.3g} (settled if |κ| ≤ {rate_tolerance:g})")
-    if residual > tolerance and rate > 0 and steps is not None:
+    if residual > tolerance and rate > 0:
         note += (f"; at this rate r reaches {tolerance:g} after about "
                  f"{steps_to_tolerance(residual, rate, tolerance, steps):.2g} steps")
     return Check(f"{key}: residual_settled", value, ">=", 0.0, "precondition", note)

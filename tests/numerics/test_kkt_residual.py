@@ -73,7 +73,8 @@ def test_relu_kkt_point_with_kinks():
 
 
 
-def _muon_like_point():
+@pytest.fixture(scope="module")
+def muon_like_point():
     """W of 4×40 after 300 steps of normalized steepest descent in its spectral block max (the
     nuclear-norm cone has side 44 > LARGE_PSD_SIDE); residual ≈ 0.06 at τ = 0.03, not the trivial λ = 0
     value 1."""
@@ -89,9 +90,9 @@ def _muon_like_point():
     return net, point, X, y, block
 
 
-def test_large_spectral_blocks_go_to_scs_with_the_clarabel_residual(monkeypatch):
+def test_large_spectral_blocks_go_to_scs_with_the_clarabel_residual(monkeypatch, muon_like_point):
     import numerics.kkt_residual as kr
-    net, point, X, y, block = _muon_like_point()
+    net, point, X, y, block = muon_like_point
     scs = kkt_residual(net, point, X, y, block, taus=(0.03,))
     assert scs.solver == "scs" and scs.accurate and 0.01 < scs.residual < 0.5
     monkeypatch.setattr(kr, "LARGE_PSD_SIDE", 10**6)
@@ -101,11 +102,11 @@ def test_large_spectral_blocks_go_to_scs_with_the_clarabel_residual(monkeypatch)
     assert scs.lower_bound == pytest.approx(clarabel.lower_bound, rel=1e-6)
 
 
-def test_an_inaccurate_nuclear_solve_is_bounded_below_by_the_frobenius_relaxation(monkeypatch):
+def test_an_inaccurate_nuclear_solve_is_bounded_below_by_the_frobenius_relaxation(monkeypatch, muon_like_point):
     """‖R‖_* ≥ ‖R‖_F: the relaxed problem's optimum certifies a lower bound that is positive (more than
     the charged gap) and below the exact optimum. An exact solve reported inaccurate falls back on it."""
     import numerics.kkt_residual as kr
-    net, point, X, y, block = _muon_like_point()
+    net, point, X, y, block = muon_like_point
     exact = kkt_residual(net, point, X, y, block, taus=(0.03,))
     solve = kr._solve
 

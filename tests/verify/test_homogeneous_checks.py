@@ -4,11 +4,11 @@ from verify.homogeneous_checks import residual_settled, steps_to_tolerance
 
 
 def test_residual_settled():
-    assert residual_settled("a", 0.01, 5.0, 0.05, 0.03).passed          # within tolerance: decided
-    assert residual_settled("a", 0.2, 0.02, 0.05, 0.03).passed          # flat: decided (a miss)
-    assert not residual_settled("a", 0.2, 0.3, 0.05, 0.03).passed       # still falling
-    assert not residual_settled("a", 0.2, -0.5, 0.05, 0.03).passed      # rising (a transient)
-    assert residual_settled("a", 0.2, 0.3, 0.05, 0.03).role == "precondition"
+    assert residual_settled("a", 0.01, 5.0, 0.05, 0.03, 4000).passed          # within tolerance: decided
+    assert residual_settled("a", 0.2, 0.02, 0.05, 0.03, 4000).passed          # flat: decided (a miss)
+    assert not residual_settled("a", 0.2, 0.3, 0.05, 0.03, 4000).passed       # still falling
+    assert not residual_settled("a", 0.2, -0.5, 0.05, 0.03, 4000).passed      # rising (a transient)
+    assert residual_settled("a", 0.2, 0.3, 0.05, 0.03, 4000).role == "precondition"
 
 
 def test_steps_to_tolerance_inverts_the_power_of_t():
