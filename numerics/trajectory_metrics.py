@@ -4,7 +4,8 @@
   (``theory.smoothed_margin``) evaluated in log space: ℓ^{−1}(nL) = −log expm1(exp(log n + log L)),
   using log expm1(e^z) = z + e^z/2 + O(e^{2z}) below z = −30 where exp(z) would lose digits;
 - directional convergence cos(θ_t, θ_T) (ℓ2 cosine of the flattened parameters);
-- the decay rate κ of a KKT residual per e-fold of ‖θ‖.
+- the checkpoints of the last half of a run at which a KKT residual's settledness is read, and its
+  decay rate κ per doubling of the run.
 """
 from __future__ import annotations
 
@@ -44,9 +45,19 @@ def direction_cosines(net, params_list) -> list[float]:
     return out
 
 
-def residual_decay_rate(residual_start: float, residual_end: float, t_start: float, t_end: float) -> float:
-    """κ with r ∝ t^(−κ) between two checkpoints t (step counts): the decrease of a KKT residual per
-    doubling of the run, in units of log 2. Measured against the run rather than ‖θ‖, the same κ means
-    the same thing whatever the schedule: the relative step of lyu2020 grows ‖θ‖ geometrically (an
-    e-fold of ‖θ‖ every 1/δ steps) and η₀ t^(−a) only like t^(1−a)."""
-    return math.log(residual_start / residual_end) / math.log(t_end / t_start)
+def last_half_checkpoints(steps: int, count: int = 4) -> list[int]:
+    """``count`` log-spaced step counts from T/2 to T = ``steps`` (one doubling of the run), at which
+    the homogeneous-network claims read whether a KKT residual has settled."""
+    return sorted({int(t) for t in np.geomspace(steps // 2, steps, count)})
+
+
+def residual_decay_rate(steps, residuals) -> float:
+    """κ of the least-squares fit r ∝ t^(−κ) to a KKT residual at checkpoints t (step counts): its
+    decrease per doubling of the run, in units of log 2 (NaN if a residual is not finite). Measured
+    against the run rather than ‖θ‖, the same κ means the same thing whatever the schedule: the
+    relative step of lyu2020 grows ‖θ‖ geometrically (an e-fold of ‖θ‖ every 1/δ steps) and η₀ t^(−a)
+    only like t^(1−a)."""
+    r = np.asarray(residuals, dtype=float)
+    if not np.all(np.isfinite(r) & (r > 0)):
+        return math.nan
+    return float(-np.polyfit(np.log(np.asarray(steps, dtype=float)), np.log(r), 1)[0])

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 
 from numerics.network_data import digits_parity, gaussian_clusters, orthogonal_clusters
@@ -60,5 +62,7 @@ def test_stable_inverse_loss_matches_the_derived_one():
 
 def test_residual_decay_rate_recovers_the_power():
     from numerics.trajectory_metrics import residual_decay_rate
+    ts = np.array([5.0, 9.0, 17.0, 40.0])
     for kappa in (-0.5, 0.0, 0.9):
-        assert np.isclose(residual_decay_rate(0.2, 0.2 * (40.0 / 5.0) ** -kappa, 5.0, 40.0), kappa)
+        assert np.isclose(residual_decay_rate(ts, 0.2 * (ts / 5.0) ** -kappa), kappa)
+    assert math.isnan(residual_decay_rate(ts, [0.1, math.inf, 0.1, 0.1]))
