@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 from numerics.diagonal_nets import AdamFamily, DiagonalNetProblem, balanced_init, train
 from numerics.instance_stack import stack_instances, stacked_optimizer
 from numerics.sparse_regression import sparse_instance

@@ -66,7 +66,7 @@ def holder_derivation() -> Derivation:
     lim_inf = sp.limit(delta_sol, p, sp.oo)
     d.result("limit_p_inf", lim_inf,
              "p → ∞ (max norm): δ_i → 1 for every g_i > 0, i.e. Δ = sign(G):")
-    r, m = sp.Symbol("r", positive=True), sp.Symbol("m", positive=True)
+    m = sp.Symbol("m", positive=True)
     d.step("p → 1 (sum norm): q → ∞. Write r_i = g_i / max_j g_j ≤ 1; then r_i^{q-1} → 0 for "
            "r_i < 1, e.g.", sp.Eq(sp.Limit(sp.Rational(1, 2) ** (q - 1), q, sp.oo),
                                   sp.limit(sp.Rational(1, 2) ** (q - 1), q, sp.oo), evaluate=False))

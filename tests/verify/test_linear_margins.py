@@ -1,5 +1,4 @@
 """The max-margin checks discriminate: the same checks applied to the wrong optimizer fail."""
-import numpy as np
 import pytest
 
 from numerics.datasets import gaussian_classes

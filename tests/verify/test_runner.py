@@ -1,8 +1,6 @@
 """Verdict logic, the JSON contract of `run`/`all`, and partial results on interruption."""
 import json
 
-import pytest
-
 from theory.derivation import Derivation
 from verify.outcome import Check, Outcome
 from verify.registry import Claim

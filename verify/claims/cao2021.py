@@ -28,7 +28,7 @@ def _derivation() -> Derivation:
 
 def _check(ctx) -> Outcome:
     from numerics.benign_overfitting import fit_log_error, sweep_point, transition_radius
-    from theory.benign_overfitting import c, d, n, r
+    from theory.benign_overfitting import c, d, n
 
     pairs = ctx.pick(quick=[(10, 250), (40, 1000), (20, 1000), (10, 1000)],
                      full=[(10, 250), (40, 1000), (20, 1000), (10, 1000), (20, 4000), (10, 2500)])
