@@ -248,6 +248,20 @@ class BlockMax(Norm):
         return False
 
 
+def block_weight_distortion(a: Norm, b: Norm) -> float | None:
+    """(sup_θ ‖θ‖_a/‖θ‖_b)·(sup_θ ‖θ‖_b/‖θ‖_a) for two block maxima over the same block norms, with
+    weights c and c': max_b r_b / min_b r_b, r_b = c_b/c'_b (put all of θ in one block). It is 1 iff
+    one norm is a multiple of the other (the same margin problem up to scale), and within 1 + ε the
+    two margin problems' KKT conditions differ by closing a relative gap of at most ε between blocks
+    (the τ-tie of ``numerics.kkt_residual``). None for any other pair (not computed here)."""
+    if not (isinstance(a, BlockMax) and isinstance(b, BlockMax)):
+        return None
+    if [n.name for n in a.norms] != [n.name for n in b.norms]:
+        return None
+    ratios = [x / y for x, y in zip(a.weights, b.weights)]
+    return max(ratios) / min(ratios)
+
+
 @dataclass(frozen=True, eq=False)
 class BlockSum(Norm):
     """Σ_b c_b ‖θ_b‖_b over parameter blocks; the dual of :class:`BlockMax`."""

@@ -127,3 +127,20 @@ def test_batched_values_equal_single_values(name, kind, seed):
         batch = batch.reshape(len(batch), -1)
     expected = [norm.value(w) for w in batch]
     np.testing.assert_allclose(norm.values(batch), expected, rtol=1e-12, atol=0)
+
+
+def test_block_weight_distortion_matches_the_sampled_ratios():
+    from theory.norms import block_weight_distortion
+    spectral, linf = parse_norm("spectral"), parse_norm("linf", "binary")
+    a = BlockMax((spectral, linf), (0.25, 1.0))
+    b = BlockMax((spectral, linf), (1.0, 0.8))
+    rng = np.random.default_rng(0)
+    up = down = 0.0
+    for _ in range(2000):          # random blocks, some with one block far larger than the other
+        scale = 10.0 ** rng.uniform(-3, 3)
+        theta = (scale * rng.standard_normal((3, 4)), rng.standard_normal((1, 3)))
+        up, down = max(up, a.value(theta) / b.value(theta)), max(down, b.value(theta) / a.value(theta))
+    assert np.isclose(block_weight_distortion(a, b), up * down, rtol=1e-6)   # r = (0.25, 1.25): 5
+    assert block_weight_distortion(a, BlockMax((spectral, linf), (0.5, 2.0))) == 1.0  # a multiple
+    assert block_weight_distortion(a, BlockMax((spectral, spectral), (1.0, 1.0))) is None
+    assert block_weight_distortion(a, linf) is None

@@ -39,3 +39,17 @@ def test_digits_get_a_constant_input_coordinate():
     assert X.shape == (claim.SETTINGS["digits"]["n"], 65) and np.all(X[:, -1] == 1.0)
     assert np.allclose(np.linalg.norm(X[:, :-1], axis=1), 1.0) and set(np.unique(y)) == {-1.0, 1.0}
     assert "digits" not in {name for name, *_ in claim._tasks(Context())}
+
+
+@pytest.mark.parametrize("inputs, same", [(65, True), (10, False)])
+def test_muon_with_shape_factors_is_muon_on_the_digits(inputs, same):
+    # digits with the constant coordinate: W 8×65, u 1×8, shape factors 0.351 and 0.354 (1.0078 apart,
+    # within 1e-2); the clusters: W 8×10, factors 0.894 and 0.354 (a distinct prediction)
+    net = TwoLayerNetwork.build("squared_relu", 8, inputs)
+    opts = claim._optimizers(net)
+    norms = {o.name: implied_norm(o.rules, o.values) for o in opts}
+    controls = claim._control_norms(opts, norms)
+    shape = norms["Muon (shape factors)"]
+    assert (claim._same_prediction(norms["Muon"], controls, 1e-2) == [shape.name]) is same
+    assert (claim._same_prediction(shape, controls, 1e-2) == [norms["Muon"].name]) is same
+    assert all(claim._same_prediction(norms[o], controls, 1e-2) == [] for o in norms if "Muon" not in o)

@@ -58,7 +58,9 @@ Checks, per optimizer: the data are separated (else inconclusive); the KKT resid
 final parameters in its own norm is small; in every other optimizer's norm it is at least 3× larger
 (negative control); its normalized margin in its own norm is the largest among the optimizers with a
 different norm; directional convergence cos(θ_t, θ_T) and the per-step change of log L at the end
-(momentum needs it small to track the gradient) are reported.
+(momentum needs it small to track the gradient) are reported. A block max whose weights are within a
+factor 1 + tolerance of the own norm's is the same prediction at that tolerance, neither a control nor
+a rival (on the digits: Muon and shape-factor Muon, see ``_same_prediction``).
 """
 from __future__ import annotations
 
@@ -72,7 +74,7 @@ import sympy as sp
 from theory.derivation import Derivation
 from theory.homogeneous import two_layer_network
 from theory.kkt import HomogeneousMarginProblem
-from theory.norms import BlockMax, parse_norm
+from theory.norms import BlockMax, block_weight_distortion, parse_norm
 from theory.optimizer_geometry import BlockRule, implied_norm, implied_norm_derivation
 from theory.schedules import is_admissible, schedule_conditions_derivation
 from verify.context import Context
@@ -219,6 +221,20 @@ def _control_norms(opts: list[Optimizer], norms: dict) -> dict:
     return out
 
 
+def _same_prediction(own, controls: dict, tolerance: float) -> list[str]:
+    """The control norms other than ``own`` whose block weights are within a factor 1 + tolerance of
+    its own (``theory.norms.block_weight_distortion``): their KKT conditions differ by closing a relative
+    gap below the tolerance, so they are the same prediction at it and cannot serve as its controls
+    (on the digits, with the constant coordinate, W is 8×65 and u 1×8, and the shape factors
+    √(fan_out/fan_in) scale Muon's two blocks by 0.351 and 0.354, a factor 1.0078 apart)."""
+    out = []
+    for name, norm in controls.items():
+        distortion = block_weight_distortion(own, norm)
+        if name != own.name and distortion is not None and distortion <= 1.0 + tolerance:
+            out.append(name)
+    return out
+
+
 def _run_task(ctx: Context, name: str, X, y, width: int, steps: int) -> dict:
     from numerics.kkt_residual import kkt_residual, norm_value, normalized_margin
     from numerics.networks import TwoLayerNetwork
@@ -238,7 +254,8 @@ def _run_task(ctx: Context, name: str, X, y, width: int, steps: int) -> dict:
     for o in opts:
         tr, own = traj[o.name], norms[o.name]
         row = {"status": tr.status, "message": tr.message, "norm": own.name,
-               "min_margin": tr.margins[-1] if tr.margins and tr.status == "ok" else -math.inf}
+               "min_margin": tr.margins[-1] if tr.margins and tr.status == "ok" else -math.inf,
+               "same_prediction": _same_prediction(own, controls, ctx.pick(**SETTINGS["kkt_tolerance"]))}
         rows[o.name] = row
         if tr.status != "ok" or row["min_margin"] <= 0:
             continue
@@ -284,12 +301,16 @@ def _check(ctx: Context) -> Outcome:
                       note=f"own norm {own} (τ = {res[own]['tolerance']:.2g}, stationarity "
                            f"{res[own]['stationarity']:.3g}, slackness {res[own]['complementary_slackness']:.3g})"),
             ]
-            others = {n: r["lower_bound"] for n, r in res.items() if n != own}
+            same = row["same_prediction"]
+            others = {n: r["lower_bound"] for n, r in res.items() if n != own and n not in same}
             nearest = min(others, key=others.get)
             checks.append(Check(f"{key}: kkt_control_ratio", others[nearest] / max(own_res, 1e-300), ">=",
                                 s["control_ratio"], "control",
-                                note=f"smallest certified residual in another norm ({nearest}) / own residual"))
-            rivals = {o: rows[o]["margins"][own] for o in rows if rows[o]["norm"] != own and "margins" in rows[o]}
+                                note=f"smallest certified residual in another norm ({nearest}) / own residual"
+                                     + (f"; not controls, the same prediction at this tolerance: {', '.join(same)}"
+                                        if same else "")))
+            rivals = {o: rows[o]["margins"][own] for o in rows
+                      if rows[o]["norm"] != own and rows[o]["norm"] not in same and "margins" in rows[o]}
             if rivals:
                 best = max(rivals, key=rivals.get)
                 checks.append(Check(f"{key}: margin_rank", row["margins"][own] / rivals[best], ">=", 1.0,
