@@ -20,8 +20,8 @@ checkpoints once defined, and ends above where it started (the constant step's l
 reported beside it: the check discriminates; measured on the digits, drops up to 1.7e-3 in
 lockstep and 7.9e-3 trained alone); on the constant-step run, whose norm grows far enough for the
 direction to settle, the ℓ2 KKT residual of the normalized final parameters is small (decided once
-within tolerance or settled over the last half of the run), and as negative control the same parameters are far from
-KKT in the ℓ∞ and layerwise-spectral margin problems (≥ 3× the residual). Branching one digits state
+within tolerance or settled over the last half of the run), and as negative control the same
+parameters are far from KKT in the ℓ∞ and layerwise-spectral margin problems (≥ 3× the residual). Branching one digits state
 at δ = 1e-3, 2e-4 and 5e-5 over the same path length gives residuals 0.0446, 0.0416 and 0.0408: the
 residual follows the flow, not the step.
 """
