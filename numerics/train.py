@@ -110,6 +110,43 @@ def checkpoints(steps: int, count: int = 40) -> list[int]:
     return [int(s) for s in grid if 1 <= s <= steps] + ([] if steps in grid else [steps])
 
 
+def build_optimizer(member: Member, params: list, trajectory: Trajectory):
+    """``member.factory(params)``, or None with the trajectory marked ``error`` when a (user's)
+    factory raises or returns something other than a ``torch.optim.Optimizer``."""
+    try:
+        opt = member.factory(params)
+    except Exception as exc:  # a user factory: report, keep going
+        trajectory.status, trajectory.message = "error", f"factory failed: {type(exc).__name__}: {exc}"
+        return None
+    if not isinstance(opt, torch.optim.Optimizer):
+        trajectory.status, trajectory.message = "error", "factory did not return a torch.optim.Optimizer"
+        return None
+    return opt
+
+
+def step_member(opt, member: Member, params: list, grads: list, log_l: float, t: int,
+                trajectory: Trajectory) -> None:
+    """Step t of one member, given ∇ log L per parameter tensor: ``lr = η_t`` (divided by L with
+    ``loss_normalized``) when the member has a schedule; a ``TransformOptimizer`` gets ∇ log L and
+    log L (exact at any scale), any other optimizer the true gradient exp(log L)·∇ log L. A step that
+    raises marks the trajectory ``error``."""
+    try:
+        if member.schedule is not None:
+            lr = member.schedule(t) * (math.exp(-log_l) if member.loss_normalized else 1.0)
+            for group in opt.param_groups:
+                group["lr"] = lr
+        if isinstance(opt, TransformOptimizer):
+            opt.apply(tuple(grads), log_l)
+        else:
+            factor = math.exp(log_l)
+            for p, g in zip(params, grads):
+                p.grad = factor * g
+            opt.step()
+    except Exception as exc:  # a user optimizer: report, keep going
+        trajectory.status = "error"
+        trajectory.message = f"optimizer step {t} raised {type(exc).__name__}: {exc}"
+
+
 def train_linear(problem: Classification, members: dict[str, Member], steps: int,
                  loss: str = "cross_entropy", record: list[int] | None = None,
                  progress: Callable[[int, int], None] | None = None,
@@ -137,15 +174,9 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
     opts: dict[str, torch.optim.Optimizer] = {}
     traj = {nm: Trajectory(nm) for nm in names}
     for nm in names:
-        try:
-            opts[nm] = members[nm].factory([params[nm]])
-        except Exception as exc:  # a user factory: report, keep going
-            traj[nm].status, traj[nm].message = "error", f"factory failed: {type(exc).__name__}: {exc}"
-        else:
-            if not isinstance(opts[nm], torch.optim.Optimizer):
-                del opts[nm]
-                traj[nm].status = "error"
-                traj[nm].message = "factory did not return a torch.optim.Optimizer"
+        opt = build_optimizer(members[nm], [params[nm]], traj[nm])
+        if opt is not None:
+            opts[nm] = opt
     active = [nm for nm in names if nm in opts]
     t0 = time.perf_counter()
     if not active:
@@ -194,22 +225,8 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
             if t > steps:
                 break
             for i, nm in enumerate(active):
-                opt = opts[nm]
-                try:
-                    sched = members[nm].schedule
-                    if sched is not None:
-                        lr = sched(t) * (math.exp(-log_l[i]) if members[nm].loss_normalized else 1.0)
-                        for group in opt.param_groups:
-                            group["lr"] = lr
-                    grad = grads[i].reshape(shape) if view else grads[i]
-                    if isinstance(opt, TransformOptimizer):
-                        opt.apply((grad,), log_l[i])
-                    else:
-                        params[nm].grad = grad * math.exp(log_l[i])
-                        opt.step()
-                except Exception as exc:
-                    traj[nm].status = "error"
-                    traj[nm].message = f"optimizer step {t} raised {type(exc).__name__}: {exc}"
+                step_member(opts[nm], members[nm], [params[nm]],
+                            [grads[i].reshape(shape) if view else grads[i]], log_l[i], t, traj[nm])
             active = [nm for nm in active if traj[nm].status == "ok"]
             if progress is not None:
                 progress(t, steps)

@@ -4,8 +4,9 @@ All members start from the same initialization and see the same data. Each step 
 whole population at once, log L and ∇ log L in closed form (``TwoLayerNetwork.log_loss_gradients``,
 exact at any scale), then every member's own optimizer steps: ``numerics.optim`` members through
 ``TransformOptimizer.apply(∇ log L, log_scale=log L)`` (so nothing underflows however small the loss
-gets), any other ``torch.optim.Optimizer`` with the true gradient exp(log L)·∇ log L. A member whose
-parameters become NaN/Inf stops with status ``error``. Parameters, log-losses and min margins are
+gets), any other ``torch.optim.Optimizer`` with the true gradient exp(log L)·∇ log L and, when the
+member has a schedule, ``lr = η_t`` (``numerics.train.step_member``, as in the linear trainer). A
+member whose parameters become NaN/Inf stops with status ``error``. Parameters, log-losses and min margins are
 recorded at the requested steps (default: log-spaced, ``numerics.train.checkpoints``); step t is the
 state after t updates.
 """
@@ -20,32 +21,23 @@ import numpy as np
 import torch
 
 from numerics.networks import TwoLayerNetwork
-from numerics.optim import TransformOptimizer
-from numerics.train import Member, Trajectory, checkpoints, small_tensor_mode
+from numerics.train import Member, Trajectory, build_optimizer, checkpoints, small_tensor_mode, step_member
 
 
 @dataclass
 class NetworkTrajectory(Trajectory):
     margins: list[float] = field(default_factory=list)   # min_i q_i at each checkpoint
-
-
-def _step(opt, member: Member, pW, pu, gW, gu, log_l: float, t: int) -> None:
-    if isinstance(opt, TransformOptimizer):
-        opt.apply((gW, gu), log_l)
-        return
-    factor = math.exp(log_l)
-    pW.grad, pu.grad = factor * gW, factor * gu
-    if member.schedule is not None:
-        for group in opt.param_groups:
-            group["lr"] = member.schedule(t)
-    opt.step()
+    # log L(θ_t) − log L(θ_(t−1)) at each checkpoint t ≥ 1 (NaN at t = 0): the last step's change
+    log_loss_step: list[float] = field(default_factory=list)
 
 
 def train_network(net: TwoLayerNetwork, X, y, members: dict[str, Member], steps: int, init,
                   record: list[int] | None = None, loss: str = "cross_entropy",
-                  progress: Callable[[int, int], None] | None = None) -> dict[str, NetworkTrajectory]:
+                  progress: Callable[[int, int], None] | None = None,
+                  log_loss_floor: float | None = None) -> dict[str, NetworkTrajectory]:
     """Train every member from ``init`` = (W, u) for ``steps`` steps. Each trajectory's ``params`` are
-    (W, u) tuples; ``margins`` holds the min margin at each checkpoint."""
+    (W, u) tuples; ``margins`` holds the min margin at each checkpoint. ``log_loss_floor``: a member
+    whose log-loss falls to the floor stops there, that state being its last checkpoint."""
     record = set(record or checkpoints(steps))
     Xt = torch.as_tensor(np.asarray(X), dtype=torch.float64)
     yt = torch.as_tensor(np.asarray(y), dtype=torch.float64)
@@ -54,11 +46,11 @@ def train_network(net: TwoLayerNetwork, X, y, members: dict[str, Member], steps:
     traj = {nm: NetworkTrajectory(nm) for nm in names}
     opts = {}
     for nm in names:
-        try:
-            opts[nm] = members[nm].factory(params[nm])
-        except Exception as exc:  # a user factory: report, keep going
-            traj[nm].status, traj[nm].message = "error", f"factory failed: {type(exc).__name__}: {exc}"
+        opt = build_optimizer(members[nm], params[nm], traj[nm])
+        if opt is not None:
+            opts[nm] = opt
     active = [nm for nm in names if nm in opts]
+    previous: dict[str, float] = {}
     t0 = time.perf_counter()
     with small_tensor_mode(), torch.no_grad():
         for t in range(steps + 1):             # pass t evaluates the parameters after t updates
@@ -77,24 +69,28 @@ def train_network(net: TwoLayerNetwork, X, y, members: dict[str, Member], steps:
                     break
             log_l, q_min, gW, gu = net.log_loss_gradients(W, u, Xt, yt, loss)
             log_l = log_l.tolist()
-            if t in record:
+            change = [v - previous.get(nm, math.nan) for nm, v in zip(active, log_l)]
+            previous.update(zip(active, log_l))
+            floored = [] if log_loss_floor is None else \
+                [i for i, v in enumerate(log_l) if v <= log_loss_floor]
+            if t in record or floored:
                 q_min = q_min.tolist()
                 for i, nm in enumerate(active):
-                    traj[nm].steps.append(t)
-                    traj[nm].params.append((W[i].numpy().copy(), u[i].numpy().copy()))
-                    traj[nm].log_loss.append(log_l[i])
-                    traj[nm].margins.append(q_min[i])
+                    if t in record or i in floored:
+                        traj[nm].steps.append(t)
+                        traj[nm].params.append((W[i].numpy().copy(), u[i].numpy().copy()))
+                        traj[nm].log_loss.append(log_l[i])
+                        traj[nm].margins.append(q_min[i])
+                        traj[nm].log_loss_step.append(change[i])
+            for i in floored:
+                traj[active[i]].message = (f"stopped after step {t}: the log-loss reached the floor "
+                                           f"{log_loss_floor:g}")
             if t == steps:
                 break
-            failed = []
             for i, nm in enumerate(active):
-                try:
-                    _step(opts[nm], members[nm], *params[nm], gW[i], gu[i], log_l[i], t + 1)
-                except Exception as exc:  # a user optimizer: report, keep going
-                    traj[nm].status = "error"
-                    traj[nm].message = f"optimizer step {t + 1} raised {type(exc).__name__}: {exc}"
-                    failed.append(nm)
-            active = [nm for nm in active if nm not in failed]
+                if i not in floored:
+                    step_member(opts[nm], members[nm], params[nm], [gW[i], gu[i]], log_l[i], t + 1, traj[nm])
+            active = [nm for i, nm in enumerate(active) if i not in floored and traj[nm].status == "ok"]
             if progress is not None:
                 progress(t + 1, steps)
     elapsed = time.perf_counter() - t0

@@ -66,3 +66,30 @@ def test_residual_decay_rate_recovers_the_power():
     for kappa in (-0.5, 0.0, 0.9):
         assert np.isclose(residual_decay_rate(ts, 0.2 * (ts / 5.0) ** -kappa), kappa)
     assert math.isnan(residual_decay_rate(ts, [0.1, math.inf, 0.1, 0.1]))
+
+
+def test_log_loss_floor_stops_a_member_there_and_torch_optimizers_get_the_true_gradient():
+    import torch
+
+    X, y = gaussian_clusters(2, 10, 8, 0.1, seed=0, noise_in_mean_span=True)
+    net = TwoLayerNetwork.build("squared_relu", 8, 10)
+    l2 = parse_norm("l2", "binary")
+    members = {"fast": Member(lambda ps: TransformOptimizer(ps, nsd(l2, PowerSchedule(1.0, 0.7)))),
+               "sgd": Member(lambda ps: torch.optim.SGD(ps, lr=1.0), PowerSchedule(1.0, 0.7), loss_normalized=True),
+               "slow": Member(lambda ps: TransformOptimizer(ps, nsd(l2, PowerSchedule(1e-3, 0.7))))}
+    traj = train_network(net, X, y, members, 3000, net.init(0, 0.1), record=[3000], log_loss_floor=-50.0)
+    for name in ("fast", "sgd"):
+        t = traj[name]
+        assert t.status == "ok" and t.steps[-1] < 3000 and "floor -50" in t.message
+        assert t.log_loss[-1] <= -50.0 and len(t.steps) == 1                 # recorded where it stopped
+        W, u = (torch.from_numpy(a)[None] for a in t.params[-1])
+        log_l = net.log_loss_gradients(W, u, torch.from_numpy(X), torch.from_numpy(y))[0]
+        assert np.isclose(float(log_l[0]), t.log_loss[-1], rtol=1e-12)
+    assert traj["slow"].steps == [3000] and traj["slow"].log_loss[-1] > -50.0 and not traj["slow"].message
+
+
+def test_a_non_optimizer_factory_is_an_error():
+    X, y = gaussian_clusters(2, 5, 4, 0.1, seed=0)
+    net = TwoLayerNetwork.build("relu", 4, 5)
+    traj = train_network(net, X, y, {"x": Member(lambda ps: object())}, 10, net.init(0, 0.1))
+    assert traj["x"].status == "error" and "did not return a torch.optim.Optimizer" in traj["x"].message
