@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from verify.network_fingerprint import label
+
 USER = "tests/verify/user_optimizers"
 # name → (SPEC, expected binary norm, expected multiclass norm, source of the expectation)
 OPTIMIZERS = {
@@ -71,7 +73,7 @@ def main() -> None:
     args = ap.parse_args()
     names = [n for n in OPTIMIZERS if not args.only or any(o.lower() in n.lower() for o in args.only)]
     print(f"{os.cpu_count()} CPUs; profile {args.profile}; sharpness {'off' if args.no_sharpness else 'on'}")
-    print(f"{'optimizer':<29}{'binary':<24}{'multiclass':<28}{'sharpness e [95% CI]':<26}"
+    print(f"{'optimizer':<29}{'binary':<24}{'multiclass':<28}{'network (separation)':<27}{'sharpness e [95% CI]':<26}"
           f"{'verdict':<14}{'wall':>7}{'cpu':>7}  load before→after")
     calibration = {"binary": {"right": [], "wrong": []}, "multiclass": {"right": [], "wrong": []}}
     for name in names:
@@ -88,13 +90,17 @@ def main() -> None:
             cells.append(f"{got}{'' if sep is None else f' ({sep:.3g})'}{mark}")
             if expected is not None and ident.get("best") is not None and sep is not None:
                 calibration[model]["right" if ident["best"] == expected else "wrong"].append((sep, name))
+        net = result.get("network") or {}
+        ident = net.get("identification") or {}
+        network = net.get("status", "-") if not ident else \
+            f"{label(ident['identified']) if ident['identified'] != 'undetermined' else 'undet.'} ({ident['separation']:.3g})"
         sh = result.get("sharpness") or {}
         if sh.get("status") in ("ok", "outside-family"):
             lo, hi = sh["interval"]
             sharp = f"{sh['exponent']:.3f} [{lo:.3f}, {hi:.3f}]" + ("*" if sh["status"] != "ok" else "")
         else:
             sharp = sh.get("status", "-")
-        print(f"{name:<29}{cells[0]:<24}{cells[1]:<28}{sharp:<26}{result.get('status', '?'):<14}"
+        print(f"{name:<29}{cells[0]:<24}{cells[1]:<28}{network:<27}{sharp:<26}{result.get('status', '?'):<14}"
               f"{wall:>6.1f}s{cpu:>6.1f}s  {before}→{load()}", flush=True)
         if result.get("status") not in ("ok", "verified"):
             print(f"    {result.get('message', '')}")

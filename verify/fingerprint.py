@@ -238,17 +238,22 @@ def step_degree(factory: Callable, problem: Classification, shape: tuple[int, ..
     """The degree k with Δ(c·g) = c^k Δ(g) of the optimizer's first step from W = 0 (lr = 1), from
     gradients g and c·g, c = ``probe_scale``: 0 for normalized methods (sign, steepest descent,
     Adam), 1 for GD; NaN when the optimizer does not move. Raises :class:`OptimizerFailure`."""
+    return first_step_degree(factory, [np.zeros(shape)], [probe_gradient(problem).reshape(shape)])
+
+
+def first_step_degree(factory: Callable, params: list[np.ndarray], grads: list[np.ndarray]) -> float:
+    """:func:`step_degree` for any parameter tensors and gradients: the first step's displacement
+    from ``params`` under gradients g and c·g."""
     import torch
 
     from verify.spec import one_line
 
-    g = torch.from_numpy(probe_gradient(problem).reshape(shape))
     scale = SETTINGS["probe_scale"]
     sizes = []
     for c in (1.0, scale):
-        p = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+        ps = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in params]
         try:
-            opt = factory([p])
+            opt = factory(ps)
         except Exception as exc:
             raise OptimizerFailure(f"the factory raised {one_line(exc)}") from None
         if not isinstance(opt, torch.optim.Optimizer):
@@ -256,12 +261,14 @@ def step_degree(factory: Callable, problem: Classification, shape: tuple[int, ..
                                    f"torch.optim.Optimizer")
         for group in opt.param_groups:
             group["lr"] = 1.0
-        p.grad = c * g
+        for p, g in zip(ps, grads):
+            p.grad = c * torch.as_tensor(g, dtype=torch.float64)
         try:
             opt.step()
         except Exception as exc:
             raise OptimizerFailure(f"the optimizer's first step raised {one_line(exc)}") from None
-        size = float(p.detach().norm())
+        size = math.sqrt(sum(float((p.detach() - torch.as_tensor(p0)).square().sum())
+                             for p, p0 in zip(ps, params)))
         if not math.isfinite(size):
             raise OptimizerFailure("the optimizer's first step produced NaN/Inf")
         sizes.append(size)

@@ -26,6 +26,8 @@ class Identification:
     best_gap: float
     runner_up_gap: float
     threshold: float
+    quantity: str = "gap"        # what the gaps are (the network fingerprint uses KKT residuals)
+    fit_tolerance: float = math.inf   # the best gap must not exceed it (a norm of the family fits)
 
     @property
     def separation(self) -> float:
@@ -36,29 +38,41 @@ class Identification:
 
     @property
     def identified(self) -> str:
-        return self.best if self.separation >= self.threshold else UNDETERMINED
+        fits = self.best_gap <= self.fit_tolerance
+        return self.best if fits and self.separation >= self.threshold else UNDETERMINED
 
     def describe(self) -> str:
         sep = "∞" if math.isinf(self.separation) else f"{self.separation:.3g}"
-        verdict = f"{self.identified}" if self.identified != UNDETERMINED else \
-            f"undetermined (separation {sep} < {self.threshold:g})"
-        return (f"{verdict}: best {self.best} (gap {self.best_gap:.3g}), runner-up {self.runner_up} "
-                f"(gap {self.runner_up_gap:.3g}), separation {sep}")
+        if self.best_gap > self.fit_tolerance:
+            verdict = (f"undetermined (no norm of the family fits: the best {self.quantity} is above "
+                       f"{self.fit_tolerance:g})")
+        elif self.identified == UNDETERMINED:
+            verdict = f"undetermined (separation {sep} < {self.threshold:g})"
+        else:
+            verdict = self.identified
+        q = self.quantity
+        return (f"{verdict}: best {self.best} ({q} {self.best_gap:.3g}), runner-up {self.runner_up} "
+                f"({q} {self.runner_up_gap:.3g}), separation {sep}")
 
     def record(self) -> dict:
         return {"identified": self.identified, "best": self.best, "runner_up": self.runner_up,
                 "best_gap": self.best_gap, "runner_up_gap": self.runner_up_gap,
-                "separation": self.separation, "threshold": self.threshold}
+                "separation": self.separation, "threshold": self.threshold, "quantity": self.quantity,
+                "fit_tolerance": self.fit_tolerance}
 
 
-def identify(gaps: dict[str, float], threshold: float) -> Identification:
+def identify(gaps: dict[str, float], threshold: float, quantity: str = "gap",
+             fit_tolerance: float = math.inf) -> Identification:
     """The norm with the smallest gap, its runner-up and their separation. Gaps are clipped at 0
-    (a ratio can exceed 1 only by the solver's certified tolerance)."""
+    (a ratio can exceed 1 only by the solver's certified tolerance). Any non-negative measure of
+    distance to a norm's prediction serves as the gap (``quantity`` names it in the description);
+    with a ``fit_tolerance`` the best gap must be within it too."""
     if len(gaps) < 2:
         raise ValueError("identification needs at least two norms")
     order = sorted(gaps, key=lambda n: (gaps[n], n))
     best, second = order[0], order[1]
-    return Identification(best, second, max(gaps[best], 0.0), max(gaps[second], 0.0), threshold)
+    return Identification(best, second, max(gaps[best], 0.0), max(gaps[second], 0.0), threshold, quantity,
+                          fit_tolerance)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """The report of ``verify optimizer``: verdict, terminal output, JSON (DESIGN.md contract), figures
-and HTML, from the margin fingerprints (``verify.fingerprint``) and the sharpness fingerprint
-(``verify.sharpness_fingerprint``).
+and HTML, from the margin fingerprints (``verify.fingerprint``), the network KKT fingerprint
+(``verify.network_fingerprint``) and the sharpness fingerprint (``verify.sharpness_fingerprint``).
 
 Verdicts: without ``--predict``, ``ok`` when both models identify a norm, ``inconclusive`` when a
 model is undetermined or never separated the data, ``error`` when the optimizer cannot be loaded or
-trained (factory fails, returns a non-optimizer, raises, produces NaN/Inf). With ``--predict``,
-``verified`` / ``failed`` / ``inconclusive`` per model (``verify.identification.judge_prediction``),
-combined: any failed → failed, all verified → verified.
+trained (factory fails, returns a non-optimizer, raises, produces NaN/Inf) in any of the fingerprints.
+With ``--predict``, ``verified`` / ``failed`` / ``inconclusive`` per model
+(``verify.identification.judge_prediction``), combined: any failed → failed, all verified → verified.
+The network and sharpness fingerprints are reported beside the verdict and enter it only by an
+error.
 """
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ class Report:
     seed: int
     predicted: dict | None = None
     models: dict = field(default_factory=dict)          # model → ModelFingerprint
+    network: object = None                              # NetworkFingerprint
     sharpness: object = None                            # SharpnessFingerprint
     load_error: str = ""
     interrupted: bool = False
@@ -79,6 +82,8 @@ class Report:
         verdicts = self.model_verdicts()
         if not verdicts:
             return "inconclusive", "interrupted before any fingerprint finished"
+        if self.network is not None and self.network.status == "error":
+            verdicts["network"] = ("error", f"network: {self.network.message}")
         if self.sharpness is not None and self.sharpness.status == "error":
             verdicts["sharpness"] = ("error", f"sharpness: {self.sharpness.message}")
         statuses = [s for s, _ in verdicts.values()]
@@ -117,6 +122,8 @@ class Report:
             out["prediction"] = {"norms": {m: n.name for m, n in self.predicted.items()},
                                  "verdicts": {m: {"status": s, "message": msg}
                                               for m, (s, msg) in self.model_verdicts().items()}}
+        if self.network is not None:
+            out["network"] = self.network.record()
         if self.sharpness is not None:
             out["sharpness"] = self.sharpness.record()
         return out
@@ -147,6 +154,23 @@ class Report:
         print(f"  gap decay     slope {fp.decay_exponent():.2f} of log gap vs log t over the last decade "
               f"(NSD bound of Fan et al. 2025: −0.5 up to logs)")
 
+    def print_network(self) -> None:
+        from verify.network_fingerprint import SETTINGS, label
+
+        nf, c = self.network, SETTINGS["clusters"]
+        print(f"network: two-layer {SETTINGS['activation']} net, width {SETTINGS['width']}, "
+              f"{c['k']} clusters in R^{c['d']} ({c['k'] * c['per_cluster']} points); W and u handed over as "
+              f"two matrices")
+        if nf.run is None:
+            print(f"  {nf.status}: {nf.message}")
+            return
+        print(f"  step degree   {nf.step_degree:.2f}; {nf.schedule}")
+        print(f"  identified    {nf.summary()}")
+        print(f"  {'norm':<20}{'':<42}{'KKT residual':>14}")
+        for name in nf.norms:
+            mark = "  <" if name == nf.identification.best else ""
+            print(f"  {label(name):<20}{name:<42}{nf.run.residuals[name]:>14.4g}{mark}")
+
     def print_sharpness(self) -> None:
         sh = self.sharpness
         print(f"sharpness: label-noise diagonal net, constant lr = {2 * sh.eta:g} and {sh.eta:g}, "
@@ -155,9 +179,11 @@ class Report:
 
     # -- outputs -----------------------------------------------------------------------------
     def figures(self) -> list[dict]:
-        from verify import fingerprint, sharpness_fingerprint
+        from verify import fingerprint, network_fingerprint, sharpness_fingerprint
 
         out = [f for fp in self.models.values() for f in fingerprint.figures(fp)]
+        if self.network is not None:
+            out += network_fingerprint.figures(self.network)
         if self.sharpness is not None:
             out += sharpness_fingerprint.figures(self.sharpness)
         return out
@@ -211,6 +237,19 @@ class Report:
                                          for s in (m.summary(fp.identification.threshold)
                                                    for m in fp.members)]))
             sec.figures = [s for s in specs if s["name"].startswith(model)]
+            secs.append(sec)
+        if self.network is not None:
+            nf = self.network
+            sec = Section("Network KKT fingerprint", nf.status, [nf.summary(), nf.schedule,
+                                                                 f"step degree {nf.step_degree:.2f}"])
+            if nf.runs:
+                sec.tables.append(Table(["η₀", "steps", "log L", "last step Δlog L", "min margin", "note"]
+                                        + nf.norms,
+                                        [[r.eta0, r.steps, r.log_loss, r.log_loss_step, r.min_margin,
+                                          r.message or r.status]
+                                         + [r.residuals.get(n, float("nan")) for n in nf.norms]
+                                         for r in nf.runs]))
+            sec.figures = [s for s in specs if s["name"].startswith("network")]
             secs.append(sec)
         if self.sharpness is not None:
             sh = self.sharpness

@@ -25,6 +25,15 @@ def test_identify_separation_threshold():
     assert exact.identified == "a" and math.isinf(exact.separation)
 
 
+
+def test_identify_fit_tolerance_rejects_a_family_that_does_not_fit():
+    gaps = {"a": 0.3, "b": 0.9, "c": 1.0}
+    assert identify(gaps, 2.0, "residual").identified == "a"              # separation 3 alone
+    ident = identify(gaps, 2.0, "residual", fit_tolerance=0.13)
+    assert ident.identified == UNDETERMINED and "no norm of the family fits" in ident.describe()
+    assert "residual 0.3" in ident.describe() and ident.record()["fit_tolerance"] == 0.13
+    assert identify({"a": 0.1, "b": 0.9}, 2.0, "residual", fit_tolerance=0.13).identified == "a"
+
 def test_judge_prediction_three_outcomes():
     gaps = {"a": 0.001, "b": 0.0015, "c": 0.3}
     ident = identify(gaps, 2.0)

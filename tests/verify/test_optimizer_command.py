@@ -40,6 +40,10 @@ def test_broken_optimizer_report_is_written(tmp_path, capsys, spec, words):
     result = _result(out)
     assert result["status"] == "error" and words in result["message"]
     assert result["identified"] == {"binary": "undetermined", "multiclass": "undetermined"}
+    if spec.startswith("no_such"):       # nothing to train: no fingerprint ran
+        assert "network" not in result and "sharpness" not in result
+    else:
+        assert result["network"]["status"] == "error" and words in result["network"]["message"]
     assert "<html>" in page.read_text() and "error" in page.read_text()
 
 

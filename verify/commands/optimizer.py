@@ -11,6 +11,11 @@ the binary model) it reports the ratio of the achieved normalized margin to the 
 margin, and identifies the norm whose max margin the late iterates approach (with the runner-up
 and the separation between them; "undetermined" when too close to call).
 
+Network KKT fingerprint: on a two-layer squared-ReLU network (3-homogeneous) trained under
+lr = η₀·t^(−0.7) for a sweep of η₀, the norm among ℓ2, ℓ∞, the layers' spectral max, max{‖W‖_sp,
+‖u‖_∞} and the layers' Frobenius max in which the trained direction is closest to a KKT point of the
+margin problem (Gronich & Vardi 2026 turned around; "undetermined" when too close to call).
+
 Sharpness fingerprint: on the label-noise diagonal network (w = u⊙u − v⊙v, constant lr = η), the
 exponent e of the sharpness measure Σ_k H_kk^(1−e) whose drift the optimizer follows (e = 0:
 label-noise SGD, tr H; e = ½: Adam, tr Diag(H)^½), with a bootstrap confidence interval.
@@ -41,6 +46,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", metavar="PATH", help="write the JSON report here")
     parser.add_argument("--figures", metavar="DIR", help="write PNG figures here")
     parser.add_argument("--html", metavar="PATH", help="write a self-contained HTML report here")
+    parser.add_argument("--no-network", action="store_true", help="skip the network KKT fingerprint")
     parser.add_argument("--no-sharpness", action="store_true", help="skip the sharpness fingerprint")
 
 
@@ -56,6 +62,7 @@ def run(args) -> int:
     start = time.perf_counter()
     try:                                   # Ctrl-C anywhere below still writes the partial report
         from verify.fingerprint import MODELS, FingerprintInterrupted, margin_fingerprint
+        from verify.network_fingerprint import network_fingerprint
         from verify.sharpness_fingerprint import sharpness_fingerprint
 
         try:
@@ -74,6 +81,11 @@ def run(args) -> int:
         except FingerprintInterrupted as exc:
             report.models[exc.partial.model] = exc.partial
             raise KeyboardInterrupt from None
+        if not args.no_network:
+            progress.start("network KKT fingerprint")
+            report.network = network_fingerprint(factory, args.profile, args.seed, progress.update)
+            progress.clear()
+            report.print_network()
         if not args.no_sharpness:
             progress.start("sharpness fingerprint")
             report.sharpness = sharpness_fingerprint(factory, args.profile, args.seed, progress.update)

@@ -16,6 +16,15 @@ def _with_group_lr(params, make):
     return opt
 
 
+def _per_layer(norm, params):
+    """The max of a matrix norm over the parameter tensors (the norm itself for one tensor): its LMO
+    is the tensor's own LMO, applied to each (Gronich & Vardi 2026's block max with unit weights)."""
+    from theory.norms import BlockMax
+    if len(params) == 1:
+        return norm
+    return BlockMax((norm,) * len(params), (1.0,) * len(params))
+
+
 def gradient_descent(params):
     return _with_group_lr(params, gd)
 
@@ -33,15 +42,19 @@ def adam_eps0(params):
 
 
 def spectral(params):
-    return _with_group_lr(params, lambda eta: nsd(parse_norm("spectral"), eta))
+    params = list(params)
+    return _with_group_lr(params, lambda eta: nsd(_per_layer(parse_norm("spectral"), params), eta))
 
 
 def muon_exact(params):
-    return _with_group_lr(params, lambda eta: nmd(parse_norm("spectral"), eta, beta1=0.9))
+    """Muon with the exact polar factor of the momentum, on every tensor."""
+    params = list(params)
+    return _with_group_lr(params, lambda eta: nmd(_per_layer(parse_norm("spectral"), params), eta, beta1=0.9))
 
 
 def nuclear(params):
-    return _with_group_lr(params, lambda eta: nsd(parse_norm("nuclear"), eta))
+    params = list(params)
+    return _with_group_lr(params, lambda eta: nsd(_per_layer(parse_norm("nuclear"), params), eta))
 
 
 def ngd(params):
@@ -58,3 +71,19 @@ def adam_exponent(e):
 
 
 adam_quarter = adam_exponent(0.25)
+
+
+# -- methods for networks (several parameter tensors) -------------------------------------------
+def ngd_layerwise(params):
+    """Gradient descent normalized per tensor (Frobenius LMO on each)."""
+    params = list(params)
+    return _with_group_lr(params, lambda eta: nsd(_per_layer(parse_norm("fro"), params), eta))
+
+
+def muon_signum(params):
+    """Muon on the first tensor (the hidden layer), Signum on the others (the output layer)."""
+    from numerics.optim import partition
+    params = list(params)
+    rest = list(range(1, len(params)))
+    return _with_group_lr(params, lambda eta: partition([([0], nmd(parse_norm("spectral"), eta, beta1=0.9)),
+                                                         (rest, nmd(parse_norm("max"), eta, beta1=0.9))]))

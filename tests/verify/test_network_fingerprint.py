@@ -1,0 +1,78 @@
+"""The network KKT fingerprint (Gronich & Vardi 2026 turned around): the family, the schedule, and the
+identification of optimizers whose bias the theorem predicts — two different predictions in the
+default run (the check discriminates), the layerwise and hybrid methods in the slow one."""
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+from theory.schedules import is_admissible
+from verify.network_fingerprint import (SETTINGS, eta0_grid, label, network_fingerprint, network_norms,
+                                        network_task)
+
+USER = Path(__file__).parent / "user_optimizers"
+
+
+def _factory(file: str, name: str):
+    spec = importlib.util.spec_from_file_location(f"user_{file}", USER / f"{file}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def test_family_schedule_and_grid():
+    names = [n.name for n in network_norms().values()]
+    assert len(set(names)) == len(names) == 5 and label("lp:inf") == "linf" and label("other") == "other"
+    net, X, y, init = network_task(0)
+    assert net.degree == 3 and is_admissible(SETTINGS["decay"], net.degree)[0]
+    assert [p.shape for p in init] == [(8, 10), (1, 8)] and X.shape == (16, 10)
+    grid = eta0_grid("quick")
+    assert math.isclose(grid[0], 1e-3) and math.isclose(grid[-1], 10.0) and len(grid) == 9
+
+
+@pytest.mark.parametrize("name, expected", [("signum", "lp:inf"), ("gradient_descent", "lp:2")])
+def test_identifies_the_predicted_norm(name, expected):
+    fp = network_fingerprint(_factory("reference", name), "quick", 0)
+    assert fp.status == "identified" and fp.identified == expected, fp.summary()
+    residuals = fp.run.residuals
+    others = min(v for k, v in residuals.items() if k != expected)
+    assert residuals[expected] <= 0.05 and others >= SETTINGS["separation_threshold"] * residuals[expected]
+    record = fp.record()
+    assert record["identified"] == expected and record["identification"]["quantity"] == "residual"
+    # GD's step is proportional to the gradient: its lr is divided by the loss
+    gd = name == "gradient_descent"
+    assert (fp.step_degree > 0.5) == gd and ("/ L(theta_t)" in fp.schedule) == gd
+
+
+@pytest.mark.parametrize("name, words", [("raises", "the factory raised RuntimeError"),
+                                         ("nan_at_once", "NaN/Inf")])
+def test_a_broken_optimizer_is_an_error(name, words):
+    fp = network_fingerprint(_factory("broken", name), "quick", 0)
+    assert fp.status == "error" and words in fp.message and fp.identified == "undetermined"
+
+
+def test_an_optimizer_that_never_separates_is_reported():
+    fp = network_fingerprint(_factory("broken", "ascent"), "quick", 0)
+    assert fp.status == "not-separated" and fp.run is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, expected", [
+    ("muon_exact", "blockmax[1*schatten:inf,1*schatten:inf]"),
+    ("muon_signum", "blockmax[1*schatten:inf,1*lp:inf]"),
+    ("ngd_layerwise", "blockmax[1*fro,1*fro]"),
+    ("ngd", "lp:2"),
+    ("adam_eps0", "lp:inf"),
+])
+def test_identifies_layerwise_and_hybrid_methods(name, expected):
+    fp = network_fingerprint(_factory("reference", name), "quick", 0)
+    assert fp.identified == expected, fp.summary()
+
+
+@pytest.mark.slow
+def test_a_norm_outside_the_family_is_not_identified():
+    # steepest descent under the ℓ3 norm of θ: its KKT residual is smallest in ℓ2 (0.34), with a
+    # separation above the threshold, but no norm of the family fits (negative control)
+    fp = network_fingerprint(_factory("nsd_entrywise3", "make"), "quick", 0)
+    assert fp.status == "undetermined" and fp.identification.best_gap > SETTINGS["fit_tolerance"]
