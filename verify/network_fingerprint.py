@@ -57,12 +57,13 @@ SETTINGS = {
     "decay": 0.7,                                  # η_t = η₀ t^(−decay)
     "eta0": {"quick": (1e-3, 10.0, 2), "full": (1e-3, 10.0, 3)},   # (lowest, highest, per decade)
     "steps": {"quick": 10_000, "full": 100_000},   # at most; most runs reach the floor first
-    # Calibrated by bench/bench_network_fingerprint.py (quick, seed 0): the optimizers of known bias
-    # have best residuals 0.029–0.087 and separations 2.6–26; three methods whose norm is outside the
-    # family (ℓ3 of θ, layerwise Schatten-3 and nuclear maxima) have best residuals 0.20–0.34, one of
-    # them with separation 2.86. A norm is identified when both rules hold.
+    # Calibrated by bench/bench_network_fingerprint.py (quick): the optimizers of known bias have best
+    # residuals 0.029–0.087 and separations 2.6–26 at seed 0, 0.016–0.039 and 2.29–49 at seed 1; the
+    # three methods whose norm is outside the family (ℓ3 of θ, layerwise Schatten-3 and nuclear
+    # maxima) 0.20–0.34 with separations up to 2.86 at seed 0, 0.12–0.31 and up to 1.82 at seed 1.
+    # A norm is identified when both rules hold.
     "separation_threshold": 2.0,
-    "fit_tolerance": 0.13,         # about the geometric mean of 0.087 and 0.20
+    "fit_tolerance": 0.1,          # about the geometric mean of 0.087 and 0.12
 }
 
 
