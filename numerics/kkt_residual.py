@@ -42,7 +42,6 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import nnls
 
-from numerics.interrupts import deferred_interrupts
 from numerics.networks import TwoLayerNetwork
 from theory.errors import UserInputError
 from theory.kkt import NORM, Q_MIN, homogeneity_derivation
@@ -408,8 +407,8 @@ def _solve(problem, cp, psd_side: int = 0) -> tuple[str, str]:
     status, name = "not solved", attempts[0][0]
     for name, solver, options in attempts:
         try:
-            with warnings.catch_warnings(), deferred_interrupts():   # (an inaccurate solve is reported
-                warnings.simplefilter("ignore", UserWarning)          # through ``status``)
+            with warnings.catch_warnings():      # an inaccurate solve is reported through ``status``
+                warnings.simplefilter("ignore", UserWarning)
                 problem.solve(solver=solver, **options)
             status = problem.status
         except cp.SolverError as exc:

@@ -27,7 +27,6 @@ import numpy as np
 import scipy.sparse
 import sympy as sp
 
-from numerics.interrupts import deferred_interrupts
 from theory.norms import Entrywise, Norm, Schatten
 
 Atom = Callable[[cp.Expression], cp.Expression]
@@ -56,7 +55,7 @@ def cvxpy_atom(norm: Norm) -> Atom | None:
 
 def _solve(problem: cp.Problem) -> str:
     try:
-        with warnings.catch_warnings(), deferred_interrupts():   # inaccuracy: the status says so
+        with warnings.catch_warnings():   # "solution may be inaccurate": the status says so
             warnings.simplefilter("ignore", UserWarning)
             problem.solve(solver=cp.CLARABEL, max_threads=1)   # threads only cost at this size
     except cp.error.SolverError as exc:
