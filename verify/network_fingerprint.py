@@ -42,6 +42,7 @@ calibration).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -123,14 +124,12 @@ class NetworkRun:
     residuals: dict = field(default_factory=dict)      # norm name → KKT residual
 
     def record(self) -> dict:
-        return {"eta0": self.eta0, "steps": self.steps, "log_loss": self.log_loss,
-                "min_margin": self.min_margin, "log_loss_step": self.log_loss_step, "status": self.status,
-                "message": self.message,
-                "residuals": self.residuals}
+        return dataclasses.asdict(self)
 
 
 @dataclass
 class NetworkFingerprint:
+    """The sweep's runs, the selected one (smallest best residual) and its identification."""
     status: str = "undetermined"     # "identified" | "undetermined" | "not-separated" | "error"
     message: str = ""
     norms: list = field(default_factory=list)
