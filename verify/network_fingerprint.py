@@ -11,7 +11,8 @@ Protocol (everything the optimizer sees is set here and reported):
 - model and data: ``gronich2026-homogeneous-optimizer-kkt``'s quick task: a two-layer squared-ReLU
   network (L = 3, derived), width 8, no biases, on 2 Gaussian clusters in R^10 with their noise in
   the means' span (16 points); W (8×10) and u (1×8) are handed over as two matrices, so matrix
-  optimizers (torch's Muon) apply to both; the same small initialization for every run;
+  optimizers (torch's Muon) apply to both; the same small initialization for every run (the data
+  are fixed, the seed draws the initialization);
 - loss: logistic, float64, exact in log space; the optimizer gets the true gradient
   exp(log L)·∇ log L, and a run stops when log L reaches the margin fingerprint's floor (below
   ½·log of the smallest float64 squared gradients such as Adam's second moment underflow);
@@ -35,7 +36,7 @@ The selected run is the one whose direction best satisfies some norm's KKT condi
 length: sign methods at large η₀ reach the floor within a few steps (their iterates lie on the ℓ∞
 sphere's vertices from the first step), and each run's last-step change of log L is reported so that
 runs far from the small-step regime of the theorem can be told apart. Stopping at the floor keeps
-the runs short (5 to 6417 steps for the optimizers of known bias that reach it at seed 0) and
+the runs short (2 to 7774 steps for the optimizers of known bias that reach it at seed 0) and
 leaves residuals of a few 1e-2 (the claim's run, 15 000 steps past the floor, gets 0.007–0.03), but
 the separations stay large (``bench/bench_network_fingerprint.py`` prints them with the
 calibration).
@@ -55,16 +56,20 @@ from verify.identification import UNDETERMINED, Identification, identify
 SETTINGS = {
     "activation": "squared_relu", "width": 8, "init_scale": 0.1,
     "clusters": {"k": 2, "d": 10, "per_cluster": 8, "noise": 0.1, "noise_in_mean_span": True},
+    # The data are fixed (the seed varies the initialization only): the rule below is calibrated on
+    # them, and other draws can be degenerate for width 8 (seed 2 leaves a point with every neuron
+    # inactive: no sign method or Muon run fits the data).
+    "data_seed": 0,
     "decay": 0.7,                                  # η_t = η₀ t^(−decay)
-    "eta0": {"quick": (1e-3, 10.0, 2), "full": (1e-3, 10.0, 3)},   # (lowest, highest, per decade)
+    "eta0": {"quick": (1e-3, 10.0, 3), "full": (1e-3, 10.0, 4)},   # (lowest, highest, per decade)
     "steps": {"quick": 10_000, "full": 100_000},   # at most; most runs reach the floor first
-    # Calibrated by bench/bench_network_fingerprint.py (quick): the optimizers of known bias have best
-    # residuals 0.029–0.087 and separations 2.6–26 at seed 0, 0.016–0.039 and 2.29–49 at seed 1; the
-    # three methods whose norm is outside the family (ℓ3 of θ, layerwise Schatten-3 and nuclear
-    # maxima) 0.20–0.34 with separations up to 2.86 at seed 0, 0.12–0.31 and up to 1.82 at seed 1.
-    # A norm is identified when both rules hold.
+    # Calibrated by bench/bench_network_fingerprint.py (quick, initialization seeds 0, 1, 2): the
+    # optimizers of known bias have best residuals 0.022–0.104 and separations ≥ 2.14; the three
+    # methods whose norm is outside the family (ℓ3 of θ, layerwise Schatten-3 and nuclear maxima)
+    # best residuals ≥ 0.171 with separations up to 3.38 (the separation rule alone would name ℓ2
+    # for ℓ3 steepest descent). A norm is identified when both rules hold.
     "separation_threshold": 2.0,
-    "fit_tolerance": 0.1,          # about the geometric mean of 0.087 and 0.12
+    "fit_tolerance": 0.13,         # about the geometric mean of 0.104 and 0.171
 }
 
 
@@ -96,11 +101,12 @@ def label(name: str) -> str:
 
 
 def network_task(seed: int):
-    """(net, X, y, init): the network, the clusters and the initialization every run starts from."""
+    """(net, X, y, init): the network, the clusters (fixed) and the initialization every run starts
+    from (drawn with ``seed``)."""
     from numerics.network_data import gaussian_clusters
     from numerics.networks import TwoLayerNetwork
 
-    X, y = gaussian_clusters(seed=seed, **SETTINGS["clusters"])
+    X, y = gaussian_clusters(seed=SETTINGS["data_seed"], **SETTINGS["clusters"])
     net = TwoLayerNetwork.build(SETTINGS["activation"], SETTINGS["width"], X.shape[1])
     return net, X, y, net.init(seed, SETTINGS["init_scale"])
 
@@ -161,7 +167,7 @@ class NetworkFingerprint:
                 "norms": self.norms, "step_degree": self.step_degree, "schedule": self.schedule,
                 "selected_eta0": self.run.eta0 if self.run else None,
                 "runs": [r.record() for r in self.runs],
-                "task": {k: SETTINGS[k] for k in ("activation", "width", "init_scale", "clusters")},
+                "task": {k: SETTINGS[k] for k in ("activation", "width", "init_scale", "clusters", "data_seed")},
                 "seconds": self.seconds}
 
 

@@ -28,7 +28,7 @@ def test_family_schedule_and_grid():
     assert net.degree == 3 and is_admissible(SETTINGS["decay"], net.degree)[0]
     assert [p.shape for p in init] == [(8, 10), (1, 8)] and X.shape == (16, 10)
     grid = eta0_grid("quick")
-    assert math.isclose(grid[0], 1e-3) and math.isclose(grid[-1], 10.0) and len(grid) == 9
+    assert math.isclose(grid[0], 1e-3) and math.isclose(grid[-1], 10.0) and len(grid) == 13
 
 
 @pytest.mark.parametrize("name, expected", [("signum", "lp:inf"), ("gradient_descent", "lp:2")])
