@@ -73,7 +73,8 @@ def main() -> None:
     args = ap.parse_args()
     names = [n for n in OPTIMIZERS if not args.only or any(o.lower() in n.lower() for o in args.only)]
     print(f"{os.cpu_count()} CPUs; profile {args.profile}; sharpness {'off' if args.no_sharpness else 'on'}")
-    print(f"{'optimizer':<29}{'binary':<24}{'multiclass':<28}{'network (separation)':<27}{'sharpness e [95% CI]':<26}"
+    print(f"{'optimizer':<29}{'binary':<24}{'multiclass':<28}{'network (separation)':<27}"
+          f"{'sharpness e [95% CI]':<26}"
           f"{'verdict':<14}{'wall':>7}{'cpu':>7}  load before→after")
     calibration = {"binary": {"right": [], "wrong": []}, "multiclass": {"right": [], "wrong": []}}
     for name in names:
@@ -92,8 +93,11 @@ def main() -> None:
                 calibration[model]["right" if ident["best"] == expected else "wrong"].append((sep, name))
         net = result.get("network") or {}
         ident = net.get("identification") or {}
-        network = net.get("status", "-") if not ident else \
-            f"{label(ident['identified']) if ident['identified'] != 'undetermined' else 'undet.'} ({ident['separation']:.3g})"
+        if ident:
+            called = label(ident["identified"]) if ident["identified"] != "undetermined" else "undet."
+            network = f"{called} ({ident['separation']:.3g})"
+        else:
+            network = net.get("status", "-")
         sh = result.get("sharpness") or {}
         if sh.get("status") in ("ok", "outside-family"):
             lo, hi = sh["interval"]

@@ -167,7 +167,8 @@ class NetworkFingerprint:
                 "norms": self.norms, "step_degree": self.step_degree, "schedule": self.schedule,
                 "selected_eta0": self.run.eta0 if self.run else None,
                 "runs": [r.record() for r in self.runs],
-                "task": {k: SETTINGS[k] for k in ("activation", "width", "init_scale", "clusters", "data_seed")},
+                "task": {k: SETTINGS[k]
+                         for k in ("activation", "width", "init_scale", "clusters", "data_seed")},
                 "seconds": self.seconds}
 
 

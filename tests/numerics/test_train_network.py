@@ -75,7 +75,8 @@ def test_log_loss_floor_stops_a_member_there_and_torch_optimizers_get_the_true_g
     net = TwoLayerNetwork.build("squared_relu", 8, 10)
     l2 = parse_norm("l2", "binary")
     members = {"fast": Member(lambda ps: TransformOptimizer(ps, nsd(l2, PowerSchedule(1.0, 0.7)))),
-               "sgd": Member(lambda ps: torch.optim.SGD(ps, lr=1.0), PowerSchedule(1.0, 0.7), loss_normalized=True),
+               "sgd": Member(lambda ps: torch.optim.SGD(ps, lr=1.0), PowerSchedule(1.0, 0.7),
+                             loss_normalized=True),
                "slow": Member(lambda ps: TransformOptimizer(ps, nsd(l2, PowerSchedule(1e-3, 0.7))))}
     traj = train_network(net, X, y, members, 3000, net.init(0, 0.1), record=[3000], log_loss_floor=-50.0)
     for name in ("fast", "sgd"):
