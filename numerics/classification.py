@@ -31,6 +31,8 @@ class Classification:
     model: str                  # "binary" | "multiclass"
     k: int = 2
     _others: np.ndarray = field(default=None, repr=False, compare=False)
+    # the user's labels in model order: (the −1 class, the +1 class) for binary, class c for label c
+    classes: tuple = field(default=(), compare=False)
 
     @classmethod
     def from_arrays(cls, X, y, model: str | None = None) -> "Classification":
@@ -67,13 +69,13 @@ class Classification:
             if classes.size != 2:
                 raise DataError(f"the binary model needs two classes, y has {classes.size}")
             y = np.where(y == classes[1], 1, -1)
-            return cls(X, y.astype(np.int64), "binary", 2)
+            return cls(X, y.astype(np.int64), "binary", 2, classes=tuple(classes.tolist()))
         if model != "multiclass":
             raise DataError(f"model must be 'binary' or 'multiclass', got {model!r}")
         y = np.searchsorted(classes, y)
         k = int(classes.size)
         others = np.array([[c for c in range(k) if c != yi] for yi in range(k)])[y]
-        return cls(X, y.astype(np.int64), "multiclass", k, others)
+        return cls(X, y.astype(np.int64), "multiclass", k, others, tuple(classes.tolist()))
 
     # -- shapes ------------------------------------------------------------------------------
     @property

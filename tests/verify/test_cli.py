@@ -62,6 +62,21 @@ def test_maxmargin_json(data, tmp_path, capsys):
     assert np.min(np.where(y == 1, 1, -1) * (X @ w)) == pytest.approx(1.0, abs=1e-9)
 
 
+def test_maxmargin_reports_the_label_mapping(data, tmp_path, capsys):
+    """Any two labels give the binary model, the larger one the +1 class: printed and in the JSON, and
+    renaming the classes the other way round flips the classifier."""
+    path, X, y = data
+    ws = []
+    for names in ((3, 7), (7, 3)):
+        renamed, out_json = tmp_path / f"r{names[0]}.npz", tmp_path / f"r{names[0]}.json"
+        np.savez(renamed, X=X, y=np.where(y == 0, *names))
+        code, out, _ = _run(["maxmargin", str(renamed), "--norm", "l2", "--json", str(out_json)], capsys)
+        result = json.loads(out_json.read_text())["result"]
+        assert code == 0 and "+1 = class 7, −1 = class 3" in out and result["classes"] == [3, 7]
+        ws.append(np.array(result["W"]))
+    np.testing.assert_allclose(ws[0], -ws[1], atol=1e-8)
+
+
 def test_maxmargin_multiclass_flag(data, tmp_path, capsys):
     path, _, _ = data
     code, out, _ = _run(["maxmargin", str(path), "--norm", "spectral", "--multiclass"], capsys)

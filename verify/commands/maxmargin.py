@@ -35,6 +35,8 @@ def run(args) -> int:
     cert = sol.certificate
     print(f"model     {problem.model} (n = {problem.n}, d = {problem.d}"
           + (f", k = {problem.k})" if problem.model == "multiclass" else ")"))
+    if problem.model == "binary":
+        print(f"labels    +1 = class {problem.classes[1]}, −1 = class {problem.classes[0]}")
     print(f"norm      {norm.name}")
     print(f"margin    γ* = {cert.margin_lower:.10g}  (certified: γ* ∈ [{cert.margin_lower:.10g}, "
           f"{cert.margin_upper:.10g}])")
@@ -44,7 +46,8 @@ def run(args) -> int:
     print(f"support   {support} active margin constraints (A(W) = 1)")
     if args.json:
         write_json(args.json, {"result": {
-            "norm": norm.name, "model": problem.model, "margin": cert.margin_lower,
+            "norm": norm.name, "model": problem.model, "classes": list(problem.classes),
+            "margin": cert.margin_lower,
             "margin_upper": cert.margin_upper, "W": sol.W, "duality_gap": cert.relative_gap,
             "solver": sol.solver, "status": sol.status, "seconds": sol.seconds},
             "environment": environment()})
