@@ -6,11 +6,16 @@ identification rule (``fit_tolerance`` and ``separation_threshold``): the separa
 residuals of the correct calls, any wrong call within the family, and how close the methods outside
 the family come.
 
-    python bench/bench_network_fingerprint.py [--profile quick] [--only NAME ...] [--seed S]
+    python bench/bench_network_fingerprint.py [--profile quick] [--only NAME ...] [--seeds S ...]
+                                              [--json PATH]
+
+Several initialization seeds give one table each and one calibration over all of them; --json writes
+every fingerprint's record (all runs of the sweep with their residuals), by seed and optimizer.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 from verify.network_fingerprint import SETTINGS, label, network_fingerprint
@@ -45,33 +50,42 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="quick", choices=("quick", "full"))
     ap.add_argument("--only", nargs="*", help="names (substrings) of the optimizers to run")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="initialization seeds")
+    ap.add_argument("--json", metavar="PATH", help="write every fingerprint's record here")
     args = ap.parse_args()
     chosen = {k: v for k, v in OPTIMIZERS.items() if not args.only or any(o in k for o in args.only)}
     network_fingerprint(load_factory(parse_spec("torch.optim:SGD")), args.profile)      # warm-up
-    print(f"{'optimizer':<30}{'expected':<20}{'identified':<20}{'best (residual)':<32}{'separation':>11}"
-          f"{'η₀':>8}{'steps':>7}{'cpu':>8}")
-    correct, wrong, outside = [], [], []
-    for name, (spec, expected, _) in chosen.items():
-        t0 = time.process_time()
-        fp = network_fingerprint(load_factory(parse_spec(spec)), args.profile, args.seed)
-        cpu = time.process_time() - t0
-        ident = fp.identification
-        if ident is None:
-            print(f"{name:<30}{label(expected or '-'):<20}{fp.status + ': ' + fp.message}")
-            continue
-        best = f"{label(ident.best)} ({ident.best_gap:.3g})"
-        print(f"{name:<30}{label(expected or '-'):<20}{label(fp.identified):<20}{best:<32}"
-              f"{ident.separation:>11.3g}{fp.run.eta0:>8.3g}{fp.run.steps:>7}{cpu:>7.1f}s")
-        if expected == OUTSIDE:
-            outside.append((ident.best_gap, ident.separation, name, fp.identified))
-        elif expected is not None:
-            (correct if ident.best == expected else wrong).append((ident.best_gap, ident.separation, name))
+    correct, wrong, outside, records = [], [], [], {}
+    for seed in args.seeds:
+        print(f"initialization seed {seed}")
+        print(f"{'optimizer':<30}{'expected':<20}{'identified':<20}{'best (residual)':<32}{'separation':>11}"
+              f"{'η₀':>8}{'steps':>7}{'cpu':>8}")
+        for name, (spec, expected, _) in chosen.items():
+            t0 = time.process_time()
+            fp = network_fingerprint(load_factory(parse_spec(spec)), args.profile, seed)
+            cpu = time.process_time() - t0
+            records.setdefault(seed, {})[name] = fp.record()
+            ident = fp.identification
+            if ident is None:
+                print(f"{name:<30}{label(expected or '-'):<20}{fp.status + ': ' + fp.message}")
+                continue
+            best = f"{label(ident.best)} ({ident.best_gap:.3g})"
+            print(f"{name:<30}{label(expected or '-'):<20}{label(fp.identified):<20}{best:<32}"
+                  f"{ident.separation:>11.3g}{fp.run.eta0:>8.3g}{fp.run.steps:>7}{cpu:>7.1f}s")
+            entry = (ident.best_gap, ident.separation, f"{name} (seed {seed})", fp.identified)
+            if expected == OUTSIDE:
+                outside.append(entry)
+            elif expected is not None:
+                (correct if ident.best == expected else wrong).append(entry)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(records, fh, indent=1, default=str)
     if correct:
         print(f"calibration, correct best norms: separation ≥ {min(c[1] for c in correct):.3g}, "
-              f"best residual ≤ {max(c[0] for c in correct):.3g}")
+              f"best residual ≤ {max(c[0] for c in correct):.3g}; not identified: "
+              + (", ".join(n for _, _, n, i in correct if i == 'undetermined') or "none"))
     print("calibration, wrong best norms in the family: "
-          + (", ".join(f"{n} (separation {sep:.3g})" for _, sep, n in wrong) if wrong else "none"))
+          + (", ".join(f"{n} (separation {sep:.3g})" for _, sep, n, _ in wrong) if wrong else "none"))
     if outside:
         print(f"calibration, norms outside the family: best residual ≥ {min(o[0] for o in outside):.3g}, "
               f"separation up to {max(o[1] for o in outside):.3g}; identified: "
