@@ -10,13 +10,15 @@ normalized, θ̂ = θ / q_min^{1/L} (the derived normalizing scale), and multipl
 - Smooth norms (ℓ2) and smooth models (or ReLU without kink freedom, τ = 0): S is the single
   gradient u = θ̂ and the problem is a non-negative least-squares problem (the slackness enters as one extra row), solved by
   ``scipy.optimize.nnls``.
-- Non-smooth norms (ℓ∞, spectral, weighted block max): u ranges over the subdifferential
+- Non-smooth norms (ℓ∞, ℓ1, spectral, nuclear, weighted block max): u ranges over the subdifferential
   {u : ‖u‖_* = ‖θ̂‖, ⟨u, θ̂⟩ = ‖θ̂‖²}, a face of the dual ball scaled by ‖θ̂‖, built by the
   constructions registered below (one per norm kind, as cvxpy atoms declare theirs). At a finite
   training time the maximal entries / singular values / blocks are tied only up to a relative gap,
   so the face is taken at the elements within a relative tolerance τ of the maximum, and the largest
   relative gap gap_τ ≤ τ that this closes is charged to the stationarity residual (the point with
-  those elements tied exactly lies within about gap_τ·‖θ̂‖). ReLU kinks (|⟨w_j, x_i⟩| ≤
+  those elements tied exactly lies within about gap_τ·‖θ̂‖). For ℓ1 and nuclear blocks the face is
+  larger where entries / singular values vanish, so those within τ of zero (relative to the largest)
+  are taken as zero and their share of the block's norm is charged the same way. ReLU kinks (|⟨w_j, x_i⟩| ≤
   τ‖w_j‖‖x_i‖) get the Clarke derivative s ∈ [0, 1], entering linearly as μ_ij = λ_i s_ij ∈ [0, λ_i]
   (their largest relative pre-activation is charged too). The problem is a small conic program
   (cvxpy; Clarabel, retried with more iterations and then SCS when inaccurate; SCS alone when a
@@ -109,55 +111,93 @@ def _kind(norm: Norm, shape) -> str:
             return "max"
         if norm.p == 2:
             return "l2"
-    if isinstance(norm, Schatten) and norm.p == sp.oo:
-        return "l2" if min(shape) == 1 else "spectral"
+        if norm.p == 1:
+            return "sum"
+    if isinstance(norm, Schatten) and norm.p in (1, sp.oo):
+        return "l2" if min(shape) == 1 else ("spectral" if norm.p == sp.oo else "nuclear")
     raise UnsupportedNormError(f"no KKT face construction for {norm.name} (supported: lp:2/fro, lp:inf/"
-                               f"entrywise:inf, schatten:inf, and block maxima of these)")
+                               f"entrywise:inf, lp:1/entrywise:1, schatten:inf, schatten:1, and block maxima "
+                               f"of these)")
 
 
 def block_value(kind: str, a: np.ndarray) -> float:
     if kind == "max":
         return float(np.abs(a).max(initial=0.0))
-    if kind == "l2":
-        return float(np.linalg.norm(a))
-    return float(np.linalg.svd(a, compute_uv=False)[0])
-
-
-def block_dual_value(kind: str, a: np.ndarray) -> float:
-    if kind == "max":
+    if kind == "sum":
         return float(np.abs(a).sum())
     if kind == "l2":
         return float(np.linalg.norm(a))
-    return float(np.linalg.svd(a, compute_uv=False).sum())
+    sv = np.linalg.svd(a, compute_uv=False)
+    return float(sv[0] if kind == "spectral" else sv.sum())
+
+
+DUAL_KIND = {"max": "sum", "sum": "max", "l2": "l2", "spectral": "nuclear", "nuclear": "spectral"}
+
+
+def block_dual_value(kind: str, a: np.ndarray) -> float:
+    return block_value(DUAL_KIND[kind], a)
+
+
+def face_sets(kind: str, a: np.ndarray, tau: float) -> tuple[np.ndarray, float]:
+    """The τ-active elements of a block's face and the relative gap they close. max: the entries
+    within τ of the largest magnitude (indices); spectral: the singular values within τ of the
+    largest (their count r as a one-element array); sum: the entries within τ·max of zero, taken as
+    zero (indices); nuclear: the singular values above τ·σ_1, kept (count r). The gap: 1 − smallest
+    tied / largest for max and spectral; the zeroed share of the block's norm for sum and nuclear."""
+    if kind in ("max", "sum"):
+        mags = np.abs(a).ravel()
+        top = mags.max()
+        if kind == "max":
+            idx = np.nonzero(mags >= (1 - tau) * top)[0]
+            return idx, float(1.0 - mags[idx].min() / top)
+        idx = np.nonzero(mags <= tau * top)[0]
+        return idx, float(mags[idx].sum() / mags.sum())
+    sv = np.linalg.svd(a, compute_uv=False)
+    if kind == "spectral":
+        r = int(np.sum(sv >= (1 - tau) * sv[0]))
+        return np.array([r]), float(1.0 - sv[r - 1] / sv[0])
+    r = int(np.sum(sv > tau * sv[0]))
+    return np.array([r]), float(sv[r:].sum() / sv.sum())
 
 
 class _Face:
     """Subgradients of one block norm at θ_b with the elements within relative tolerance τ of the
-    maximum taken as tied, scaled by a mass a ≥ 0: g ∈ a·∂‖θ_b‖ (``expr`` affine in the variables).
-    ``gap`` is the largest relative gap closed by that choice (charged to the residual)."""
+    maximum (of zero, for ℓ1 and nuclear blocks) taken as tied, scaled by a mass a ≥ 0: g ∈ a·∂‖θ_b‖
+    (``expr`` affine in the variables). ``gap`` is the largest relative gap closed by that choice
+    (charged to the residual; :func:`face_sets`)."""
 
     def __init__(self, kind: str, a: np.ndarray, tau: float, cp):
-        self.kind = kind
+        self.kind, self.constraints, self.Z = kind, [], None
         if kind == "l2":
             self.mass = cp.Variable(nonneg=True)
             self.direction = (a / np.linalg.norm(a)).ravel()
             self.expr = self.mass * self.direction
             self.gap = 0.0
-        elif kind == "max":
+            return
+        active, self.gap = face_sets(kind, a, tau)
+        if kind == "max":        # ∂‖θ‖_∞ = conv{sign(θ_j) e_j : |θ_j| maximal}
             flat = a.ravel()
-            mags = np.abs(flat)
-            top = mags.max()
-            self.idx = np.nonzero(mags >= (1 - tau) * top)[0]
-            self.gap = float(1.0 - mags[self.idx].min() / top)
+            self.idx = active
             self.embed = np.zeros((flat.size, self.idx.size))
             self.embed[self.idx, np.arange(self.idx.size)] = np.sign(flat[self.idx])
             self.weights = cp.Variable(self.idx.size, nonneg=True)
             self.mass = cp.sum(self.weights)
             self.expr = self.embed @ self.weights
-        else:  # spectral: ∂‖W‖_sp = {U_r T V_rᵀ : T ⪰ 0, tr T = 1} over the top singular pairs
+        elif kind == "sum":      # ∂‖θ‖_1 = {sign(θ) on the support, [−1, 1] off it}
+            signs = np.sign(a.ravel())
+            signs[active] = 0.0
+            self.signs, self.idx = signs, active
+            self.mass = cp.Variable(nonneg=True)
+            self.embed = np.zeros((signs.size, active.size))
+            self.embed[active, np.arange(active.size)] = 1.0
+            self.expr = self.mass * signs
+            if active.size:
+                self.free = cp.Variable(active.size)
+                self.constraints = [cp.abs(self.free) <= self.mass]
+                self.expr = self.expr + self.embed @ self.free
+        elif kind == "spectral":  # ∂‖W‖_sp = {U_r T V_rᵀ : T ⪰ 0, tr T = 1} over the top singular pairs
             U, sv, Vt = np.linalg.svd(a, full_matrices=False)
-            r = int(np.sum(sv >= (1 - tau) * sv[0]))
-            self.gap = float(1.0 - sv[r - 1] / sv[0])
+            r = int(active[0])
             self.U, self.Vt = U[:, :r], Vt[:r]
             if r == 1:
                 self.T = cp.Variable(nonneg=True)
@@ -167,15 +207,38 @@ class _Face:
                 self.T = cp.Variable((r, r), PSD=True)
                 self.mass = cp.trace(self.T)
                 self.expr = cp.vec(self.U @ self.T @ self.Vt, order="C")
+        else:                    # ∂‖W‖_* = {U_r V_rᵀ + U_⊥ Z V_⊥ᵀ : ‖Z‖_sp ≤ 1} over the kept pairs
+            U, sv, Vt = np.linalg.svd(a, full_matrices=True)
+            r = int(active[0])
+            self.polar = U[:, :r] @ Vt[:r]
+            self.U_perp, self.Vt_perp = U[:, r:], Vt[r:]
+            self.mass = cp.Variable(nonneg=True)
+            self.expr = self.mass * self.polar.ravel()
+            if self.U_perp.shape[1] and self.Vt_perp.shape[0]:
+                self.Z = cp.Variable((self.U_perp.shape[1], self.Vt_perp.shape[0]))
+                self.constraints = [cp.sigma_max(self.Z) <= self.mass]
+                self.expr = self.expr + cp.vec(self.U_perp @ self.Z @ self.Vt_perp, order="C")
 
     def value(self) -> tuple[float, np.ndarray]:
-        """(mass, g) from the solution, projected onto the cone (non-negative weights, PSD T)."""
+        """(mass, g) from the solution, projected onto the cone (non-negative weights, PSD T, free
+        parts within the mass)."""
         if self.kind == "l2":
             m = max(float(self.mass.value), 0.0)
             return m, m * self.direction
         if self.kind == "max":
             w = np.clip(self.weights.value, 0.0, None)
             return float(w.sum()), self.embed @ w
+        if self.kind == "sum":
+            m = max(float(self.mass.value), 0.0)
+            free = np.clip(self.free.value, -m, m) if self.idx.size else np.zeros(0)
+            return m, m * self.signs + self.embed @ free
+        if self.kind == "nuclear":
+            m = max(float(self.mass.value), 0.0)
+            g = m * self.polar
+            if self.Z is not None:
+                Uz, sz, Vzt = np.linalg.svd(self.Z.value, full_matrices=False)
+                g = g + self.U_perp @ ((Uz * np.clip(sz, 0.0, m)) @ Vzt) @ self.Vt_perp
+            return m, g.ravel()
         T = np.atleast_2d(self.T.value)
         evals, evecs = np.linalg.eigh((T + T.T) / 2)
         T = (evecs * np.clip(evals, 0.0, None)) @ evecs.T
@@ -271,16 +334,12 @@ def _active_sets(net, theta, X, arrays, kinds, weights, size, tau):
             signature.append(0)
             continue
         gap = max(gap, 1.0 - share)
-        if kind == "max":
-            mags = np.abs(a).ravel() / np.abs(a).max()
-            inner = mags[mags >= 1 - tau]
-        elif kind == "spectral":
-            sv = np.linalg.svd(a, compute_uv=False)
-            inner = sv[sv >= (1 - tau) * sv[0]] / sv[0]
-        else:
-            inner = np.ones(1)
-        signature.append(inner.size)
-        gap = max(gap, 1.0 - float(inner.min()))
+        if kind == "l2":
+            signature.append(1)
+            continue
+        active, face_gap = face_sets(kind, a, tau)
+        signature.append(int(active[0]) if kind in ("spectral", "nuclear") else active.size)
+        gap = max(gap, face_gap)
     if not net.smooth and tau > 0:
         W = theta[0]
         Z = np.asarray(X) @ W.T
@@ -343,6 +402,7 @@ def _conic_residual(net, theta, q, X, y, norm, arrays, weights, kinds, slices, t
         if share >= (1 - tau) * (1 - _ROUND):
             face = faces[i] = _Face(kind, a, tau, cp)
             masses.append(face.mass)
+            constraints += face.constraints
             gap = max(gap, 1.0 - share, face.gap)
         if kind == "l2":
             # u_b and the generators' block rows span a space of dimension ≤ 1 + #generators: the
@@ -356,6 +416,10 @@ def _conic_residual(net, theta, q, X, y, norm, arrays, weights, kinds, slices, t
             resid = u_b - generators[:, sl].T @ coeffs
             if kind == "max":
                 terms.append(cp.norm1(resid) / c)
+            elif kind == "sum":
+                terms.append(cp.norm_inf(resid) / c)
+            elif kind == "nuclear":
+                terms.append(cp.sigma_max(cp.reshape(resid, a.shape, order="C")) / c)
             elif relax_nuclear:
                 terms.append(cp.norm2(resid) / c)
             else:
@@ -364,8 +428,8 @@ def _conic_residual(net, theta, q, X, y, norm, arrays, weights, kinds, slices, t
     cs = c_cs * ((q - 1.0) @ lam)
     problem = cp.Problem(cp.Minimize(cp.norm(cp.hstack([stat, cs]), 2)),
                          [cp.sum(cp.hstack(masses)) == 1] + constraints)
-    psd_side = 0 if relax_nuclear else max((sum(a.shape) for k, a in zip(kinds, arrays) if k == "spectral"),
-                                           default=0)
+    psd_side = max((sum(a.shape) for k, a in zip(kinds, arrays)
+                    if k == "nuclear" or (k == "spectral" and not relax_nuclear)), default=0)
     status, solver = _solve(problem, cp, psd_side)
     if relax_nuclear:
         solver += " (nuclear ≥ Frobenius)"

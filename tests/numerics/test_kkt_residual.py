@@ -48,9 +48,53 @@ def test_normalization_and_errors():
     with pytest.raises(NotSeparatedError):
         kkt_residual(NET, (np.array([[1.0]]), np.array([[-1.0]])), X, Y, L2)
     with pytest.raises(UnsupportedNormError):
-        kkt_residual(NET, LINF_POINT, X, Y, parse_norm("l1", "binary"))
+        kkt_residual(NET, LINF_POINT, X, Y, parse_norm("lp:3", "binary"))
     with pytest.raises(UnsupportedNormError):
         kkt_residual(NET, LINF_POINT, X, Y, SP)
+
+
+def test_l1_kkt_point():
+    """Under ℓ1, min ½(|w| + |u|)² s.t. u w² ≥ 1: w + 1/w² is least at w = 2^(1/3), u = 2^(−2/3), where
+    ‖θ‖₁·(1, 1) = λ(2uw, w²) with λ = 3·2^(−4/3). KKT in ℓ1 only."""
+    point = (np.array([[2 ** (1 / 3)]]), np.array([[2 ** (-2 / 3)]]))
+    r = kkt_residual(NET, point, X, Y, parse_norm("l1", "binary"))
+    assert r.residual < 1e-6 and np.allclose(r.multipliers, [3 * 2 ** (-4 / 3)], atol=1e-5)
+    assert kkt_residual(NET, point, X, Y, L2).residual > 0.1
+    assert kkt_residual(NET, point, X, Y, LINF).residual > 0.1
+    assert kkt_residual(NET, L2_POINT, X, Y, parse_norm("l1", "binary")).residual > 0.1
+
+
+def test_l1_entries_near_zero_are_freed_and_charged():
+    """The ℓ1 KKT point with a second neuron of weights 1e-4: taken as zero at τ ≥ 1e-4 (their
+    subgradient free in [−1, 1]) the residual is the charged share of the norm, 1.06e-4; with τ = 0
+    their signs are forced and no multiplier fits (residual ≈ 1)."""
+    net = TwoLayerNetwork.build("squared_relu", 2, 1)
+    point = (np.array([[2 ** (1 / 3)], [1e-4]]), np.array([[2 ** (-2 / 3), 1e-4]]))
+    l1 = parse_norm("l1", "binary")
+    r = kkt_residual(net, point, X, Y, l1)
+    assert r.residual < 2e-4 and r.tolerance == pytest.approx(r.residual, rel=1e-6)
+    assert kkt_residual(net, point, X, Y, l1, taus=(0.0,)).residual > 0.9
+
+
+def test_nuclear_block_max_kkt_point():
+    """Two neurons, x_i = e_i, y_i = 1, W = a·I, u = (b, b): under max(‖W‖_*, c‖u‖₂) with the blocks
+    tied (2a = c√2·b) the subgradient (t·I, (1 − t)·c(1, 1)/√2) meets λ(2ab·I, a²(1, 1)) at t = 2/3,
+    so the point is KKT. At W = diag(a₁, a₂), a₁ ≠ a₂ (u keeping the margins equal) the W-block of
+    Σλ_i∇q_i is ∝ diag(b₁²/a₁, b₂²/a₂), never ∝ I = ∂‖W‖_*: not KKT for any weight c."""
+    net, Xe, ye = TwoLayerNetwork.build("squared_relu", 2, 2), np.eye(2), np.ones(2)
+    nuclear = parse_norm("nuclear")
+    a, b = 1.3, 0.8
+    tied = BlockMax((nuclear, L2), (1.0, np.sqrt(2) * a / b))
+    r = kkt_residual(net, (a * np.eye(2), np.array([[b, b]])), Xe, ye, tied)
+    assert r.residual < 1e-6 and r.status == "optimal"
+    asymmetric = (np.diag([1.0, 0.7]), np.array([[1.0, (1.0 / 0.7) ** 2]]))
+    for c in np.geomspace(0.1, 10.0, 9):
+        assert kkt_residual(net, asymmetric, Xe, ye, BlockMax((nuclear, L2), (1.0, c))).residual > 0.3
+    # a third, unused neuron and input coordinate: W = diag(a, a, 0) has rank 2 < 3, so ∂‖W‖_* has
+    # the free part U_⊥ Z V_⊥ᵀ (‖Z‖_sp ≤ 1); Z = 0 fits
+    net3 = TwoLayerNetwork.build("squared_relu", 3, 3)
+    r = kkt_residual(net3, (np.diag([a, a, 0.0]), np.array([[b, b, 0.0]])), np.eye(3)[:2], ye, tied)
+    assert r.residual < 1e-6
 
 
 def test_relu_kkt_point_with_kinks():
