@@ -10,6 +10,8 @@ normalized, θ̂ = θ / q_min^{1/L} (the derived normalizing scale), and multipl
 - Smooth norms (ℓ2) and smooth models (or ReLU without kink freedom, τ = 0): S is the single
   gradient u = θ̂ and the problem is a non-negative least-squares problem (the slackness enters as one extra row), solved by
   ``scipy.optimize.nnls``.
+- Other smooth ℓp (1 < p < ∞): S is again one point, u = ‖θ̂‖·∇‖θ̂‖_p, but the stationarity is
+  measured in the dual ℓq norm, so the problem is a small conic one like those below.
 - Non-smooth norms (ℓ∞, ℓ1, spectral, nuclear, weighted block max): u ranges over the subdifferential
   {u : ‖u‖_* = ‖θ̂‖, ⟨u, θ̂⟩ = ‖θ̂‖²}, a face of the dual ball scaled by ‖θ̂‖, built by the
   constructions registered below (one per norm kind, as cvxpy atoms declare theirs). At a finite
@@ -113,14 +115,36 @@ def _kind(norm: Norm, shape) -> str:
             return "l2"
         if norm.p == 1:
             return "sum"
+        return f"lp:{float(norm.p_value):g}"       # smooth for 1 < p < ∞: one subgradient
+    if isinstance(norm, Schatten) and min(shape) == 1:
+        return "l2"                                   # every Schatten norm of a vector is its ℓ2 norm
     if isinstance(norm, Schatten) and norm.p in (1, sp.oo):
-        return "l2" if min(shape) == 1 else ("spectral" if norm.p == sp.oo else "nuclear")
+        return "spectral" if norm.p == sp.oo else "nuclear"
     raise UnsupportedNormError(f"no KKT face construction for {norm.name} (supported: lp:2/fro, lp:inf/"
-                               f"entrywise:inf, lp:1/entrywise:1, schatten:inf, schatten:1, and block maxima "
+                               f"entrywise:inf, lp:P/entrywise:P, schatten:inf, schatten:1, and block maxima "
                                f"of these)")
 
 
+def unsupported(norm: Norm, params) -> str | None:
+    """Why the KKT residual cannot be computed under ``norm`` for parameters shaped like ``params``
+    (None when it can)."""
+    try:
+        norms, _, arrays, _ = _blocks(norm, params)
+        for n, a in zip(norms, arrays):
+            _kind(n, a.shape)
+    except UnsupportedNormError as exc:
+        return str(exc)
+    return None
+
+
+def _exponent(kind: str) -> float:
+    """p of a smooth entrywise kind ``lp:P``."""
+    return float(kind[3:])
+
+
 def block_value(kind: str, a: np.ndarray) -> float:
+    if kind.startswith("lp:"):
+        return float(np.sum(np.abs(a) ** _exponent(kind)) ** (1.0 / _exponent(kind)))
     if kind == "max":
         return float(np.abs(a).max(initial=0.0))
     if kind == "sum":
@@ -135,6 +159,9 @@ DUAL_KIND = {"max": "sum", "sum": "max", "l2": "l2", "spectral": "nuclear", "nuc
 
 
 def block_dual_value(kind: str, a: np.ndarray) -> float:
+    if kind.startswith("lp:"):
+        p = _exponent(kind)
+        return block_value(f"lp:{p / (p - 1):g}", a)
     return block_value(DUAL_KIND[kind], a)
 
 
@@ -144,6 +171,8 @@ def face_sets(kind: str, a: np.ndarray, tau: float) -> tuple[np.ndarray, float]:
     largest (their count r as a one-element array); sum: the entries within τ·max of zero, taken as
     zero (indices); nuclear: the singular values above τ·σ_1, kept (count r). The gap: 1 − smallest
     tied / largest for max and spectral; the zeroed share of the block's norm for sum and nuclear."""
+    if kind.startswith("lp:"):
+        return np.array([1]), 0.0
     if kind in ("max", "sum"):
         mags = np.abs(a).ravel()
         top = mags.max()
@@ -168,9 +197,11 @@ class _Face:
 
     def __init__(self, kind: str, a: np.ndarray, tau: float, cp):
         self.kind, self.constraints, self.Z = kind, [], None
-        if kind == "l2":
+        if kind == "l2" or kind.startswith("lp:"):      # smooth: the one unit-dual-norm gradient
+            p = 2.0 if kind == "l2" else _exponent(kind)
+            flat = a.ravel()
             self.mass = cp.Variable(nonneg=True)
-            self.direction = (a / np.linalg.norm(a)).ravel()
+            self.direction = np.sign(flat) * (np.abs(flat) / block_value(kind, a)) ** (p - 1)
             self.expr = self.mass * self.direction
             self.gap = 0.0
             return
@@ -222,7 +253,7 @@ class _Face:
     def value(self) -> tuple[float, np.ndarray]:
         """(mass, g) from the solution, projected onto the cone (non-negative weights, PSD T, free
         parts within the mass)."""
-        if self.kind == "l2":
+        if self.kind == "l2" or self.kind.startswith("lp:"):
             m = max(float(self.mass.value), 0.0)
             return m, m * self.direction
         if self.kind == "max":
@@ -334,7 +365,7 @@ def _active_sets(net, theta, X, arrays, kinds, weights, size, tau):
             signature.append(0)
             continue
         gap = max(gap, 1.0 - share)
-        if kind == "l2":
+        if kind == "l2" or kind.startswith("lp:"):
             signature.append(1)
             continue
         active, face_gap = face_sets(kind, a, tau)
@@ -418,6 +449,9 @@ def _conic_residual(net, theta, q, X, y, norm, arrays, weights, kinds, slices, t
                 terms.append(cp.norm1(resid) / c)
             elif kind == "sum":
                 terms.append(cp.norm_inf(resid) / c)
+            elif kind.startswith("lp:"):
+                p = _exponent(kind)
+                terms.append(cp.pnorm(resid, p / (p - 1)) / c)
             elif kind == "nuclear":
                 terms.append(cp.sigma_max(cp.reshape(resid, a.shape, order="C")) / c)
             elif relax_nuclear:

@@ -56,6 +56,7 @@ from typing import Callable
 
 import numpy as np
 
+from theory.norms import BlockMax
 from verify.identification import UNDETERMINED, Identification, identify
 
 SETTINGS = {
@@ -100,6 +101,19 @@ def network_norms() -> dict:
                                    BlockRule("u", "momentum_steepest", eta, linf)],
              "layer-fro-max": [BlockRule("W", "steepest", eta, fro), BlockRule("u", "steepest", eta, fro)]}
     return {key: implied_norm(r, {eta: 1.0}) for key, r in rules.items()}
+
+
+def network_norm(predicted):
+    """A predicted matrix norm (``--predict``) as a norm of the network's θ = (W, u): an entrywise norm
+    of all the parameters together (as ℓ2 and ℓ∞ in the family), a Schatten norm per layer with the
+    maximum over layers and unit weights (as Muon's ``layer-spectral-max``)."""
+    from theory.norms import Entrywise, Schatten
+
+    if isinstance(predicted, Entrywise):
+        return Entrywise(predicted.p, vector=True)
+    if isinstance(predicted, Schatten):
+        return BlockMax((predicted, predicted), (1.0, 1.0))
+    raise ValueError(f"{predicted.name} has no network form (entrywise and Schatten norms do)")
 
 
 def label(name: str) -> str:
@@ -152,6 +166,8 @@ class NetworkFingerprint:
     runs: list = field(default_factory=list)
     selected: int | None = None
     identification: Identification | None = None
+    predicted: str = ""              # the --predict norm's network form, when it joins the family
+    prediction_note: str = ""        # why a prediction was left out
     seconds: float = 0.0
 
     @property
@@ -169,10 +185,22 @@ class NetworkFingerprint:
         return (f"{self.identification.describe()} (η₀ = {run.eta0:.3g}, {run.steps} steps, "
                 f"log L = {run.log_loss:.4g}, last step Δlog L = {run.log_loss_step:.3g})")
 
+    def prediction(self) -> str:
+        """Whether the network identifies the ``--predict`` norm (its network form)."""
+        if self.prediction_note:
+            return f"not checked on the network: {self.prediction_note}"
+        if self.identified == self.predicted:
+            return f"{label(self.predicted)}: identified"
+        if self.identification is None:
+            return f"{label(self.predicted)}: not identified ({self.status})"
+        return (f"{label(self.predicted)}: not identified (residual "
+                f"{self.run.residuals[self.predicted]:.3g}; best {label(self.identification.best)})")
+
     def record(self) -> dict:
         return {"status": self.status, "message": self.message, "identified": self.identified,
                 "identification": self.identification.record() if self.identification else None,
-                "norms": self.norms, "step_degree": self.step_degree, "schedule": self.schedule,
+                "norms": self.norms, "predicted": self.predicted, "prediction_note": self.prediction_note,
+                "step_degree": self.step_degree, "schedule": self.schedule,
                 "selected_eta0": self.run.eta0 if self.run else None,
                 "runs": [r.record() for r in self.runs],
                 "task": {k: SETTINGS[k]
@@ -181,10 +209,11 @@ class NetworkFingerprint:
 
 
 def network_fingerprint(factory: Callable, profile: str = "quick", seed: int = 0,
-                        progress=None) -> NetworkFingerprint:
+                        progress=None, predicted=None) -> NetworkFingerprint:
     """Train ``factory`` over the η₀ sweep on the homogeneous network and identify the norm whose KKT
-    conditions its last parameters satisfy best. ``progress(done, total, info)`` is called during the
-    training and the residual solves."""
+    conditions its last parameters satisfy best. ``predicted`` (a matrix norm, ``--predict``) joins
+    the family in its network form (:func:`network_norm`) when the KKT residual supports it.
+    ``progress(done, total, info)`` is called during the training and the residual solves."""
     import torch
 
     from numerics.kkt_residual import kkt_residual
@@ -194,10 +223,20 @@ def network_fingerprint(factory: Callable, profile: str = "quick", seed: int = 0
     from theory.schedules import is_admissible
     from verify.fingerprint import SETTINGS as MARGIN, OptimizerFailure, first_step_degree
 
+    from numerics.kkt_residual import unsupported
+
     start = time.perf_counter()
     norms = list(network_norms().values())
-    result = NetworkFingerprint(norms=[n.name for n in norms])
     net, X, y, init = network_task(seed)
+    result = NetworkFingerprint()
+    if predicted is not None:
+        candidate = network_norm(predicted)
+        result.prediction_note = unsupported(candidate, init) or ""
+        if not result.prediction_note:
+            result.predicted = candidate.name
+            if candidate.name not in [n.name for n in norms]:
+                norms.append(candidate)
+    result.norms = [n.name for n in norms]
     try:
         _, _, gW, gu = net.log_loss_gradients(*(torch.from_numpy(p)[None] for p in init),
                                               torch.from_numpy(X), torch.from_numpy(y))

@@ -166,6 +166,8 @@ class Report:
             return
         print(f"  step degree   {nf.step_degree:.2f}; {nf.schedule}")
         print(f"  identified    {nf.summary()}")
+        if nf.predicted or nf.prediction_note:
+            print(f"  predicted     {nf.prediction()}")
         print(f"  {'norm':<20}{'':<42}{'KKT residual':>14}")
         for name in nf.norms:
             mark = "  <" if name == nf.identification.best else ""
@@ -241,7 +243,8 @@ class Report:
         if self.network is not None:
             nf = self.network
             sec = Section("Network KKT fingerprint", nf.status, [nf.summary(), nf.schedule,
-                                                                 f"step degree {nf.step_degree:.2f}"])
+                                                                 f"step degree {nf.step_degree:.2f}"]
+                          + ([f"predicted: {nf.prediction()}"] if nf.predicted or nf.prediction_note else []))
             if nf.runs:
                 sec.tables.append(Table(["η₀", "steps", "log L", "last step Δlog L", "min margin", "note"]
                                         + nf.norms,

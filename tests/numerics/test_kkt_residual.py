@@ -48,7 +48,8 @@ def test_normalization_and_errors():
     with pytest.raises(NotSeparatedError):
         kkt_residual(NET, (np.array([[1.0]]), np.array([[-1.0]])), X, Y, L2)
     with pytest.raises(UnsupportedNormError):
-        kkt_residual(NET, LINF_POINT, X, Y, parse_norm("lp:3", "binary"))
+        kkt_residual(TwoLayerNetwork.build("squared_relu", 2, 2), (np.eye(2), np.ones((1, 2))), np.eye(2),
+                     np.ones(2), BlockMax((parse_norm("schatten:3"), SP), (1.0, 1.0)))  # a 2×2 Schatten-3 block
     with pytest.raises(UnsupportedNormError):
         kkt_residual(NET, LINF_POINT, X, Y, SP)
 
@@ -62,6 +63,19 @@ def test_l1_kkt_point():
     assert kkt_residual(NET, point, X, Y, L2).residual > 0.1
     assert kkt_residual(NET, point, X, Y, LINF).residual > 0.1
     assert kkt_residual(NET, L2_POINT, X, Y, parse_norm("l1", "binary")).residual > 0.1
+
+
+@pytest.mark.parametrize("p", [1.0, 1.5, 2.0, 3.0])
+def test_lp_kkt_points_are_kkt_in_their_own_norm_only(p):
+    """Under ℓp, min ½‖(w, u)‖_p² s.t. u w² ≥ 1: stationarity (w^(p−1), u^(p−1)) ∝ (2uw, w²) gives
+    w = 2^(1/p)·u, and the constraint u = 2^(−2/(3p)) (p = 2: L2_POINT; p → ∞: LINF_POINT)."""
+    u = 2 ** (-2 / (3 * p))
+    point = (np.array([[2 ** (1 / p) * u]]), np.array([[u]]))
+    others = [q for q in (1.0, 1.5, 2.0, 3.0) if q != p]
+    assert kkt_residual(NET, point, X, Y, parse_norm(f"lp:{p:g}", "binary")).residual < 1e-6
+    for q in others:
+        assert kkt_residual(NET, point, X, Y, parse_norm(f"lp:{q:g}", "binary")).residual > 0.08
+    assert kkt_residual(NET, point, X, Y, LINF).residual > 0.2
 
 
 def test_l1_entries_near_zero_are_freed_and_charged():

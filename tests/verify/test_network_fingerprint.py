@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from theory.schedules import is_admissible
+from numerics.kkt_residual import unsupported
+from theory.norms import parse_norm
 from verify.network_fingerprint import (SETTINGS, NetworkFingerprint, NetworkRun, _finish, eta0_grid, label,
-                                        network_fingerprint, network_norms, network_task)
+                                        network_fingerprint, network_norm, network_norms, network_task)
 
 USER = Path(__file__).parent / "user_optimizers"
 
@@ -75,6 +77,37 @@ def test_only_runs_deep_in_the_separable_phase_are_scored():
     fp = NetworkFingerprint(runs=[NetworkRun(0.1, 10_000, -1.0, phase="not fit")])
     _finish(fp)
     assert fp.status == "not-separated"
+
+
+def test_a_prediction_joins_the_family_in_its_network_form():
+    """--predict: entrywise norms of all of θ, Schatten norms as the max over layers; the report says
+    whether the network identifies it, or why it cannot be checked."""
+    family = network_norms()
+    assert network_norm(parse_norm("fro", "multiclass")).name == family["l2"].name
+    assert network_norm(parse_norm("spectral", "multiclass")).name == family["layer-spectral-max"].name
+    assert network_norm(parse_norm("entrywise:3", "multiclass")).name == "lp:3"
+    _, _, _, init = network_task(0)
+    assert unsupported(network_norm(parse_norm("nuclear", "multiclass")), init) is None
+    assert "schatten:3" in unsupported(network_norm(parse_norm("schatten:3", "multiclass")), init)
+    l2 = family["l2"].name
+    fp = NetworkFingerprint(runs=[NetworkRun(1.0, 500, -300.0, phase="deep",
+                                             residuals={l2: 0.02, "lp:3": 0.3})], predicted="lp:3")
+    _finish(fp)
+    assert fp.prediction() == "lp:3: not identified (residual 0.3; best l2)"
+    fp.predicted = l2
+    assert fp.prediction() == "l2: identified"
+    assert NetworkFingerprint(prediction_note="no face").prediction() == "not checked on the network: no face"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("file, name, identified", [("nsd_entrywise3", "make", True),
+                                                    ("reference", "gradient_descent", False)])
+def test_steepest_descent_in_l3_reaches_an_l3_kkt_point(file, name, identified):
+    """Predicted ℓ3 (outside the family): ℓ3 steepest descent is identified as ℓ3 (measured: residual
+    0.011, separation 31); gradient descent is not (its ℓ3 residual 0.34: negative control)."""
+    fp = network_fingerprint(_factory(file, name), "quick", 0, predicted=parse_norm("entrywise:3", "multiclass"))
+    assert fp.predicted == "lp:3" and "lp:3" in fp.norms
+    assert (fp.identified == "lp:3") == identified, fp.summary()
 
 
 @pytest.mark.slow

@@ -22,7 +22,9 @@ label-noise SGD, tr H; e = ½: Adam, tr Diag(H)^½), with a bootstrap confidence
 
 --predict NORM turns the margin fingerprint into a verdict: verified (identified in both models;
 for the binary model the norm's restriction to 1×d matrices), failed (another norm is clearly
-closer), or inconclusive. Exit codes: 0 fingerprint identified / prediction verified, 1 any other
+closer), or inconclusive. It also joins the network family, as a norm of all of θ (entrywise) or
+the max over layers (Schatten), when the KKT residual supports it (entrywise p, Schatten 1 and ∞);
+whether the network identifies it is reported beside the verdict. Exit codes: 0 fingerprint identified / prediction verified, 1 any other
 verdict, 2 usage error, 130 interrupted (the partial JSON is written).
 """
 from __future__ import annotations
@@ -83,7 +85,8 @@ def run(args) -> int:
             raise KeyboardInterrupt from None
         if not args.no_network:
             progress.start("network KKT fingerprint")
-            report.network = network_fingerprint(factory, args.profile, args.seed, progress.update)
+            report.network = network_fingerprint(factory, args.profile, args.seed, progress.update,
+                                                 predicted["multiclass"] if predicted else None)
             progress.clear()
             report.print_network()
         if not args.no_sharpness:
