@@ -1,10 +1,144 @@
-"""Checks shared by the homogeneous-network claims (Lyu & Li 2020, Gronich & Vardi 2026)."""
+"""Checks shared by the homogeneous-network claims (Lyu & Li 2020, Gronich & Vardi 2026, Tsilivis et
+al. 2024): the residual series and its settling, and the population check of "each optimizer's limit
+direction is a KKT point of the margin problem in its own norm" — train optimizers in lockstep, KKT
+residuals in every control norm, own-norm residual, control ratio, margin ranking."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
 
 from numerics.trajectory_metrics import last_half_checkpoints, residual_decay_rate
+from theory.norms import block_weight_distortion, parse_norm
+from theory.optimizer_geometry import implied_norm
+from verify.figures import bar_figure
 from verify.outcome import Check
+
+L2 = parse_norm("l2", "binary")
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An optimizer given by its per-block update rules (``theory.optimizer_geometry.BlockRule``; its
+    norm is derived from them), numbers for the rules' symbols, and the ``numerics.optim`` transform
+    built from those numbers."""
+    name: str
+    rules: list
+    values: dict
+    build: Callable[[dict], object]
+
+    @property
+    def norm(self):
+        return implied_norm(self.rules, self.values)
+
+
+def same_prediction(own, controls: dict, tolerance: float) -> list[str]:
+    """The control norms other than ``own`` whose block weights are within a factor 1 + tolerance of
+    its own (``theory.norms.block_weight_distortion``): their KKT conditions differ by closing a relative
+    gap below the tolerance, so they are the same prediction at it and cannot serve as its controls
+    (on the digits, with the constant coordinate, W is 8×65 and u 1×8, and the shape factors
+    √(fan_out/fan_in) scale Muon's two blocks by 0.351 and 0.354, a factor 1.0078 apart)."""
+    out = []
+    for name, norm in controls.items():
+        distortion = block_weight_distortion(own, norm)
+        if name != own.name and distortion is not None and distortion <= 1.0 + tolerance:
+            out.append(name)
+    return out
+
+
+def run_optimizer_task(ctx, task: str, net, X, y, init, optimizers: list[Optimizer], controls: dict,
+                       steps: int, tolerance: float) -> dict:
+    """Train ``optimizers`` in lockstep from ``init`` for ``steps`` steps (float64, log-space loss) and
+    measure, for each that separates the data, the KKT residual of its normalized last parameters in
+    every norm of ``controls`` (name → norm), the normalized margins in them, the own-norm residual
+    over the last half of the run, cos(θ_t, θ_T) and the last step's change of log L."""
+    from numerics.kkt_residual import kkt_residual, norm_value, normalized_margin
+    from numerics.optim import TransformOptimizer
+    from numerics.train import Member
+    from numerics.train_network import train_network
+    from numerics.trajectory_metrics import direction_cosines
+    norms = {o.name: o.norm for o in optimizers}
+    members = {o.name: Member(lambda ps, o=o: TransformOptimizer(ps, o.build(o.values), o.name)) for o in optimizers}
+    record = sorted(set(last_half_checkpoints(steps)) | {steps - 1})
+    traj = train_network(net, X, y, members, steps, init, record=record,
+                         progress=lambda t, total: ctx.progress(t, total, task))
+    rows = {}
+    for o in optimizers:
+        tr, own = traj[o.name], norms[o.name]
+        row = {"status": tr.status, "message": tr.message, "norm": own.name,
+               "min_margin": tr.margins[-1] if tr.margins and tr.status == "ok" else -math.inf,
+               "same_prediction": same_prediction(own, controls, tolerance)}
+        rows[o.name] = row
+        if tr.status != "ok" or row["min_margin"] <= 0:
+            continue
+        final, half = tr.params[-1], tr.params[0]
+        row["log_loss"] = tr.log_loss[-1]
+        row["cos_min_last_half"] = min(direction_cosines(net, tr.params))
+        row["dlogL_last_step"] = tr.log_loss[-1] - tr.log_loss[-2]     # momentum tracks when small
+        row["residuals"], row["margins"] = {}, {}
+        for key, nm in controls.items():
+            r = kkt_residual(net, final, X, y, nm)
+            row["residuals"][key] = r.as_dict()
+            row["margins"][key] = normalized_margin(net, final, X, y, nm)
+        row["residual_series"] = series = last_half_residuals(net, tr.steps, tr.params, X, y, own,
+                                                              row["residuals"][own.name]["residual"])
+        row["theta_l2_half_final"] = (norm_value(L2, half), norm_value(L2, final))
+        row["residual_rate"] = residual_decay_rate(*zip(*series))
+    return {"rows": rows, "norms": {k: v.name for k, v in norms.items()}, "steps": steps}
+
+
+def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rate: float,
+                          control_ratio: float) -> tuple[list[Check], dict, list]:
+    """Checks of one task of :func:`run_optimizer_task`, per optimizer: the data are separated; the
+    own-norm residual's solve is decisive and the residual has settled or is within ``tolerance``;
+    the own-norm residual is within it; the smallest certified residual in another norm (not the same
+    prediction) is ≥ ``control_ratio`` × it (negative control); the own-norm normalized margin is the
+    largest among the optimizers of other norms; cos(θ_t, θ_T) reported. Returns (checks, metrics,
+    figures)."""
+    checks, metrics, figures = [], {}, []
+    rows = result["rows"]
+    for name, row in rows.items():
+        key = f"{task}/{name}"
+        own = row["norm"]
+        checks.append(Check(f"{key}: min_margin", row["min_margin"], ">=", np.finfo(float).tiny, "precondition",
+                            row["message"] or "the data are separated"))
+        if "residuals" not in row:
+            continue
+        res = row["residuals"]
+        own_res = res[own]["residual"]
+        checks += [
+            solver_status(key, res[own]["status"], own_res, tolerance),
+            residual_settled(key, row["residual_series"], tolerance, settled_rate),
+            Check(f"{key}: kkt_residual", own_res, "<=", tolerance,
+                  note=f"own norm {own} (τ = {res[own]['tolerance']:.2g}, stationarity "
+                       f"{res[own]['stationarity']:.3g}, slackness {res[own]['complementary_slackness']:.3g})"),
+        ]
+        same = row["same_prediction"]
+        others = {n: r["lower_bound"] for n, r in res.items() if n != own and n not in same}
+        nearest = min(others, key=others.get)
+        checks.append(Check(f"{key}: kkt_control_ratio", others[nearest] / max(own_res, 1e-300), ">=",
+                            control_ratio, "control",
+                            note=f"smallest certified residual in another norm ({nearest}) / own residual"
+                                 + (f"; not controls, the same prediction at this tolerance: {', '.join(same)}"
+                                    if same else "")))
+        rivals = {o: rows[o]["margins"][own] for o in rows
+                  if rows[o]["norm"] != own and rows[o]["norm"] not in same and "margins" in rows[o]}
+        if rivals:
+            best = max(rivals, key=rivals.get)
+            checks.append(Check(f"{key}: margin_rank", row["margins"][own] / rivals[best], ">=", 1.0,
+                                note=f"own-norm normalized margin / the best other optimizer's ({best})"))
+        checks.append(Check(f"{key}: cos_last_half", row["cos_min_last_half"], ">=", -1.0, "info",
+                            note="min over the last half of cos(θ_t, θ_T) (directional convergence, assumed)"))
+        metrics[f"{key}: residual_rate"] = row["residual_rate"]
+        metrics[f"{key}: dlogL_last_step"] = row["dlogL_last_step"]
+    names = [n for n in rows if "residuals" in rows[n]]
+    if names:
+        figures.append(bar_figure(f"{task}-kkt", f"KKT residual in the own norm ({task})", "residual",
+                                  names, [rows[n]["residuals"][rows[n]["norm"]]["residual"] for n in names],
+                                  reference=tolerance))
+    return checks, metrics, figures
 
 
 def last_half_residuals(net, steps, params, X, y, norm, final_residual: float) -> list[tuple[int, float]]:

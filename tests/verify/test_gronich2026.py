@@ -6,6 +6,7 @@ from numerics.networks import TwoLayerNetwork
 from theory.norms import BlockMax
 from theory.optimizer_geometry import implied_norm
 from verify.context import Context
+from verify.homogeneous_checks import same_prediction
 from verify.registry import get
 from verify.runner import check_claim
 
@@ -50,6 +51,6 @@ def test_muon_with_shape_factors_is_muon_on_the_digits(inputs, same):
     norms = {o.name: implied_norm(o.rules, o.values) for o in opts}
     controls = claim._control_norms(opts, norms)
     shape = norms["Muon (shape factors)"]
-    assert (claim._same_prediction(norms["Muon"], controls, 1e-2) == [shape.name]) is same
-    assert (claim._same_prediction(shape, controls, 1e-2) == [norms["Muon"].name]) is same
-    assert all(claim._same_prediction(norms[o], controls, 1e-2) == [] for o in norms if "Muon" not in o)
+    assert (same_prediction(norms["Muon"], controls, 1e-2) == [shape.name]) is same
+    assert (same_prediction(shape, controls, 1e-2) == [norms["Muon"].name]) is same
+    assert all(same_prediction(norms[o], controls, 1e-2) == [] for o in norms if "Muon" not in o)

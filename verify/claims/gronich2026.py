@@ -60,13 +60,11 @@ final parameters in its own norm is small; in every other optimizer's norm it is
 different norm; directional convergence cos(θ_t, θ_T) and the per-step change of log L at the end
 (momentum needs it small to track the gradient) are reported. A block max whose weights are within a
 factor 1 + tolerance of the own norm's is the same prediction at that tolerance, neither a control nor
-a rival (on the digits: Muon and shape-factor Muon, see ``_same_prediction``).
+a rival (on the digits: Muon and shape-factor Muon, see ``verify.homogeneous_checks.same_prediction``).
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
@@ -74,18 +72,17 @@ import sympy as sp
 from theory.derivation import Derivation
 from theory.homogeneous import two_layer_network
 from theory.kkt import HomogeneousMarginProblem
-from theory.norms import BlockMax, block_weight_distortion, parse_norm
-from theory.optimizer_geometry import BlockRule, implied_norm, implied_norm_derivation
+from theory.norms import BlockMax, parse_norm
+from theory.optimizer_geometry import BlockRule, implied_norm_derivation
 from theory.schedules import is_admissible, schedule_conditions_derivation
 from verify.context import Context
-from verify.figures import bar_figure
-from verify.homogeneous_checks import last_half_residuals, residual_settled, solver_status
+from verify.homogeneous_checks import Optimizer, optimizer_task_checks, run_optimizer_task
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
 if TYPE_CHECKING:
     from numerics.networks import TwoLayerNetwork
-    from numerics.optim import PowerSchedule, Transformation
+    from numerics.optim import PowerSchedule
 
 SOURCE = "Gronich & Vardi 2026"
 SECTION = "2 Homogeneous networks: KKT points of margin problems"
@@ -125,14 +122,6 @@ SETTINGS = {
     # doubling (κ ≈ 0.3 here). A residual still falling, rising or fluctuating is inconclusive.
     "settled_rate": 0.03,
 }
-
-
-@dataclass(frozen=True)
-class Optimizer:
-    name: str
-    rules: list                     # theory.optimizer_geometry.BlockRule, one per parameter block
-    values: dict                    # numbers for the symbols in the rules' learning rates
-    build: Callable[[dict], Transformation]
 
 
 def _schedule(eta0: float) -> PowerSchedule:
@@ -221,109 +210,25 @@ def _control_norms(opts: list[Optimizer], norms: dict) -> dict:
     return out
 
 
-def _same_prediction(own, controls: dict, tolerance: float) -> list[str]:
-    """The control norms other than ``own`` whose block weights are within a factor 1 + tolerance of
-    its own (``theory.norms.block_weight_distortion``): their KKT conditions differ by closing a relative
-    gap below the tolerance, so they are the same prediction at it and cannot serve as its controls
-    (on the digits, with the constant coordinate, W is 8×65 and u 1×8, and the shape factors
-    √(fan_out/fan_in) scale Muon's two blocks by 0.351 and 0.354, a factor 1.0078 apart)."""
-    out = []
-    for name, norm in controls.items():
-        distortion = block_weight_distortion(own, norm)
-        if name != own.name and distortion is not None and distortion <= 1.0 + tolerance:
-            out.append(name)
-    return out
-
-
-def _run_task(ctx: Context, name: str, X, y, width: int, steps: int) -> dict:
-    from numerics.kkt_residual import kkt_residual, norm_value, normalized_margin
-    from numerics.networks import TwoLayerNetwork
-    from numerics.optim import TransformOptimizer
-    from numerics.train import Member
-    from numerics.train_network import train_network
-    from numerics.trajectory_metrics import direction_cosines, last_half_checkpoints, residual_decay_rate
-    net = TwoLayerNetwork.build(SETTINGS["activation"], width, X.shape[1])
-    opts = _optimizers(net)
-    norms = {o.name: implied_norm(o.rules, o.values) for o in opts}
-    members = {o.name: Member(lambda ps, o=o: TransformOptimizer(ps, o.build(o.values), o.name)) for o in opts}
-    record = sorted(set(last_half_checkpoints(steps)) | {steps - 1})
-    traj = train_network(net, X, y, members, steps, net.init(ctx.seed, SETTINGS["init_scale"]),
-                         record=record, progress=lambda t, total: ctx.progress(t, total, name))
-    controls = _control_norms(opts, norms)
-    rows = {}
-    for o in opts:
-        tr, own = traj[o.name], norms[o.name]
-        row = {"status": tr.status, "message": tr.message, "norm": own.name,
-               "min_margin": tr.margins[-1] if tr.margins and tr.status == "ok" else -math.inf,
-               "same_prediction": _same_prediction(own, controls, ctx.pick(**SETTINGS["kkt_tolerance"]))}
-        rows[o.name] = row
-        if tr.status != "ok" or row["min_margin"] <= 0:
-            continue
-        final, half = tr.params[-1], tr.params[0]
-        row["log_loss"] = tr.log_loss[-1]
-        row["cos_min_last_half"] = min(direction_cosines(net, tr.params))
-        row["dlogL_last_step"] = tr.log_loss[-1] - tr.log_loss[-2]     # momentum tracks when small
-        row["residuals"], row["margins"] = {}, {}
-        for key, nm in controls.items():
-            r = kkt_residual(net, final, X, y, nm)
-            row["residuals"][key] = r.as_dict()
-            row["margins"][key] = normalized_margin(net, final, X, y, nm)
-        row["residual_series"] = series = last_half_residuals(net, tr.steps, tr.params, X, y, own,
-                                                              row["residuals"][own.name]["residual"])
-        row["theta_l2_half_final"] = (norm_value(L2, half), norm_value(L2, final))
-        row["residual_rate"] = residual_decay_rate(*zip(*series))
-    return {"rows": rows, "norms": {k: v.name for k, v in norms.items()}, "steps": steps}
-
-
 def _check(ctx: Context) -> Outcome:
+    from numerics.networks import TwoLayerNetwork
     s = SETTINGS
     ok, reason = is_admissible(s["decay"], two_layer_network(s["activation"]).degree)
     checks = [Check("schedule_admissible", float(ok), ">=", 1.0, "precondition", reason)]
     tol = ctx.pick(**s["kkt_tolerance"])
     metrics, details, figures = {}, {}, []
     for task, X, y, width, steps in _tasks(ctx):
-        result = _run_task(ctx, task, X, y, width, steps)
+        net = TwoLayerNetwork.build(s["activation"], width, X.shape[1])
+        opts = _optimizers(net)
+        controls = _control_norms(opts, {o.name: o.norm for o in opts})
+        result = run_optimizer_task(ctx, task, net, X, y, net.init(ctx.seed, s["init_scale"]), opts, controls,
+                                    steps, tol)
         details[task] = result
-        rows = result["rows"]
-        for name, row in rows.items():
-            key = f"{task}/{name}"
-            own = row["norm"]
-            checks.append(Check(f"{key}: min_margin", row["min_margin"], ">=", np.finfo(float).tiny, "precondition",
-                                row["message"] or "the data are separated"))
-            if "residuals" not in row:
-                continue
-            res = row["residuals"]
-            own_res = res[own]["residual"]
-            checks += [
-                solver_status(key, res[own]["status"], own_res, tol),
-                residual_settled(key, row["residual_series"], tol, s["settled_rate"]),
-                Check(f"{key}: kkt_residual", own_res, "<=", tol,
-                      note=f"own norm {own} (τ = {res[own]['tolerance']:.2g}, stationarity "
-                           f"{res[own]['stationarity']:.3g}, slackness {res[own]['complementary_slackness']:.3g})"),
-            ]
-            same = row["same_prediction"]
-            others = {n: r["lower_bound"] for n, r in res.items() if n != own and n not in same}
-            nearest = min(others, key=others.get)
-            checks.append(Check(f"{key}: kkt_control_ratio", others[nearest] / max(own_res, 1e-300), ">=",
-                                s["control_ratio"], "control",
-                                note=f"smallest certified residual in another norm ({nearest}) / own residual"
-                                     + (f"; not controls, the same prediction at this tolerance: {', '.join(same)}"
-                                        if same else "")))
-            rivals = {o: rows[o]["margins"][own] for o in rows
-                      if rows[o]["norm"] != own and rows[o]["norm"] not in same and "margins" in rows[o]}
-            if rivals:
-                best = max(rivals, key=rivals.get)
-                checks.append(Check(f"{key}: margin_rank", row["margins"][own] / rivals[best], ">=", 1.0,
-                                    note=f"own-norm normalized margin / the best other optimizer's ({best})"))
-            checks.append(Check(f"{key}: cos_last_half", row["cos_min_last_half"], ">=", -1.0, "info",
-                                note="min over the last half of cos(θ_t, θ_T) (directional convergence, assumed)"))
-            metrics[f"{key}: residual_rate"] = row["residual_rate"]
-            metrics[f"{key}: dlogL_last_step"] = row["dlogL_last_step"]
-        names = [n for n in rows if "residuals" in rows[n]]
-        if names:
-            figures.append(bar_figure(f"{task}-kkt", f"KKT residual in the own norm ({task})", "residual",
-                                      names, [rows[n]["residuals"][rows[n]["norm"]]["residual"] for n in names],
-                                      reference=tol))
+        task_checks, task_metrics, task_figures = optimizer_task_checks(task, result, tol, s["settled_rate"],
+                                                                        s["control_ratio"])
+        checks += task_checks
+        metrics.update(task_metrics)
+        figures += task_figures
     return Outcome.from_checks(checks, metrics=metrics, details=details, figures=figures)
 
 
