@@ -14,7 +14,7 @@ from numerics.trajectory_metrics import last_half_checkpoints, residual_decay_ra
 from theory.norms import block_weight_distortion, parse_norm
 from theory.optimizer_geometry import implied_norm
 from verify.figures import bar_figure
-from verify.outcome import Check
+from verify.outcome import Check, Outcome
 
 L2 = parse_norm("l2", "binary")
 
@@ -194,3 +194,32 @@ def solver_status(key: str, status: str, residual: float, tolerance: float) -> C
     return Check(f"{key}: solver_status", float(status == "optimal" or residual <= tolerance), ">=", 1.0,
                  "precondition", f"own-norm residual solve: {status} (an achieved value; decisive when "
                  "optimal or within tolerance)")
+
+
+def optimizer_kkt_outcome(ctx, settings: dict, tasks: list, optimizers: Callable, controls: Callable) -> Outcome:
+    """The check of "each optimizer's limit direction is a KKT point of the margin problem in its own
+    norm": the schedule η₀ t^(−decay) is admissible for the network's derived degree (precondition),
+    then for each task (name, X, y, width, steps) the population ``optimizers(net)`` is trained and
+    checked (:func:`run_optimizer_task` with the norms ``controls(optimizers)``,
+    :func:`optimizer_task_checks`). ``settings`` gives activation, decay, init_scale, kkt_tolerance
+    (per profile), settled_rate and control_ratio."""
+    from numerics.networks import TwoLayerNetwork
+    from theory.homogeneous import two_layer_network
+    from theory.schedules import is_admissible
+    s = settings
+    ok, reason = is_admissible(s["decay"], two_layer_network(s["activation"]).degree)
+    checks = [Check("schedule_admissible", float(ok), ">=", 1.0, "precondition", reason)]
+    tol = ctx.pick(**s["kkt_tolerance"])
+    metrics, details, figures = {}, {}, []
+    for task, X, y, width, steps in tasks:
+        net = TwoLayerNetwork.build(s["activation"], width, X.shape[1])
+        opts = optimizers(net)
+        result = run_optimizer_task(ctx, task, net, X, y, net.init(ctx.seed, s["init_scale"]), opts,
+                                    controls(opts), steps, tol)
+        details[task] = result
+        task_checks, task_metrics, task_figures = optimizer_task_checks(task, result, tol, s["settled_rate"],
+                                                                        s["control_ratio"])
+        checks += task_checks
+        metrics.update(task_metrics)
+        figures += task_figures
+    return Outcome.from_checks(checks, metrics=metrics, details=details, figures=figures)

@@ -74,10 +74,10 @@ from theory.homogeneous import two_layer_network
 from theory.kkt import HomogeneousMarginProblem
 from theory.norms import BlockMax, parse_norm
 from theory.optimizer_geometry import BlockRule, implied_norm_derivation
-from theory.schedules import is_admissible, schedule_conditions_derivation
+from theory.schedules import schedule_conditions_derivation
 from verify.context import Context
-from verify.homogeneous_checks import Optimizer, optimizer_task_checks, run_optimizer_task
-from verify.outcome import Check, Outcome
+from verify.homogeneous_checks import Optimizer, optimizer_kkt_outcome
+from verify.outcome import Outcome
 from verify.registry import Claim, register
 
 if TYPE_CHECKING:
@@ -211,25 +211,8 @@ def _control_norms(opts: list[Optimizer], norms: dict) -> dict:
 
 
 def _check(ctx: Context) -> Outcome:
-    from numerics.networks import TwoLayerNetwork
-    s = SETTINGS
-    ok, reason = is_admissible(s["decay"], two_layer_network(s["activation"]).degree)
-    checks = [Check("schedule_admissible", float(ok), ">=", 1.0, "precondition", reason)]
-    tol = ctx.pick(**s["kkt_tolerance"])
-    metrics, details, figures = {}, {}, []
-    for task, X, y, width, steps in _tasks(ctx):
-        net = TwoLayerNetwork.build(s["activation"], width, X.shape[1])
-        opts = _optimizers(net)
-        controls = _control_norms(opts, {o.name: o.norm for o in opts})
-        result = run_optimizer_task(ctx, task, net, X, y, net.init(ctx.seed, s["init_scale"]), opts, controls,
-                                    steps, tol)
-        details[task] = result
-        task_checks, task_metrics, task_figures = optimizer_task_checks(task, result, tol, s["settled_rate"],
-                                                                        s["control_ratio"])
-        checks += task_checks
-        metrics.update(task_metrics)
-        figures += task_figures
-    return Outcome.from_checks(checks, metrics=metrics, details=details, figures=figures)
+    return optimizer_kkt_outcome(ctx, SETTINGS, _tasks(ctx), _optimizers,
+                                 lambda opts: _control_norms(opts, {o.name: o.norm for o in opts}))
 
 
 register(Claim(

@@ -36,10 +36,10 @@ from theory.homogeneous import two_layer_network
 from theory.kkt import HomogeneousMarginProblem
 from theory.norms import BlockMax, parse_norm
 from theory.optimizer_geometry import BlockRule, implied_norm_derivation
-from theory.schedules import is_admissible, schedule_conditions_derivation
+from theory.schedules import schedule_conditions_derivation
 from verify.context import Context
-from verify.homogeneous_checks import Optimizer, optimizer_task_checks, run_optimizer_task
-from verify.outcome import Check, Outcome
+from verify.homogeneous_checks import Optimizer, optimizer_kkt_outcome
+from verify.outcome import Outcome
 from verify.registry import Claim, register
 
 SOURCE = "Tsilivis, Gronich, Vardi, Kempe 2024"
@@ -93,21 +93,10 @@ def _derivation() -> Derivation:
 
 def _check(ctx: Context) -> Outcome:
     from numerics.network_data import gaussian_clusters
-    from numerics.networks import TwoLayerNetwork
     s = SETTINGS
-    ok, reason = is_admissible(s["decay"], two_layer_network(s["activation"]).degree)
-    checks = [Check("schedule_admissible", float(ok), ">=", 1.0, "precondition", reason)]
-    tol = ctx.pick(**s["kkt_tolerance"])
     X, y = gaussian_clusters(seed=ctx.seed, **s["clusters"])
-    net = TwoLayerNetwork.build(s["activation"], s["width"], X.shape[1])
-    opts = _optimizers()
-    controls = {o.norm.name: o.norm for o in opts}
-    result = run_optimizer_task(ctx, "clusters", net, X, y, net.init(ctx.seed, s["init_scale"]), opts, controls,
-                                ctx.pick(**s["steps"]), tol)
-    task_checks, metrics, figures = optimizer_task_checks("clusters", result, tol, s["settled_rate"],
-                                                          s["control_ratio"])
-    return Outcome.from_checks(checks + task_checks, metrics=metrics, details={"clusters": result},
-                               figures=figures)
+    return optimizer_kkt_outcome(ctx, s, [("clusters", X, y, s["width"], ctx.pick(**s["steps"]))],
+                                 lambda net: _optimizers(), lambda opts: {o.norm.name: o.norm for o in opts})
 
 
 register(Claim(
