@@ -1,4 +1,5 @@
-"""Figures for the homogeneous-network claims (Lyu & Li 2020, Gronich & Vardi 2026, Frei et al. 2023).
+"""Figures for the homogeneous-network claims (Lyu & Li 2020, Gronich & Vardi 2026, Tsilivis et al. 2024,
+Frei et al. 2023).
 
 Prints the machine load, the cost of one training step (population and single optimizer), of one KKT
 residual per norm kind, of one attack search, and the wall/CPU time of each claim's quick profile.
@@ -68,7 +69,9 @@ def bench_kkt():
         net = TwoLayerNetwork.build(act, 16, 10)
         member = {"ngd": Member(lambda ps: TransformOptimizer(ps, nsd(l2, PowerSchedule(1.0, 0.7))))}
         params = train_network(net, X, y, member, 1000, net.init(0, 0.1), record=[1000])["ngd"].params[-1]
-        for norm in (l2, linf, BlockMax((spn, spn), (1.0, 1.0)), BlockMax((spn, linf), (0.25, 1.0))):
+        nuc = parse_norm("nuclear")
+        for norm in (l2, linf, BlockMax((spn, spn), (1.0, 1.0)), BlockMax((spn, linf), (0.25, 1.0)),
+                     parse_norm("lp:3", "binary"), parse_norm("l1", "binary"), BlockMax((nuc, nuc), (1.0, 1.0))):
             wall, cpu, r = _timed(lambda: kkt_residual(net, params, X, y, norm))
             print(f"KKT residual {act:12s} {norm.name:44s} {r.solver:8s} {wall:6.2f} s wall {cpu:6.2f} s CPU "
                   f"(residual {r.residual:.3g}, τ {r.tolerance:.2g})")
@@ -118,7 +121,8 @@ def bench_claims():
     from verify.context import Context
     from verify.registry import get
 
-    for claim_id in ("lyu2020-gd-homogeneous-kkt", "gronich2026-homogeneous-optimizer-kkt", "frei2023-homogeneous-double-edged-sword"):
+    for claim_id in ("lyu2020-gd-homogeneous-kkt", "gronich2026-homogeneous-optimizer-kkt",
+                     "tsilivis2024-steepest-descent-homogeneous-kkt", "frei2023-homogeneous-double-edged-sword"):
         claim = get(claim_id)
         wall, cpu, out = _timed(lambda: claim.check(Context()))
         print(f"{claim_id:40s} quick: {wall:6.1f} s wall {cpu:6.1f} s CPU  -> {out.status}")
