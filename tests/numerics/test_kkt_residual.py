@@ -6,6 +6,7 @@ min ½max(|w|,|u|)² s.t. u w² ≥ 1 is solved at (1, 1) with λ = 1/3 (u ∈ �
 only, which is the negative control the claims rely on.
 """
 import numpy as np
+from hypothesis import assume, given, settings, strategies as st
 import pytest
 
 from numerics.kkt_residual import NotSeparatedError, UnsupportedNormError, kkt_residual, normalize
@@ -176,3 +177,24 @@ def test_an_inaccurate_nuclear_solve_is_bounded_below_by_the_frobenius_relaxatio
     fallback = kkt_residual(net, point, X, y, block, taus=(0.03,))
     assert exact.tolerance < fallback.lower_bound < exact.lower_bound
     assert fallback.residual >= exact.residual * (1 - 1e-6)       # still an achieved value
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 10_000), scale=st.floats(1e-2, 1e2), norm_text=st.sampled_from(["l1", "lp:3", "linf", "l2"]))
+def test_residual_is_scale_and_permutation_invariant_and_at_most_one(seed, scale, norm_text):
+    """Properties of the residual on random separating points (any norm of θ): it does not see the
+    scale of θ (the parameters are normalized first) nor the order of the hidden neurons, and λ = 0
+    bounds it by 1 (stationarity ‖u‖_*/‖θ̂‖ = 1, no slackness)."""
+    rng = np.random.default_rng(seed)
+    net = TwoLayerNetwork.build("squared_relu", 3, 2)
+    X = rng.standard_normal((4, 2))
+    W, u = rng.standard_normal((3, 2)), rng.standard_normal((1, 3))
+    f = net.margins((W, u), X, np.ones(4))
+    assume(np.all(np.abs(f) > 1e-6))                              # no point with every neuron off
+    y = np.sign(f)                                                # labels the point separates
+    norm = parse_norm(norm_text, "binary")
+    r = kkt_residual(net, (W, u), X, y, norm).residual
+    perm = rng.permutation(3)
+    assert r <= 1.0 + 1e-6          # up to the conic solver's accuracy (r is re-evaluated from its λ)
+    assert kkt_residual(net, (scale * W, scale * u), X, y, norm).residual == pytest.approx(r, abs=1e-6)
+    assert kkt_residual(net, (W[perm], u[:, perm]), X, y, norm).residual == pytest.approx(r, abs=1e-6)
