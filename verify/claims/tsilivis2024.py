@@ -34,8 +34,8 @@ import sympy as sp
 from theory.derivation import Derivation
 from theory.homogeneous import two_layer_network
 from theory.kkt import HomogeneousMarginProblem
-from theory.norms import BlockMax, parse_norm
-from theory.optimizer_geometry import BlockRule, implied_norm_derivation
+from theory.norms import parse_norm
+from theory.optimizer_geometry import BlockRule, implied_norm, implied_norm_derivation
 from theory.schedules import schedule_conditions_derivation
 from verify.context import Context
 from verify.homogeneous_checks import Optimizer, optimizer_kkt_outcome
@@ -67,7 +67,8 @@ SETTINGS = {
 NORMS = {"l2": [BlockRule("θ", "steepest", ETA, L2)],
          "l3": [BlockRule("θ", "steepest", ETA, L3)],
          "linf": [BlockRule("θ", "steepest", ETA, LINF)],
-         "layer-spectral": [BlockRule("W", "steepest", ETA, SPECTRAL), BlockRule("u", "steepest", ETA, SPECTRAL)],
+         "layer-spectral": [BlockRule("W", "steepest", ETA, SPECTRAL),
+                            BlockRule("u", "steepest", ETA, SPECTRAL)],
          "layer-nuclear": [BlockRule("W", "steepest", ETA, NUCLEAR), BlockRule("u", "steepest", ETA, NUCLEAR)]}
 
 
@@ -75,10 +76,11 @@ def _optimizers() -> list[Optimizer]:
     from numerics.optim import PowerSchedule, nsd
 
     def build(rules):
-        norm = rules[0].norm if len(rules) == 1 else BlockMax(tuple(r.norm for r in rules), (1.0, 1.0))
-        return lambda v: nsd(norm, PowerSchedule(v[ETA], SETTINGS["decay"]))
+        # steepest descent in the rules' norm: a block max's steepest step is each layer's own LMO
+        return lambda v: nsd(implied_norm(rules, v), PowerSchedule(v[ETA], SETTINGS["decay"]))
 
-    return [Optimizer(f"NSD {key}", rules, {ETA: SETTINGS["eta0"][key]}, build(rules)) for key, rules in NORMS.items()]
+    return [Optimizer(f"NSD {key}", rules, {ETA: SETTINGS["eta0"][key]}, build(rules))
+            for key, rules in NORMS.items()]
 
 
 def _derivation() -> Derivation:

@@ -24,8 +24,9 @@ label-noise SGD, tr H; e = ½: Adam, tr Diag(H)^½), with a bootstrap confidence
 for the binary model the norm's restriction to 1×d matrices), failed (another norm is clearly
 closer), or inconclusive. It also joins the network family, as a norm of all of θ (entrywise) or
 the max over layers (Schatten), when the KKT residual supports it (entrywise p, Schatten 1 and ∞);
-whether the network identifies it is reported beside the verdict. Exit codes: 0 fingerprint identified / prediction verified, 1 any other
-verdict, 2 usage error, 130 interrupted (the partial JSON is written).
+whether the network identifies it is reported beside the verdict. Exit codes: 0 fingerprint
+identified / prediction verified, 1 any other verdict, 2 usage error, 130 interrupted (the partial
+JSON is written).
 """
 from __future__ import annotations
 
