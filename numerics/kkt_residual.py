@@ -142,6 +142,11 @@ def _exponent(kind: str) -> float:
     return float(kind[3:])
 
 
+def _smooth(kind: str) -> bool:
+    """ℓ2 or another ℓp with 1 < p < ∞: the face is the one gradient, nothing tied or freed."""
+    return kind == "l2" or kind.startswith("lp:")
+
+
 def block_value(kind: str, a: np.ndarray) -> float:
     if kind.startswith("lp:"):
         return float(np.sum(np.abs(a) ** _exponent(kind)) ** (1.0 / _exponent(kind)))
@@ -171,8 +176,6 @@ def face_sets(kind: str, a: np.ndarray, tau: float) -> tuple[np.ndarray, float]:
     largest (their count r as a one-element array); sum: the entries within τ·max of zero, taken as
     zero (indices); nuclear: the singular values above τ·σ_1, kept (count r). The gap: 1 − smallest
     tied / largest for max and spectral; the zeroed share of the block's norm for sum and nuclear."""
-    if kind.startswith("lp:"):
-        return np.array([1]), 0.0
     if kind in ("max", "sum"):
         mags = np.abs(a).ravel()
         top = mags.max()
@@ -197,7 +200,7 @@ class _Face:
 
     def __init__(self, kind: str, a: np.ndarray, tau: float, cp):
         self.kind, self.constraints, self.Z = kind, [], None
-        if kind == "l2" or kind.startswith("lp:"):      # smooth: the one unit-dual-norm gradient
+        if _smooth(kind):        # the one unit-dual-norm gradient
             p = 2.0 if kind == "l2" else _exponent(kind)
             flat = a.ravel()
             self.mass = cp.Variable(nonneg=True)
@@ -253,7 +256,7 @@ class _Face:
     def value(self) -> tuple[float, np.ndarray]:
         """(mass, g) from the solution, projected onto the cone (non-negative weights, PSD T, free
         parts within the mass)."""
-        if self.kind == "l2" or self.kind.startswith("lp:"):
+        if _smooth(self.kind):
             m = max(float(self.mass.value), 0.0)
             return m, m * self.direction
         if self.kind == "max":
@@ -365,7 +368,7 @@ def _active_sets(net, theta, X, arrays, kinds, weights, size, tau):
             signature.append(0)
             continue
         gap = max(gap, 1.0 - share)
-        if kind == "l2" or kind.startswith("lp:"):
+        if _smooth(kind):
             signature.append(1)
             continue
         active, face_gap = face_sets(kind, a, tau)
