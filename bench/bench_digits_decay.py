@@ -1,9 +1,10 @@
 """How fast the digits' KKT residuals fall (``gronich2026-homogeneous-optimizer-kkt``, full-profile
 digits task, seed 0): each optimizer's residual in its own norm and ‖θ‖ at T/64, T/32, …, T, and the
 exponent κ of r ∝ ‖θ‖^(−κ) with the run length at which that law reaches 1e-2 (the README's
-argument for why the digits stay `inconclusive` in full).
+argument for why the digits stay `inconclusive` in full); with ``--controls``, the final parameters'
+residuals in every other norm of the claim's control set (its negative control).
 
-    python bench/bench_digits_decay.py [--steps 480000] [--optimizers NGD MomentumGD Signum Adam]
+    python bench/bench_digits_decay.py [--steps 480000] [--optimizers NGD MomentumGD Signum Adam] [--controls]
 """
 from __future__ import annotations
 
@@ -26,12 +27,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=480_000)
     ap.add_argument("--optimizers", nargs="+", default=["NGD", "MomentumGD", "Signum", "Adam"])
+    ap.add_argument("--controls", action="store_true", help="final residuals in the other norms")
     args = ap.parse_args()
     s, dg = gronich.SETTINGS, gronich.SETTINGS["digits"]
     X, y = digits_parity(dg["n"], seed=0)
     X = np.hstack([X, np.full((len(X), 1), dg["constant_coordinate"])])
     net = TwoLayerNetwork.build(s["activation"], dg["width"], X.shape[1])
-    opts = [o for o in gronich._optimizers(net) if o.name in args.optimizers]
+    population = gronich._optimizers(net)
+    controls = gronich._control_norms(population, {o.name: o.norm for o in population})
+    opts = [o for o in population if o.name in args.optimizers]
     members = {o.name: Member(lambda ps, o=o: TransformOptimizer(ps, o.build(o.values), o.name)) for o in opts}
     record = sorted({args.steps // 2 ** k for k in range(7)})
     t0 = time.process_time()
@@ -49,6 +53,11 @@ def main() -> None:
             growth = np.polyfit(np.log(t), np.log(n), 1)[0]
             need = t[-1] * (r[-1] / tol) ** (1 / (kappa * growth)) if kappa > 0 else float("inf")
             print(f"    κ = {kappa:.2f} (r ∝ ‖θ‖^−κ), ‖θ‖ ∝ t^{growth:.2f}: {tol:g} at about {need:.2g} steps")
+        if args.controls and rows:
+            others = {name: kkt_residual(net, tr.params[-1], X, y, norm).residual
+                      for name, norm in controls.items() if name != own.name}
+            print(f"    other norms at t={rows[-1][0]}: " + ", ".join(f"{k} {v:.4f}" for k, v in others.items())
+                  + f"; smallest / own = {min(others.values()) / rows[-1][2]:.2f}")
 
 
 if __name__ == "__main__":

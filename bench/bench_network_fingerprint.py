@@ -22,7 +22,7 @@ from verify.network_fingerprint import SETTINGS, label, network_fingerprint
 from verify.spec import load_factory, parse_spec
 
 USER = "tests/verify/user_optimizers"
-L2, LINF = "lp:2", "lp:inf"
+L2, L3, LINF = "lp:2", "lp:3", "lp:inf"
 MUON, HYBRID, LAYER_FRO = ("blockmax[1*schatten:inf,1*schatten:inf]", "blockmax[1*schatten:inf,1*lp:inf]",
                            "blockmax[1*fro,1*fro]")
 OUTSIDE = "outside"
@@ -39,7 +39,7 @@ OPTIMIZERS = {
     "Muon + Signum": (f"{USER}/reference.py:muon_signum", HYBRID, "Gronich & Vardi 2026"),
     "NGD per layer": (f"{USER}/reference.py:ngd_layerwise", LAYER_FRO, "steepest descent of a block max"),
     "Nuclear GD (per layer)": (f"{USER}/reference.py:nuclear", OUTSIDE, "layerwise nuclear max"),
-    "NSD entrywise-3 (user file)": (f"{USER}/nsd_entrywise3.py:make", OUTSIDE, "ℓ3 of θ"),
+    "NSD entrywise-3 (user file)": (f"{USER}/nsd_entrywise3.py:make", L3, "Tsilivis et al. 2024 (ℓ3 of θ)"),
     "NSD Schatten-3 (user file)": (f"{USER}/nsd_schatten3.py:make", OUTSIDE, "layerwise Schatten-3 max"),
     "torch Adam (defaults)": ("torch.optim:Adam", None, "ε = 1e-8"),
     "torch Muon (defaults)": ("torch.optim:Muon", None, "Newton–Schulz, weight decay 0.1, lr by shape"),

@@ -171,7 +171,8 @@ class Report:
         print(f"  {'norm':<20}{'':<42}{'KKT residual':>14}")
         for name in nf.norms:
             mark = "  <" if name == nf.identification.best else ""
-            print(f"  {label(name):<20}{name:<42}{nf.run.residuals[name]:>14.4g}{mark}")
+            short = label(name) if label(name) != name else "predicted"     # a --predict outside the family
+            print(f"  {short:<20}{name:<42}{nf.run.residuals[name]:>14.4g}{mark}")
 
     def print_sharpness(self) -> None:
         sh = self.sharpness

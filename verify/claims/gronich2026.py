@@ -111,7 +111,8 @@ SETTINGS = {
     # 0.0028–0.0059, other-norm residuals ≥ 12× the own one. Digits: 0.045–0.29 at
     # 30 000 steps, falling like ‖θ‖^(−κ) with κ ≤ 1 at ‖θ‖ ∝ t^(1/3), or not at all: ~1e6–1e7 steps
     # to 1e-2, out of reach; reported at 30 000 (inconclusive while unsettled, the note extrapolating
-    # the steps needed).
+    # the steps needed). Even MomentumGD, within 1e-2 at 4.8e6 steps (0.0095), has Muon's norm only
+    # 2.1× behind there (bench/bench_digits_decay.py --controls).
     "full_task_steps": {"clusters_full_rank": 960_000, "digits": 30_000},
     "kkt_tolerance": {"quick": 5e-2, "full": 1e-2},
     "control_ratio": 3.0,
