@@ -2,7 +2,9 @@
 digits task, seed 0): each optimizer's residual in its own norm and ‖θ‖ at T/64, T/32, …, T, and the
 exponent κ of r ∝ ‖θ‖^(−κ) with the run length at which that law reaches 1e-2 (the README's
 argument for why the digits stay `inconclusive` in full); with ``--controls``, the final parameters'
-residuals in every other norm of the claim's control set (its negative control).
+residuals in every other norm of the claim's control set (its negative control) and W's singular
+values: an ℓ2 KKT point whose W has equal nonzero singular values and ‖W‖_sp = ‖u‖_2 satisfies the
+KKT conditions of the layers' spectral max as well (the README's digits section).
 
     python bench/bench_digits_decay.py [--steps 480000] [--optimizers NGD MomentumGD Signum Adam] [--controls]
 """
@@ -58,6 +60,11 @@ def main() -> None:
                       for name, norm in controls.items() if name != own.name}
             print(f"    other norms at t={rows[-1][0]}: " + ", ".join(f"{k} {v:.4f}" for k, v in others.items())
                   + f"; smallest / own = {min(others.values()) / rows[-1][2]:.2f}")
+            W, u = tr.params[-1]
+            sv = np.linalg.svd(W, compute_uv=False)
+            print(f"    W's singular values / largest: {np.round(sv / sv[0], 4)}; ‖W‖_sp / ‖u‖_2 = "
+                  f"{sv[0] / np.linalg.norm(u):.4f} (equal nonzero singular values and tied blocks make an "
+                  "ℓ2 KKT point one of the layers' spectral max too)")
 
 
 if __name__ == "__main__":
