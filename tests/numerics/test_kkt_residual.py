@@ -112,6 +112,23 @@ def test_nuclear_block_max_kkt_point():
     assert r.residual < 1e-6
 
 
+@pytest.mark.parametrize("cosine, muon_kkt", [(0.0, True), (-0.1, False), (-0.5, False)])
+def test_two_equal_orthogonal_neurons_are_kkt_for_l2_and_muons_norm(cosine, muon_kkt):
+    """Two unit inputs at angle arccos(c) ≤ 90°, labels ±1; w_j = a·x_j, u = (b, −b) with a = √2·b is an
+    ℓ2 KKT point (each neuron sees only its own point; ‖w_j‖ = √2|u_j|). For c = 0 the rows of W are
+    orthogonal of equal norm, so W/(2σ) ∈ ∂‖W‖_sp and ‖W‖_sp = ‖u‖₂: the ℓ2 conditions give those of
+    max{‖W‖_sp, ‖u‖_sp} with weight 2/3 on W (the digits' case, README). For c < 0 the singular
+    values differ and only ℓ2 holds (measured: 0.095 at c = −0.1, 0.50 at c = −0.5)."""
+    net = TwoLayerNetwork.build("squared_relu", 2, 2)
+    Xc, yc = np.array([[1.0, 0.0], [cosine, np.sqrt(1 - cosine ** 2)]]), np.array([1.0, -1.0])
+    b = 0.7
+    point = (np.sqrt(2) * b * Xc, np.array([[b, -b]]))
+    assert kkt_residual(net, point, Xc, yc, L2).residual < 1e-8
+    muon = kkt_residual(net, point, Xc, yc, BlockMax((SP, SP), (1.0, 1.0))).residual
+    assert (muon < 1e-6) if muon_kkt else (muon > 0.05)
+    assert kkt_residual(net, point, Xc, yc, LINF).residual > 0.2
+
+
 def test_relu_kkt_point_with_kinks():
     """The idealized KKT network of theory.robustness (orthogonal means: every neuron sits on the kink
     of the other class's points) has a zero residual; dropping the kink freedom keeps it zero because
