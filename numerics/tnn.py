@@ -54,17 +54,15 @@ class Transform:
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """M(X) along the last axis (complex for the DFT)."""
-        M, _ = _matrices(self.name, self.channels)
         if self.name == "dft":
-            return X.to(torch.complex128) @ torch.tensor(M.T)
-        return X @ torch.tensor(M.T, dtype=X.dtype)
+            return X.to(torch.complex128) @ _right_factors(self.name, self.channels, torch.complex128)[0]
+        return X @ _right_factors(self.name, self.channels, X.dtype)[0]
 
     def inverse(self, Y: torch.Tensor) -> torch.Tensor:
         """M⁻¹(Y); for the DFT the real part (exact up to rounding for M of real tensors)."""
-        _, Minv = _matrices(self.name, self.channels)
         if self.name == "dft":
-            return (Y @ torch.tensor(Minv.T)).real
-        return Y @ torch.tensor(Minv.T, dtype=Y.dtype)
+            return (Y @ _right_factors(self.name, self.channels, torch.complex128)[1]).real
+        return Y @ _right_factors(self.name, self.channels, Y.dtype)[1]
 
 
 TRANSFORMS = ("dft", "dct")
@@ -78,6 +76,13 @@ def _matrices(name: str, c: int) -> tuple[np.ndarray, np.ndarray]:
         return F, F.conj().T / c
     C = np.array(tproduct.dct_matrix(c).evalf(20), dtype=float)
     return C, C.T
+
+
+@lru_cache(maxsize=None)
+def _right_factors(name: str, c: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """(Mᵀ, M⁻ᵀ) as torch tensors of ``dtype``, made once (X ×₃ M = X @ Mᵀ on the last axis)."""
+    M, Minv = _matrices(name, c)
+    return torch.tensor(M.T, dtype=dtype), torch.tensor(Minv.T, dtype=dtype)
 
 
 def dct_matrix(c: int) -> np.ndarray:
