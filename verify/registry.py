@@ -20,6 +20,9 @@ from verify.context import Context
 from verify.outcome import Outcome
 
 
+KINDS = ("paper", "extension", "reading")
+
+
 @dataclass(frozen=True)
 class Claim:
     id: str
@@ -30,6 +33,14 @@ class Claim:
     check: Callable[[Context], Outcome]
     derivation: Callable[[], Derivation]
     tags: tuple[str, ...] = field(default=())
+    kind: str = "paper"                          # "paper" | "extension" | "reading"
+    expected: str | None = None                  # readings only: the verdict the reading should get
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise RuntimeError(f"claim {self.id!r}: kind {self.kind!r} is not one of {KINDS}")
+        if (self.kind == "reading") != (self.expected is not None):
+            raise RuntimeError(f"claim {self.id!r}: a reading, and only a reading, declares `expected`")
 
 
 _REGISTRY: dict[str, Claim] = {}
