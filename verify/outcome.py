@@ -9,6 +9,12 @@ failure means:
 - ``precondition``: something the experiment needs before it can decide (solver certificate, data
                   separated, converged far enough); a miss makes the claim ``inconclusive``;
 - ``info``:       reported, never decisive.
+
+A claim made of several units (optimizers x tasks, one run per norm) tags each check with its
+``unit``. A unit's preconditions (and the unit-less ones, which hold for every unit) decide whether
+that unit's predictions and controls are read: a decisive miss in a unit whose preconditions held
+makes the claim ``failed`` even when another unit could not decide. An outcome with no decisive
+check at all is ``error``: a claim that checked nothing verified nothing.
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ class Check:
     tolerance: float
     role: str = "prediction"
     note: str = ""
+    unit: str = ""     # the part of a multi-unit claim this check belongs to ("" = the whole claim)
 
     @property
     def passed(self) -> bool:
@@ -56,13 +63,17 @@ class Outcome:
                     details: dict | None = None, figures: list[dict] | None = None,
                     notes: list[str] | None = None) -> "Outcome":
         misses = [c for c in checks if not c.passed]
-        status = ("inconclusive" if any(c.role == "precondition" for c in misses)
-                  else "failed" if misses else "verified")
+        status = status_of(checks)
         all_metrics = {c.name: float(c.value) for c in checks}
         all_metrics.update(metrics or {})
         tolerances = {c.name: float(c.tolerance) for c in checks if c.role != "info"}
         message = "; ".join([c.describe() for c in misses] + (notes or []))
         return cls(status, all_metrics, tolerances, message, checks, details or {}, figures or [])
+
+    @property
+    def unit_statuses(self) -> dict[str, str]:
+        """Each unit's own status (the unit-less checks count in every unit)."""
+        return unit_statuses(self.checks)
 
     @property
     def deciding_checks(self) -> list[Check]:
@@ -71,8 +82,42 @@ class Outcome:
         misses = [c for c in self.checks if not c.passed]
         if self.status == "inconclusive":
             return [c for c in misses if c.role == "precondition"]
+        if self.status == "failed":
+            statuses = unit_statuses(self.checks)
+            return [c for c in misses if c.role != "precondition"
+                    and (not c.unit or statuses.get(c.unit) == "failed")]
         return misses
 
     @classmethod
     def error(cls, message: str) -> "Outcome":
         return cls("error", message=message)
+
+
+def _status(checks: list[Check]) -> str:
+    misses = [c for c in checks if not c.passed]
+    if any(c.role == "precondition" for c in misses):
+        return "inconclusive"
+    return "failed" if misses else "verified"
+
+
+def unit_statuses(checks: list[Check]) -> dict[str, str]:
+    """Status per unit: a unit is judged on its own checks plus the unit-less ones."""
+    common = [c for c in checks if not c.unit]
+    units = sorted({c.unit for c in checks if c.unit})
+    if not units:
+        return {"": _status(common)} if common else {}
+    return {u: _status(common + [c for c in checks if c.unit == u]) for u in units}
+
+
+def status_of(checks: list[Check]) -> str:
+    """The verdict of one seed's checks: ``error`` when nothing decisive was checked; ``failed`` when
+    some unit (with its preconditions met) missed a prediction or control; else ``inconclusive``
+    when a precondition missed anywhere; else ``verified``."""
+    if not any(c.role != "info" for c in checks):
+        return "error"
+    statuses = unit_statuses(checks)
+    if "failed" in statuses.values():
+        return "failed"
+    if "inconclusive" in statuses.values():
+        return "inconclusive"
+    return "verified"

@@ -22,7 +22,8 @@ def test_status_logic():
     assert Outcome.from_checks([ok, ctrl_miss]).status == "failed"
     assert Outcome.from_checks([miss, pre_miss]).status == "inconclusive"
     assert Outcome.from_checks([Check("x", float("nan"), "<=", 1.0)]).status == "failed"
-    assert Outcome.from_checks([Check("x", 5.0, "<=", 1.0, "info")]).status == "verified"
+    # info alone decides nothing: a claim that checked nothing is an error, not verified
+    assert Outcome.from_checks([Check("x", 5.0, "<=", 1.0, "info")]).status == "error"
 
 
 def test_json_contract_and_exit_codes(tmp_path, capsys):
