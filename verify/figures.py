@@ -32,13 +32,24 @@ def series(label: str, x, y, style: str = "-") -> dict:
 
 
 def render(spec: dict, directory: Path, prefix: str) -> Path:
-    """Write one figure as ``directory/prefix-name.png`` and return the path."""
+    """Write one figure as ``directory/prefix-name.png`` (with :func:`verify.output.write_bytes`; the
+    directory is created if missing) and return the path."""
+    from verify.output import write_bytes
+
+    path = Path(directory) / f"{prefix}-{spec['name']}.png"
+    write_bytes(path, png_bytes(spec), "--figures")
+    return path
+
+
+def png_bytes(spec: dict) -> bytes:
+    """One figure rendered as PNG, in memory."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    directory.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=110)
     if spec["kind"] == "line":
         for s in spec["series"]:
@@ -87,7 +98,9 @@ def render(spec: dict, directory: Path, prefix: str) -> Path:
     ax.set_ylabel(spec["ylabel"])
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    path = directory / f"{prefix}-{spec['name']}.png"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()

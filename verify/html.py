@@ -2,7 +2,7 @@
 
 Used by ``verify run``, ``verify all`` and ``verify optimizer`` (``--html PATH``). Figures are the
 same specs ``--figures`` renders (``verify.figures``); every string from a report is escaped. The
-file is written atomically (temporary file in the same directory, then rename).
+file is written by ``verify.output`` (a regular file atomically: temporary file, then rename).
 """
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ import base64
 import html
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 _STATUS_COLOURS = {"verified": "#1a7f37", "ok": "#1a7f37", "identified": "#1a7f37",
                    "failed": "#cf222e", "error": "#cf222e", "inconclusive": "#9a6700",
@@ -59,36 +57,34 @@ def _cell(value) -> str:
     return f"<td>{html.escape(text)}</td>"
 
 
-def _png(spec: dict, scratch: Path) -> str:
+def _png(spec: dict) -> str:
     from verify import figures as figs
 
-    path = figs.render(spec, scratch, "fig")
-    return base64.b64encode(path.read_bytes()).decode("ascii")
+    return base64.b64encode(figs.png_bytes(spec)).decode("ascii")
 
 
 def render_html(title: str, sections: list[Section], data: dict | None = None) -> str:
-    """The page as a string (figures rendered through a scratch directory, then embedded)."""
+    """The page as a string (figures rendered to PNG in memory and embedded)."""
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
              f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
-    with tempfile.TemporaryDirectory() as scratch:
-        for sec in sections:
-            head = html.escape(sec.heading)
-            if sec.status:
-                colour = _STATUS_COLOURS.get(sec.status, "#1f2328")
-                head += f' <span class="status" style="color:{colour}">[{html.escape(sec.status)}]</span>'
-            parts.append(f"<section><h2>{head}</h2>")
-            parts += [f'<p class="note">{html.escape(t)}</p>' if t.startswith("note:") else
-                      f"<p>{html.escape(t)}</p>" for t in sec.text]
-            for tab in sec.tables:
-                parts.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in tab.header)
-                             + "</tr>")
-                parts += ["<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in tab.rows]
-                parts.append("</table>")
-            for spec in sec.figures:
-                alt = html.escape(spec.get("title", spec.get("name", "figure")))
-                parts.append(f"<figure><img alt='{alt}' src='data:image/png;base64,"
-                             f"{_png(spec, Path(scratch))}'><figcaption>{alt}</figcaption></figure>")
-            parts.append("</section>")
+    for sec in sections:
+        head = html.escape(sec.heading)
+        if sec.status:
+            colour = _STATUS_COLOURS.get(sec.status, "#1f2328")
+            head += f' <span class="status" style="color:{colour}">[{html.escape(sec.status)}]</span>'
+        parts.append(f"<section><h2>{head}</h2>")
+        parts += [f'<p class="note">{html.escape(t)}</p>' if t.startswith("note:") else
+                  f"<p>{html.escape(t)}</p>" for t in sec.text]
+        for tab in sec.tables:
+            parts.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in tab.header)
+                         + "</tr>")
+            parts += ["<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in tab.rows]
+            parts.append("</table>")
+        for spec in sec.figures:
+            alt = html.escape(spec.get("title", spec.get("name", "figure")))
+            parts.append(f"<figure><img alt='{alt}' src='data:image/png;base64,"
+                         f"{_png(spec)}'><figcaption>{alt}</figcaption></figure>")
+        parts.append("</section>")
     if data is not None:
         parts.append("<details><summary>JSON report</summary><pre>"
                      + html.escape(json.dumps(data, indent=1, allow_nan=False)) + "</pre></details>")
@@ -97,17 +93,8 @@ def render_html(title: str, sections: list[Section], data: dict | None = None) -
 
 
 def write_html(path: str | os.PathLike, title: str, sections: list[Section], data: dict | None = None) -> None:
-    text = render_html(title, sections, data)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)       # a report to share, not mkstemp's private 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Render and write the page with :func:`verify.output.write_text` (a regular file atomically,
+    through symbolic links, into devices and FIFOs; ``OutputError`` in one line when it cannot)."""
+    from verify.output import write_text
+
+    write_text(path, render_html(title, sections, data), "--html")

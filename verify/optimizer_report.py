@@ -193,25 +193,31 @@ class Report:
 
     def finish(self, args, seconds: float) -> int:
         from verify import figures as figs
-        from verify.report import environment, jsonable, write_json
+        from verify.output import write_or_report
+        from verify.report import environment, jsonable
 
         status, message = self.verdict()
         print(f"verdict: {status}" + (f" — {message}" if message else "") + f"  ({seconds:.1f}s)")
         payload = {"result": {**self.result(), "seconds": seconds},
                    "environment": environment(self.profile, self.seed)}
         specs = self.figures()
+        written = True
         if args.figures and specs:
-            payload["result"]["figures"] = [str(figs.render(s, Path(args.figures), "optimizer"))
-                                            for s in specs]
-        if args.json:
-            write_json(args.json, payload)
+            paths = []
+            written = write_or_report(args.figures, lambda d: paths.extend(
+                str(figs.render(s, Path(d), "optimizer")) for s in specs), option="--figures")
+            payload["result"]["figures"] = paths
+        written &= write_or_report(args.json, payload, option="--json")
         if args.html:
             from verify.html import write_html
 
-            write_html(args.html, f"Implicit-bias fingerprint of {self.spec}", self.sections(specs),
-                       jsonable(payload))
+            written &= write_or_report(args.html, lambda p: write_html(
+                p, f"Implicit-bias fingerprint of {self.spec}", self.sections(specs), jsonable(payload)),
+                option="--html")
         if self.interrupted:
             return 130
+        if not written:                    # the verdict was printed; an output the user asked for is not
+            return 2
         return 0 if status in ("ok", "verified") else 1
 
     def sections(self, specs: list[dict]):

@@ -51,17 +51,11 @@ def jsonable(obj):
 
 
 def write_json(path: str | os.PathLike, payload: dict) -> None:
-    """Write atomically: a temporary file in the same directory, then rename over the target."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(jsonable(payload), f, indent=1, allow_nan=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the report with :func:`verify.output.write_text` (a regular file atomically, through
+    symbolic links, into devices and FIFOs; :class:`verify.output.OutputError` when it cannot)."""
+    from verify.output import write_text
+
+    write_text(path, json.dumps(jsonable(payload), indent=1, allow_nan=False), "--json")
 
 
 def claim_record(claim, outcome: Outcome, seconds: float) -> dict:

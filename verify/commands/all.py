@@ -22,6 +22,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from verify.output import check_output_paths
+    check_output_paths(json=args.json, html=args.html, figures=args.figures)   # before any claim runs
     claims = select(args.k)
     if not claims:
         raise UserInputError(f"no claim id matches {args.k!r}; see `python -m verify list`")

@@ -10,7 +10,7 @@ diag_l2, dropout_l2, lp:P, huber:DELTA, nuclear, schatten:P, gradnorm) are fitte
 −∇L(θ̂) on ∇R_k(θ̂) (λ ≥ 0 unless --signed). The fit is reported with its diagnostics; when θ̂ is not
 a stationary point of the fitted objective (residual ratio above --max-residual) the estimate is
 still printed but flagged unreliable. Exit 0 when an estimate was computed (reliable or not), 2 on
-bad input.
+bad input (or when the --json file could not be written; the estimate is printed first).
 """
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from verify.output import check_output_paths
+
+    check_output_paths(json=args.json)                 # before the imports and the work
     import time
 
     import numpy as np
@@ -45,7 +48,8 @@ def run(args) -> int:
     from numerics.mlp import Objective, load_data, load_state_dict, parse_architecture
     from theory.errors import UserInputError
     from theory.penalties import parse_penalties
-    from verify.report import environment, write_json
+    from verify.output import write_or_report
+    from verify.report import environment
 
     if not args.max_residual > 0:
         raise UserInputError(f"--max-residual must be > 0, got {args.max_residual}")
@@ -79,9 +83,8 @@ def run(args) -> int:
         result = est.as_dict()
         _print_estimate(est)
     result.update(head, loss_value=value, seconds=time.perf_counter() - t0)
-    if args.json:
-        write_json(args.json, {"result": result, "environment": environment()})
-    return 0
+    written = write_or_report(args.json, {"result": result, "environment": environment()})
+    return 0 if written else 2
 
 
 def _diagonal(theta, grad, lam) -> dict:

@@ -22,6 +22,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from verify.output import check_output_paths
+    check_output_paths(json=args.json)                 # before any work: a bad path is a usage error
     import numpy as np
 
     from numerics.classification import load_npz

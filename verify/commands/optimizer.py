@@ -56,8 +56,10 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from verify.optimizer_report import Report, predicted_norms
     from verify.progress import Progress
+    from verify.output import check_output_paths
     from verify.spec import SpecLoadError, load_factory, parse_spec
 
+    check_output_paths(json=args.json, html=args.html, figures=args.figures)
     spec = parse_spec(args.spec)                                   # usage errors: exit 2
     predicted = predicted_norms(args.predict) if args.predict else None
     report = Report(spec.text, args.profile, args.seed, predicted)

@@ -20,6 +20,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from verify.output import check_output_paths
+    check_output_paths(json=args.json, html=args.html, figures=args.figures)   # before the claim runs
     claim = get(args.claim_id)
     print(f"{claim.title}  [{claim.source}]\n{claim.statement}\n")
     return run_claims([claim], args.profile, args.seed, args.json, args.figures, verbose=True,
