@@ -1,0 +1,90 @@
+"""The catalogue as Markdown, generated from the claim registry (and, when given, a JSON report).
+
+Used by the documentation build (``docs/hooks.py``) so that the catalogue pages are never written by
+hand: each claim's statement, kind, source, section, the checks it declares (names, roles and
+tolerances, read from a report when one is given) and its derivation (the same steps
+``python -m verify show`` prints).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from verify.registry import Claim, all_claims
+
+_STATUS_MARK = {"verified": "verified", "failed": "**failed**", "inconclusive": "*inconclusive*",
+                "error": "**error**"}
+
+
+def load_report(path: str | Path | None) -> dict[str, dict]:
+    """Claim records by id from a JSON report written by ``verify all --json`` (empty if none)."""
+    if path is None:
+        return {}
+    data = json.loads(Path(path).read_text())
+    return {rec["id"]: rec for rec in data.get("claims", []) if isinstance(rec, dict) and "id" in rec}
+
+
+def _status(status: str | None) -> str:
+    return _STATUS_MARK.get(status or "", status or "—")
+
+
+def _seed_cells(record: dict | None, seeds: list[int]) -> list[str]:
+    per_seed = {s.get("seed"): s.get("status") for s in (record or {}).get("per_seed", [])}
+    return [_status(per_seed.get(seed)) if per_seed else "—" for seed in seeds]
+
+
+def index_page(report: dict[str, dict], report_name: str | None, seeds: list[int]) -> str:
+    lines = ["# The catalogue", "",
+             "Every claim the project checks, generated from the claim registry when the documentation "
+             "is built. Each row links to the claim's page: its statement, the checks it declares and "
+             "the derivation behind its prediction.", ""]
+    if report_name:
+        lines += [f"Verdicts are those of the report `{report_name}` (kept in `docs/results/`; "
+                  "see [Reproducing the results](../reproduce.md) for the command that regenerates it).", ""]
+    else:
+        lines += ["No results report is kept in `docs/results/` yet: the verdict columns are empty.", ""]
+    by_section: dict[str, list[Claim]] = {}
+    for claim in all_claims():
+        by_section.setdefault(claim.section, []).append(claim)
+    seed_heads = [f"seed {s}" for s in seeds]
+    for section, claims in by_section.items():
+        lines += [f"## {section}", "",
+                  "| claim | kind | source | verdict | " + " | ".join(seed_heads) + (" |" if seeds else ""),
+                  "|---|---|---|---|" + "---|" * len(seeds)]
+        for c in claims:
+            rec = report.get(c.id)
+            kind = c.kind + (f" (expected {c.expected})" if c.expected else "")
+            cells = [f"[`{c.id}`]({c.id}.md)", kind, c.source, _status(rec and rec.get("status"))]
+            cells += _seed_cells(rec, seeds)
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def claim_page(claim: Claim, record: dict | None, has_notes: bool) -> str:
+    lines = [f"# `{claim.id}`", "", f"**{claim.title}**", "",
+             f"- source: {claim.source}", f"- section: {claim.section}",
+             f"- kind: {claim.kind}" + (f", expected verdict `{claim.expected}`" if claim.expected else ""),
+             "", "## Statement", "", claim.statement, ""]
+    if record:
+        lines += ["## Checks (from the kept report)", "",
+                  f"Verdict: {_status(record.get('status'))}"
+                  + (f" — {record['message']}" if record.get("message") else ""), "",
+                  "| check | role | op | tolerance | value |", "|---|---|---|---|---|"]
+        for chk in record.get("checks", []):
+            value = chk.get("value")
+            if isinstance(chk.get("median"), (int, float)):
+                value = chk["median"]
+            lines.append(f"| `{chk.get('name')}` | {chk.get('role')} | `{chk.get('op')}` | "
+                         f"{chk.get('tolerance')} | {value} |")
+        lines.append("")
+    lines += ["## Derivation", "", f"What `python -m verify show {claim.id}` prints "
+              f"(`--latex` gives LaTeX):", "", "```text"]
+    try:
+        lines.append(claim.derivation().pretty())
+    except Exception as exc:  # a broken derivation is shown, not hidden
+        lines.append(f"(the derivation raised {type(exc).__name__}: {exc})")
+    lines += ["```", ""]
+    if has_notes:
+        lines += ["## Lab notes", "", f"Measurements and decisions, dated: [lab notes](../claims/{claim.id}.md).", ""]
+    return "\n".join(lines)
