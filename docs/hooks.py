@@ -13,7 +13,7 @@ from mkdocs.structure.files import File
 
 
 def _newest_report(docs_dir: Path) -> Path | None:
-    reports = sorted((docs_dir / "results").glob("*.json"))
+    reports = sorted(p for p in (docs_dir / "results").glob("*.json") if not p.name.startswith("gallery-"))
     return reports[-1] if reports else None
 
 
@@ -50,4 +50,12 @@ def on_files(files, config):
         files.append(File.generated(config, f"catalogue/{claim.id}.md",
                                     content=claim_page(claim, report.get(claim.id), has_notes)))
     files.append(File.generated(config, "reference/cli.md", content=_command_reference()))
+    import json
+
+    from verify.catalogue_markdown import gallery_page
+
+    galleries = sorted((docs_dir / "results").glob("gallery-*.json"))
+    gallery = json.loads(galleries[-1].read_text()) if galleries else None
+    files.append(File.generated(config, "gallery.md",
+                                content=gallery_page(gallery, f"results/{galleries[-1].name}" if galleries else None)))
     return files

@@ -88,3 +88,62 @@ def claim_page(claim: Claim, record: dict | None, has_notes: bool) -> str:
     if has_notes:
         lines += ["## Lab notes", "", f"Measurements and decisions, dated: [lab notes](../claims/{claim.id}.md).", ""]
     return "\n".join(lines)
+
+
+def _agree(found: str | None, predicted: str | None) -> str:
+    if predicted is None:
+        return "—"
+    if found is None:
+        return "not run"
+    return "agrees" if found == predicted else f"**differs** (predicted {predicted})"
+
+
+def gallery_page(data: dict | None, name: str | None) -> str:
+    """The gallery of real optimizers' fingerprints from ``bench/make_gallery.py``'s dated JSON."""
+    lines = ["# Gallery: the implicit bias of torch's optimizers", "",
+             "`python -m verify optimizer` on every `torch.optim` optimizer that applies, with torch's "
+             "defaults and with ε = 0 where it has one (each in a fresh process, quick profile). "
+             "`undetermined` is an honest answer: no norm of the family is close enough, or two are too "
+             "close to call; the reason is given below the table. Where the literature predicts a bias "
+             "for this form of the method, the last columns say whether the fingerprint agrees.", ""]
+    if not data:
+        return "\n".join(lines + ["No gallery results are kept in `docs/results/` yet: run "
+                                  "`python bench/make_gallery.py`."])
+    lines += [f"From `{name}` ({data.get('date')}, profile {data.get('profile')}; command "
+              f"`{data.get('command')}`).", "",
+              "| optimizer | binary (separation) | multiclass (separation) | network KKT (separation) | "
+              "sharpness e [interval] | agrees with the literature? | source |",
+              "|---|---|---|---|---|---|---|"]
+    notes = []
+
+    def cell(found, sep):
+        if found is None:
+            return "—"
+        return f"`{found}`" + (f" ({sep:.3g})" if isinstance(sep, (int, float)) else "")
+
+    for row in data.get("optimizers", []):
+        ident, sep, lit = row.get("identified", {}), row.get("separation", {}), row.get("literature", {})
+        net = row.get("network", {})
+        sh = row.get("sharpness", {})
+        e = sh.get("exponent")
+        interval = sh.get("interval")
+        sharp = "—" if not isinstance(e, (int, float)) else (
+            f"{e:.3f}" + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else " (no interval)")
+            + ("" if sh.get("status") == "ok" else f" ({sh.get('status')})"))
+        agree = "; ".join(f"{m}: {_agree(found, lit.get(m))}" for m, found in
+                          (("binary", ident.get("binary")), ("multiclass", ident.get("multiclass")),
+                           ("network", net.get("identified"))) if lit.get(m)) or "—"
+        lines.append(f"| {row['name']} | {cell(ident.get('binary'), sep.get('binary'))} | "
+                     f"{cell(ident.get('multiclass'), sep.get('multiclass'))} | "
+                     f"{cell(net.get('identified'), net.get('separation'))} | {sharp} | {agree} | "
+                     f"{lit.get('source', '')} |")
+        for m in ("binary", "multiclass"):
+            if ident.get(m) == "undetermined" and row.get("reason", {}).get(m):
+                notes.append(f"- **{row['name']}**, {m}: {row['reason'][m]}")
+        if net.get("identified") == "undetermined" and net.get("reason"):
+            notes.append(f"- **{row['name']}**, network: {net['reason']}")
+        if row.get("status") not in ("ok", "verified") and row.get("message"):
+            notes.append(f"- **{row['name']}**: {row['status']} — {row['message']}")
+    if notes:
+        lines += ["", "## Why undetermined", ""] + notes
+    return "\n".join(lines) + "\n"
