@@ -1,5 +1,7 @@
 """Ctrl-C during an SCS solve: lost without ``verify.interrupts`` (SCS reports it as a solver failure,
-the negative control), a KeyboardInterrupt after the solve with it (what ``python -m verify`` does)."""
+the negative control), a KeyboardInterrupt after the solve with it (what ``python -m verify`` does).
+Ctrl-C and SIGTERM during a blocking call, and SIGTERM's partial JSON."""
+import json
 import signal
 import subprocess
 import sys
@@ -8,6 +10,8 @@ import warnings
 from pathlib import Path
 
 import pytest
+
+from verify.interrupts import FORCE_AFTER
 
 PROBE = Path(__file__).with_name("scs_interrupt_probe.py")
 
@@ -38,3 +42,93 @@ def test_the_routing_is_only_installed_from_the_main_thread():
     thread.start()
     thread.join()
     assert result == [False]
+
+
+# -- a blocking call in the main thread, SIGTERM, and the escape from native code ----------------
+RUNNER_PROBE = Path(__file__).with_name("runner_interrupt_probe.py")
+SLEEPING_SPEC = '''
+print("importing", flush=True)
+import time
+time.sleep(3600)
+
+
+def make(params):
+    raise RuntimeError("not reached")
+'''
+
+
+def _wait_for(proc, word: str) -> None:
+    for line in proc.stdout:
+        if word in line:
+            return
+    raise AssertionError(f"the subprocess ended before printing {word!r}: {proc.stderr.read()}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_interrupts_a_spec_whose_import_sleeps_and_keeps_the_json(tmp_path, sig):
+    """The SPEC's import blocks in time.sleep(3600) in the main thread: without the wake-up signal
+    Ctrl-C waits for the hour (the wait below times out), and SIGTERM kills the process without a
+    report (status -15). With it: status 130 and the partial JSON report."""
+    (tmp_path / "slow.py").write_text(SLEEPING_SPEC)
+    out = tmp_path / "report.json"
+    proc = subprocess.Popen([sys.executable, "-m", "verify", "optimizer", f"{tmp_path / 'slow.py'}:make",
+                             "--json", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        _wait_for(proc, "importing")
+        time.sleep(0.2)                 # inside time.sleep
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted: partial results kept" in err
+    result = json.loads(out.read_text())["result"]
+    assert result["interrupted"] is True
+
+
+def test_sigterm_keeps_the_partial_json_of_a_run(tmp_path):
+    """run_claims keeps the finished claim and marks the report incomplete, as on Ctrl-C."""
+    out = tmp_path / "run.json"
+    proc = subprocess.Popen([sys.executable, str(RUNNER_PROBE), str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(proc, "ready")
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    report = json.loads(out.read_text())
+    assert report["complete"] is False and report["interrupted"] is True
+    assert [c["id"] for c in report["claims"]] == ["probe-done"]
+
+
+def _scs_with_signals(count: int) -> tuple[int, str]:
+    proc = subprocess.Popen([sys.executable, str(PROBE), "routed", "200000"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.5)                 # inside the solve (SCS takes no Ctrl-C: it is blocked)
+        for _ in range(count):
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.05)
+        _, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    return proc.returncode, err
+
+
+@pytest.mark.slow
+def test_the_third_untaken_ctrl_c_ends_a_native_call():
+    """Inside an SCS solve (native code that never returns to Python) one Ctrl-C waits for the
+    solve to end and is then a KeyboardInterrupt; the third one ends the process at once, saying so."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code, err = _scs_with_signals(FORCE_AFTER)
+    assert code == 130 and "exiting now" in err
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code, err = _scs_with_signals(FORCE_AFTER - 1)
+    assert code == 130 and "exiting now" not in err
