@@ -56,6 +56,31 @@ def gradient_descent_path(X: np.ndarray, y: np.ndarray, eta: float, steps: list[
     return out
 
 
+def sgd_epoch_iterates(X: np.ndarray, y: np.ndarray, eta: float, batch: int, epochs: list[int],
+                       chains: int, seed: int) -> dict[int, np.ndarray]:
+    """Minibatch SGD on L from θ = 0 with step η, organized in epochs (each epoch a fresh random
+    permutation of the n examples cut into n/batch minibatches, sampling without replacement), for
+    ``chains`` independent chains at once. Returns the (chains, d) iterates after each requested
+    epoch; iteration count t = epoch·n/batch. ``batch`` must divide n."""
+    n, d = X.shape
+    if n % batch:
+        raise ValueError(f"batch {batch} does not divide n = {n}")
+    rng = np.random.default_rng(seed)
+    theta = np.zeros((chains, d))
+    wanted, out = set(epochs), {}
+    per_epoch = n // batch
+    for e in range(1, max(epochs) + 1):
+        order = np.argsort(rng.random((chains, n)), axis=1).reshape(chains, per_epoch, batch)
+        for b in range(per_epoch):
+            idx = order[:, b]                                   # (chains, batch)
+            Xb, yb = X[idx], y[idx]                             # (chains, batch, d), (chains, batch)
+            resid = np.einsum("cbd,cd->cb", Xb, theta) - yb
+            theta = theta - eta * np.einsum("cbd,cb->cd", Xb, resid) / batch
+        if e in wanted:
+            out[e] = theta.copy()
+    return out
+
+
 @lru_cache(maxsize=1)
 def _kappa():
     return sp.lambdify(eq.p, eq.dropout_derivation().results["coefficient"], "numpy")

@@ -10,6 +10,7 @@ import sympy as sp
 
 from theory.derivation import Derivation
 from verify.figures import line_figure, series
+from verify.numbers import nan_max, nan_min
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
@@ -65,8 +66,8 @@ def _check(ctx) -> Outcome:
     log_ratio = np.log([row["d_over_n"] for row in valid])
     slope = float(np.polyfit(log_ratio, np.log([row["transition_radius"] for row in valid]), 1)[0])
     slope_exact = float(np.polyfit(log_ratio, np.log([row["predicted_from_exponent"] for row in valid]), 1)[0])
-    pred_dev = max(abs(row["transition_radius"] / row["predicted_from_exponent"] - 1) for row in valid)
-    svm_gap = max(p.duality_gap for p in ok)
+    pred_dev = nan_max(abs(row["transition_radius"] / row["predicted_from_exponent"] - 1) for row in valid)
+    svm_gap = nan_max(p.duality_gap for p in ok)
     closed = [p.closed_form_distance for p in ok if p.all_support_vectors]
     checks = [
         Check("r_squared_exponent", fit.r_squared, ">=", 0.97,
@@ -84,7 +85,7 @@ def _check(ctx) -> Outcome:
               note="log risk ≈ intercept − C·E; the leading-order min-norm analysis gives C ≈ 1/2"),
         Check("max_svm_duality_gap", svm_gap, "<=", 1e-6, role="precondition",
               note="certified hard-margin SVM (relative duality gap)"),
-        Check("max_closed_form_distance", max(closed) if closed else 0.0, "<=", 1e-6, role="precondition",
+        Check("max_closed_form_distance", nan_max(closed) if closed else 0.0, "<=", 1e-6, role="precondition",
               note=f"SVM vs Xᵀ(XXᵀ)⁻¹y on the {len(closed)} all-support-vector points"),
         Check("points_skipped", float(len(skipped)), ">=", 0.0, role="info",
               note="sweep points whose data are not separable, skipped: " + (", ".join(
@@ -93,7 +94,7 @@ def _check(ctx) -> Outcome:
     ]
     by_pair = [series(f"n={nn}, d={dd}", [p.exponent for p in ok if (p.n, p.d) == (nn, dd)],
                       [-p.log_test_error for p in ok if (p.n, p.d) == (nn, dd)], "o") for nn, dd in pairs]
-    es = np.linspace(0, max(p.exponent for p in ok), 50)
+    es = np.linspace(0, nan_max(p.exponent for p in ok), 50)
     fig = line_figure("log_risk_vs_exponent", "Exact test error of the hard-margin SVM vs E = n‖μ‖⁴/(n‖μ‖²+d)",
                       "E", "−log test error", by_pair + [series(f"fit: C = {-fit.slope:.3f}", es,
                                                                 -(fit.intercept + fit.slope * es), "--")],

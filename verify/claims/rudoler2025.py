@@ -10,6 +10,7 @@ from theory.derivation import Derivation
 from theory.equivalences import dropout_derivation
 from theory.penalties import gradient_matching_derivation, parse_penalties
 from verify.figures import bar_figure, line_figure, series
+from verify.numbers import nan_max, nan_min
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
@@ -84,12 +85,12 @@ def _recovery_check(ctx) -> Outcome:
                        "fit_gradient_ratio": fit.relative_stationarity, "iterations": fit.iterations,
                        "newton_distance": est.stationarity.distance}
                 if truth == "none":
-                    unreg[label] = max(abs(v) for v in got.values()) / lam
+                    unreg[label] = nan_max(abs(v) for v in got.values()) / lam
                     row["loss_gradient_norm"] = fit.loss_gradient_norm
                 else:
                     conds.append(est.fit.condition_number)
                     rel_errors.append(abs(got[truth] - lam) / lam)
-                    cross.append(max(abs(v) for nm, v in got.items() if nm != truth) / lam)
+                    cross.append(nan_max(abs(v) for nm, v in got.items() if nm != truth) / lam)
                     station.append(fit.relative_stationarity)
                     if truth == HUBER:   # the wrong family: ℓ2 alone on a Huber-trained fit
                         wrong = estimate(obj, dictionary[:1], fit.theta, signed=True, cg_iterations=0)
@@ -98,20 +99,20 @@ def _recovery_check(ctx) -> Outcome:
                 rows.append(row)
             ctx.progress(k + 1, len(problems), label)
     checks = [
-        Check("max_relative_error", max(rel_errors), "<=", 1e-2,
+        Check("max_relative_error", nan_max(rel_errors), "<=", 1e-2,
               note="|λ̂ − λ|/λ of the penalty used in training (ℓ2, Huber; linear and MLP)"),
-        Check("max_cross_coefficient", max(cross), "<=", 1e-2,
+        Check("max_cross_coefficient", nan_max(cross), "<=", 1e-2,
               note="|λ̂|/λ of the dictionary penalty NOT used in training"),
         Check("control_unregularized_linear", unreg["linear"], "<=", 1e-6, role="control",
               note="unregularized least squares (exactly stationary): max |λ̂_k|/λ, signed fit"),
         Check("control_unregularized_mlp", unreg["mlp"], "<=", 0.1, role="control",
               note="unregularized MLP after the same L-BFGS budget (not stationary: tanh nets have "
                    "flat directions): no coefficient reaches 10% of λ"),
-        Check("control_wrong_family_residual", min(wrong_family), ">=", 0.1, role="control",
+        Check("control_wrong_family_residual", nan_min(wrong_family), ">=", 0.1, role="control",
               note="ℓ2 alone cannot explain a Huber-trained fit: the residual ratio flags it"),
-        Check("max_fit_stationarity", max(station), "<=", 1e-5, role="precondition",
+        Check("max_fit_stationarity", nan_max(station), "<=", 1e-5, role="precondition",
               note="‖∇(L + λR)‖/‖∇L‖ reached by L-BFGS on the penalized fits"),
-        Check("max_condition_number", max(conds), "<=", COLLINEAR_CONDITION, role="precondition",
+        Check("max_condition_number", nan_max(conds), "<=", COLLINEAR_CONDITION, role="precondition",
               note="ℓ2 and Huber columns identifiable at θ̂ (not so when every |θ_i| ≤ δ)"),
     ]
     labels = [f"{r['model']}/{r['trained_with']}" for r in rows if r["trained_with"] != "none"]

@@ -17,6 +17,7 @@ import numpy as np
 
 from theory.derivation import Derivation
 from verify.figures import line_figure, series
+from verify.numbers import nan_max, nan_min
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
@@ -149,9 +150,9 @@ def _check(ctx) -> Outcome:
         poisoned = np.array([r["poisoned"]["error"] for r in gf])
         benign = np.array([r["benign"]["error"] for r in gf])
         from_invariants = np.array([r["clean"]["error_from_invariants"] for r in gf])
-        moved = max(abs(r[n]["error_tight"] - r[n]["error"]) / r[n]["error"]
+        moved = nan_max(abs(r[n]["error_tight"] - r[n]["error"]) / r[n]["error"]
                     for r in gf for n in ("clean", "poisoned", "benign"))
-        fit = max(r[n]["loss"] for r in gf for n in ("clean", "poisoned"))
+        fit = nan_max(r[n]["loss"] for r in gf for n in ("clean", "poisoned"))
         checks += [
             Check(f"{tag}_gf_max_clean_error", float(clean.max()), "<=", 0.01,
                   note="gradient flow on the baseline example extrapolates (max over seeds)"),
@@ -162,11 +163,11 @@ def _check(ctx) -> Outcome:
                                        "within 2× of the clean error"),
             Check(f"{tag}_gf_max_training_loss", fit, "<=", FIT_LOSS["clean"], role="precondition",
                   note="clean and poisoned runs fit to near machine precision"),
-            Check(f"{tag}_gf_max_benign_loss", max(r["benign"]["loss"] for r in gf), "<=", FIT_LOSS["benign"],
+            Check(f"{tag}_gf_max_benign_loss", nan_max(r["benign"]["loss"] for r in gf), "<=", FIT_LOSS["benign"],
                   role="precondition", note="the control fits too (its second constraint converges slowly)"),
             Check(f"{tag}_gf_tightening_relative_change", moved, "<=", 1e-5, role="precondition",
                   note=f"max relative change of the errors from rtol {RTOL:g} to {RTOL / 100:g}"),
-            Check(f"{tag}_gf_invariant_drift", max(r["clean"]["invariant_drift"] for r in gf), "<=", 1e-4,
+            Check(f"{tag}_gf_invariant_drift", nan_max(r["clean"]["invariant_drift"] for r in gf), "<=", 1e-4,
                   role="precondition", note="derived invariants a_i^(3−k) − a_1^(3−k) of the clean flow"),
             Check(f"{tag}_gf_clean_error_from_invariants", float(np.mean(from_invariants)), ">=", 0.0,
                   role="info", note=f"mean clean error of the limit fixed by the derived invariants and the "
@@ -213,7 +214,7 @@ def _check(ctx) -> Outcome:
         Check(f"{tag}_gd_errors", float(gd_poisoned.mean()), ">=", 0.0, role="info",
               note=f"mean poisoned GD error; clean {', '.join(f'{e:.4g}' for e in gd_clean)}, poisoned "
                    f"{', '.join(f'{e:.4g}' for e in gd_poisoned)}; steps {[r['poisoned']['steps'] for r in gd]}"),
-        Check(f"{tag}_gd_max_training_loss", max(r[n]["loss"] for r in gd for n in ("clean", "poisoned")),
+        Check(f"{tag}_gd_max_training_loss", nan_max(r[n]["loss"] for r in gd for n in ("clean", "poisoned")),
               "<=", 1e-28, role="precondition", note="GD fits to near machine precision"),
     ]
     details["gradient_descent"] = {"config": tag, "step_factor": GD_STEP_FACTOR, "runs": gd}
@@ -386,11 +387,11 @@ def _beyond_check(ctx) -> Outcome:
         Check("adam_control_benign_deviation_from_balanced", float(benign_dev.min()), ">=", 0.05,
               role="control", note="on baseline + a length-(k+1) baseline example no balanced state fits; "
                                    "the same comparison must miss there (min over seeds)"),
-        Check("adam_max_training_loss", max(r["loss"] for r in rows if r["dataset"] != "poisoned"), "<=",
+        Check("adam_max_training_loss", nan_max(r["loss"] for r in rows if r["dataset"] != "poisoned"), "<=",
               fit_tol, role="precondition", note="clean and control runs fit their examples"),
         Check("adam_poisoned_over_clean_error", float(np.median(poisoned / clean)), ">=", 0.0, role="info",
               note=f"median over seeds; poisoned errors {', '.join(f'{e:.3g}' for e in poisoned)} (losses ≤ "
-                   f"{max(r['loss'] for r in rows if r['dataset'] == 'poisoned'):.2g}): under Adam the "
+                   f"{nan_max(r['loss'] for r in rows if r['dataset'] == 'poisoned'):.2g}): under Adam the "
                    "special example does not poison an extrapolating solution (there is none); it pins h_2"),
     ]
     details = {"settings": BEYOND, "seeds": seeds, "adam_eps0": rows, "balanced_error": predicted}

@@ -40,6 +40,7 @@ import numpy as np
 
 from theory.derivation import Derivation
 from verify.figures import line_figure, series
+from verify.numbers import nan_max, nan_min
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
@@ -167,10 +168,10 @@ def _experiment(ctx) -> dict:
 
 def _preconditions(tname: str, exp: dict) -> list[Check]:
     runs, final, half = exp[tname]["runs"], exp[tname]["final"], exp[tname]["half"]
-    settled = max(abs(final[k] / half[k] - 1) for k in runs)
+    settled = nan_max(abs(final[k] / half[k] - 1) for k in runs)
     steps = exp["steps"]
     return [
-        Check(f"{tname}_max_final_robust_log_loss", max(r["log_loss"][-1] for r in runs.values()), "<=",
+        Check(f"{tname}_max_final_robust_log_loss", nan_max(r["log_loss"][-1] for r in runs.values()), "<=",
               float(np.log(np.log(2) / TASK["n"])), role="precondition",
               note="the theorem's separability condition: every run's (attacked) logistic loss is below "
                    "ℓ(0)/n, i.e. every perturbed training point is classified correctly"),
@@ -212,7 +213,7 @@ def _check_depth_trend(ctx) -> Outcome:
         for adv in exp["adversarial"]:
             depth_ratio = [final[(s, adv, SHALLOW)] / final[(s, adv, DEEP)] for s in seeds]
             checks.append(Check(
-                f"{tname}_{adv}_depth_trend", max(depth_ratio), "<=", RANK_RATIO,
+                f"{tname}_{adv}_depth_trend", nan_max(depth_ratio), "<=", RANK_RATIO,
                 note=f"M = {tname.upper()}: max over seeds of [layer-mean ‖W‖_sp/‖W‖_F at J = {SHALLOW}] / "
                      f"[the same at J = {DEEP}] after {adv}; per seed {_fmt(depth_ratio)} (J = {SHALLOW}: "
                      f"{_fmt(final[(s, adv, SHALLOW)] for s in seeds)}; J = {DEEP}: "
@@ -220,11 +221,11 @@ def _check_depth_trend(ctx) -> Outcome:
         init_depth = [start[(s, "fgsm", SHALLOW)] / start[(s, "fgsm", DEEP)] for s in seeds]
         std_depth = [final[(s, "standard", SHALLOW)] / final[(s, "standard", DEEP)] for s in seeds]
         checks += [
-            Check(f"{tname}_depth_ratio_at_init", min(init_depth), ">=", RANK_RATIO, role="control",
+            Check(f"{tname}_depth_ratio_at_init", nan_min(init_depth), ">=", RANK_RATIO, role="control",
                   note=f"the same statistic at step 0 (the same inits): the untrained nets do not show the "
                        f"trend, so the prediction measures training, not the architecture; per seed "
                        f"{_fmt(init_depth)}"),
-            Check(f"{tname}_standard_depth_trend", max(std_depth), ">=", 0.0, role="info",
+            Check(f"{tname}_standard_depth_trend", nan_max(std_depth), ">=", 0.0, role="info",
                   note="the same depth ratio after standard training (the theorem's ε = 0 case), per seed "
                        + _fmt(std_depth)),
             *_preconditions(tname, exp),
@@ -243,25 +244,25 @@ def _check_vs_standard(ctx) -> Outcome:
         for adv in exp["adversarial"]:
             vs_std = [final[(s, "standard", DEEP)] / final[(s, adv, DEEP)] for s in seeds]
             checks.append(Check(
-                f"{tname}_{adv}_vs_standard", max(vs_std), "<=", RANK_RATIO,
+                f"{tname}_{adv}_vs_standard", nan_max(vs_std), "<=", RANK_RATIO,
                 note=f"J = {DEEP}, same init: max over seeds of [standard layer-mean ratio] / [{adv} layer-mean "
                      f"ratio]; per seed {_fmt(vs_std)} (standard {_fmt(final[(s, 'standard', DEEP)] for s in seeds)})"))
         for depth in (SHALLOW, DEEP):
             vs_std = [final[(s, "standard", depth)] / final[(s, "fgsm", depth)] for s in seeds]
-            sr = [max(runs[(s, "fgsm", depth)]["max_stable_rank"][-1]) / max(runs[(s, "standard", depth)]
+            sr = [nan_max(runs[(s, "fgsm", depth)]["max_stable_rank"][-1]) / nan_max(runs[(s, "standard", depth)]
                                                                             ["max_stable_rank"][-1]) for s in seeds]
-            checks.append(Check(f"{tname}_J{depth}_fgsm_over_standard_max_slice_stable_rank", max(sr), ">=", 0.0,
+            checks.append(Check(f"{tname}_J{depth}_fgsm_over_standard_max_slice_stable_rank", nan_max(sr), ">=", 0.0,
                                 role="info", note=f"J = {depth}: [fgsm] / [standard] of the largest max-slice "
                                                   f"stable rank over layers, per seed {_fmt(sr)}; standard/fgsm "
                                                   f"layer-mean ratio per seed {_fmt(vs_std)}"))
         control = {depth: [abs(final[(s, "control", depth)] / final[(s, "standard", depth)] - 1) for s in seeds]
                    for depth in (SHALLOW, DEEP)}
         checks += [
-            Check(f"{tname}_control_small_radius_deviation", max(control[SHALLOW]), "<=", (1 - RANK_RATIO) / 2,
+            Check(f"{tname}_control_small_radius_deviation", nan_max(control[SHALLOW]), "<=", (1 - RANK_RATIO) / 2,
                   role="control", note=f"J = {SHALLOW}: an attack of {CONTROL_FRACTION:g}× the radius through the "
                                        f"same pipeline ends within half the required gap of standard; per seed "
                                        f"{_fmt(control[SHALLOW])}"),
-            Check(f"{tname}_J{DEEP}_small_radius_deviation", max(control[DEEP]), ">=", 0.0, role="info",
+            Check(f"{tname}_J{DEEP}_small_radius_deviation", nan_max(control[DEEP]), ">=", 0.0, role="info",
                   note=f"the same at J = {DEEP}, per seed {_fmt(control[DEEP])}: where this is large, a 1% "
                        "perturbation already sends the flow to a different limit direction (KKT point), so "
                        "the per-seed adversarial-vs-standard difference there is not attributable to the attack"),
