@@ -1,4 +1,7 @@
-"""What a claim's check receives: the profile, the seed, a cache for shared experiments, progress."""
+"""What a claim's check receives: the profile, the seed, a cache for shared experiments, progress.
+
+One Context serves one task (a group of claims on one seed, ``verify.tasks``): ``shared`` results
+live as long as the task."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -25,3 +28,8 @@ class Context:
         if full_key not in self.cache:
             self.cache[full_key] = compute()
         return self.cache[full_key]
+
+    def experiment(self, exp) -> Any:
+        """The result of a :class:`verify.tasks.Experiment` under this profile and seed, run once
+        per task."""
+        return self.shared(("experiment", exp.name), lambda: exp.run(exp.settings(self.profile), self.seed))

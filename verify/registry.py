@@ -11,6 +11,7 @@ import difflib
 import importlib
 import pkgutil
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -44,6 +45,7 @@ class Claim:
 
 
 _REGISTRY: dict[str, Claim] = {}
+_MODULES: dict[str, str] = {}                    # claim id → the module that registered it
 
 
 class UnknownClaimError(UserInputError):
@@ -54,7 +56,32 @@ def register(claim: Claim) -> Claim:
     if claim.id in _REGISTRY:
         raise RuntimeError(f"claim id {claim.id!r} registered twice")
     _REGISTRY[claim.id] = claim
+    _MODULES[claim.id] = sys._getframe(1).f_globals.get("__name__", "")
     return claim
+
+
+def is_registered(claim: Claim) -> bool:
+    return _REGISTRY.get(claim.id) is claim
+
+
+def module_of(claim: Claim) -> str | None:
+    """The module that registered ``claim`` (None for an unregistered claim)."""
+    return _MODULES.get(claim.id) if is_registered(claim) else None
+
+
+def group_of(claim: Claim) -> str:
+    """The claims that may share experiments through ``ctx.shared`` run in one task per seed: those
+    registered by one module (an unregistered claim is its own group)."""
+    return module_of(claim) or f"{claim.check.__module__}:{claim.id}"
+
+
+def lookup(claim_id: str, module: str | None = None) -> Claim:
+    """A claim by id, importing only its registering module when known (what a worker does)."""
+    if module and claim_id not in _REGISTRY:
+        importlib.import_module(module)
+    if claim_id in _REGISTRY:
+        return _REGISTRY[claim_id]
+    return get(claim_id)
 
 
 def _load_all() -> None:

@@ -16,7 +16,8 @@ from verify.outcome import Outcome
 _PACKAGES = ("implicit-bias-verify", "numpy", "scipy", "sympy", "cvxpy", "clarabel", "torch")
 
 
-def environment(profile: str | None = None, seed: int | None = None) -> dict:
+def environment(profile: str | None = None, seed: int | None = None,
+                seeds: list[int] | None = None) -> dict:
     versions = {}
     for name in _PACKAGES:
         try:
@@ -29,6 +30,8 @@ def environment(profile: str | None = None, seed: int | None = None) -> dict:
         env["profile"] = profile
     if seed is not None:
         env["seed"] = seed
+    if seeds is not None:
+        env["seeds"] = list(seeds)
     return env
 
 
@@ -58,17 +61,34 @@ def write_json(path: str | os.PathLike, payload: dict) -> None:
     write_text(path, json.dumps(jsonable(payload), indent=1, allow_nan=False), "--json")
 
 
-def claim_record(claim, outcome: Outcome, seconds: float) -> dict:
+def claim_record(claim, per_seed: list[dict], agg: dict, seconds: float, cached: int = 0) -> dict:
+    """The JSON record of one claim over its seeds (DESIGN.md): the aggregated ``status``,
+    ``metrics`` (medians), ``tolerances``, ``checks`` (median, min, max, seeds passed), and the
+    ``per_seed`` records ``{seed, status, checks, ...}``."""
     record = {"id": claim.id, "title": claim.title, "source": claim.source, "section": claim.section,
-              "status": outcome.status, "metrics": outcome.metrics, "tolerances": outcome.tolerances,
-              "seconds": round(seconds, 3), "checks": [
-                  {"name": c.name, "value": c.value, "op": c.op, "tolerance": c.tolerance,
-                   "role": c.role, "passed": c.passed, "note": c.note} for c in outcome.checks]}
-    if outcome.status != "verified" or outcome.message:
-        record["message"] = outcome.message
-    if outcome.details:
-        record["details"] = outcome.details
+              "kind": claim.kind, "status": agg["status"],
+              "seeds": [r["seed"] for r in per_seed], "metrics": agg["metrics"],
+              "tolerances": agg["tolerances"], "seconds": round(seconds, 3),
+              "checks": agg["checks"], "per_seed": [_seed_entry(r) for r in per_seed]}
+    if claim.kind == "reading":
+        record["expected"] = claim.expected
+        record["meets_expected"] = agg["status"] == claim.expected
+    if cached:
+        record["cached_seeds"] = cached
+    if agg["status"] != "verified" or agg["message"]:
+        record["message"] = agg["message"]
     return record
+
+
+def _seed_entry(rec: dict) -> dict:
+    entry = {"seed": rec["seed"], "status": rec["status"], "checks": rec["checks"],
+             "metrics": rec.get("metrics", {}), "seconds": rec.get("seconds"),
+             "cached": bool(rec.get("cached", False))}
+    if rec.get("message"):
+        entry["message"] = rec["message"]
+    if rec.get("details"):
+        entry["details"] = rec["details"]
+    return entry
 
 
 def headline(outcome: Outcome) -> str:
@@ -80,17 +100,55 @@ def headline(outcome: Outcome) -> str:
     return outcome.message[:60]
 
 
-def summary_table(rows: list[tuple[str, str, str, float]]) -> str:
-    """rows: (claim id, status, evidence, seconds)."""
-    head = ("claim", "status", "evidence", "s")
-    widths = [max(len(head[i]), *(len(r[i]) for r in rows)) for i in range(3)]
-    lines = [f"{head[0]:<{widths[0]}}  {head[1]:<{widths[1]}}  {head[2]:<{widths[2]}}  {head[3]:>6}"]
-    lines.append("-" * len(lines[0]))
-    for r in rows:
-        lines.append(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]:6.1f}")
+def evidence(status: str, checks: list[dict], message: str = "") -> str:
+    """The table's evidence column over seeds: the deciding check (``verify.aggregate``) as
+    ``name median [min, max] (op tolerance)``."""
+    from verify.aggregate import deciding_summary, fmt_range
+
+    c = deciding_summary(status, checks)
+    if c is None:
+        return message[:60]
+    seeds = f", {c['passed']}/{c['seeds']} ok" if c["seeds"] > 1 and c["passed"] < c["seeds"] else ""
+    return f"{c['name']} {fmt_range(c)} ({c['op']} {c['tolerance']:.3g}{seeds})"
+
+
+_MARKS = {"verified": "v", "failed": "F", "inconclusive": "i", "error": "E"}
+
+
+def seed_marks(statuses: list[str]) -> str:
+    """One letter per seed (v verified, F failed, i inconclusive, E error); counts beyond 12 seeds."""
+    if len(statuses) <= 12:
+        return "".join(_MARKS.get(s, "?") for s in statuses)
     counts = {}
+    for s in statuses:
+        counts[_MARKS.get(s, "?")] = counts.get(_MARKS.get(s, "?"), 0) + 1
+    return " ".join(f"{n}{m}" for m, n in counts.items())
+
+
+def status_text(kind: str, expected: str | None, status: str) -> str:
+    """A reading's verdict says whether it is the one the reading expects."""
+    if kind != "reading":
+        return status
+    return f"{status} (as expected)" if status == expected else f"{status} (expected {expected})"
+
+
+def summary_table(rows: list[dict]) -> str:
+    """rows: dicts with ``id``, ``status`` (text), ``seeds`` (marks), ``evidence``, ``seconds``,
+    ``cached`` ("" or "k/N"), ``verdict`` (the aggregated status, for the counts)."""
+    head = {"id": "claim", "status": "status", "seeds": "seeds", "evidence": "evidence",
+            "seconds": "s", "cached": "cached"}
+    cols = ["id", "status", "seeds", "evidence"]
+    widths = {k: max(len(head[k]), *(len(str(r[k])) for r in rows)) for k in cols + ["cached"]}
+    title = "  ".join(f"{head[k]:<{widths[k]}}" for k in cols) + f"  {head['seconds']:>7}  {head['cached']}"
+    lines = [title, "-" * len(title)]
     for r in rows:
-        counts[r[1]] = counts.get(r[1], 0) + 1
-    lines.append("-" * len(lines[0]))
-    lines.append(", ".join(f"{v} {k}" for k, v in counts.items()) + f"; {len(rows)} claims")
+        lines.append("  ".join(f"{str(r[k]):<{widths[k]}}" for k in cols)
+                     + f"  {r['seconds']:7.1f}  {r['cached']}")
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    lines.append("-" * len(title))
+    lines.append(", ".join(f"{v} {k}" for k, v in counts.items()) + f"; {len(rows)} claims"
+                 + ("; seeds: v verified, F failed, i inconclusive, E error; s: compute seconds "
+                    "over seeds (cached seeds count their original cost)"))
     return "\n".join(lines)

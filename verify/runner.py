@@ -1,106 +1,277 @@
-"""Run claims: verdicts, progress, JSON (rewritten after every claim, so an interrupted or crashed run
-keeps what it finished) and figures."""
+"""Run claims over seeds: plan tasks, take what the cache holds, run the rest on an executor,
+aggregate each claim's seeds (``verify.aggregate``), print, and write the JSON (rewritten after
+every finished claim, so an interrupted or crashed run keeps what it finished), HTML and figures.
+
+Ctrl-C and SIGTERM stop the run with the finished claims kept (exit 130); the cache keeps every
+finished (claim, seed), so running the same command again resumes.
+"""
 from __future__ import annotations
 
+import math
+import signal
 import sys
+import threading
 import time
-import traceback
 from pathlib import Path
 
-from theory.errors import UserInputError
 from verify import figures as figs
-from verify.context import Context
-from verify.outcome import Outcome
-from verify.progress import Progress
+from verify.aggregate import RULE, aggregate, fmt_range, meets_expectation
+from verify.cache import ResultCache, source_hash
+from verify.progress import TaskProgress
 from verify.registry import Claim
-from verify.report import claim_record, environment, headline, summary_table, write_json
+from verify.report import (claim_record, environment, evidence, headline, seed_marks, status_text,
+                           summary_table, write_json)
+from verify.seeds import default_seeds, describe
+from verify.tasks import check_claim, error_records, plan_tasks
+
+__all__ = ["run_claims", "check_claim", "html_sections", "headline"]
 
 
-def check_claim(claim: Claim, ctx: Context) -> Outcome:
-    """Run one check; a crash inside it is the check's ``error``, reported in one line."""
-    try:
-        return claim.check(ctx)
-    except UserInputError as exc:
-        return Outcome.error(str(exc))
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except Exception as exc:  # the check itself broke: keep the rest of the catalogue running
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        return Outcome.error(f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})")
+def _on_sigterm(signum, frame):
+    """SIGTERM outside ``python -m verify`` (which routes it, ``verify.interrupts``): like Ctrl-C."""
+    raise KeyboardInterrupt("SIGTERM")
 
 
-def html_sections(results: list[tuple[Claim, Outcome, float]], profile: str, seed: int,
+def html_sections(records: list[dict], profile: str, seeds: list[int], figures: dict | None = None,
                   interrupted: bool = False) -> list:
     """The sections of the ``--html`` report: a summary table, then one section per claim (its
-    statement, checks and figures)."""
+    statement, its checks over seeds, and the figures of its first seed)."""
     from verify.html import Section, Table
 
-    summary = Section("Summary", None, [f"profile {profile}, seed {seed}"
-                                        + ("; interrupted: partial results" if interrupted else "")])
-    summary.tables.append(Table(["claim", "status", "evidence", "seconds"],
-                                [[c.id, o.status, headline(o), s] for c, o, s in results]))
+    summary = Section("Summary", None, [f"profile {profile}, seeds {describe(seeds)}"
+                                        + ("; interrupted: partial results" if interrupted else ""),
+                                        RULE])
+    summary.tables.append(Table(["claim", "status", "seeds", "evidence", "seconds"],
+                                [[r["id"], r["status"], seed_marks([s["status"] for s in r["per_seed"]]),
+                                  evidence(r["status"], r["checks"], r.get("message", "")), r["seconds"]]
+                                 for r in records]))
     sections = [summary]
-    for claim, outcome, seconds in results:
-        sec = Section(f"{claim.id}: {claim.title}", outcome.status,
-                      [f"{claim.source} — {claim.section}", claim.statement])
-        if outcome.message:
-            sec.text.append(f"note: {outcome.message}")
-        if outcome.checks:
-            sec.tables.append(Table(["check", "role", "value", "op", "tolerance", "passed", "note"],
-                                    [[c.name, c.role, c.value, c.op, c.tolerance,
-                                      "yes" if c.passed else "MISS", c.note] for c in outcome.checks]))
-        sec.figures = list(outcome.figures)
+    for rec in records:
+        sec = Section(f"{rec['id']}: {rec['title']}", rec["status"],
+                      [f"{rec['source']} — {rec['section']}", rec.get("statement", "")])
+        if rec.get("message"):
+            sec.text.append(f"note: {rec['message']}")
+        if rec["checks"]:
+            sec.tables.append(Table(["check", "role", "median", "min", "max", "op", "tolerance",
+                                     "seeds passed", "note"],
+                                    [[c["name"], c["role"], c["median"], c["min"], c["max"], c["op"],
+                                      c["tolerance"], f"{c['passed']}/{c['seeds']}", c["note"]]
+                                     for c in rec["checks"]]))
+        specs = (figures or {}).get(rec["id"], [])
+        if specs:
+            sec.text.append(f"figures: seed {rec['per_seed'][0]['seed']}")
+        sec.figures = list(specs)
         sections.append(sec)
     return sections
 
 
-def run_claims(claims: list[Claim], profile: str = "quick", seed: int = 0,
+class _Run:
+    """The state of one ``run_claims`` call."""
+
+    def __init__(self, claims, profile, seeds, cache, stream, verbose):
+        self.claims, self.profile, self.seeds = claims, profile, seeds
+        self.cache, self.stream, self.verbose = cache, stream, verbose
+        self.by_id = {c.id: c for c in claims}
+        self.per_seed: dict[str, dict[int, dict]] = {c.id: {} for c in claims}
+        self.finished: dict[str, dict] = {}            # claim id → JSON record
+        self.rows: dict[str, dict] = {}
+        self.figure_specs: dict[str, list] = {}
+        self.warned_source = False
+
+    def add(self, claim_id: str, record: dict, cached: bool = False, source: str | None = None) -> None:
+        record = dict(record, cached=cached)
+        self.per_seed[claim_id][record["seed"]] = record
+        if not cached and self.cache is not None:
+            if source is not None and source != self.cache.source:
+                if not self.warned_source:
+                    print("warning: a worker runs a different version of the package source; "
+                          "its results are reported but not cached", file=sys.stderr, flush=True)
+                    self.warned_source = True
+            else:
+                self.cache.put(claim_id, self.profile, record["seed"], record)
+
+    def complete(self, claim_id: str) -> bool:
+        return len(self.per_seed[claim_id]) == len(self.seeds) and claim_id not in self.finished
+
+    def finish(self, claim_id: str, figures_dir: str | None) -> None:
+        claim = self.by_id[claim_id]
+        per_seed = [self.per_seed[claim_id][s] for s in self.seeds]
+        agg = aggregate(per_seed)
+        seconds = sum(r["seconds"] for r in per_seed if isinstance(r.get("seconds"), (int, float))
+                      and math.isfinite(r["seconds"]))
+        cached = sum(bool(r.get("cached")) for r in per_seed)
+        record = claim_record(claim, per_seed, agg, seconds, cached)
+        record["statement"] = claim.statement
+        first_with_figures = next((r for r in per_seed if r.get("figures")), None)
+        if first_with_figures is not None:
+            self.figure_specs[claim_id] = first_with_figures["figures"]
+        if figures_dir:
+            paths = []
+            for r in per_seed:
+                prefix = claim_id if len(self.seeds) == 1 else f"{claim_id}-seed{r['seed']}"
+                paths += [str(figs.render(spec, Path(figures_dir), prefix)) for spec in r.get("figures", [])]
+            if paths:
+                record["figures"] = paths
+        self.finished[claim_id] = record
+        marks = seed_marks([r["status"] for r in per_seed])
+        text = status_text(claim.kind, claim.expected, agg["status"])
+        ev = evidence(agg["status"], agg["checks"], agg["message"])
+        cached_text = "" if not cached else ("cached" if cached == len(per_seed) else f"{cached}/{len(per_seed)}")
+        self.rows[claim_id] = {"id": claim_id, "status": text, "seeds": marks, "evidence": ev,
+                               "seconds": seconds, "cached": cached_text, "verdict": agg["status"]}
+        extra = f", {cached_text}" if cached_text else ""
+        print(f"{claim_id:<36} {text:<12} {marks:<4} {ev}  ({seconds:.1f}s{extra})", file=self.stream, flush=True)
+        if self.verbose:
+            if len(per_seed) > 1:
+                print("    seeds: " + ", ".join(f"{r['seed']} {r['status']}" for r in per_seed), file=self.stream)
+            for c in agg["checks"]:
+                seeds = f"; {c['passed']}/{c['seeds']} seeds ok" if c["seeds"] > 1 else ""
+                mark = "" if c["role"] == "info" else (" ok" if c["passed"] == c["seeds"] else " MISS")
+                note = f"; {c['note']}" if c["note"] else ""
+                print(f"    [{c['role']}] {c['name']} = {fmt_range(c)} ({c['op']} {c['tolerance']:.4g}:{mark}{seeds}){note}",
+                      file=self.stream)
+        if agg["status"] != "verified" and agg["message"]:
+            print(f"    {agg['message']}", file=self.stream, flush=True)
+
+    def records(self) -> list[dict]:
+        return [self.finished[c.id] for c in self.claims if c.id in self.finished]
+
+    def exit_code(self) -> int:
+        if len(self.finished) < len(self.claims) or not self.finished:
+            return 1
+        ok = all(meets_expectation(c.kind, c.expected, self.finished[c.id]["status"]) for c in self.claims)
+        return 0 if ok else 1
+
+
+def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = None,
                json_path: str | None = None, figures_dir: str | None = None,
-               stream=sys.stdout, verbose: bool = False, html_path: str | None = None) -> int:
-    progress = Progress()
-    ctx = Context(profile=profile, seed=seed, progress=progress.update)
-    records, rows, results = [], [], []
-    payload = {"claims": records, "environment": environment(profile, seed), "complete": False}
+               stream=sys.stdout, verbose: bool = False, html_path: str | None = None, *,
+               seeds: list[int] | None = None, jobs: int = 1, scheduler: str | None = None,
+               cache_dir: str | None = None, refresh: bool = False) -> int:
+    """Run ``claims`` on ``seeds`` (default: ``[seed]`` when given, else the profile's default) and
+    report. ``jobs``/``scheduler`` pick the executor (``verify.executors``); ``cache_dir`` turns the
+    result cache on (None: no cache). Exit 0 iff every paper/extension claim is verified and every
+    reading gets its expected verdict; 1 otherwise; 130 on Ctrl-C or SIGTERM."""
+    from verify.executors import make_executor
+
+    if seeds is None:
+        seeds = [seed] if seed is not None else default_seeds(profile)
+    cache = ResultCache.open(cache_dir, refresh) if cache_dir is not None else None
+    run = _Run(claims, profile, seeds, cache, stream, verbose)
+    payload = {"claims": [], "seeds": list(seeds), "aggregation": RULE,
+               "environment": environment(profile, seeds[0] if len(seeds) == 1 else None, seeds),
+               "complete": False}
+    payload["environment"]["source"] = source_hash()
+    json_failed: list[str] = []
+
+    def save_json() -> None:
+        if not json_path:
+            return
+        payload["claims"] = run.records()
+        try:
+            write_json(json_path, payload)
+        except (OSError, ValueError) as exc:
+            if not json_failed:
+                print(f"warning: could not write the JSON report {json_path}: {exc}", file=sys.stderr, flush=True)
+            json_failed.append(str(exc))
+
+    previous_term = None
+    if threading.current_thread() is threading.main_thread():
+        previous_term = signal.signal(signal.SIGTERM, _on_sigterm)
+    progress = TaskProgress()
+    executor = None
     interrupted = False
+    t_run = time.perf_counter()
+    task_seconds: dict[str, list[float]] = {}
     try:
-        for i, claim in enumerate(claims, 1):
-            progress.start(f"[{i}/{len(claims)}] {claim.id}")
-            t0 = time.perf_counter()
-            outcome = check_claim(claim, ctx)
-            seconds = time.perf_counter() - t0
-            progress.clear()
-            record = claim_record(claim, outcome, seconds)
-            if figures_dir and outcome.figures:
-                record["figures"] = [str(figs.render(spec, Path(figures_dir), claim.id))
-                                     for spec in outcome.figures]
-            records.append(record)
-            results.append((claim, outcome, seconds))
-            rows.append((claim.id, outcome.status, headline(outcome), seconds))
-            line = f"{claim.id:<34} {outcome.status:<12} {headline(outcome)}  ({seconds:.1f}s)"
-            print(line, file=stream, flush=True)
-            if verbose:
-                for check in outcome.checks:
-                    print(f"    [{check.role}] {check.describe()}", file=stream)
-            if outcome.status != "verified" and outcome.message:
-                print(f"    {outcome.message}", file=stream, flush=True)
-            if json_path:
-                write_json(json_path, payload)
+        if scheduler is not None:      # an unreachable scheduler is a usage error, before any output
+            executor = make_executor(jobs, scheduler, progress.update)
+        if cache is not None:
+            for claim in claims:
+                for s in seeds:
+                    record = cache.get(claim.id, profile, s)
+                    if record is not None:
+                        run.add(claim.id, record, cached=True)
+        for claim in claims:
+            if run.complete(claim.id):
+                run.finish(claim.id, figures_dir)
+        save_json()
+        tasks = plan_tasks(claims, profile, seeds, done=lambda cid, s: s in run.per_seed[cid])
+        timings = cache.timings(profile) if cache is not None else {}
+        for task in tasks:
+            costs = [timings.get(cid, float("nan")) for cid in task.claim_ids]
+            task.estimate = sum(costs)
+        if tasks:
+            if executor is None:
+                executor = make_executor(min(jobs, len(tasks)), None, progress.update)
+            if executor.workers > 1 and all(math.isfinite(t.estimate) for t in tasks):
+                tasks.sort(key=lambda t: -t.estimate)          # longest first: a shorter makespan
+            payload["environment"]["executor"] = executor.description
+            progress.begin(len(tasks), executor.workers, {id(t): t.estimate for t in tasks})
+
+            def on_record(task, cid, record):
+                run.add(cid, record, source=source_hash())
+
+            for task, result, error in executor.run(tasks, on_record=on_record,
+                                                    on_start=lambda t: progress.started(t.name)):
+                progress.clear()
+                if result is None:
+                    records, source = error_records(task, error), None
+                else:
+                    records, source = result["records"], result.get("source")
+                for cid, record in records.items():
+                    if record["seed"] not in run.per_seed[cid] or run.per_seed[cid][record["seed"]].get("cached"):
+                        run.add(cid, record, source=source)
+                    if math.isfinite(record.get("seconds", float("nan"))):
+                        task_seconds.setdefault(cid, []).append(record["seconds"])
+                progress.finish(id(task))
+                for cid in task.claim_ids:
+                    if run.complete(cid):
+                        run.finish(cid, figures_dir)
+                save_json()
     except KeyboardInterrupt:
         progress.clear()
         interrupted = True
         payload["interrupted"] = True
-        print("interrupted: partial results kept", file=sys.stderr)
+        print("interrupted: partial results kept"
+              + (" (finished seeds are cached: run again to resume)" if cache is not None else ""),
+              file=sys.stderr, flush=True)
+    finally:
+        progress.clear()
+        if executor is not None:
+            try:
+                executor.close()
+            except BaseException:
+                pass
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
+    if cache is not None and task_seconds:
+        cache.save_timings(profile, {cid: sum(v) / len(v) for cid, v in task_seconds.items()})
     payload["complete"] = not interrupted
-    if json_path:
-        write_json(json_path, payload)
+    payload["seconds"] = round(time.perf_counter() - t_run, 3)
+    unfinished = [c.id for c in claims if c.id not in run.finished]
+    if unfinished:
+        payload["unfinished"] = unfinished
+    save_json()
+    written_ok = not json_failed
     if html_path:
         from verify.html import write_html
         from verify.report import jsonable
 
-        title = results[0][0].id if len(claims) == 1 and results else "Implicit-bias claims"
-        write_html(html_path, title, html_sections(results, profile, seed, interrupted), jsonable(payload))
-    if rows and len(claims) > 1:
-        print("\n" + summary_table(rows), file=stream)
+        records = run.records()
+        title = records[0]["id"] if len(claims) == 1 and records else "Implicit-bias claims"
+        try:
+            write_html(html_path, title, html_sections(records, profile, seeds, run.figure_specs, interrupted),
+                       jsonable(payload))
+        except (OSError, ValueError) as exc:
+            print(f"warning: could not write the HTML report {html_path}: {exc}", file=sys.stderr, flush=True)
+            written_ok = False
+    rows = [run.rows[c.id] for c in claims if c.id in run.rows]
+    if rows and (len(claims) > 1 or len(seeds) > 1):
+        print(f"\nprofile {profile}, seeds {describe(seeds)}; {RULE}", file=stream)
+        print(summary_table(rows), file=stream)
     if interrupted:
         return 130
-    return 0 if rows and all(r[1] == "verified" for r in rows) else 1
+    code = run.exit_code()
+    return code if written_ok else max(code, 1)
+

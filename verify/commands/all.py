@@ -1,9 +1,13 @@
-"""Run the claim catalogue (or the claims whose id matches -k) with a progress display and a
-summary table. Exit 0 when every claim is verified, 1 otherwise."""
+"""Run the claim catalogue (or the claims whose id matches -k) on several seeds, with a progress
+display and a summary table (one column per seed). Exit 0 when every paper/extension claim is
+verified and every reading gets its expected verdict, 1 otherwise, 2 on a usage error, 130
+interrupted. Results are cached (per claim, profile, seed and package source): an interrupted run
+resumes where it stopped."""
 from __future__ import annotations
 
 from theory.errors import UserInputError
 from verify.context import PROFILES
+from verify.engine_options import add_engine_arguments, engine_kwargs
 from verify.registry import select
 from verify.runner import run_claims
 
@@ -18,13 +22,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--html", metavar="PATH",
                         help="write one self-contained HTML report (figures embedded) here")
     parser.add_argument("-k", metavar="PATTERN", help="only claims whose id contains every word")
-    parser.add_argument("--seed", type=int, default=0)
+    add_engine_arguments(parser)
 
 
 def run(args) -> int:
     from verify.output import check_output_paths
     check_output_paths(json=args.json, html=args.html, figures=args.figures)   # before any claim runs
+    engine = engine_kwargs(args)
     claims = select(args.k)
     if not claims:
         raise UserInputError(f"no claim id matches {args.k!r}; see `python -m verify list`")
-    return run_claims(claims, args.profile, args.seed, args.json, args.figures, html_path=args.html)
+    return run_claims(claims, args.profile, None, args.json, args.figures, html_path=args.html, **engine)

@@ -1,0 +1,116 @@
+"""Executors: where tasks (``verify.tasks``) run.
+
+- :class:`InProcess` (``--jobs 1``, the default): one after another in this process, no extra
+  processes; each claim's record is handed over as soon as it is done.
+- :class:`DaskExecutor` with ``jobs=N``: a ``dask.distributed.LocalCluster`` of N worker processes,
+  one thread each, BLAS/OpenMP/torch pinned to one thread; with ``address``: an existing Dask
+  cluster (``dask scheduler`` + ``dask worker``, or dask-jobqueue on SLURM/PBS). Tasks go out as
+  futures and come back through ``as_completed``; a task whose worker died (Dask retries it on
+  another worker first) or that failed in transit comes back as an error message and the other
+  tasks' results are kept.
+
+``run(tasks)`` yields ``(task, result, error)``: ``result`` is :func:`verify.tasks.run_task`'s plain
+data, or ``error`` a one-line reason.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Callable, Iterator
+
+from theory.errors import UserInputError
+from verify.tasks import Task, run_task
+
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+CONNECT_TIMEOUT = 10          # seconds to reach a scheduler
+WORKER_TIMEOUT = 15           # seconds to wait for the first worker of an existing cluster
+
+
+class InProcess:
+    workers = 1
+    description = "in-process"
+
+    def __init__(self, progress: Callable[[int, int, str], None] | None = None):
+        self.progress = progress
+
+    def run(self, tasks: list[Task], on_record: Callable[[Task, str, dict], None] | None = None,
+            on_start: Callable[[Task], None] | None = None) -> Iterator[tuple[Task, dict | None, str | None]]:
+        for task in tasks:
+            if on_start is not None:
+                on_start(task)
+            callback = None if on_record is None else (lambda cid, rec, t=task: on_record(t, cid, rec))
+            yield task, run_task(task.spec(), progress=self.progress, on_record=callback), None
+
+    def close(self) -> None:
+        pass
+
+
+class DaskExecutor:
+    def __init__(self, jobs: int | None = None, address: str | None = None):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - dask is a dependency
+            raise UserInputError(f"--jobs/--scheduler need dask.distributed ({exc})")
+        self.cluster = None
+        self._futures: dict = {}
+        if address is not None:
+            try:
+                self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            except Exception as exc:
+                raise UserInputError(f"cannot reach the Dask scheduler at {address!r} "
+                                     f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
+            try:
+                self.client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+            except Exception:
+                self.client.close()
+                raise UserInputError(f"the Dask scheduler at {address!r} has no worker "
+                                     f"(waited {WORKER_TIMEOUT} s)")
+            self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+            self.description = f"Dask cluster at {address} ({self.workers} workers)"
+        else:
+            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=logging.ERROR,
+                                        env=dict(THREAD_ENV))
+            self.client = Client(self.cluster, set_as_default=False)
+            self.workers = jobs
+            self.description = f"{jobs} local worker processes"
+
+    def run(self, tasks: list[Task], on_record=None, on_start=None):
+        from dask.distributed import as_completed
+
+        run_id = uuid.uuid4().hex[:8]
+        futures = {}
+        for i, task in enumerate(tasks):
+            future = self.client.submit(run_task, task.spec(), True, key=f"verify-{run_id}-{i}-{task.name.replace(' ', '-')}",
+                                        pure=False, priority=len(tasks) - i)
+            futures[future] = task
+        self._futures = futures
+        for future in as_completed(list(futures)):
+            task = futures[future]
+            try:
+                yield task, future.result(), None
+            except Exception as exc:
+                text = str(exc).splitlines()[0] if str(exc) else ""
+                yield task, None, f"task {task.name} did not complete on the cluster ({type(exc).__name__}: {text})"
+            finally:
+                future.release()
+
+    def close(self) -> None:
+        try:
+            if self._futures:
+                self.client.cancel(list(self._futures))
+        except Exception:
+            pass
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+
+
+def make_executor(jobs: int = 1, scheduler: str | None = None, progress=None):
+    if scheduler is not None:
+        return DaskExecutor(address=scheduler)
+    if jobs == 1:
+        return InProcess(progress)
+    return DaskExecutor(jobs=jobs)
