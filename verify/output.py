@@ -172,7 +172,11 @@ def write_bytes(path: str | os.PathLike, data: bytes, option: str = "output") ->
                               f"a FIFO; refusing to replace it")
         if st is not None and not os.access(target, os.W_OK):
             raise OutputError(f"{option} {shown} is not writable")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise OutputError(f"{option} {shown} could not be written: "
+                              f"{_nearest_existing(target.parent)} is not a directory") from None
         try:
             _replace_atomically(target, data, st)
         except PermissionError:
@@ -213,6 +217,6 @@ def write_or_report(path: str | os.PathLike | None, payload, stream=None, option
             write_bytes(path, bytes(payload), option)
     except (OutputError, OSError) as exc:
         text = str(exc) if isinstance(exc, OutputError) else f"{option} {os.fspath(path)}: {_reason(exc)}"
-        print(f"error: not written: {text} (the results were printed above)", file=stream, flush=True)
+        print(f"error: {text} (not written; the results were printed above)", file=stream, flush=True)
         return False
     return True
