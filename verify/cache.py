@@ -67,18 +67,19 @@ class ResultCache:
     """Per-seed outcome records on disk. ``refresh`` skips reads (every task recomputes) but still
     writes."""
 
-    def __init__(self, root: str | os.PathLike, refresh: bool = False, stream=None):
+    def __init__(self, root: str | os.PathLike, refresh: bool = False, stream=None, source: str | None = None):
         self.root = Path(root).expanduser()
         self.refresh = refresh
         self.stream = stream or sys.stderr
-        self.source = source_hash()
+        self.source = source or source_hash()
         self.writable = True
 
     @classmethod
-    def open(cls, root: str | os.PathLike | None, refresh: bool = False, stream=None) -> "ResultCache | None":
+    def open(cls, root: str | os.PathLike | None, refresh: bool = False, stream=None,
+             source: str | None = None) -> "ResultCache | None":
         """The cache at ``root`` (the default directory when None), or None, after a one-line
         warning, when it cannot be created or written."""
-        cache = cls(root if root is not None else default_dir(), refresh, stream)
+        cache = cls(root if root is not None else default_dir(), refresh, stream, source)
         try:
             cache.root.mkdir(parents=True, exist_ok=True)
             fd, probe = tempfile.mkstemp(dir=cache.root, prefix=".probe.", suffix=".tmp")

@@ -85,7 +85,7 @@ class DaskExecutor:
                                         pure=False, priority=len(tasks) - i)
             futures[future] = task
         self._futures = futures
-        for future in as_completed(list(futures)):
+        for future in as_completed(list(futures), loop=self.client.loop):
             task = futures[future]
             try:
                 yield task, future.result(), None

@@ -145,7 +145,7 @@ class _Run:
 
 def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = None,
                json_path: str | None = None, figures_dir: str | None = None,
-               stream=sys.stdout, verbose: bool = False, html_path: str | None = None, *,
+               stream=None, verbose: bool = False, html_path: str | None = None, *,
                seeds: list[int] | None = None, jobs: int = 1, scheduler: str | None = None,
                cache_dir: str | None = None, refresh: bool = False) -> int:
     """Run ``claims`` on ``seeds`` (default: ``[seed]`` when given, else the profile's default) and
@@ -154,6 +154,7 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
     reading gets its expected verdict; 1 otherwise; 130 on Ctrl-C or SIGTERM."""
     from verify.executors import make_executor
 
+    stream = sys.stdout if stream is None else stream
     if seeds is None:
         seeds = [seed] if seed is not None else default_seeds(profile)
     cache = ResultCache.open(cache_dir, refresh) if cache_dir is not None else None
@@ -212,8 +213,20 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
             def on_record(task, cid, record):
                 run.add(cid, record, source=source_hash())
 
-            for task, result, error in executor.run(tasks, on_record=on_record,
-                                                    on_start=lambda t: progress.started(t.name)):
+            pending = {id(t): t for t in tasks}
+
+            def outcomes():
+                try:
+                    yield from executor.run(tasks, on_record=on_record,
+                                            on_start=lambda t: progress.started(t.name))
+                except Exception as exc:   # the executor itself broke: the tasks not back are errors
+                    text = f"the executor stopped ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+                    print(f"error: {text}", file=sys.stderr, flush=True)
+                    for t in list(pending.values()):
+                        yield t, None, text
+
+            for task, result, error in outcomes():
+                pending.pop(id(task), None)
                 progress.clear()
                 if result is None:
                     records, source = error_records(task, error), None
