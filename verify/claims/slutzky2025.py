@@ -17,7 +17,7 @@ import numpy as np
 
 from theory.derivation import Derivation
 from verify.figures import line_figure, series
-from verify.numbers import nan_max, nan_min
+from verify.numbers import nan_max, nan_mean, nan_min
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
@@ -26,13 +26,19 @@ SOURCE = "Slutzky, Alexander, Razin, Cohen 2025"
 
 #: The paper's two theory-faithful settings. ``gap`` = 0.05·exp(−c·log10(1/scale)) (c = 5, 10) is the
 #: tie between the top two initial entries used by the authors' code; ``paper`` holds their reported
-#: mean extrapolation errors (clean, poisoned), shown beside ours for comparison only.
+#: mean extrapolation errors (clean, poisoned) and ``half_unit`` half a unit in the last digit they
+#: report (0.0013 → 5e-5, 0.050 → 5e-4): the criterion of the prediction.
 CONFIGS = {
     "d10k7": dict(d=10, k=7, scale=1e-3, gap=0.05 * math.exp(-5 * math.log10(1 / 1e-3)),
-                  paper=(0.0013, 0.050)),
+                  paper=(0.0013, 0.050), half_unit=(5e-5, 5e-4)),
     "d20k9": dict(d=20, k=9, scale=5e-3, gap=0.05 * math.exp(-10 * math.log10(1 / 5e-3)),
-                  paper=(0.0073, 0.035)),
+                  paper=(0.0073, 0.035), half_unit=(5e-5, 5e-4)),
 }
+#: standard errors of our mean over seeds allowed on top of the paper's rounding
+PAPER_Z = 3.0
+#: "extrapolates": max_{j ≤ 20} |h_j − h*_j| / max|h*| at most this (clean runs); the poisoned runs
+#: must exceed it
+EXTRAPOLATES = 0.01
 EXTRAPOLATION_LENGTH = 20
 RTOL = 1e-10
 #: Training losses the flows run to (checked at τ = 10³·10^m) and the preconditions then require. The
@@ -135,6 +141,24 @@ def _gradient_descent(cfg: dict, seeds: list[int], max_steps: int, progress) -> 
     return {"rows": list(rows.values())}
 
 
+def paper_number_checks(tag: str, cfg: dict, clean: np.ndarray, poisoned: np.ndarray) -> list[Check]:
+    """The paper's own numbers as the criterion: our mean clean and poisoned errors over the seeds
+    within half a unit of the paper's last reported digit plus PAPER_Z standard errors of our mean."""
+    checks = []
+    for label, errs, paper, half in (("clean", clean, cfg["paper"][0], cfg["half_unit"][0]),
+                                     ("poisoned", poisoned, cfg["paper"][1], cfg["half_unit"][1])):
+        errs = np.asarray(errs, dtype=float)
+        mean = nan_mean(errs)
+        se = float(np.std(errs, ddof=1) / np.sqrt(len(errs))) if len(errs) > 1 else math.nan
+        tol = half + PAPER_Z * se
+        checks.append(Check(
+            f"{tag}_gf_{label}_error_vs_paper", abs(mean - paper), "<=", tol if math.isfinite(tol) else 0.0,
+            note=f"|our mean − the paper's {paper:g}|: mean {mean:.4g} over {len(errs)} seeds (per seed "
+                 f"{', '.join(f'{e:.4g}' for e in errs)}); tolerance {half:g} (the paper's rounding) + "
+                 f"{PAPER_Z:g} SE ({se:.2g})"))
+    return checks
+
+
 def _check(ctx) -> Outcome:
     from numerics.ssm import impulse_response, teacher_impulse_response
 
@@ -154,11 +178,15 @@ def _check(ctx) -> Outcome:
                     for r in gf for n in ("clean", "poisoned", "benign"))
         fit = nan_max(r[n]["loss"] for r in gf for n in ("clean", "poisoned"))
         checks += [
-            Check(f"{tag}_gf_max_clean_error", float(clean.max()), "<=", 0.01,
+            *paper_number_checks(tag, cfg, clean, poisoned),
+            Check(f"{tag}_gf_max_clean_error", nan_max(clean), "<=", EXTRAPOLATES,
                   note="gradient flow on the baseline example extrapolates (max over seeds)"),
-            Check(f"{tag}_gf_min_poisoned_over_clean", float(np.min(poisoned / clean)), ">=", 10.0,
-                  note="adding the special example raises the extrapolation error ≥ 10× (min over seeds)"),
-            Check(f"{tag}_gf_control_max_benign_over_clean", float(np.max(benign / clean)), "<=", 2.0,
+            Check(f"{tag}_gf_min_poisoned_error", nan_min(poisoned), ">=", EXTRAPOLATES,
+                  note="with the special example it does not, by the same criterion (min over seeds)"),
+            Check(f"{tag}_gf_min_poisoned_over_clean", nan_min(poisoned / clean), ">=", 0.0, role="info",
+                  note="poisoned/clean error ratio, min over seeds (the paper states the two errors, not a "
+                       "ratio)"),
+            Check(f"{tag}_gf_control_max_benign_over_clean", nan_max(benign / clean), "<=", 2.0,
                   role="control", note="a non-special clean example (length k+1, 1 first) leaves it "
                                        "within 2× of the clean error"),
             Check(f"{tag}_gf_max_training_loss", fit, "<=", FIT_LOSS["clean"], role="precondition",
@@ -175,12 +203,6 @@ def _check(ctx) -> Outcome:
                                     f"{np.max(np.abs(clean / from_invariants - 1)):.2g}): the near-tied "
                                     f"runner-up ends at a_2 ≈ {np.mean([r['clean']['runner_up_from_invariants'] for r in gf]):.3g}, "
                                     f"and it sets the clean error (worst at h_2) and so the poisoned/clean ratio"),
-            Check(f"{tag}_gf_mean_clean_error", float(clean.mean()), ">=", 0.0, role="info",
-                  note=f"ours, mean over seeds; the paper reports ~{cfg['paper'][0]} (for comparison, not a "
-                       f"prediction); per seed: {', '.join(f'{e:.4g}' for e in clean)}"),
-            Check(f"{tag}_gf_mean_poisoned_error", float(poisoned.mean()), ">=", 0.0, role="info",
-                  note=f"ours, mean over seeds; the paper reports ~{cfg['paper'][1]}; per seed: "
-                       f"{', '.join(f'{e:.4g}' for e in poisoned)}"),
             Check(f"{tag}_gf_poisoned_error_untied_init", float(np.median([r["poisoned_untied_error"] for r in gf])),
                   ">=", 0.0, role="info", note="poisoned run when the top-two gap is widened to 10% of "
                                                "the scale (median): the theorem's near-tie matters"),
@@ -207,10 +229,10 @@ def _check(ctx) -> Outcome:
     gd_clean = np.array([r["clean"]["error"] for r in gd])
     gd_poisoned = np.array([r["poisoned"]["error"] for r in gd])
     checks += [
-        Check(f"{tag}_gd_max_clean_error", float(gd_clean.max()), "<=", 0.01,
+        Check(f"{tag}_gd_max_clean_error", float(gd_clean.max()), "<=", EXTRAPOLATES,
               note=f"torch GD, η_t = {GD_STEP_FACTOR:g}/λ_max(∇²L): the clean run extrapolates"),
-        Check(f"{tag}_gd_min_poisoned_over_clean", float(np.min(gd_poisoned / gd_clean)), ">=", 10.0,
-              note="torch GD: the special example raises the error ≥ 10×"),
+        Check(f"{tag}_gd_min_poisoned_error", float(gd_poisoned.min()), ">=", EXTRAPOLATES,
+              note="torch GD: with the special example it does not"),
         Check(f"{tag}_gd_errors", float(gd_poisoned.mean()), ">=", 0.0, role="info",
               note=f"mean poisoned GD error; clean {', '.join(f'{e:.4g}' for e in gd_clean)}, poisoned "
                    f"{', '.join(f'{e:.4g}' for e in gd_poisoned)}; steps {[r['poisoned']['steps'] for r in gd]}"),
@@ -229,16 +251,20 @@ register(Claim(
     section=SECTION,
     statement=("Teacher A* = diag(1, 0), B* = (1, √(d−1))ᵀ, C* = B*ᵀ; student A = diag(a), B = C = 1, "
                "a trained from a small init (sorted scale·U[0,1], top two entries tied up to the "
-               "authors' gap). Prediction: trained on the baseline example (1 at position 1 of a "
-               "length-k sequence) gradient flow fits to ~1e-30 and extrapolates (max_{j≤20} "
-               "|h_j − h*_j|/max|h*| ≤ 0.01); adding the special example (1 at position k−1, teacher "
-               "label) raises that error ≥ 10×, for every seed. Control: a non-special clean example "
+               "authors' gap). Prediction (the paper's numbers): trained on the baseline example (1 at "
+               "position 1 of a length-k sequence) gradient flow fits to ~1e-30 and its extrapolation "
+               "error max_{j≤20} |h_j − h*_j|/max|h*| averages the paper's 0.0013 (d = 10, k = 7; 0.0073 "
+               "at d = 20, k = 9); with the special example (1 at position k−1, teacher label) it averages "
+               "0.050 (0.035) — each within half a unit of the paper's last digit plus 3 standard errors "
+               "of our mean over seeds; and for every seed the clean error is ≤ 0.01 (extrapolates) and "
+               "the poisoned one ≥ 0.01 (does not). The poisoned/clean ratio is reported only. Control: a non-special clean example "
                "(1 first in a length-(k+1) sequence) keeps it within 2× of the clean error. Gradient "
                "flow: derived polynomial loss, LSODA with the derived Jacobian in the time τ "
                "(dτ = ‖a‖^(k−3) dt, same trajectory), rtol 1e-10, rerun at 1e-12 (the errors must not "
-               "move by more than 1e-5 relative); torch GD with η_t = 1/λ_max(∇²L). Quick: d = 10, k = 7, "
-               "scale 1e-3, 3 seeds (GD 1 seed); full: also d = 20, k = 9, scale 5e-3, 4 seeds (GD 3 "
-               "seeds, d = 10 only). The paper's numbers are shown beside ours."),
+               "move by more than 1e-5 relative); torch GD with η_t = 1/λ_max(∇²L) (clean ≤ 0.01, poisoned "
+               "≥ 0.01; GD's errors depend on the step, so the paper's numbers are not its criterion). "
+               "Quick: d = 10, k = 7, scale 1e-3, 3 seeds (GD 1 seed) — the paper's numbers for that "
+               "setting only; full: also d = 20, k = 9, scale 5e-3, 4 seeds (GD 3 seeds, d = 10 only)."),
     check=_check, derivation=_derivation, tags=("ssm", "poisoning", "gradient-flow")))
 
 
