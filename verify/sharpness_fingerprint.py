@@ -87,10 +87,9 @@ class SharpnessFingerprint:
 
 def _setting(seed: int):
     """The start on Γ of ``li2025-adam-drift`` (n = 2, d = 4, Gaussian features, θ₀ ∈ [1, 2])."""
-    from verify.claims.li2025 import drift_setting
-    from verify.context import Context
+    from numerics.label_noise_runs import drift_setting
 
-    return drift_setting(Context(seed=seed))
+    return drift_setting(seed)
 
 
 @lru_cache(maxsize=4)

@@ -73,52 +73,63 @@ def _sharpness_derivation():
     return full
 
 
-def _sharpness_check(ctx):
-    from numerics.interpolation import (power_law_form, predicted_interpolator, relative_distance,
-                                        reweighted_l1_interpolator)
-    from numerics.label_noise_runs import run_to_interpolator
-    from theory.implied_regularizer import derive_implied_regularizer
-    from theory.parameterizations import quadratic_difference
-    from theory.sharpness import parse_measure
-    from verify.claims.label_noise import SPARSE, gd_without_noise, sparse_problem
+# (η, steps) of the label-noise Adam run; quick chosen on seeds 10000–10004 (docs/claims/li2025-adam-sharpness.md)
+SHARPNESS = dict(quick=(0.014, 20_000), full=(0.01, 60_000))
 
-    problem, w_star = sparse_problem(ctx)
-    reg = derive_implied_regularizer(quadratic_difference(), parse_measure("adam"))
-    exact = predicted_interpolator(problem.Z, problem.y, reg)
+
+def _sharpness_check(ctx):
+    from numerics.interpolation import power_law_form, relative_distance, reweighted_l1_interpolator
+    from numerics.label_noise_runs import run_to_interpolator
+    from verify.claims.label_noise import (AVERAGE_LAST, SPARSE, bias_checks, gd_without_noise,
+                                           rival_argmins, sparse_problem)
+    from verify.numbers import nan_max
+
+    problem, w_star, w_decoy = sparse_problem(ctx)
+    regs, argmins = rival_argmins(problem)
+    reg, exact, rival = regs["adam"], argmins["adam"], argmins["trace"]
     K, kappa = power_law_form(reg)
     heuristic = reweighted_l1_interpolator(problem.Z, problem.y, kappa, K * np.sqrt(problem.c),
                                            seed=ctx.seed)
-    eta, steps = ctx.pick(quick=0.02, full=0.01), ctx.pick(quick=10_000, full=40_000)
+    tol = ctx.pick(quick=5e-2, full=2e-2)
+    eta, steps = ctx.pick(**SHARPNESS)
     res = run_to_interpolator(problem, _adam(eta), SPARSE["alpha"], eta, steps, SPARSE["delta"], 0.5,
                               replicas=ctx.pick(quick=3, full=8), seed=ctx.seed + 2,
-                              projection_steps=8000)
+                              projection_steps=8000, average_last=AVERAGE_LAST)
     if res.status != "ok":
         return Outcome.error(res.message)
-    dist = max(relative_distance(w, exact.w) for w in res.W)
+    decisive = bias_checks(res.W, exact.w, rival.w, tol, "l_half", "l1",
+                           note=f" (ℓ_½-type, tr(Diag(H)^½); exact by support enumeration); θ averaged "
+                                f"over the last {AVERAGE_LAST:g} of the run, then projected onto Γ")
+    dist = decisive[0].value
     w_gd, gd_status, gd_message = gd_without_noise(ctx, problem)
     if gd_status != "ok":
         return Outcome.error(gd_message)
     measure = res.measure.mean(axis=1)
     checks = [
-        Check("relative_distance_to_l_half_interpolator", dist, "<=", 5e-2,
-              note="label-noise Adam (max over replicas) vs the exact argmin of the derived "
-                   "tr(Diag(H)^½) regularizer"),
+        decisive[0],
         Check("sqrt_diag_decrease_ratio", measure[-1] / measure[0], "<=", 0.5,
               note="Σ_j √H_jj at the end / at the start of the noisy phase"),
-        Check("control_gd_over_adam_distance", relative_distance(w_gd, exact.w) / max(dist, 1e-300),
+        decisive[1],
+        Check("control_gd_over_adam_distance",
+              relative_distance(w_gd, exact.w) / nan_max((dist, 1e-300)),
               ">=", 10.0, role="control", note="GD without label noise from the same init stays dense"),
+        decisive[2],
         Check("heuristic_vs_exact_objective", heuristic.objective / exact.objective - 1.0, "<=", 1e-8,
               role="precondition", note="reweighted ℓ1 (multi-start) reaches the enumerated optimum"),
         Check("projection_relative_residual", res.residual, "<=", 5e-2, role="precondition"),
-        Check("recovery_error_to_w_star", relative_distance(exact.w, w_star), "<=", 1.0, role="info"),
+        Check("recovery_error_to_w_star", relative_distance(exact.w, w_star), ">=", 0.0, role="info",
+              note="the ℓ_½-type argmin vs the 2-sparse w* (the decoy is built to beat w* under ℓ_½)"),
+        Check("l_half_argmin_to_decoy", relative_distance(exact.w, w_decoy), ">=", 0.0, role="info",
+              note="the ℓ_½-type argmin vs the planted 1-sparse decoy t·e_D"),
     ]
     fig = line_figure("sqrt-diag", "Label-noise Adam on u²−v²: Σ_j √H_jj along the run", "step",
                       "tr(Diag(H)^½)", [series("Adam (mean over replicas)", np.maximum(res.steps, 1),
                                                measure)])
     return Outcome.from_checks(checks, details={
         "n": problem.n, "d": problem.d, "seed": ctx.seed, "eta": eta, "beta2": 1 - eta,
-        "steps": steps, "regularizer": str(reg.closed_form), "exact_method": exact.method,
-        "predicted": exact.w, "trained": res.W, "train_seconds": res.seconds}, figures=[fig])
+        "steps": steps, "average_last": AVERAGE_LAST, "regularizer": str(reg.closed_form),
+        "exact_method": exact.method, "predicted": exact.w, "rival_l1": rival.w, "trained": res.W,
+        "train_seconds": res.seconds}, figures=[fig])
 
 
 # -- on sparse regression Adam's solution is sparser and has lower test error than SGD's -----------
@@ -312,12 +323,10 @@ def _sparser_check(ctx):
 
 # -- slow drift of Adam, the exponent family, other adaptive methods --------------------------------
 def drift_setting(ctx, n=2, d=4):
-    from numerics.diagonal_nets import DiagonalNetProblem
-    from numerics.sparse_regression import manifold_point
-    from theory.parameterizations import quadratic_difference
+    """The start on Γ (``numerics.label_noise_runs.drift_setting``, θ₀ ∈ [1, 2]) for this seed."""
+    from numerics.label_noise_runs import drift_setting as setting
 
-    Z, y, theta0 = manifold_point(n, d, 1.0, 2.0, seed=ctx.seed)
-    return DiagonalNetProblem(quadratic_difference(), Z, y), theta0
+    return setting(ctx.seed, n, d)
 
 
 HORIZON, DELTA, POINTS = 0.3, 1.0, 6
