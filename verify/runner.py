@@ -18,7 +18,7 @@ from verify import figures as figs
 from verify.aggregate import RULE, aggregate, fmt_range, meets_expectation
 from verify.cache import ResultCache, source_hash
 from verify.progress import TaskProgress
-from verify.registry import Claim
+from verify.registry import Claim, group_of
 from verify.report import (claim_record, environment, evidence, headline, seed_marks, status_text,
                            summary_table, write_json)
 from verify.seeds import default_seeds, describe
@@ -102,6 +102,7 @@ class _Run:
         cached = sum(bool(r.get("cached")) for r in per_seed)
         record = claim_record(claim, per_seed, agg, seconds, cached)
         record["statement"] = claim.statement
+        record["group"] = group_of(claim)
         first_with_figures = next((r for r in per_seed if r.get("figures")), None)
         if first_with_figures is not None:
             self.figure_specs[claim_id] = first_with_figures["figures"]

@@ -189,3 +189,22 @@ def test_unwritable_reports_still_print_the_results(tmp_path, capsys):
     assert "a-seeds" in captured.out and "verified" in captured.out
     assert "could not write the JSON report" in captured.err and "could not write the HTML report" in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_progress_shows_tasks_and_an_estimate():
+    import io
+
+    from verify.progress import TaskProgress
+
+    stream = io.StringIO()
+    progress = TaskProgress(stream, enabled=True, min_interval=0)
+    progress.begin(4, workers=2, estimates={"a": 10.0, "b": 10.0, "c": 20.0, "d": 20.0})
+    assert "tasks 0/4" in stream.getvalue() and "ETA 30s" in stream.getvalue()   # 60 s over 2 workers
+    progress.started("fan2025 seed 0")
+    progress.update(5, 10, "training")
+    assert "fan2025 seed 0  5/10 (50%)  training" in stream.getvalue()
+    progress.finish("a")
+    assert "tasks 1/4" in stream.getvalue()
+    unknown = TaskProgress(io.StringIO(), enabled=True)
+    unknown.begin(3)
+    assert unknown.eta() != unknown.eta()          # no estimate before a task is done (NaN)

@@ -1,0 +1,151 @@
+"""The engine on Dask: local worker processes (``--jobs N``), an existing cluster (``--scheduler``),
+a worker killed mid-task, an unreachable scheduler; and the same numbers in process, in a worker,
+on a cluster and from the cache."""
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from verify import executors
+from verify.cli import main
+from verify.registry import get
+from verify.runner import run_claims
+
+FAST = ["wager2013-dropout-ridge", "gunasekar2018-sd-l1", "gunasekar2018-sd-linf"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_scheduler_is_one_line_within_30_s(monkeypatch, capsys):
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 3)
+    t0 = time.monotonic()
+    code = main(["all", "-k", "wager2013", "--no-cache", "--scheduler", f"tcp://127.0.0.1:{_free_port()}"])
+    assert code == 2 and time.monotonic() - t0 < 30
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: cannot reach the Dask scheduler") and "\n" not in err
+
+
+def _values(report: dict) -> dict:
+    return {(c["id"], p["seed"], k["name"]): k["value"]
+            for c in report["claims"] for p in c["per_seed"] for k in p["checks"]}
+
+
+def _compare(a: dict, b: dict) -> tuple[int, float]:
+    """(number of values not bitwise equal, largest relative difference)."""
+    assert a.keys() == b.keys() and a
+    worst, unequal = 0.0, 0
+    for key in a:
+        x, y = a[key], b[key]
+        if x is None or y is None:
+            assert x is None and y is None, key
+            continue
+        if x != y:
+            unequal += 1
+            worst = max(worst, abs(x - y) / max(abs(x), abs(y), 1e-300))
+    return unequal, worst
+
+
+@pytest.mark.slow
+def test_same_numbers_in_process_in_local_workers_and_from_the_cache(tmp_path):
+    claims = [get(cid) for cid in FAST]
+    paths = {name: tmp_path / f"{name}.json" for name in ("inproc", "workers", "cached")}
+    run_claims(claims, seeds=[0, 1], json_path=str(paths["inproc"]))
+    run_claims(claims, seeds=[0, 1], jobs=2, cache_dir=str(tmp_path / "c"), json_path=str(paths["workers"]))
+    run_claims(claims, seeds=[0, 1], jobs=2, cache_dir=str(tmp_path / "c"), json_path=str(paths["cached"]))
+    reports = {k: json.loads(p.read_text()) for k, p in paths.items()}
+    assert reports["workers"]["environment"]["executor"] == "2 local worker processes"
+    assert "executor" not in reports["cached"]["environment"]        # nothing left to run
+    assert all(c["cached_seeds"] == 2 for c in reports["cached"]["claims"])
+    values = {k: _values(r) for k, r in reports.items()}
+    unequal, worst = _compare(values["inproc"], values["workers"])
+    assert worst <= 1e-9, (unequal, worst)
+    assert _compare(values["workers"], values["cached"]) == (0, 0.0)            # the cache is exact
+    assert [c["status"] for c in reports["inproc"]["claims"]] == [c["status"] for c in reports["workers"]["claims"]]
+
+
+KILLER = '''
+import os, signal
+from theory.derivation import Derivation
+from verify.outcome import Check, Outcome
+from verify.registry import Claim
+
+
+def dies(ctx):
+    from distributed import get_worker
+    get_worker()                          # only in a worker: never kill the test process
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def fine(ctx):
+    return Outcome.from_checks([Check("gap", 0.5 + ctx.seed, "<=", 10.0)])
+
+
+CLAIMS = [Claim("k-dies", "dies", "Test 2026", "9 Test", "s", dies, lambda: Derivation("d")),
+          Claim("k-fine", "fine", "Test 2026", "9 Test", "s", fine, lambda: Derivation("d"))]
+'''
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_an_error_and_the_other_results_are_kept(tmp_path, monkeypatch):
+    import dask
+
+    (tmp_path / "killer_claims.py").write_text(KILLER)
+    monkeypatch.syspath_prepend(str(tmp_path))          # spawned workers inherit sys.path
+    import killer_claims
+
+    out = tmp_path / "r.json"
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):    # retried once, then given up
+        code = run_claims(killer_claims.CLAIMS, seeds=[0, 1], jobs=2, json_path=str(out))
+    assert code == 1
+    dies, fine = json.loads(out.read_text())["claims"]
+    assert dies["status"] == "error" and "KilledWorker" in dies["message"]
+    assert fine["status"] == "verified" and [p["seed"] for p in fine["per_seed"]] == [0, 1]
+
+
+@pytest.mark.slow
+def test_a_real_dask_scheduler_and_workers_give_the_in_process_numbers(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    sched_file = tmp_path / "scheduler.json"
+    procs = [subprocess.Popen(["dask", "scheduler", "--host", "127.0.0.1", "--port", str(_free_port()),
+                               "--no-dashboard", "--scheduler-file", str(sched_file)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
+    try:
+        for _ in range(120):
+            if sched_file.exists() and sched_file.read_text().strip():
+                break
+            time.sleep(0.5)
+        address = json.loads(sched_file.read_text())["address"]
+        procs.append(subprocess.Popen(["dask", "worker", address, "--nworkers", "2", "--nthreads", "1",
+                                       "--no-dashboard"], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, env=env))
+        cluster_json, local_json = tmp_path / "cluster.json", tmp_path / "local.json"
+        args = [sys.executable, "-m", "verify", "all", "-k", "wager2013 or gunasekar2018-sd-l1",
+                "--seeds", "2", "--no-cache"]
+        done = subprocess.run(args + ["--scheduler", address, "--json", str(cluster_json)],
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr
+        local = subprocess.run(args + ["--json", str(local_json)], capture_output=True, text=True, timeout=900)
+        assert local.returncode == 0, local.stderr
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    cluster, here = json.loads(cluster_json.read_text()), json.loads(local_json.read_text())
+    assert "Dask cluster at" in cluster["environment"]["executor"]
+    unequal, worst = _compare(_values(here), _values(cluster))
+    assert worst <= 1e-9, (unequal, worst)
+    assert all(math.isfinite(v) for v in _values(cluster).values() if v is not None)
