@@ -37,3 +37,17 @@ def test_select_malformed(pattern):
 def test_get_suggests_close_ids():
     with pytest.raises(UserInputError, match="soudry2018-gd-l2"):
         get("soudry2018-gd-l3")
+
+
+def test_group_is_the_registering_module_and_lookup_imports_only_it():
+    from theory.derivation import Derivation
+    from verify.outcome import Outcome
+    from verify.registry import Claim, group_of, is_registered, lookup, module_of
+
+    claim = get("wager2013-dropout-ridge")
+    assert is_registered(claim) and module_of(claim) == "verify.claims.wager2013" == group_of(claim)
+    assert lookup("wager2013-dropout-ridge", "verify.claims.wager2013") is claim
+    loose = Claim("loose", "t", "s 2026", "9 x", "st", lambda ctx: Outcome.error("x"), lambda: Derivation("d"))
+    assert not is_registered(loose) and module_of(loose) is None and group_of(loose).endswith(":loose")
+    with pytest.raises(UserInputError, match="unknown claim id"):
+        lookup("no-such-claim", None)
