@@ -50,6 +50,8 @@ class Classification:
             raise DataError("the data set is empty")
         if not np.issubdtype(X.dtype, np.number):
             raise DataError(f"X must be numeric, got dtype {X.dtype}")
+        if np.iscomplexobj(X):
+            raise DataError(f"X must be real, got dtype {X.dtype}")
         X = X.astype(np.float64)
         if not np.all(np.isfinite(X)):
             bad = int(np.sum(~np.isfinite(X)))

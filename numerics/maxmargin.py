@@ -24,6 +24,7 @@ returned, with status ``inaccurate`` if its gap is still above tol.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -34,7 +35,7 @@ import sympy as sp
 from threadpoolctl import threadpool_limits
 
 from numerics.certificate import Certificate, certify
-from numerics.classification import Classification, NotSeparableError
+from numerics.classification import Classification, DataError, NotSeparableError
 from numerics.maxmargin_conic import ConicError, cvxpy_atom, solve_dual, solve_nuclear_dual, solve_primal
 from numerics.maxmargin_dual import solve_dual_newton
 from theory.norms import Entrywise, Norm, NormError, Schatten
@@ -98,11 +99,6 @@ def restricted_solvers(norm: Norm) -> list[tuple[str, Restricted]]:
         raise NormError(f"no max-margin solver is registered for the norm {norm.name}")
     smooth = [("dual-newton", lambda A, shape, lam0: solve_dual_newton(A, shape, norm, lam0))]
     return (smooth if norm.strictly_convex else []) + REGISTRY[type(norm)](norm)
-
-
-def check_separable(problem: Classification) -> None:
-    """Raise :class:`NotSeparableError` unless some W has a positive margin on every sample."""
-    _separating(problem, problem.constraint_matrix())
 
 
 def _groups(problem: Classification) -> np.ndarray:
@@ -207,15 +203,105 @@ def _refine_multipliers(problem: Classification, norm: Norm, A: np.ndarray, W: n
     return W, lam, cert, name
 
 
+@dataclass(frozen=True)
+class DataScale:
+    """A scale s = 2^e · r of the data X derived from the data: the largest row norm, so that
+    X/s has largest row norm 1. The power of two is split off first (exactly), so that neither the
+    row norms nor s·m and w/s overflow or underflow in between for any finite X."""
+    exponent: int
+    mantissa: float   # r ∈ [2^-1, √d]: the largest row norm of X / 2^e
+
+    @classmethod
+    def of(cls, X: np.ndarray) -> "DataScale | None":
+        """The scale of X, or None if X is zero (no classifier has a positive margin)."""
+        top = float(np.abs(X).max(initial=0.0))
+        if top == 0.0:
+            return None
+        exponent = int(np.frexp(top)[1])
+        X2 = np.ldexp(X, -exponent)          # exact: entries of magnitude < 1
+        return cls(exponent, float(np.sqrt(np.einsum("ij,ij->i", X2, X2).max())))
+
+    def unit(self, X: np.ndarray) -> np.ndarray:
+        return np.ldexp(X, -self.exponent) / self.mantissa
+
+    def up(self, value):
+        """s · value (a margin: γ*(X) = s γ*(X/s))."""
+        return np.ldexp(np.asarray(value, dtype=float) * self.mantissa, self.exponent)
+
+    def down(self, value):
+        """value / s (a classifier or multipliers: the min-norm W of X is that of X/s divided by s)."""
+        return np.ldexp(np.asarray(value, dtype=float) / self.mantissa, -self.exponent)
+
+
+def _unit_problem(problem: Classification) -> tuple[Classification, DataScale]:
+    """The problem with X/s (s from :class:`DataScale`), or NotSeparableError if X = 0."""
+    if problem.d == 0:
+        raise DataError(f"X has no features (shape {problem.X.shape}): a linear classifier needs d ≥ 1")
+    scale = DataScale.of(problem.X)
+    if scale is None:
+        raise NotSeparableError(f"the data are not linearly separable: X is zero, so every linear "
+                                f"classifier has margin 0 on all {problem.n} samples")
+    return dataclasses.replace(problem, X=scale.unit(problem.X)), scale
+
+
+def check_separable(problem: Classification) -> None:
+    """Raise :class:`NotSeparableError` unless some W has a positive margin on every sample
+    (decided on X/s, so the verdict does not depend on the scale of X)."""
+    unit, _ = _unit_problem(problem)
+    _check_size(unit)
+    _separating(unit, unit.constraint_matrix())
+
+
+MAX_CONSTRAINT_ENTRIES = 500_000_000   # n(k−1)·kd entries of the dense constraint matrix (4 GB)
+
+
+def _check_size(problem: Classification) -> None:
+    """Refuse problems whose dense constraint matrix would not fit (issue 25 removes the matrix)."""
+    rows = problem.n * (problem.k - 1 if problem.model == "multiclass" else 1)
+    cols = int(np.prod(problem.param_shape))
+    if rows * cols > MAX_CONSTRAINT_ENTRIES:
+        raise DataError(f"problem too large: the margin constraint matrix would have {rows} × {cols} = "
+                        f"{rows * cols:.3g} entries ({rows * cols * 8 / 2**30:.1f} GiB); the limit is "
+                        f"{MAX_CONSTRAINT_ENTRIES:.3g} entries (n(k−1) × kd for n samples, k classes, "
+                        f"d features)")
+
+
 def max_margin(problem: Classification, norm: Norm, tol: float = 1e-6) -> MaxMarginSolution:
     """The max-margin classifier of ``problem`` under ``norm``, certified to relative gap ``tol``.
 
-    Raises NotSeparableError (non-separable data), NormError (no solver for this norm and model) or
-    SolverError (every solver failed outright)."""
+    The problem is solved and certified on X/s (s the largest row norm of X, :class:`DataScale`):
+    γ*(X) = s γ*(X/s), the min-norm classifier and the dual-feasible multipliers of X are those of
+    X/s divided by s, and the relative gap is unchanged, so every answer and the separability
+    verdict follow from the unit-scale problem whatever the scale of X.
+
+    Raises NotSeparableError (non-separable data), NormError (no solver for this norm and model),
+    DataError (no features, too large, or an answer outside the float64 range at this scale),
+    ValueError (tol not in (0, 1)) or SolverError (every solver failed outright)."""
     start = time.perf_counter()
+    if not 0.0 < tol < 1.0:
+        raise ValueError(f"tol must be a relative gap in (0, 1), got {tol!r}")
     if problem.model == "binary" and not isinstance(norm, Entrywise):
         raise NormError(f"{norm.name} needs a matrix model; the binary model has a vector w")
     solvers = restricted_solvers(norm)
+    unit, scale = _unit_problem(problem)
+    _check_size(unit)
+    W, lam, name = _solve_unit(unit, norm, solvers, tol)
+    cert = certify(unit, norm, W, lam)
+    W, lam = scale.down(W), scale.down(lam)
+    lower, upper = (float(scale.up(m)) for m in (cert.margin_lower, cert.margin_upper))
+    if not (np.all(np.isfinite(W)) and np.isfinite(lower) and lower > 0 and upper > 0):
+        raise DataError(f"the max-margin answer for X at scale {float(scale.up(1.0)):.3g} (largest row "
+                        f"norm) is outside the float64 range (margin {lower:.3g}); rescale X")
+    cert = Certificate(float(scale.down(cert.primal_value)), float(scale.down(cert.dual_value)),
+                       cert.relative_gap, lower, upper)
+    return MaxMarginSolution(norm, problem.model, W, lam, cert, name,
+                             "optimal" if cert.relative_gap <= tol else "inaccurate",
+                             time.perf_counter() - start)
+
+
+def _solve_unit(problem: Classification, norm: Norm, solvers, tol: float):
+    """(W, λ, solver name) on the unit-scale problem: W in min-norm form (min A(W) = 1), λ dual
+    feasible (‖A*λ‖_* = 1)."""
     with threadpool_limits(limits=1, user_api="blas"):   # small dense algebra: threads only cost
         A = problem.constraint_matrix()
         W0 = _separating(problem, A)
@@ -241,7 +327,4 @@ def max_margin(problem: Classification, norm: Norm, tol: float = 1e-6) -> MaxMar
     lam = lam.reshape(problem.n, -1)
     dual_norm = norm.dual.value(problem.adjoint(lam))
     lam = lam / dual_norm if dual_norm > 0 else lam
-    cert = certify(problem, norm, W, lam)
-    return MaxMarginSolution(norm, problem.model, W, lam, cert, name,
-                             "optimal" if cert.relative_gap <= tol else "inaccurate",
-                             time.perf_counter() - start)
+    return W, lam, name

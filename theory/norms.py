@@ -299,7 +299,8 @@ class BlockSum(Norm):
 
 # ----------------------------------------------------------------------------------------------
 # Grammar: entrywise:P | schatten:P | lp:P | max | sum | fro | spectral | nuclear | l1 | l2 | linf
-# with P a positive integer, decimal or fraction ≥ 1, or "inf". Parsed by regular expressions;
+# with P an integer, decimal or fraction in the supported range (SUPPORTED_EXPONENTS), or "inf".
+# Parsed by regular expressions;
 # user strings are never evaluated.
 # ----------------------------------------------------------------------------------------------
 _ALIASES = {
@@ -309,15 +310,30 @@ _ALIASES = {
 }
 _NUMBER = re.compile(r"^(inf|\d+(\.\d+)?|\d+/\d+)$")
 _KINDS = ("entrywise", "schatten", "lp")
+_MAX_EXPONENT_TEXT = 24   # characters: longer numbers are not exponents anyone means
+# The supported exponents: p = 1, p = inf, and P_MIN ≤ p ≤ P_MAX. Between 1 and P_MIN the norm is
+# numerically the 1-norm but not exactly it, and beyond P_MAX it is nearly the ∞-norm: the dual
+# exponent p/(p − 1) is then so close to 1 (or so large) that the max-margin solvers
+# (numerics.maxmargin) cannot certify the problem; use p = 1 or inf there.
+P_MIN, P_MAX = sp.Rational(101, 100), sp.Integer(6)
+SUPPORTED_EXPONENTS = f"p = 1, p = inf, or {_p_text(P_MIN)} ≤ p ≤ {_p_text(P_MAX)}"
 
 
 def parse_exponent(text: str) -> sp.Expr:
+    """The exponent P of ``kind:P``: ``inf``, an integer, a decimal or a fraction, in the supported
+    range :data:`SUPPORTED_EXPONENTS`."""
     text = text.strip().lower()
-    if not _NUMBER.match(text):
-        raise NormError(f"norm exponent {text!r} is not a number ≥ 1 or 'inf'")
+    if len(text) > _MAX_EXPONENT_TEXT or not _NUMBER.match(text):
+        raise NormError(f"norm exponent {text[:_MAX_EXPONENT_TEXT]!r} is not a number ≥ 1 or 'inf' "
+                        f"(supported: {SUPPORTED_EXPONENTS})")
+    if "/" in text and int(text.partition("/")[2]) == 0:
+        raise NormError(f"norm exponent {text!r} has a zero denominator")
     p = sp.oo if text == "inf" else sp.Rational(text)
     if p < 1:
         raise NormError(f"norm exponent p = {text} < 1 is not a norm (need p ≥ 1)")
+    if p != 1 and p != sp.oo and not P_MIN <= p <= P_MAX:
+        raise NormError(f"norm exponent p = {text} is outside the supported range "
+                        f"({SUPPORTED_EXPONENTS}): the max-margin solvers cannot certify it")
     return p
 
 
@@ -343,7 +359,7 @@ def parse_norm(text: str, model: str = "multiclass") -> Norm:
     if not exponent:
         if raw not in _ALIASES:
             raise NormError(f"unknown norm {text!r}; expected entrywise:P, schatten:P, lp:P "
-                            f"(P ≥ 1 or inf) or one of {', '.join(_ALIASES)}")
+                            f"({SUPPORTED_EXPONENTS}) or one of {', '.join(_ALIASES)}")
         kind, exponent = _ALIASES[raw]
     if kind not in _KINDS:
         raise NormError(f"unknown norm kind {kind!r} in {text!r}; expected one of {', '.join(_KINDS)}")

@@ -118,7 +118,7 @@ def test_nuclear_primal_from_the_lmi_multiplier():
     w, lam, status = solve_nuclear_dual(problem.constraint_matrix(), problem.param_shape)
     cert = certify(problem, parse_norm("nuclear"), w.reshape(problem.param_shape),
                    lam.reshape(problem.n, -1))
-    assert status == "optimal" and cert.relative_gap <= TOL
+    assert status in ("optimal", "optimal_inaccurate") and cert.relative_gap <= TOL   # certificate decides
 
 
 def test_certificate_negative_control():

@@ -144,3 +144,24 @@ def test_block_weight_distortion_matches_the_sampled_ratios():
     assert block_weight_distortion(a, BlockMax((spectral, linf), (0.5, 2.0))) == 1.0  # a multiple
     assert block_weight_distortion(a, BlockMax((spectral, spectral), (1.0, 1.0))) is None
     assert block_weight_distortion(a, linf) is None
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("entrywise:1000000", "outside the supported range"), ("schatten:1.0000000001", "1.01 ≤ p ≤ 6"),
+    ("entrywise:1.0000000001", "1.01 ≤ p ≤ 6"), ("lp:1.0000000001", "1.01 ≤ p ≤ 6"),
+    ("entrywise:1.009", "outside"), ("schatten:61/10", "outside"), ("schatten:3/0", "zero denominator"),
+    ("lp:0/0", "zero denominator"), ("entrywise:" + "1" * 10_000, "not a number")])
+def test_exponents_outside_the_supported_range(bad, message):
+    """Exponents that parse but that the max-margin solvers cannot certify are refused, with the
+    range in the message; the message stays one short line whatever the input's length."""
+    with pytest.raises(NormError, match=message) as err:
+        parse_norm(bad, "binary" if bad.startswith("lp") else "multiclass")
+    assert "\n" not in str(err.value) and len(str(err.value)) < 200
+
+
+@pytest.mark.parametrize("edge, canonical", [("entrywise:1.01", "entrywise:1.01"),
+                                             ("schatten:101/100", "schatten:1.01"),
+                                             ("lp:6", "lp:6"), ("schatten:6", "schatten:6"),
+                                             ("entrywise:1", "entrywise:1"), ("lp:inf", "lp:inf")])
+def test_edges_of_the_supported_range_parse(edge, canonical):
+    assert parse_norm(edge, "binary" if edge.startswith("lp") else "multiclass").name == canonical

@@ -7,6 +7,10 @@ attained by the returned W and an upper bound from a dual-feasible λ; their rel
 from __future__ import annotations
 
 
+import argparse
+import math
+import sys
+
 NAME = "maxmargin"
 HELP = "max-margin classifier of a data file under a norm, with a duality certificate"
 
@@ -17,8 +21,20 @@ def add_arguments(parser) -> None:
                         help="entrywise:P | schatten:P | lp:P (P ≥ 1 or inf) | max | sum | fro | "
                              "spectral | nuclear | l1 | l2 | linf")
     parser.add_argument("--multiclass", action="store_true", help="use the matrix model for 2 classes")
-    parser.add_argument("--tol", type=float, default=1e-6, help="target relative duality gap")
+    parser.add_argument("--tol", type=_gap_tolerance, default=1e-6,
+                        help="target relative duality gap, in (0, 1) (default 1e-6)")
     parser.add_argument("--json", metavar="PATH")
+
+
+def _gap_tolerance(text: str) -> float:
+    """A relative duality gap in (0, 1) (argparse type: a bad value is a one-line usage error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and 0.0 < value < 1.0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a relative gap in (0, 1)")
+    return value
 
 
 def run(args) -> int:
@@ -27,13 +43,17 @@ def run(args) -> int:
     import numpy as np
 
     from numerics.classification import load_npz
-    from numerics.maxmargin import max_margin
+    from numerics.maxmargin import SolverError, max_margin
     from theory.norms import parse_norm
     from verify.report import environment, write_json
 
     problem = load_npz(args.data, "multiclass" if args.multiclass else None)
     norm = parse_norm(args.norm, problem.model)
-    sol = max_margin(problem, norm, tol=args.tol)
+    try:
+        sol = max_margin(problem, norm, tol=args.tol)
+    except SolverError as exc:   # not a usage error: the computation could not finish (exit 1)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     cert = sol.certificate
     print(f"model     {problem.model} (n = {problem.n}, d = {problem.d}"
           + (f", k = {problem.k})" if problem.model == "multiclass" else ")"))
