@@ -126,8 +126,15 @@ def load_data(path: str | Path, arch: Architecture, loss: str) -> tuple[np.ndarr
     D, K = arch.widths[0], arch.widths[-1]
     if X.ndim != 2 or X.shape[1] != D or not np.issubdtype(X.dtype, np.number):
         raise ModelDataError(f"X must be numeric of shape (n, {D}) for {arch.name}, got {X.shape}")
+    if y.ndim == 0 or not (np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_):
+        raise ModelDataError(f"y must be a numeric array with one entry (or row) per row of X, got "
+                             f"{y.dtype} of shape {y.shape}")
     if y.shape[0] != X.shape[0]:
         raise ModelDataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
+    if X.shape[0] == 0:
+        raise ModelDataError("X and y have no rows (n = 0): there is no data to fit")
+    if np.iscomplexobj(X) or np.iscomplexobj(y):
+        raise ModelDataError("X and y must be real; complex values would be cast, dropping the imaginary part")
     X = X.astype(np.float64)
     if not np.all(np.isfinite(X)):
         raise ModelDataError("X contains NaN/Inf entries")

@@ -130,14 +130,27 @@ GRAMMAR = ("l2", "layer_l2", "diag_l2", "dropout_l2", "lp:P", "huber:DELTA", "nu
 _NUMBER = re.compile(r"^(\d+(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|\d+/\d+)$")
 
 
+_FLOAT64_MIN, _FLOAT64_MAX = float(np.finfo(np.float64).tiny), float(np.finfo(np.float64).max)
+
+
 def _number(text: str, what: str) -> sp.Rational:
+    """The exact rational a decimal or fraction denotes (``1.0000000001`` stays above 1); a zero
+    denominator, and a value outside float64's normal range (the penalties are evaluated in float64),
+    are errors."""
     if not _NUMBER.match(text):
-        raise PenaltyError(f"{what} {text!r} is not a positive number")
-    return sp.Rational(text) if "/" in text else sp.nsimplify(sp.Float(text, 30), rational=True)
+        raise PenaltyError(f"{what} is not a positive number")
+    numerator, _, denominator = text.partition("/")
+    if denominator and int(denominator) == 0:
+        raise PenaltyError(f"{what} has a zero denominator")
+    value = sp.Rational(text)
+    if value != 0 and not _FLOAT64_MIN <= value <= _FLOAT64_MAX:
+        raise PenaltyError(f"{what} is outside float64's range "
+                           f"[{_FLOAT64_MIN:.3g}, {_FLOAT64_MAX:.3g}]")
+    return value
 
 
 def _p_text(value: sp.Rational) -> str:
-    return str(value) if value.is_Integer else repr(float(value))
+    return str(value) if value.is_Integer and abs(value) < 10**15 else repr(float(value))
 
 
 def parse_penalty(text: str) -> Penalty:
@@ -163,7 +176,7 @@ def parse_penalty(text: str) -> Penalty:
         if not arg:
             raise PenaltyError(f"penalty {name!r} needs a parameter ({name}:"
                                f"{'DELTA' if name == 'huber' else 'P'}); valid: {valid}")
-        value = _number(arg, "DELTA" if name == "huber" else "exponent P")
+        value = _number(arg, f"{name}:{arg}: {'DELTA' if name == 'huber' else 'exponent P'}")
         if name == "huber":
             if value <= 0:
                 raise PenaltyError(f"huber:DELTA needs δ > 0, got {arg}")

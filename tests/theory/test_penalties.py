@@ -26,12 +26,29 @@ def test_canonical_names(text, canonical):
     ("huber", "needs a parameter"), ("huber:-1", "not a positive number"), ("huber:0", "δ > 0"),
     ("lp:abc", "not a positive number"), ("l2:3", "takes no parameter"), ("schatten:0.5", "≥ 1"),
     ("lp:__import__('os')", "not a positive number"),
+    ("lp:1/0", "lp:1/0: exponent P has a zero denominator"), ("schatten:3/0", "zero denominator"),
+    ("huber:1/0", "huber:1/0: DELTA has a zero denominator"), ("lp:0/0", "zero denominator"),
+    ("lp:1e400", "outside float64's range"), ("huber:1e-400", "outside float64's range"),
 ])
 def test_bad_names_are_one_line_user_errors(text, fragment):
     with pytest.raises(PenaltyError) as exc:
         parse_penalty(text)
     assert fragment in str(exc.value)
     assert "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("text,value", [("lp:1.0000000001", sp.Rational(10000000001, 10**10)),
+                                        ("schatten:1.0000000001", sp.Rational(10000000001, 10**10)),
+                                        ("lp:0.1e2", 10), ("huber:1e-300", sp.Rational(1, 10**300))])
+def test_decimals_are_read_exactly(text, value):
+    """A parameter just above an edge stays above it: schatten:1.0000000001 is not the nuclear norm
+    (a float tolerance would round it to 1) and lp:1.0000000001 is not refused as P ≤ 1."""
+    pen = parse_penalty(text)
+    parameter = pen.profile.args[-1] if not text.startswith("huber") else None
+    if parameter is not None:
+        assert parameter == value and pen.name != "nuclear"
+    else:
+        assert pen.name == "huber:1e-300"
 
 
 def test_unknown_name_lists_every_valid_one():

@@ -76,6 +76,12 @@ def test_diagonal_closed_form(files, capsys):
     (["--arch", "linear:5,1"], "X must be numeric of shape (n, 5)"),
     (["--penalty", "dropout_l2", "--arch", "mlp:4,3,1"], "dropout_l2"),
     (["--max-residual", "0"], "--max-residual"),
+    (["--penalty", "lp:1/0"], "lp:1/0: exponent P has a zero denominator"),
+    (["--penalty", "l2,schatten:3/0"], "schatten:3/0: exponent P has a zero denominator"),
+    (["--penalty", "huber:1/0"], "huber:1/0: DELTA has a zero denominator"),
+    (["--penalty", "lp:1e400"], "outside float64's range"),
+    (["--penalty", "lp:1000000"], "penalty lp:1000000 is not finite in float64 at θ̂"),
+    (["--penalty", "schatten:1e6"], "penalty schatten:1000000 is not finite in float64 at θ̂"),
 ])
 def test_bad_input_is_one_line_and_exit_2(files, capsys, extra, fragment):
     args = [files / "ridge.pt", files / "data.npz", "--no-bias"]
@@ -96,3 +102,43 @@ def test_subprocess_exit_codes(files):
     bad = subprocess.run([sys.executable, "-m", "verify", "estimate", str(files / "missing.pt"),
                           str(files / "data.npz"), "--arch", "linear:4,1"], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("X, y, fragment", [
+    (np.zeros((0, 4)), np.zeros(0), "no rows (n = 0)"),
+    (np.zeros((0, 4)), np.zeros((0, 1)), "no rows (n = 0)"),
+    (np.ones((5, 4)) * (1 + 1j), np.ones(5), "must be real"),
+    (np.ones((5, 4)), np.ones(5) * (1 + 1j), "must be real"),
+    (np.ones((5, 4)), np.float64(1.0), "y must be a numeric array"),
+    (np.ones((5, 4)), np.array(["a"] * 5), "y must be a numeric array"),
+])
+def test_degenerate_data_is_one_line_and_exit_2(files, tmp_path, capsys, X, y, fragment):
+    np.savez(tmp_path / "bad.npz", X=X, y=y)
+    code, out, err = _run([files / "ridge.pt", tmp_path / "bad.npz", "--arch", "linear:4,1",
+                           "--no-bias"], capsys)
+    assert code == 2 and fragment in err and err.count("\n") == 1 and out == ""
+
+
+@pytest.mark.parametrize("where", ["directory", "under a file"])
+def test_a_bad_json_path_is_refused_before_the_work(files, tmp_path, capsys, where):
+    """Before: the estimate was computed and printed, then writing raised a traceback."""
+    (tmp_path / "file").write_text("")
+    target = tmp_path if where == "directory" else tmp_path / "file" / "out.json"
+    code, out, err = _run([files / "ridge.pt", files / "data.npz", "--arch", "linear:4,1", "--no-bias",
+                           "--json", target], capsys)
+    assert code == 2 and out == "" and err.startswith("error: --json") and err.count("\n") == 1
+
+
+def test_a_write_that_fails_at_the_end_is_one_line_after_the_results(files, capsys, monkeypatch):
+    import errno
+
+    import verify.report
+
+    def full(path, payload):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(verify.report, "write_json", full)
+    code, out, err = _run([files / "ridge.pt", files / "data.npz", "--arch", "linear:4,1", "--no-bias",
+                           "--json", files / "full.json"], capsys)
+    assert code == 2 and "verdict     reliable" in out
+    assert err.count("\n") == 1 and "--json" in err and "No space left on device" in err

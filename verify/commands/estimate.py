@@ -75,6 +75,7 @@ def run(args) -> int:
           f"loss {args.loss}")
     print(f"loss        L(θ̂) = {value:.6g}, ‖∇L(θ̂)‖ = {np.linalg.norm(grad):.3e}, ‖θ̂‖ = "
           f"{np.linalg.norm(theta):.4g}")
+    _require_finite_columns(penalties, objective, theta)
     if penalties[0].split == "coordinate":
         result = _diagonal(theta, grad, diagonal_ridge(theta, grad))
     else:
@@ -85,6 +86,40 @@ def run(args) -> int:
     result.update(head, loss_value=value, seconds=time.perf_counter() - t0)
     written = write_or_report(args.json, {"result": result, "environment": environment()})
     return 0 if written else 2
+
+
+def _require_finite_columns(penalties, objective, theta) -> None:
+    """A penalty whose value or gradient is not finite in float64 at θ̂ (u^P overflows for a large
+    P once |θ̂_i| or σ_i exceeds 1; u²/(2δ) for a tiny δ) is a usage error, reported in one line."""
+    import numpy as np
+
+    from numerics.gradient_matching import evaluate_dictionary
+    from theory.errors import UserInputError
+
+    for pen in penalties:
+        if pen.kind not in ("entrywise", "spectral") or pen.split == "coordinate":
+            continue
+        try:
+            with np.errstate(all="ignore"):
+                dic = evaluate_dictionary([pen], objective, theta)
+            finite = bool(np.all(np.isfinite(dic.columns)) and np.all(np.isfinite(dic.values)))
+        except (OverflowError, ZeroDivisionError, np.linalg.LinAlgError):
+            finite = False
+        if not finite:
+            what = "singular value" if pen.kind == "spectral" else "|θ̂_i|"
+            remedy = "a larger δ" if pen.name.startswith("huber") else "a smaller exponent"
+            raise UserInputError(f"penalty {pen.name} is not finite in float64 at θ̂ (its value or "
+                                 f"gradient overflows; largest {what} = "
+                                 f"{_largest(pen, objective, theta):.4g}); use {remedy}")
+
+
+def _largest(pen, objective, theta) -> float:
+    import numpy as np
+
+    if pen.kind == "spectral":
+        values = [np.linalg.norm(b, 2) for b in objective.blocks(theta) if b.ndim == 2 and b.size]
+        return float(max(values, default=0.0))
+    return float(np.max(np.abs(theta), initial=0.0))
 
 
 def _diagonal(theta, grad, lam) -> dict:
