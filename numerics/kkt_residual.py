@@ -30,9 +30,18 @@ normalized, θ̂ = θ / q_min^{1/L} (the derived normalizing scale), and multipl
   networks tractable.
 
 The reported residual is re-evaluated from the returned multipliers (projected onto their
-constraints), so it is achieved, whatever the solver status; ``lower_bound`` is certified (optimal
-values where the solve was accurate; where not, the charged gap or the optimal value with nuclear norms
-relaxed to Frobenius norms).
+constraints), so it is achieved, whatever the solver status. ``lower_bound`` is certified by a dual
+point that this module checks itself (:func:`dual_bound`), never by a solver's reported objective:
+by weak duality, for block directions W_b with ‖W_b‖_b ≤ α (the block's own norm, dual to the one
+measuring its stationarity), β ≥ 0 and every multiplier's coefficient
+e_i = −⟨∇q_i, W̃⟩ + Σ_kinks min(0, −⟨k_ij, W̃⟩) + β·c·(q_i − 1) ≥ 0 (W̃_b = W_b/(c_b‖θ̂‖)),
+
+    residual ≥ (α·gap_τ + min over the face of ⟨W, u/‖θ̂‖⟩) / √(α² + β²),
+
+and always residual ≥ gap_τ. The candidate W comes from the solver's dual variables of the residual
+constraints (or, for the least-squares problem, from its residual vector), mixed with −θ̂ where a
+coefficient e_i is slightly negative (⟨∇q_i, θ̂⟩ = L·q_i > 0 by Euler's identity); a candidate that
+fails the check gives nothing, and the bound falls back to the charged gap.
 """
 from __future__ import annotations
 
@@ -253,6 +262,23 @@ class _Face:
                 self.constraints = [cp.sigma_max(self.Z) <= self.mass]
                 self.expr = self.expr + cp.vec(self.U_perp @ self.Z @ self.Vt_perp, order="C")
 
+    def support_min(self, Y: np.ndarray) -> float:
+        """min over g in the (τ-)face of ⟨Y, g⟩, mass one (Y shaped like the block; numpy only)."""
+        y = np.asarray(Y, dtype=float)
+        if _smooth(self.kind):
+            return float(self.direction @ y.ravel())
+        if self.kind == "max":
+            return float((self.embed.T @ y.ravel()).min())
+        if self.kind == "sum":
+            return float(self.signs @ y.ravel() - np.abs(y.ravel()[self.idx]).sum())
+        if self.kind == "spectral":
+            M = self.U.T @ y @ self.Vt.T
+            return float(np.linalg.eigvalsh((M + M.T) / 2).min())
+        out = float(np.sum(self.polar * y))
+        if self.Z is not None:
+            out -= float(np.linalg.svd(self.U_perp.T @ y @ self.Vt_perp.T, compute_uv=False).sum())
+        return out
+
     def value(self) -> tuple[float, np.ndarray]:
         """(mass, g) from the solution, projected onto the cone (non-negative weights, PSD T, free
         parts within the mass)."""
@@ -385,6 +411,78 @@ def _active_sets(net, theta, X, arrays, kinds, weights, size, tau):
     return tuple(signature), gap
 
 
+_MIX = (0.0, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 0.1)   # shares of −θ̂ tried on a dual candidate
+
+
+@dataclass
+class DualData:
+    """What a dual point of the residual problem at one τ is checked against (numpy only): the blocks
+    (kinds, shapes, slices, weights c_b), their faces' support functions (None for a block outside
+    the max), the margin gradients J, the kink generators, the slackness coefficients
+    B_i = c·(q_i − 1), the charged gap, ‖θ̂‖ and θ̂ (flattened)."""
+    kinds: list
+    shapes: list
+    slices: list
+    weights: list
+    supports: list
+    J: np.ndarray
+    kink_rows: np.ndarray
+    kink_cols: np.ndarray
+    slack: np.ndarray
+    gap: float
+    size: float
+    theta: np.ndarray
+
+    def bound(self, W: np.ndarray) -> float:
+        """The lower bound certified by the block directions W (flattened like θ), −∞ if W is not a
+        dual point (a coefficient e_i < 0 with no slack to absorb it, or a non-finite value)."""
+        W = np.asarray(W, dtype=float)
+        if not np.all(np.isfinite(W)):
+            return -math.inf
+        blocks = [W[sl].reshape(shape) for sl, shape in zip(self.slices, self.shapes)]
+        alpha = max(block_value(k, b) for k, b in zip(self.kinds, blocks))
+        if not alpha > 0:
+            return -math.inf
+        scaled = np.concatenate([b.ravel() / (c * self.size) for b, c in zip(blocks, self.weights)])
+        A = -(self.J @ scaled)
+        if self.kink_rows.size:
+            np.add.at(A, self.kink_rows, np.minimum(-(self.kink_cols @ scaled), 0.0))
+        short = A < 0
+        if np.any(short & ~(self.slack > 0)):
+            return -math.inf
+        beta = float(np.max(-A[short] / self.slack[short])) if short.any() else 0.0
+        face = min(sup(b) for sup, b in zip(self.supports, blocks) if sup is not None)
+        alphas = [alpha]
+        if face > 0 and beta > 0 and self.gap * beta**2 / face > alpha:
+            alphas.append(self.gap * beta**2 / face)        # the best α ≥ max‖W_b‖ for this β
+        return max((a * self.gap + face) / math.hypot(a, beta) for a in alphas)
+
+    def certified(self, candidates) -> float:
+        """max(gap, the best bound over the candidates, each mixed with a small share of −θ̂)."""
+        theta_dir = []
+        for k, sl, shape in zip(self.kinds, self.slices, self.shapes):
+            block = self.theta[sl].reshape(shape)
+            v = block_value(k, block)
+            theta_dir.append(block.ravel() / v if v > 0 else np.zeros(block.size))
+        theta_dir = np.concatenate(theta_dir)
+        best = self.gap
+        for W0 in candidates:
+            if W0 is None or not np.all(np.isfinite(W0)):
+                continue
+            scale = max(block_value(k, W0[sl].reshape(shape))
+                        for k, sl, shape in zip(self.kinds, self.slices, self.shapes))
+            if not scale > 0:
+                continue
+            for share in _MIX:
+                best = max(best, self.bound(W0 / scale - share * theta_dir))
+        return float(best)
+
+
+def dual_bound(data: DualData, candidates) -> float:
+    """The certified lower bound of one τ's residual problem (see the module docstring)."""
+    return data.certified(candidates)
+
+
 def _nnls_residual(net, theta, q, X, y, norm) -> KKTResidual:
     flat = net.flatten(theta)
     size = float(np.linalg.norm(flat))
@@ -401,7 +499,12 @@ def _nnls_residual(net, theta, q, X, y, norm) -> KKTResidual:
     stat = float(np.linalg.norm(flat - J.T @ lam) / size)
     cs = float(c * lam @ (q - 1.0))
     res = math.hypot(stat, cs)
-    return KKTResidual(norm.name, res, stat, cs, 0.0, _support(lam), "nnls", "optimal", lam, res)
+    direction = flat / size
+    data = DualData(["l2"], [flat.shape], [slice(0, flat.size)], [1.0], [lambda Y: float(direction @ Y)],
+                    J, np.zeros(0, dtype=int), np.zeros((0, flat.size)), c * (q - 1.0), 0.0, size, flat)
+    # the dual direction of min ‖Aλ − b‖ over λ ≥ 0: the stationarity residual θ̂ − Jᵀλ
+    lower = min(dual_bound(data, [flat - J.T @ lam]), res)
+    return KKTResidual(norm.name, res, stat, cs, 0.0, _support(lam), "nnls", "optimal", lam, lower)
 
 
 def _support(lam) -> int:
@@ -429,6 +532,7 @@ def _conic_residual(net, theta, q, X, y, norm, arrays, weights, kinds, slices, t
     else:
         mu, generators, coeffs = None, J, lam
     faces, masses, terms = {}, [], []
+    residual_eqs = []        # (equality constraint R_b == residual of block b, map of its dual to θ's block)
     gap = kink_gap
     for i, (kind, sl, c, a) in enumerate(zip(kinds, slices, weights, arrays)):
         share = c * block_value(kind, a) / size
@@ -440,27 +544,32 @@ def _conic_residual(net, theta, q, X, y, norm, arrays, weights, kinds, slices, t
             gap = max(gap, 1.0 - share, face.gap)
         if kind == "l2":
             # u_b and the generators' block rows span a space of dimension ≤ 1 + #generators: the
-            # ℓ2 norm is evaluated exactly in that basis (R of a thin QR), keeping the problem small.
+            # ℓ2 norm is evaluated exactly in that basis (thin QR), keeping the problem small.
             basis = np.column_stack([a.ravel() / np.linalg.norm(a), generators[:, sl].T])
-            R = np.linalg.qr(basis, mode="r")
+            Q, R = np.linalg.qr(basis)
             top = size * c * face.mass if face is not None else cp.Constant(0.0)
-            terms.append(cp.norm2(R @ cp.hstack([cp.reshape(top, (1,), order="C"), -coeffs])) / c)
+            Rv = cp.Variable(R.shape[0])
+            constraints.append(Rv == R @ cp.hstack([cp.reshape(top, (1,), order="C"), -coeffs]))
+            residual_eqs.append((constraints[-1], lambda d, Q=Q: Q @ d))
+            terms.append(cp.norm2(Rv) / c)
         else:
             u_b = size * c * face.expr if face is not None else np.zeros(sl.stop - sl.start)
-            resid = u_b - generators[:, sl].T @ coeffs
+            Rv = cp.Variable(sl.stop - sl.start)
+            constraints.append(Rv == u_b - generators[:, sl].T @ coeffs)
+            residual_eqs.append((constraints[-1], lambda d: d))
             if kind == "max":
-                terms.append(cp.norm1(resid) / c)
+                terms.append(cp.norm1(Rv) / c)
             elif kind == "sum":
-                terms.append(cp.norm_inf(resid) / c)
+                terms.append(cp.norm_inf(Rv) / c)
             elif kind.startswith("lp:"):
                 p = _exponent(kind)
-                terms.append(cp.pnorm(resid, p / (p - 1)) / c)
+                terms.append(cp.pnorm(Rv, p / (p - 1)) / c)
             elif kind == "nuclear":
-                terms.append(cp.sigma_max(cp.reshape(resid, a.shape, order="C")) / c)
+                terms.append(cp.sigma_max(cp.reshape(Rv, a.shape, order="C")) / c)
             elif relax_nuclear:
-                terms.append(cp.norm2(resid) / c)
+                terms.append(cp.norm2(Rv) / c)
             else:
-                terms.append(cp.normNuc(cp.reshape(resid, a.shape, order="C")) / c)
+                terms.append(cp.normNuc(cp.reshape(Rv, a.shape, order="C")) / c)
     stat = cp.sum(cp.hstack(terms)) / size + gap
     cs = c_cs * ((q - 1.0) @ lam)
     problem = cp.Problem(cp.Minimize(cp.norm(cp.hstack([stat, cs]), 2)),
@@ -485,7 +594,18 @@ def _conic_residual(net, theta, q, X, y, norm, arrays, weights, kinds, slices, t
     stat_v = gap + sum(block_dual_value(k, (u - combo)[sl].reshape(a.shape)) / c
                        for k, sl, c, a in zip(kinds, slices, weights, arrays)) / size
     cs_v = float(c_cs * lam_v @ (q - 1.0))
-    lower = float(problem.value) if status == "optimal" else gap
+    # the certified lower bound: the dual variables of the residual constraints, as W_b = ∓ν_b·c_b·‖θ̂‖
+    # (the sign convention is the solver interface's; both are checked), never the solver's objective
+    data = DualData(kinds, [a.shape for a in arrays], slices, weights,
+                    [faces[i].support_min if i in faces else None for i in range(len(kinds))], J,
+                    kink_rows, kink_cols.reshape(kink_rows.size, flat.size), c_cs * (q - 1.0), gap, size, flat)
+    candidates = []
+    duals = [eq.dual_value for eq, _ in residual_eqs]
+    if all(d is not None for d in duals):
+        W = np.concatenate([np.asarray(to_theta(np.asarray(d, dtype=float).ravel())) * c * size
+                            for (_, to_theta), d, c in zip(residual_eqs, duals, weights)])
+        candidates = [W, -W]
+    lower = dual_bound(data, candidates)
     return KKTResidual(norm.name, math.hypot(stat_v, cs_v), float(stat_v), cs_v, gap, _support(lam_v), solver,
                        status, lam_v, lower)
 

@@ -5,7 +5,7 @@ residuals in every control norm, own-norm residual, control ratio, margin rankin
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -14,6 +14,7 @@ from numerics.trajectory_metrics import last_half_checkpoints, residual_decay_ra
 from theory.norms import block_weight_distortion, parse_norm
 from theory.optimizer_geometry import implied_norm
 from verify.figures import bar_figure
+from verify.numbers import nan_max, nan_min
 from verify.outcome import Check, Outcome
 
 L2 = parse_norm("l2", "binary")
@@ -75,7 +76,7 @@ def run_optimizer_task(ctx, task: str, net, X, y, init, optimizers: list[Optimiz
             continue
         final, half = tr.params[-1], tr.params[0]
         row["log_loss"] = tr.log_loss[-1]
-        row["cos_min_last_half"] = min(direction_cosines(net, tr.params))
+        row["cos_min_last_half"] = nan_min(direction_cosines(net, tr.params))
         row["dlogL_last_step"] = tr.log_loss[-1] - tr.log_loss[-2]     # momentum tracks when small
         row["residuals"], row["margins"] = {}, {}
         for key, nm in controls.items():
@@ -91,24 +92,35 @@ def run_optimizer_task(ctx, task: str, net, X, y, init, optimizers: list[Optimiz
 
 def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rate: float,
                           control_ratio: float) -> tuple[list[Check], dict, list]:
-    """Checks of one task of :func:`run_optimizer_task`, per optimizer: the data are separated; the
-    own-norm residual's solve is decisive and the residual has settled or is within ``tolerance``;
-    the own-norm residual is within it; the smallest certified residual in another norm (not the same
-    prediction) is ≥ ``control_ratio`` × it (negative control); the own-norm normalized margin is the
-    largest among the optimizers of other norms; cos(θ_t, θ_T) reported. Returns (checks, metrics,
-    figures)."""
+    """Checks of one task of :func:`run_optimizer_task`, per optimizer, each optimizer its own unit
+    ``task/name`` (``verify.outcome``: a decisive miss in one unit is not hidden by another's
+    precondition): the data are separated; the own-norm residual's solve is decisive and the residual
+    has settled or is within ``tolerance``; the own-norm residual is within it; the smallest certified
+    residual in another norm (not the same prediction) is ≥ ``control_ratio`` × it (negative control,
+    against the nearest rival); the own-norm normalized margin is the largest among the optimizers of
+    other norms; cos(θ_t, θ_T) reported.
+
+    A rival whose prediction coincides with the own one on the drawn data cannot be told apart by the
+    control: when the rival norm's own optimizer reached a point that is KKT in this optimizer's norm
+    too (its certified residual there below ``control_ratio`` × ``tolerance``, :func:`rival_coincides`),
+    the control against that rival goes to a unit of its own, ``task/name vs rival``, with a
+    precondition that the predictions differ (so it reads inconclusive with that reason), and the
+    optimizer's own control is read against the nearest rival that does differ. Returns (checks,
+    metrics, figures)."""
     checks, metrics, figures = [], {}, []
     rows = result["rows"]
     for name, row in rows.items():
         key = f"{task}/{name}"
+        unit = []
         own = row["norm"]
-        checks.append(Check(f"{key}: min_margin", row["min_margin"], ">=", np.finfo(float).tiny, "precondition",
-                            row["message"] or "the data are separated"))
+        unit.append(Check(f"{key}: min_margin", row["min_margin"], ">=", np.finfo(float).tiny, "precondition",
+                          row["message"] or "the data are separated"))
         if "residuals" not in row:
+            checks += [replace(c, unit=key) for c in unit]
             continue
         res = row["residuals"]
         own_res = res[own]["residual"]
-        checks += [
+        unit += [
             solver_status(key, res[own]["status"], own_res, tolerance),
             residual_settled(key, row["residual_series"], tolerance, settled_rate),
             Check(f"{key}: kkt_residual", own_res, "<=", tolerance,
@@ -117,20 +129,39 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
         ]
         same = row["same_prediction"]
         others = {n: r["lower_bound"] for n, r in res.items() if n != own and n not in same}
-        nearest = min(others, key=others.get)
-        checks.append(Check(f"{key}: kkt_control_ratio", others[nearest] / max(own_res, 1e-300), ">=",
-                            control_ratio, "control",
-                            note=f"smallest certified residual in another norm ({nearest}) / own residual"
-                                 + (f"; not controls, the same prediction at this tolerance: {', '.join(same)}"
-                                    if same else "")))
+        coincide = {n: rival_coincides(rows, own, n, tolerance, control_ratio) for n in others}
+        separable = {n: v for n, v in others.items() if coincide[n] is None}
+        same_note = f"; not controls, the same prediction at this tolerance: {', '.join(same)}" if same else ""
+        if separable:
+            nearest = min(separable, key=lambda n: (not math.isnan(separable[n]), separable[n]))
+            unit.append(Check(f"{key}: kkt_control_ratio", separable[nearest] / max(own_res, 1e-300), ">=",
+                              control_ratio, "control",
+                              note=f"smallest certified residual in another norm ({nearest}) / own residual"
+                                   + same_note))
+        checks += [replace(c, unit=key) for c in unit]
+        nearest_all = min(others, key=lambda n: (not math.isnan(others[n]), others[n])) if others else None
+        if nearest_all is not None and coincide[nearest_all] is not None:
+            # the nearest rival coincides on these data: its control is its own, undecidable, unit
+            rival, value = coincide[nearest_all]
+            pair = f"{key} vs {nearest_all}"
+            checks += [
+                Check(f"{pair}: rival_prediction_differs", value / tolerance, ">=", control_ratio, "precondition",
+                      note=f"{rival}'s limit (the {nearest_all} prediction) has certified residual {value:.3g} in "
+                           f"{own}: the two predictions coincide on these data (they must differ by ≥ "
+                           f"{control_ratio:g}× the tolerance for a control to separate them)", unit=pair),
+                Check(f"{pair}: kkt_control_ratio", others[nearest_all] / max(own_res, 1e-300), ">=",
+                      control_ratio, "control",
+                      note=f"certified residual in {nearest_all} / own residual", unit=pair),
+            ]
         rivals = {o: rows[o]["margins"][own] for o in rows
                   if rows[o]["norm"] != own and rows[o]["norm"] not in same and "margins" in rows[o]}
         if rivals:
-            best = max(rivals, key=rivals.get)
+            best = max(rivals, key=lambda o: (math.isnan(rivals[o]), rivals[o]))
             checks.append(Check(f"{key}: margin_rank", row["margins"][own] / rivals[best], ">=", 1.0,
-                                note=f"own-norm normalized margin / the best other optimizer's ({best})"))
+                                note=f"own-norm normalized margin / the best other optimizer's ({best})", unit=key))
         checks.append(Check(f"{key}: cos_last_half", row["cos_min_last_half"], ">=", -1.0, "info",
-                            note="min over the last half of cos(θ_t, θ_T) (directional convergence, assumed)"))
+                            note="min over the last half of cos(θ_t, θ_T) (directional convergence, assumed)",
+                            unit=key))
         metrics[f"{key}: residual_rate"] = row["residual_rate"]
         metrics[f"{key}: dlogL_last_step"] = row["dlogL_last_step"]
     names = [n for n in rows if "residuals" in rows[n]]
@@ -139,6 +170,22 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
                                   names, [rows[n]["residuals"][rows[n]["norm"]]["residual"] for n in names],
                                   reference=tolerance))
     return checks, metrics, figures
+
+
+def rival_coincides(rows: dict, own: str, rival: str, tolerance: float, ratio: float):
+    """(optimizer, residual) when an optimizer whose norm is ``rival`` separated the data, reached its
+    own prediction (own-norm residual within ``tolerance``) and its limit is also a KKT point of
+    ``own`` within ``ratio`` × ``tolerance`` (certified lower bound): on these data the two
+    predictions coincide at that resolution (e.g. an ℓ2 KKT point with equal orthogonal neurons is a
+    KKT point of the layers' spectral max). None when no such optimizer exists."""
+    for name, row in rows.items():
+        if row["norm"] != rival or "residuals" not in row:
+            continue
+        reached = row["residuals"][rival]["residual"] <= tolerance
+        there = row["residuals"].get(own, {}).get("lower_bound", math.nan)
+        if reached and there < ratio * tolerance:
+            return name, float(there)
+    return None
 
 
 def last_half_residuals(net, steps, params, X, y, norm, final_residual: float) -> list[tuple[int, float]]:
@@ -168,7 +215,7 @@ def residual_settled(key: str, series, tolerance: float, rate_tolerance: float) 
     limit is not a KKT point. The note gives κ of the fit r ∝ t^(−κ) and, for a falling residual, the
     run length at which that rate reaches tolerance (:func:`steps_to_tolerance`)."""
     steps, residuals = zip(*series)
-    final, low, high = residuals[-1], min(residuals), max(residuals)
+    final, low, high = residuals[-1], nan_min(residuals), nan_max(residuals)
     spread = math.log2(high / low) if low > 0 and math.isfinite(high) else math.inf
     rate = residual_decay_rate(steps, residuals)
     value = 1.0 if final <= tolerance else rate_tolerance - spread

@@ -28,6 +28,7 @@ residual follows the flow, not the step.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -39,6 +40,7 @@ from theory.smoothed_margin import smoothed_margin_derivation
 from verify.context import Context
 from verify.figures import line_figure, series
 from verify.homogeneous_checks import last_half_residuals, residual_settled, solver_status
+from verify.numbers import nan_max, nan_min
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
@@ -63,7 +65,13 @@ SETTINGS = {
     "steps": {"quick": 4000, "full": 30_000},
     "checkpoints": 60,
     "kkt_tolerance": {"quick": 5e-2, "full": 1e-2},
-    "margin_drop": {"quick": 1e-2, "full": 1e-3},   # largest relative decrease of the smoothed margin
+    # largest relative decrease of the smoothed margin between checkpoints of the capped run. The
+    # theorem says none; the smoothed margin is computed from log L in float64 (relative round-off
+    # ~1e-12), so the tolerance only has to sit above round-off and 3x below the constant step's drop
+    # (the control). Chosen on seeds 10000-10005 (quick, 8000 steps): capped runs never dropped (largest
+    # change +9e-6, a rise), constant-step drops 2.9e-3-9.2e-3; 1e-4 (full: not re-measured, see
+    # docs/claims/lyu2020-gd-homogeneous-kkt.md).
+    "margin_drop": {"quick": 1e-4, "full": 1e-4},
     "control_ratio": 3.0,
     # above tolerance, the residual decides only once settled: at 4 log-spaced checkpoints from T/2 to
     # T it moved by at most a factor 2^this (2%). Measured per e-fold of ‖θ‖ instead, a residual
@@ -104,7 +112,7 @@ def _margin_path(net, tr, n: int) -> dict:
     smoothed = [smoothed_margin(ll, n, norm_value(L2, p), net.degree) for ll, p in zip(tr.log_loss, tr.params)]
     defined = [(t, s) for t, s in zip(tr.steps, smoothed) if not math.isnan(s)]
     drops = [(a - b) / abs(a) for (_, a), (_, b) in zip(defined, defined[1:])]
-    return {"smoothed_margin": defined, "largest_margin_drop": max(drops, default=math.nan),
+    return {"smoothed_margin": defined, "largest_margin_drop": nan_max(drops),
             "margin_gain": defined[-1][1] / defined[0][1] if defined else math.nan}
 
 
@@ -130,7 +138,9 @@ def _run(ctx: Context, activation: str, X, y, width: int) -> dict:
     runs = train_network(net, X, y, members, steps, net.init(ctx.seed, SETTINGS["init_scale"]),
                          record=record, progress=lambda t, total: ctx.progress(t, total, activation))
     tr, capped = runs["gd"], runs["gd_capped"]
-    out = {"degree": net.degree, "status": tr.status}
+    out = {"degree": net.degree, "status": tr.status, "relative_step": delta,
+           # δ·|log L| at the end of the constant run: its relative step against the step condition
+           "step_times_log_loss": delta * abs(tr.log_loss[-1]) if tr.log_loss else math.nan}
     out["min_margin"], out["message"] = _separated(tr)
     out["capped"] = dict(zip(("min_margin", "message"), _separated(capped)))
     if out["capped"]["min_margin"] > 0:
@@ -140,7 +150,7 @@ def _run(ctx: Context, activation: str, X, y, width: int) -> dict:
         return out
     out.update(_margin_path(net, tr, len(y)))
     half = [(t, p) for t, p in zip(tr.steps, tr.params) if t >= steps // 2]
-    out["cos_min_last_half"] = min(direction_cosines(net, [p for _, p in half]))
+    out["cos_min_last_half"] = nan_min(direction_cosines(net, [p for _, p in half]))
     final = tr.params[-1]
     own = kkt_residual(net, final, X, y, L2)
     out["kkt"] = own.as_dict()
@@ -162,18 +172,30 @@ def _monotonicity_checks(ctx: Context, key: str, r: dict) -> list[Check]:
                         "checkpoints of the capped run with nL < log 2, where the smoothed margin is defined"))
     if defined < 2:
         return checks
+    tol = ctx.pick(**SETTINGS["margin_drop"])
     checks += [
-        Check(f"{key}: largest_smoothed_margin_drop", max(c["largest_margin_drop"], 0.0), "<=",
-              ctx.pick(**SETTINGS["margin_drop"]),
-              note="capped step: relative decrease between checkpoints once nL < log 2"),
+        Check(f"{key}: largest_smoothed_margin_drop", c["largest_margin_drop"], "<=", tol,
+              note="capped step: largest relative decrease between checkpoints once nL < log 2 "
+                   "(negative: it rose at every checkpoint)"),
         Check(f"{key}: smoothed_margin_gain", c["margin_gain"], ">=", 1.0,
               note="capped step: smoothed margin at the end / when first defined"),
         Check(f"{key}: capped_kkt_residual_l2", c["kkt_residual"], ">=", 0.0, "info",
               note="ℓ2 KKT residual at the end of the capped run (‖θ‖^L grows only linearly in t)"),
     ]
     if "largest_margin_drop" in r:
-        checks.append(Check(f"{key}: constant_step_margin_drop", max(r["largest_margin_drop"], 0.0), ">=", 0.0,
-                            "info", note="the same for the constant relative step, outside the step condition"))
+        # the rival: "the smoothed margin never drops, whatever the step". The constant relative step
+        # leaves the step condition once δ·|log L| ≳ 2/L (the descent lemma's second-order term, about
+        # (L/2)·δ·|log L| of the first, matches it): there the check must see its drop.
+        checks += [
+            Check(f"{key}: constant_step_beyond_step_condition", r["step_times_log_loss"] * r["degree"] / 2.0,
+                  ">=", 1.0, "precondition",
+                  note="(L/2)·δ·|log L| at the end of the constant-step run: ≥ 1 puts it outside the step "
+                       "condition, where the control can expect a drop"),
+            Check(f"{key}: constant_step_margin_drop", r["largest_margin_drop"], ">=",
+                  SETTINGS["control_ratio"] * tol, "control",
+                  note=f"largest relative drop of the constant step's smoothed margin: the monotonicity check "
+                       f"rejects it (≥ {SETTINGS['control_ratio']:g}× its tolerance)"),
+        ]
     return checks
 
 
@@ -186,30 +208,36 @@ def _check(ctx: Context) -> Outcome:
             key = f"{task}/{act}"
             r = _run(ctx, act, X, y, width)
             details[key] = r
-            checks += _monotonicity_checks(ctx, key, r)
+            checks += [replace(c, unit=f"{key} monotonicity") for c in _monotonicity_checks(ctx, key, r)]
             if len(r["capped"].get("smoothed_margin", ())) >= 2:
                 curves.append(series(f"{key} (capped)", *zip(*r["capped"]["smoothed_margin"])))
-            checks.append(Check(f"{key}: min_margin", r["min_margin"], ">=", np.finfo(float).tiny,
-                                "precondition", r["message"] or "gradient descent has separated the data"))
-            if "kkt" not in r:
-                continue
-            own = r["kkt"]["residual"]
-            checks += [
-                solver_status(key, r["kkt"]["status"], own, tol),
-                residual_settled(key, r["residual_series"], tol, s["settled_rate"]),
-                Check(f"{key}: kkt_residual_l2", own, "<=", tol,
-                      note=f"stationarity {r['kkt']['stationarity']:.3g}, slackness "
-                           f"{r['kkt']['complementary_slackness']:.3g}, τ = {r['kkt']['tolerance']:.2g}"),
-                Check(f"{key}: kkt_control_ratio", min(c["lower_bound"] for c in r["controls"].values()) / own,
-                      ">=", s["control_ratio"], "control",
-                      note="smallest certified lower bound of the residual under " + ", ".join(r["controls"])
-                           + " / ℓ2 residual"),
-                Check(f"{key}: cos_last_half", r["cos_min_last_half"], ">=", -1.0, "info",
-                      note="min over the last half of cos(θ_t, θ_T)"),
-            ]
+            kkt_checks = [Check(f"{key}: min_margin", r["min_margin"], ">=", np.finfo(float).tiny,
+                                "precondition", r["message"] or "gradient descent has separated the data")]
+            checks += [replace(c, unit=f"{key} kkt") for c in kkt_checks + _kkt_checks(key, r, tol)]
     fig = line_figure("smoothed-margin", "Smoothed normalized margin (Lyu & Li), capped step", "step", "γ̃",
                       curves, logx=False, logy=False)
     return Outcome.from_checks(checks, details=details, figures=[fig])
+
+
+def _kkt_checks(key: str, r: dict, tol: float) -> list[Check]:
+    """The ℓ2 KKT checks of the constant-step run (none when it did not separate the data)."""
+    s = SETTINGS
+    if "kkt" not in r:
+        return []
+    own = r["kkt"]["residual"]
+    return [
+        solver_status(key, r["kkt"]["status"], own, tol),
+        residual_settled(key, r["residual_series"], tol, s["settled_rate"]),
+        Check(f"{key}: kkt_residual_l2", own, "<=", tol,
+              note=f"stationarity {r['kkt']['stationarity']:.3g}, slackness "
+                   f"{r['kkt']['complementary_slackness']:.3g}, τ = {r['kkt']['tolerance']:.2g}"),
+        Check(f"{key}: kkt_control_ratio", nan_min(c["lower_bound"] for c in r["controls"].values()) / own,
+              ">=", s["control_ratio"], "control",
+              note="smallest certified lower bound of the residual under " + ", ".join(r["controls"])
+                   + " / ℓ2 residual"),
+        Check(f"{key}: cos_last_half", r["cos_min_last_half"], ">=", -1.0, "info",
+              note="min over the last half of cos(θ_t, θ_T)"),
+    ]
 
 
 register(Claim(
