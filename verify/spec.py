@@ -5,9 +5,12 @@
     ATTR    := IDENT ("." IDENT)*          e.g. make, Muon, Factories.signum
     PATH    := any file path ending in .py e.g. path/to/my_opt.py
 
-The string is parsed by a regular expression and resolved with importlib and getattr only; nothing
-is evaluated. ``factory(params)`` must return a ``torch.optim.Optimizer``; calling it is left to the
-trainer, which reports a factory that raises or returns something else as that member's error.
+The string itself is parsed by a regular expression and resolved with importlib and getattr only; it
+is never evaluated as an expression. But resolving it imports the module or runs the file: a SPEC is
+trusted code, run on import with the user's permissions, exactly as ``import`` of any Python module
+would run it. Name only code you would import yourself. ``factory(params)`` must return a
+``torch.optim.Optimizer``; calling it is left to the trainer, which reports a factory that raises or
+returns something else as that member's error.
 
 Two kinds of failure are kept apart: a string outside the grammar is a usage error
 (:class:`SpecSyntaxError`, exit code 2), while a well-formed SPEC that cannot be loaded (the module
@@ -55,7 +58,8 @@ class Spec:
 
 
 def parse_spec(text: str) -> Spec:
-    """Parse ``module.path:factory`` or ``path/to/file.py:factory`` (no evaluation)."""
+    """Parse ``module.path:factory`` or ``path/to/file.py:factory`` (the string is not evaluated;
+    nothing is imported yet)."""
     raw = text.strip()
     match = _FILE_SPEC.match(raw)
     if match:
@@ -95,7 +99,10 @@ def _import_file(path: str):
 
 
 def load_factory(spec: Spec | str) -> Callable:
-    """The callable a SPEC names; raises :class:`SpecLoadError` (one line) when it cannot."""
+    """The callable a SPEC names, by importing its module or running its file (trusted code: its
+    top-level statements run, as with any import); raises :class:`SpecLoadError` (one line) when it
+    cannot. KeyboardInterrupt (Ctrl-C, or SIGTERM under ``python -m verify``) during the import
+    propagates."""
     spec = parse_spec(spec) if isinstance(spec, str) else spec
     if spec.path is not None:
         obj = _import_file(spec.path)

@@ -1,4 +1,8 @@
-"""SPEC grammar and loading (verify.spec): nothing is evaluated; each failure is one line."""
+"""SPEC grammar and loading (verify.spec): the string is never evaluated, the module it names runs on
+import (trusted code); each failure is one line."""
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -56,3 +60,33 @@ def test_file_that_raises_on_import(tmp_path):
     syntax.write_text("def make(:\n")
     with pytest.raises(SpecLoadError, match="SyntaxError"):
         load_factory(f"{syntax}:make")
+
+
+def test_a_spec_is_code_that_runs_on_import_not_on_parsing(tmp_path):
+    """What README and verify.spec say: parsing runs nothing, loading runs the file's top level."""
+    marker = tmp_path / "ran"
+    user = tmp_path / "side_effect.py"
+    user.write_text(f"open({str(marker)!r}, 'w').close()\n\ndef make(params):\n    return None\n")
+    spec = parse_spec(f"{user}:make")
+    assert not marker.exists()
+    load_factory(spec)
+    assert marker.exists()
+
+
+def test_the_documentation_says_a_spec_is_trusted_code():
+    import verify.spec
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for text in (verify.spec.__doc__, readme):
+        assert "trusted code" in text and "nothing is evaluated" not in text
+
+
+def test_ctrl_c_during_the_import_propagates(tmp_path):
+    """KeyboardInterrupt (Ctrl-C, and SIGTERM under ``python -m verify``) is not a load error: it
+    reaches the command, which keeps the partial report; the half-imported module is dropped."""
+    user = tmp_path / "interrupted.py"
+    user.write_text("raise KeyboardInterrupt\n")
+    before = set(sys.modules)
+    with pytest.raises(KeyboardInterrupt):
+        load_factory(f"{user}:make")
+    assert set(sys.modules) == before
