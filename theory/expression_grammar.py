@@ -13,7 +13,7 @@ NUMBER is an integer or a decimal (kept exact as a sympy Rational). NAME is a pa
 lower-case letter optionally followed by letters, digits or '_' (``w`` is reserved for the model
 output and the function names below are reserved). FUNC is one of ``sqrt``, ``exp``, ``log``,
 ``tanh``. Limits keep sympy's work bounded: at most 200 characters, nesting depth 30, exponents of
-magnitude ≤ 12, at most 4 distinct parameters.
+magnitude ≤ 12, at most 8 distinct parameters (e.g. ``u1`` … ``u8``).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from theory.errors import UserInputError
 MAX_LENGTH = 200
 MAX_DEPTH = 30
 MAX_EXPONENT = 12
-MAX_PARAMETERS = 4
+MAX_PARAMETERS = 8
 RESERVED = frozenset({"w"})
 FUNCTIONS = {"sqrt": sp.sqrt, "exp": sp.exp, "log": sp.log, "tanh": sp.tanh}
 

@@ -74,6 +74,8 @@ def parse_measure(text: str) -> SharpnessMeasure:
         raise MeasureError(f"unknown sharpness measure {text!r}; expected trace, adam or power:E")
     if not _NUMBER.match(value):
         raise MeasureError(f"power exponent {value!r} is not a number (decimal or fraction)")
+    if "/" in value and int(value.split("/")[1]) == 0:
+        raise MeasureError(f"power exponent {value!r} has a zero denominator")
     e = sp.Rational(Fraction(value))
     if not 0 <= e < 1:
         raise MeasureError(f"power exponent E = {value} must satisfy 0 ≤ E < 1 (E = 1 is scale-free)")
