@@ -36,6 +36,8 @@ Consequences for a check, and how the previous version departed from them:
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from theory.derivation import Derivation
@@ -181,6 +183,11 @@ def _preconditions(tname: str, exp: dict) -> list[Check]:
     ]
 
 
+def _in_unit(checks: list[Check], tname: str) -> list[Check]:
+    """Each transform is a unit: its preconditions decide only its own predictions and controls."""
+    return [replace(c, unit=tname) for c in checks]
+
+
 def _trend_figures(tname: str, exp: dict, arms: list[str]) -> list:
     runs, seeds, figures = exp[tname]["runs"], exp["seeds"], []
     for depth in (SHALLOW, DEEP):
@@ -209,6 +216,7 @@ def _check_depth_trend(ctx) -> Outcome:
     exp = _experiment(ctx)
     seeds, checks, figures = exp["seeds"], [], []
     for tname in ("dct", "dft"):
+        first = len(checks)
         start, final = exp[tname]["start"], exp[tname]["final"]
         for adv in exp["adversarial"]:
             depth_ratio = [final[(s, adv, SHALLOW)] / final[(s, adv, DEEP)] for s in seeds]
@@ -230,6 +238,7 @@ def _check_depth_trend(ctx) -> Outcome:
                        + _fmt(std_depth)),
             *_preconditions(tname, exp),
         ]
+        checks[first:] = _in_unit(checks[first:], tname)
         figures += _trend_figures(tname, exp, exp["adversarial"])
     return Outcome.from_checks(checks, details=_details(exp), figures=figures)
 
@@ -240,6 +249,7 @@ def _check_vs_standard(ctx) -> Outcome:
     exp = _experiment(ctx)
     seeds, checks, figures = exp["seeds"], [], []
     for tname in ("dct", "dft"):
+        first = len(checks)
         runs, final = exp[tname]["runs"], exp[tname]["final"]
         for adv in exp["adversarial"]:
             vs_std = [final[(s, "standard", DEEP)] / final[(s, adv, DEEP)] for s in seeds]
@@ -269,6 +279,7 @@ def _check_vs_standard(ctx) -> Outcome:
                   role="info", note=f"the same at J = {SHALLOW}, per seed {_fmt(control[SHALLOW])}"),
             *_preconditions(tname, exp),
         ]
+        checks[first:] = _in_unit(checks[first:], tname)
         figures += _trend_figures(tname, exp, ["control"] + exp["adversarial"])
     return Outcome.from_checks(checks, details=_details(exp), figures=figures)
 
