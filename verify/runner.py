@@ -283,6 +283,7 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
     rows = [run.rows[c.id] for c in claims if c.id in run.rows]
     if rows and (len(claims) > 1 or len(seeds) > 1):
         print(f"\nprofile {profile}, seeds {describe(seeds)}; {RULE}", file=stream)
+    if rows and len(claims) > 1:
         print(summary_table(rows), file=stream)
     if interrupted:
         return 130

@@ -1,6 +1,8 @@
 """The engine on Dask: local worker processes (``--jobs N``), an existing cluster (``--scheduler``),
 a worker killed mid-task, an unreachable scheduler; and the same numbers in process, in a worker,
-on a cluster and from the cache."""
+on a cluster and from the cache. (Results from a worker whose package source differs from this
+process's are reported but not cached, so the cache is filled in process here: the working tree
+may change while a test runs.)"""
 import json
 import math
 import os
@@ -17,7 +19,7 @@ from verify.cli import main
 from verify.registry import get
 from verify.runner import run_claims
 
-FAST = ["wager2013-dropout-ridge", "gunasekar2018-sd-l1", "gunasekar2018-sd-linf"]
+FAST = ["wager2013-dropout-ridge", "cao2021-benign-overfitting-max-margin"]   # torch and numpy; seconds each
 
 
 def _free_port() -> int:
@@ -59,9 +61,10 @@ def _compare(a: dict, b: dict) -> tuple[int, float]:
 def test_same_numbers_in_process_in_local_workers_and_from_the_cache(tmp_path):
     claims = [get(cid) for cid in FAST]
     paths = {name: tmp_path / f"{name}.json" for name in ("inproc", "workers", "cached")}
-    run_claims(claims, seeds=[0, 1], json_path=str(paths["inproc"]))
-    run_claims(claims, seeds=[0, 1], jobs=2, cache_dir=str(tmp_path / "c"), json_path=str(paths["workers"]))
-    run_claims(claims, seeds=[0, 1], jobs=2, cache_dir=str(tmp_path / "c"), json_path=str(paths["cached"]))
+    cache = str(tmp_path / "c")
+    run_claims(claims, seeds=[0, 1], cache_dir=cache, json_path=str(paths["inproc"]))
+    run_claims(claims, seeds=[0, 1], jobs=2, json_path=str(paths["workers"]))
+    run_claims(claims, seeds=[0, 1], jobs=2, cache_dir=cache, json_path=str(paths["cached"]))
     reports = {k: json.loads(p.read_text()) for k, p in paths.items()}
     assert reports["workers"]["environment"]["executor"] == "2 local worker processes"
     assert "executor" not in reports["cached"]["environment"]        # nothing left to run
@@ -69,8 +72,10 @@ def test_same_numbers_in_process_in_local_workers_and_from_the_cache(tmp_path):
     values = {k: _values(r) for k, r in reports.items()}
     unequal, worst = _compare(values["inproc"], values["workers"])
     assert worst <= 1e-9, (unequal, worst)
-    assert _compare(values["workers"], values["cached"]) == (0, 0.0)            # the cache is exact
+    assert _compare(values["inproc"], values["cached"]) == (0, 0.0)             # the cache is exact
     assert [c["status"] for c in reports["inproc"]["claims"]] == [c["status"] for c in reports["workers"]["claims"]]
+    print(f"in process vs 2 local workers: {unequal} of {len(values['inproc'])} values not bitwise equal, "
+          f"largest relative difference {worst:.2g}")
 
 
 KILLER = '''
@@ -129,7 +134,7 @@ def test_a_real_dask_scheduler_and_workers_give_the_in_process_numbers(tmp_path)
                                        "--no-dashboard"], stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL, env=env))
         cluster_json, local_json = tmp_path / "cluster.json", tmp_path / "local.json"
-        args = [sys.executable, "-m", "verify", "all", "-k", "wager2013 or gunasekar2018-sd-l1",
+        args = [sys.executable, "-m", "verify", "all", "-k", "wager2013 or cao2021",
                 "--seeds", "2", "--no-cache"]
         done = subprocess.run(args + ["--scheduler", address, "--json", str(cluster_json)],
                               capture_output=True, text=True, timeout=900)
