@@ -133,7 +133,15 @@ def _sharpness_check(ctx):
 
 
 # -- on sparse regression Adam's solution is sparser and has lower test error than SGD's -----------
-SPARSER = dict(n=5, d=16, features="gaussian")   # below the ℓ1 recovery threshold for 2-sparse w*
+# Quick: Gaussian features, n = 5 below the ℓ1 recovery threshold for a 2-sparse w* in d = 16 (the
+# global ℓ_½ argmin is enumerable); full: d = 1000, k = 3 (the authors' code defaults), n = 20 (our
+# choice, below the ℓ1 threshold ≈ 2k·ln(d/k) ≈ 35), trained only (no enumeration).
+SPARSER = dict(n=5, d=16, features="gaussian", support=(1.0, -0.8), instances=32, replicas=2,
+               eta_adam=0.02, steps_adam=10_000, eta_sgd=0.05, steps_sgd=12_000, steps_gd=20_000,
+               projection_steps=8000, exact=True)
+SPARSER_FULL = dict(n=20, d=1000, features="gaussian", support=(1.0, -0.8, 0.6), instances=64,
+                    replicas=2, eta_adam=0.01, steps_adam=40_000, eta_sgd=0.05, steps_sgd=40_000,
+                    steps_gd=50_000, projection_steps=20_000, exact=False)
 
 
 def _sparser_derivation():
@@ -167,158 +175,224 @@ def _stacked_run(problem, optimizer, eta, steps, S, exponent, replicas, seed, pr
     """Label-noise runs on S stacked instances (exactly S separate runs: numerics.instance_stack)."""
     from numerics.instance_stack import blocks, stacked_optimizer
     from numerics.label_noise_runs import run_to_interpolator
-    from verify.claims.label_noise import SPARSE
+    from verify.claims.label_noise import AVERAGE_LAST, SPARSE
 
     opt, eta_stack = stacked_optimizer(optimizer, eta, S)
     res = run_to_interpolator(problem, opt, SPARSE["alpha"], eta_stack, steps, SPARSE["delta"],
                               exponent, replicas=replicas, seed=seed,
-                              projection_steps=projection_steps, projection_eta=0.02 * S)
+                              projection_steps=projection_steps, projection_eta=0.02 * S,
+                              average_last=AVERAGE_LAST)
     return res, (blocks(res.W, S) if res.status == "ok" else None)
 
 
-def _sparser_check(ctx):
-    import time
+def _instance_seeds(ctx, S: int) -> list:
+    """S instance seeds drawn afresh for each run seed (independent streams, no overlap between the
+    instances of run seeds k and k + 1)."""
+    return [np.random.SeedSequence((ctx.seed, s)) for s in range(S)]
 
-    from numerics.diagonal_nets import GD, balanced_init, train
-    from numerics.instance_stack import blocks, stack_instances
-    from numerics.interpolation import (lp_objective, power_law_form, predicted_interpolator,
-                                        relative_distance)
-    from numerics.recovery_metrics import effective_support, excess_risk, support_count
-    from numerics.sparse_regression import sparse_instance
-    from theory.implied_regularizer import derive_implied_regularizer
-    from theory.parameterizations import quadratic_difference
-    from theory.sharpness import parse_measure
-    from verify.claims.label_noise import SPARSE
 
-    cpu0 = time.process_time()
-    if not _sparser_derivation().results["test_error_is_squared_distance"]:
-        return Outcome.error("the derived test error is not ‖w − w*‖²")
-    S = ctx.pick(quick=8, full=16)
-    seeds = [ctx.seed + s for s in range(S)]
-    instances = [sparse_instance(SPARSER["n"], SPARSER["d"], SPARSE["support"], SPARSER["features"],
-                                 seed=s) for s in seeds]
-    w_star = np.stack([inst[2] for inst in instances])
-    regs = {name: derive_implied_regularizer(quadratic_difference(), parse_measure(name))
-            for name in ("trace", "adam")}
-    pred = {name: [predicted_interpolator(Z, y, reg) for Z, y, _ in instances]
-            for name, reg in regs.items()}
-    stack = stack_instances(quadratic_difference(), [(Z, y) for Z, y, _ in instances])
-    replicas = ctx.pick(quick=2, full=4)
-    eta_a, eta_s = ctx.pick(quick=0.02, full=0.01), 0.05
-    runs, proj = {}, ctx.pick(quick=8000, full=20_000)             # noise-free GD steps onto Γ
-    for i, (name, opt, eta, steps, e) in enumerate([
-            ("adam", _adam(eta_a), eta_a, ctx.pick(quick=10_000, full=40_000), 0.5),
-            ("trace", GD(), eta_s, ctx.pick(quick=12_000, full=40_000), 0.0)]):
-        ctx.progress(i, 3, name)
-        res, W = _stacked_run(stack, opt, eta, steps, S, e, replicas, ctx.seed + 3 + i, proj)
-        if res.status != "ok":
-            return Outcome.error(f"label-noise {'Adam' if name == 'adam' else 'SGD'}: {res.message}")
-        runs[name] = W                                            # (replicas, S, d)
-    ctx.progress(2, 3, "GD without label noise")
-    lam = max(float(np.linalg.eigvalsh(Z.T @ Z / SPARSER["n"]).max()) for Z, _, _ in instances)
-    eta_gd = min(0.05, 0.5 / (8 * SPARSE["alpha"] ** 2 * lam))
-    gd = train(stack, balanced_init(stack, SPARSE["alpha"]), GD(), S * eta_gd,
-               ctx.pick(quick=20_000, full=50_000))
-    if gd.status != "ok":
-        return Outcome.error(f"GD without label noise: {gd.message}")
-    runs["gd"] = blocks(stack.w(gd.final), S)
+def sign_interval(better: int, worse: int, level: float = 0.95) -> tuple[float, float, float]:
+    """(fraction, lower, upper): the exact (Clopper–Pearson) interval for the probability that Adam
+    does better on an instance, from ``better`` wins and ``worse`` losses (ties dropped: the sign
+    test); NaN without any untied instance."""
+    from scipy import stats
 
-    def residual(W):
-        return max(np.linalg.norm(Z @ W[..., s, :].T - y[:, None]) / np.linalg.norm(y)
+    m = better + worse
+    if m == 0:
+        return float("nan"), float("nan"), float("nan")
+    a = (1.0 - level) / 2
+    lower = float(stats.beta.ppf(a, better, worse + 1)) if better > 0 else 0.0
+    upper = float(stats.beta.ppf(1 - a, better + 1, worse)) if worse > 0 else 1.0
+    return better / m, lower, upper
+
+
+def paired_sign_checks(risk: dict, support: dict, level: float = 0.95,
+                       tie: float = 1e-6) -> list[Check]:
+    """The paired comparison of ``li2025-adam-sparser-than-sgd`` from per-instance arrays (keys
+    ``adam``, ``trace`` (label-noise SGD), ``gd``): for each comparison the exact sign-test interval of
+    the probability that the first method does better on an instance (ties within ``tie`` dropped).
+    Prediction/control: the interval's lower end ≥ ½; precondition: the interval excludes ½ (else the
+    instances do not decide the sign: inconclusive). An interval wholly below ½ contradicts the claim."""
+    from verify.numbers import nan_max
+
+    S = len(np.asarray(risk["adam"]))
+
+    def sign(better_arr, worse_arr):
+        diff = np.asarray(worse_arr, float) - np.asarray(better_arr, float)   # > 0: first is better
+        if not np.all(np.isfinite(diff)):
+            return float("nan"), float("nan"), float("nan")
+        return sign_interval(int(np.sum(diff > tie)), int(np.sum(diff < -tie)), level)
+
+    def pair(name, label, frac, role="prediction"):
+        f, lo, hi = frac
+        text = (f"{label}: fraction {f:.3g} of the untied instances, exact {level:.0%} interval "
+                f"[{lo:.3g}, {hi:.3g}] (sign test over {S} instances)")
+        return [Check(f"{name}_fraction_lower", lo, ">=", 0.5, role=role, note=text),
+                Check(f"{name}_interval_resolved", nan_max((lo - 0.5, 0.5 - hi)), ">=", 0.0,
+                      role="precondition", note="the interval excludes ½: the instances decide the "
+                                                "sign (else the comparison is inconclusive)")]
+
+    return (pair("adam_lower_test_error", "Adam's test error ‖w − w*‖²/‖w*‖² below SGD's",
+                 sign(risk["adam"], risk["trace"]))
+            + pair("adam_sparser", "Adam's effective support ‖w‖₁²/‖w‖₂² below SGD's",
+                   sign(support["adam"], support["trace"]))
+            + pair("control_adam_lower_test_error_than_gd", "noise-free GD from the same init (a "
+                   "dense Q_α interpolator) in SGD's place: Adam's test error below GD's",
+                   sign(risk["adam"], risk["gd"]), role="control")
+            + pair("control_sgd_sparser_than_gd", "the instrument sees a sparsity difference where "
+                   "one exists: label-noise SGD sparser than noise-free GD",
+                   sign(support["trace"], support["gd"]), role="control"))
+
+
+def _sparse_experiment(ctx):
+    """Label-noise Adam, label-noise SGD and noise-free GD on the same S instances (shared by
+    ``li2025-adam-sparser-than-sgd`` and ``li2025-adam-global-l-half-argmin``)."""
+    def compute():
+        import time
+
+        from numerics.diagonal_nets import GD, balanced_init, train
+        from numerics.instance_stack import blocks, stack_instances
+        from numerics.interpolation import predicted_interpolator
+        from numerics.sparse_regression import sparse_instance
+        from theory.implied_regularizer import derive_implied_regularizer
+        from theory.parameterizations import quadratic_difference
+        from theory.sharpness import parse_measure
+        from verify.claims.label_noise import SPARSE
+
+        cpu0 = time.process_time()
+        setting = ctx.pick(quick=SPARSER, full=SPARSER_FULL)
+        S = setting["instances"]
+        seeds = _instance_seeds(ctx, S)
+        instances = [sparse_instance(setting["n"], setting["d"], setting["support"],
+                                     setting["features"], seed=sd) for sd in seeds]
+        regs = {name: derive_implied_regularizer(quadratic_difference(), parse_measure(name))
+                for name in ("trace", "adam")}
+        pred = ({name: [predicted_interpolator(Z, y, reg) for Z, y, _ in instances]
+                 for name, reg in regs.items()} if setting["exact"] else None)
+        stack = stack_instances(quadratic_difference(), [(Z, y) for Z, y, _ in instances])
+        replicas = setting["replicas"]
+        runs = {}
+        for i, (name, opt, eta, steps, e) in enumerate([
+                ("adam", _adam(setting["eta_adam"]), setting["eta_adam"], setting["steps_adam"], 0.5),
+                ("trace", GD(), setting["eta_sgd"], setting["steps_sgd"], 0.0)]):
+            ctx.progress(i, 3, name)
+            res, W = _stacked_run(stack, opt, eta, steps, S, e, replicas, ctx.seed + 3 + i,
+                                  setting["projection_steps"])
+            if res.status != "ok":
+                return {"error": f"label-noise {'Adam' if name == 'adam' else 'SGD'}: {res.message}"}
+            runs[name] = W                                            # (replicas, S, d)
+        ctx.progress(2, 3, "GD without label noise")
+        lam = float(np.max([np.linalg.eigvalsh(Z.T @ Z / setting["n"]).max()
+                            for Z, _, _ in instances]))
+        eta_gd = min(0.05, 0.5 / (8 * SPARSE["alpha"] ** 2 * lam))
+        gd = train(stack, balanced_init(stack, SPARSE["alpha"]), GD(), S * eta_gd, setting["steps_gd"])
+        if gd.status != "ok":
+            return {"error": f"GD without label noise: {gd.message}"}
+        runs["gd"] = blocks(stack.w(gd.final), S)
+        return {"setting": setting, "seeds": [f"{ctx.seed}/{s}" for s in range(S)],
+                "instances": instances, "regs": regs, "pred": pred, "runs": runs, "eta_gd": eta_gd,
+                "replicas": replicas, "cpu": time.process_time() - cpu0}
+
+    return ctx.shared(("li2025-sparse-experiment",), compute)
+
+
+def _residual(instances, W):
+    from verify.numbers import nan_max
+
+    return nan_max(np.linalg.norm(Z @ W[..., s, :].T - y[:, None]) / np.linalg.norm(y)
                    for s, (Z, y, _) in enumerate(instances))
 
-    predicted_risk = {k: excess_risk(np.stack([p.w for p in v]), w_star) for k, v in pred.items()}
-    predicted_support = {k: effective_support(np.stack([p.w for p in v])) for k, v in pred.items()}
-    risk = {k: excess_risk(W, w_star).mean(axis=0) for k, W in runs.items()}        # (S,)
+
+def _sparser_check(ctx):
+    from numerics.interpolation import relative_distance
+    from numerics.recovery_metrics import effective_support, excess_risk, support_count
+    from verify.numbers import nan_max, nan_median
+
+    if not _sparser_derivation().results["test_error_is_squared_distance"]:
+        return Outcome.error("the derived test error is not ‖w − w*‖²")
+    ex = _sparse_experiment(ctx)
+    if "error" in ex:
+        return Outcome.error(ex["error"])
+    setting, instances, runs, S = ex["setting"], ex["instances"], ex["runs"], len(ex["instances"])
+    w_star = np.stack([inst[2] for inst in instances])
+    scale = float(np.sum(np.asarray(setting["support"]) ** 2))                   # ‖w*‖²
+    risk = {k: excess_risk(W, w_star).mean(axis=0) / scale for k, W in runs.items()}   # (S,)
     support = {k: effective_support(W).mean(axis=0) for k, W in runs.items()}
-    distance = {k: np.array([max(relative_distance(W[r, s], pred[k][s].w) for r in range(W.shape[0]))
-                             for s in range(S)]) for k, W in runs.items() if k != "gd"}
-    scale = float(np.sum(np.asarray(SPARSE["support"]) ** 2))                    # ‖w*‖²
-    separating = predicted_risk["trace"] - predicted_risk["adam"] > 0.1 * scale
-    ordered = risk["adam"] < risk["trace"]
-    ratio = {k: float(risk[k].mean() / risk["trace"].mean()) for k in ("adam", "gd")}
-    sratio = {k: float(support[k].mean() / support["trace"].mean()) for k in ("adam", "gd")}
-    pred_ratio = float(predicted_risk["adam"].mean() / predicted_risk["trace"].mean())
-    pred_sratio = float(predicted_support["adam"].mean() / predicted_support["trace"].mean())
-    K, kappa = power_law_form(regs["adam"])
-    adam_objective = [float(np.max(lp_objective(runs["adam"][:, s], kappa, K * np.sqrt(
-        np.mean(instances[s][0] ** 2, axis=0))))) for s in range(S)]
-    cpu = time.process_time() - cpu0
-    checks = [
-        Check("test_error_ratio_adam_over_sgd", ratio["adam"], "<=", 0.5,
-              note=f"mean over {S} instances of ‖w − w*‖² (the population test error), label-noise "
-                   f"Adam / label-noise SGD; the derived regularizers predict {pred_ratio:.3g}"),
-        Check("effective_support_ratio_adam_over_sgd", sratio["adam"], "<=",
-              0.5 * (1.0 + pred_sratio),
-              note=f"mean ‖w‖₁²/‖w‖₂², Adam / SGD; predicted {pred_sratio:.3g} (tolerance: halfway "
-                   f"between the prediction and no difference)"),
-        Check("median_distance_adam_to_l_half_interpolator", float(np.median(distance["adam"])), "<=",
-              5e-2, note="median over instances of the max over replicas of ‖w − ŵ‖/‖ŵ‖, ŵ the exact "
-                         "(enumerated) argmin of the derived ℓ_½-type regularizer"),
-        Check("median_distance_sgd_to_l1_interpolator", float(np.median(distance["trace"])), "<=",
-              5e-2, note="the same for label-noise SGD and the derived weighted-ℓ1 argmin (LP)"),
-        Check("separating_instances_ordered_as_predicted",
-              float(np.mean(ordered[separating])) if separating.any() else float("nan"), ">=", 0.75,
-              note=f"fraction of the {int(separating.sum())} instances where the predictions differ "
-                   f"(ℓ1 test error exceeds ℓ_½'s by > 0.1‖w*‖²) on which trained Adam beats "
-                   f"trained SGD"),
-        Check("control_test_error_ratio_gd_over_adam", ratio["gd"] / ratio["adam"], ">=", 2.0,
-              role="control", note="noise-free GD from the same init (a dense Q_α interpolator) "
-                                   "has a clearly higher test error than label-noise Adam"),
-        Check("control_effective_support_ratio_gd_over_sgd", sratio["gd"], ">=", 1.0, role="control",
-              note="noise-free GD in Adam's place is not sparser than label-noise SGD"),
-        Check("separating_fraction", float(np.mean(separating)), ">=", 0.5, role="precondition",
-              note="the regime shows a difference: on most instances ℓ1 does not recover w* but "
-                   "the derived ℓ_½-type regularizer does better"),
+    checks = paired_sign_checks(risk, support)
+    checks += [
         Check("projection_relative_residual",
-              max(residual(runs["adam"]), residual(runs["trace"])), "<=", 5e-2, role="precondition"),
-        Check("gd_relative_residual", residual(runs["gd"]), "<=", 5e-2, role="precondition"),
-        Check("lp_relative_gap", max(p.certificate["relative_gap"] for p in pred["trace"]), "<=", 1e-8,
+              nan_max((_residual(instances, runs["adam"]), _residual(instances, runs["trace"]))), "<=",
+              5e-2, role="precondition"),
+        Check("gd_relative_residual", _residual(instances, runs["gd"]), "<=", 5e-2,
               role="precondition"),
-        Check("test_error_ratio_gd_over_sgd", ratio["gd"], ">=", 0.0, role="info",
-              note="noise-free GD / label-noise SGD: below 1 means the ℓ1 interpolators are worse "
-                   "than a dense one here, so 'lower test error than SGD' alone is not specific to "
-                   "Adam's bias (hence the control against GD)"),
         Check("instances_adam_sparser", float(np.mean(support["adam"] < support["trace"])), ">=", 0.0,
               role="info", note="fraction of instances with a smaller effective support for Adam"),
-        Check("instances_adam_at_other_interpolator", float(np.mean(distance["adam"] > 0.25)), ">=",
-              0.0, role="info", note="fraction of instances where some Adam replica ends > 0.25 "
-                                     "(relative) from the global ℓ_½ argmin: a local minimum of the "
-                                     "non-convex regularizer reached by the local drift"),
+        Check("instances_adam_lower_test_error", float(np.mean(risk["adam"] < risk["trace"])), ">=",
+              0.0, role="info", note="fraction of instances with a lower test error for Adam"),
         Check("support_count_ratio_adam_over_sgd",
               float(support_count(runs["adam"]).mean() / support_count(runs["trace"]).mean()), ">=",
-              0.0, role="info", note="entries above 1e-3·max|w|, Adam / SGD (finite runs leave small "
-                                     "coordinates that this count sees and ‖w‖₁²/‖w‖₂² barely does)"),
-        Check("check_cpu_seconds", cpu, ">=", 0.0, role="info",
-              note="CPU time of this check (time.process_time)"),
+              0.0, role="info", note="entries above 1e-3·max|w|, Adam / SGD"),
+        Check("check_cpu_seconds", ex["cpu"], ">=", 0.0, role="info",
+              note="CPU time of the shared experiment (time.process_time)"),
     ]
-    table = [{"seed": seeds[s],
-              "predicted": {"sgd_l1": {"test_error": float(predicted_risk["trace"][s]),
-                                       "effective_support": float(predicted_support["trace"][s]),
-                                       "support_1e-3": int(support_count(pred["trace"][s].w))},
-                            "adam_l_half": {"test_error": float(predicted_risk["adam"][s]),
-                                            "effective_support": float(predicted_support["adam"][s]),
-                                            "support_1e-3": int(support_count(pred["adam"][s].w))}},
-              "trained": {k: {"test_error": float(risk[k][s]), "effective_support": float(support[k][s]),
-                              "support_1e-3": support_count(runs[k][:, s]).tolist()}
-                          for k in runs},
-              "distance_to_prediction": {k: float(distance[k][s]) for k in distance},
-              "adam_l_half_objective": {"trained_max_over_replicas": adam_objective[s],
-                                        "global_min": float(pred["adam"][s].objective)}}
-             for s in range(S)]
-    labels = [f"s{s}" for s in seeds]
-    floor = 1e-6                                                   # exact recoveries: round-off
-    bars = {"ℓ1 argmin (SGD predicted)": predicted_risk["trace"], "label-noise SGD": risk["trace"],
-            "ℓ_½ argmin (Adam predicted)": predicted_risk["adam"], "label-noise Adam": risk["adam"],
-            "GD, no noise": risk["gd"]}
-    fig = bar_figure("test-error", f"Sparse regression (n = 5 < ℓ1 threshold): test error ‖w − w*‖² "
-                     f"(floored at {floor:g})", "test error", labels, [], logy=True,
-                     groups=[{"label": k, "values": list(np.maximum(v, floor))} for k, v in bars.items()])
-    return Outcome.from_checks(checks, metrics={"cpu_seconds": cpu}, details={
-        "n": SPARSER["n"], "d": SPARSER["d"], "features": SPARSER["features"], "seeds": seeds,
-        "replicas": replicas, "eta_adam": eta_a, "beta2": 1 - eta_a, "eta_sgd": eta_s,
-        "eta_gd": eta_gd, "delta": SPARSE["delta"], "alpha": SPARSE["alpha"], "instances": table},
-        figures=[fig])
+    if ex["pred"] is not None:
+        dist = np.array([nan_median(relative_distance(runs["trace"][r, s], ex["pred"]["trace"][s].w)
+                                    for r in range(ex["replicas"])) for s in range(S)])
+        checks.append(Check("median_distance_sgd_to_l1_interpolator", nan_median(dist), ">=", 0.0,
+                            role="info", note="label-noise SGD vs its derived weighted-ℓ1 argmin"))
+    table = [{"seed": ex["seeds"][s], "test_error": {k: float(risk[k][s]) for k in runs},
+              "effective_support": {k: float(support[k][s]) for k in runs}} for s in range(S)]
+    labels = [f"s{s}" for s in range(S)]
+    floor = 1e-6
+    fig = bar_figure("test-error", f"Sparse regression (n = {setting['n']}, d = {setting['d']}): test "
+                     f"error ‖w − w*‖²/‖w*‖² (floored at {floor:g})", "test error", labels, [],
+                     logy=True, groups=[{"label": k, "values": list(np.maximum(risk[k], floor))}
+                                        for k in ("trace", "adam", "gd")])
+    return Outcome.from_checks(checks, metrics={"cpu_seconds": ex["cpu"]}, details={
+        **{k: v for k, v in setting.items() if k != "support"}, "support": list(setting["support"]),
+        "seeds": ex["seeds"], "eta_gd": ex["eta_gd"], "instances": table}, figures=[fig])
+
+
+def _global_argmin_check(ctx):
+    from numerics.interpolation import lp_objective, power_law_form, relative_distance
+    from verify.claims.label_noise import bias_checks
+    from verify.numbers import nan_max
+
+    ex = _sparse_experiment(ctx)
+    if "error" in ex:
+        return Outcome.error(ex["error"])
+    if ex["pred"] is None:
+        return Outcome.error("the global ℓ_½ argmin is only enumerated in the quick setting")
+    instances, runs, pred, S = ex["instances"], ex["runs"], ex["pred"], len(ex["instances"])
+    tol = 5e-2
+    K, kappa = power_law_form(ex["regs"]["adam"])
+    per, rows = [], []
+    for s, (Z, y, _) in enumerate(instances):
+        unit = f"instance {s}"
+        checks = bias_checks(runs["adam"][:, s], pred["adam"][s].w, pred["trace"][s].w, tol,
+                             "l_half", "l1")
+        per.extend(Check(f"instance{s}_{c.name}", c.value, c.op, c.tolerance, c.role, c.note,
+                         unit=unit) for c in checks)
+        weights = K * np.sqrt(np.mean(Z**2, axis=0))
+        objective = nan_max(lp_objective(runs["adam"][:, s], kappa, weights))
+        rows.append({"instance": ex["seeds"][s], "distance_to_global": checks[0].value,
+                     "rival_separation": checks[2].value,
+                     "adam_objective_max_over_replicas": objective,
+                     "global_min": float(pred["adam"][s].objective),
+                     "adam_support_1e-3": [int(np.sum(np.abs(w) > 1e-3 * np.max(np.abs(w))))
+                                           for w in runs["adam"][:, s]],
+                     "adam_w": runs["adam"][:, s].round(6).tolist()})
+    local = [r for r in rows if not r["distance_to_global"] <= tol]
+    checks = per + [
+        Check("instances_at_other_interpolator", float(len(local)) / S, ">=", 0.0, role="info",
+              note="fraction of instances where some Adam replica ends > tolerance from the global "
+                   "ℓ_½-type argmin (each listed in details: objective vs the global minimum, support)"),
+        Check("lp_relative_gap", nan_max(p.certificate["relative_gap"] for p in pred["trace"]), "<=",
+              1e-8, role="precondition"),
+    ]
+    return Outcome.from_checks(checks, details={"tolerance": tol, "instances": rows,
+                                                "other_interpolators": local}, notes=[
+        f"{len(local)}/{S} instances end away from the global argmin"] if local else None)
 
 
 # -- slow drift of Adam, the exponent family, other adaptive methods --------------------------------
@@ -643,12 +717,31 @@ register(Claim(
     title="Sparse regression: label-noise Adam's solution is sparser, with lower test error, than SGD's",
     source="Li, Wen, Lyu 2025",
     section=SECTION,
-    statement=("Square loss on w = u²−v², Gaussian features (test error = ‖w − w*‖²), w* 2-sparse, "
-               "n = 5 < the ℓ1 recovery threshold, d = 16, init 0.5·1, ±2 label noise; label-noise "
-               "SGD (η = 0.05) vs Adam (no bias correction, β₁ = 0.9, 1−β₂ = η = 0.02). Prediction "
-               "(from the derived regularizers: weighted ℓ1 for SGD, ℓ_½-type for Adam, exact "
-               "argmins): Adam's mean test error ≤ ½ SGD's, Adam's effective support smaller, each "
-               "trained solution near its own argmin (median over instances), ordering per instance; "
-               "control: noise-free GD in Adam's place. Quick: 8 instances × 2 replicas, 10k/12k "
-               "steps, trained as one block-diagonal stack."),
+    statement=("Square loss on w = u²−v², Gaussian features (test error = ‖w − w*‖²), init 0.5·1, ±2 "
+               "label noise; label-noise SGD (η = 0.05) vs Adam (no bias correction, β₁ = 0.9, "
+               "1−β₂ = η = 0.02), θ averaged over the last quarter of each run and projected onto Γ. "
+               "Prediction (the paper's comparison), paired over instances drawn afresh per seed: "
+               "the 95% t-interval of the per-instance difference SGD − Adam of the test error "
+               "‖w − w*‖²/‖w*‖² lies above 0, and so does that of the effective support "
+               "‖w‖₁²/‖w‖₂². Controls: noise-free GD from the same init has a higher test error than "
+               "Adam and a larger effective support than SGD (paired intervals above 0). Quick: "
+               "n = 5 < the ℓ1 recovery threshold, d = 16, w* 2-sparse, 8 instances × 2 replicas, "
+               "10k/12k steps, trained as one block-diagonal stack; full: d = 1000, k = 3 (the "
+               "authors' code defaults), n = 20, 16 instances (not yet run)."),
     check=_sparser_check, derivation=_sparser_derivation, tags=("diagonal-net", "adam", "sparse")))
+
+register(Claim(
+    id="li2025-adam-global-l-half-argmin",
+    title="Reading: label-noise Adam reaches the GLOBAL argmin of its ℓ_½-type implied regularizer",
+    source="Li, Wen, Lyu 2025",
+    section=SECTION,
+    statement=("A stronger reading than the paper's local statement (Adam's slow drift decreases "
+               "tr(Diag(H)^½), a non-convex ℓ_½-type regularizer on the fibre): on every instance of "
+               "li2025-adam-sparser-than-sgd's quick experiment, every Adam replica ends within 0.05 "
+               "(relative) of the global argmin (exact by support enumeration), with the weighted-ℓ1 "
+               "argmin ≥ 10× farther (control) wherever the two argmins differ by ≥ 3× the "
+               "tolerance (precondition, per instance). Expected to fail: the drift is local, and "
+               "some runs stop at another basic interpolator (a local minimum), listed with its "
+               "objective and support in the details."),
+    check=_global_argmin_check, derivation=_sparser_derivation, kind="reading", expected="failed",
+    tags=("diagonal-net", "adam", "sparse")))

@@ -1,0 +1,87 @@
+"""li2025 claims: the paired sign-test comparison can fail and can be undecided, the reading is a
+reading, the drift setting has one definition outside the claim modules, and Adam's sharpness
+checks catch the rival (ℓ1) argmin."""
+import math
+from pathlib import Path
+
+import numpy as np
+
+from numerics.label_noise_runs import drift_setting
+from verify.claims.label_noise import bias_checks, rival_argmins, sparse_problem
+from verify.claims.li2025 import paired_sign_checks, sign_interval
+from verify.context import Context
+from verify.outcome import status_of
+from verify.registry import get
+
+
+def test_sign_interval_exact_values():
+    f, lo, hi = sign_interval(8, 0)
+    assert f == 1.0 and hi == 1.0 and math.isclose(lo, 0.025 ** (1 / 8), rel_tol=1e-9)
+    f, lo, hi = sign_interval(0, 8)
+    assert f == 0.0 and lo == 0.0 and math.isclose(hi, 1 - 0.025 ** (1 / 8), rel_tol=1e-9)
+    assert all(math.isnan(v) for v in sign_interval(0, 0))
+
+
+def _arrays(adam_risk, sgd_risk, S):
+    support = {"adam": np.full(S, 1.0), "trace": np.full(S, 2.0), "gd": np.full(S, 9.0)}
+    risk = {"adam": np.asarray(adam_risk, float), "trace": np.asarray(sgd_risk, float),
+            "gd": np.full(S, 50.0)}
+    return risk, support
+
+
+def test_one_outlier_cannot_make_adam_better():
+    """The old criterion (mean test error, Adam / SGD ≤ ½) passed when SGD was catastrophically worse
+    on ONE instance and better on all others; the paired sign test fails it."""
+    S = 32
+    sgd = np.r_[100.0, np.full(S - 1, 0.1)]
+    adam = np.full(S, 0.2)
+    risk, support = _arrays(adam, sgd, S)
+    assert adam.mean() / sgd.mean() <= 0.5                     # the old prediction passes wrongly
+    checks = paired_sign_checks(risk, support)
+    miss = {c.name for c in checks if not c.passed}
+    assert miss == {"adam_lower_test_error_fraction_lower"}
+    assert status_of(checks) == "failed"
+
+
+def test_too_few_instances_are_inconclusive_not_verified():
+    S = 8
+    adam = np.r_[np.full(6, 0.1), np.full(2, 0.3)]
+    risk, support = _arrays(adam, np.full(S, 0.2), S)        # 6 wins, 2 losses
+    checks = paired_sign_checks(risk, support)
+    assert status_of(checks) == "inconclusive"
+
+
+def test_clear_win_verifies_and_nan_fails():
+    S = 32
+    risk, support = _arrays(np.full(S, 0.01), np.full(S, 0.5), S)
+    assert status_of(paired_sign_checks(risk, support)) == "verified"
+    risk["adam"][3] = np.nan
+    checks = paired_sign_checks(risk, support)
+    assert status_of(checks) != "verified"
+    assert any(math.isnan(c.value) for c in checks)
+
+
+def test_global_argmin_claim_is_a_reading_expected_to_fail():
+    reading = get("li2025-adam-global-l-half-argmin")
+    assert reading.kind == "reading" and reading.expected == "failed"
+    assert get("li2025-adam-sparser-than-sgd").kind == "paper"
+
+
+def test_adam_sharpness_catches_the_l1_argmin():
+    """Adam ending at label-noise SGD's (ℓ1) argmin: the prediction and the rival control miss."""
+    problem, _, _ = sparse_problem(Context(seed=1))
+    _, argmins = rival_argmins(problem)
+    pred, rival = argmins["adam"].w, argmins["trace"].w
+    checks = bias_checks(np.stack([rival, rival, rival]), pred, rival, 5e-2, "l_half", "l1")
+    assert status_of(checks) == "failed"
+    assert not checks[0].passed and not checks[1].passed and checks[2].passed
+
+
+def test_drift_setting_has_one_definition():
+    from verify.claims.li2025 import drift_setting as claim_setting
+
+    for seed in (0, 7):
+        a, b = claim_setting(Context(seed=seed)), drift_setting(seed)
+        assert np.array_equal(a[1], b[1]) and np.array_equal(a[0].Z, b[0].Z)
+    source = Path(__file__).resolve().parents[2] / "verify" / "sharpness_fingerprint.py"
+    assert "verify.claims" not in source.read_text()
