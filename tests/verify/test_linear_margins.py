@@ -1,11 +1,19 @@
-"""The max-margin checks discriminate: the same checks applied to the wrong optimizer fail."""
+"""The max-margin checks discriminate: the same checks applied to the wrong optimizer fail, the
+control is the nearest rival of the family, the run is read past its confirmation, and every norm's
+certificate is checked on both sides (issue 23 items 1, 2, 6, 7)."""
+import dataclasses
+import math
+
+import numpy as np
 import pytest
 
 from numerics.datasets import gaussian_classes
 from numerics.optim import nsd
+from numerics.train import Trajectory
 from theory.norms import parse_norm
 from verify.context import Context
-from verify.linear_margins import Optimizer, margin_checks, run_population, transform_member
+from verify.linear_margins import (CONTINUATION, Optimizer, PopulationRun, confirmation_step,
+                                   fitted_exponent, margin_checks, run_population, transform_member)
 from verify.outcome import Outcome
 
 
@@ -18,25 +26,170 @@ def run():
     return run_population(Context(), "test", problem, norms, opts, 4000)
 
 
-def _status(run, key, norm, tol=2e-2):
+def _checks(run, key, norm, tol=1e-2):
     checks, details, figures = margin_checks(run, key, norm, tol, -0.5, "1/√t", 0.2, 0.2)
     return Outcome.from_checks(checks).status, {c.name: c for c in checks}
+
+
+def _tolerance(run, norm):
+    """A tolerance at which the family's predictions are separated (a quarter of the nearest one)."""
+    return min(run.separation(norm, n) for n in run.solutions if n != norm) / 4
 
 
 @pytest.mark.parametrize("key, norm", [("nsd-entrywise:inf", "entrywise:inf"), ("nsd-fro", "fro"),
                                        ("nsd-schatten:inf", "schatten:inf")])
 def test_each_optimizer_verifies_in_its_own_norm(run, key, norm):
-    status, checks = _status(run, key, norm)
+    status, checks = _checks(run, key, norm)
     assert status == "verified", checks
 
 
 @pytest.mark.parametrize("key, norm", [("nsd-entrywise:inf", "fro"), ("nsd-fro", "entrywise:inf"),
                                        ("nsd-schatten:inf", "entrywise:inf"), ("nsd-fro", "entrywise:1")])
 def test_the_wrong_pairing_fails(run, key, norm):
-    status, checks = _status(run, key, norm)
+    status, checks = _checks(run, key, norm)
     assert status == "failed" and not checks["relative_margin_gap"].passed
 
 
-def test_control_is_a_far_norm(run):
-    _, checks = _status(run, "nsd-fro", "fro")
-    assert "control" in checks["control_margin_gap"].role and checks["control_margin_gap"].value > 0.1
+def test_population_reads_each_target_past_its_confirmation():
+    problem = gaussian_classes(k=3, d=6, per_class=15, noise=0.3, seed=3)
+    norm = parse_norm("fro")
+    opt = Optimizer("nsd-fro", "NGD", transform_member(lambda s: nsd(norm, s), "nsd"), "fro", 8.0)
+    run = run_population(Context(), "test-targets", problem, [norm], [opt], 4000, targets={"nsd-fro": 2e-2})
+    traj = run.trajectories["nsd-fro"]
+    t_c = run.confirmed["nsd-fro"]
+    assert t_c == confirmation_step(traj.steps, run.gap_curve("nsd-fro", "fro"), 2e-2)
+    assert CONTINUATION * t_c <= traj.steps[-1] < 4000
+
+
+# --- sabotaged runs: the run's recorded gaps are replaced by designed curves --------------------------
+
+class DesignedRun(PopulationRun):
+    """A population run whose gap curves are given (norm → curve over the trajectory's steps)."""
+
+    curves: dict
+
+    def gap_curve(self, key, norm_name):
+        return np.asarray(self.curves[norm_name], float)
+
+
+def _designed(run, norm, steps, curves, solutions=None):
+    key = f"nsd-{norm}"
+    W = run.solutions[norm].direction
+    traj = Trajectory(key, list(steps), [W] * len(steps), [0.0] * len(steps))
+    fake = DesignedRun(run.problem, run.schedules, run.steps, dict(solutions or run.solutions), {key: traj},
+                       run.norms)
+    fake.curves = curves
+    return fake, key
+
+
+STEPS = np.unique(np.round(np.logspace(0, 4, 60)).astype(int))
+
+
+def _decaying(scale, steps=STEPS):
+    return scale / np.sqrt(steps)
+
+
+def test_control_is_the_nearest_rival_not_the_farthest(run):
+    norm = "fro"
+    tol = _tolerance(run, norm)
+    rivals = [n for n in run.solutions if n != norm]
+    distance = {n: run.norms[norm].value(run.solutions[norm].direction - run.solutions[n].direction)
+                for n in rivals}
+    farthest, nearest = max(distance, key=distance.get), min(distance, key=distance.get)
+    assert farthest != nearest
+    own = _decaying(tol * 50)                                   # below tol from t = 2500 on, ~tol/2 at the end
+    curves = {n: np.full(len(STEPS), 0.5) for n in rivals}
+    curves[norm] = own
+    curves[nearest] = np.full(len(STEPS), 1.0 * tol)            # the run also looks optimal in the rival
+    fake, key = _designed(run, norm, STEPS, curves)
+    old_control = curves[farthest][-1] >= 3 * tol               # the old rule: the farthest norm
+    status, checks = _checks(fake, key, norm, tol)
+    assert old_control and checks["rival_predictions_differ"].passed
+    assert status == "failed" and not checks["control_margin_gap"].passed
+    assert checks["control_margin_gap"].value == pytest.approx(tol)
+
+
+def test_predictions_too_close_to_tell_apart_are_inconclusive(run):
+    norm = "fro"
+    tol = _tolerance(run, norm) * 4 / 2.5                       # nearest rival only 2.5 tolerances away
+    rivals = [n for n in run.solutions if n != norm]
+    curves = {n: np.full(len(STEPS), 0.5) for n in rivals}
+    curves[norm] = _decaying(tol * 50)
+    fake, key = _designed(run, norm, STEPS, curves)
+    status, checks = _checks(fake, key, norm, tol)
+    assert status == "inconclusive" and not checks["rival_predictions_differ"].passed
+
+
+def _far_rivals(run, norm, own):
+    curves = {n: np.full(len(own), 0.5) for n in run.solutions if n != norm}
+    curves[norm] = own
+    return curves
+
+
+def test_gap_that_leaves_the_tolerance_after_confirmation_fails(run):
+    norm, tol = "fro", _tolerance(run, "fro")
+    steps = STEPS[STEPS <= 2000]
+    own = _decaying(tol * 20, steps)                            # ≤ tol from t = 400 on
+    t_c = confirmation_step(steps, own, tol)
+    bump = (steps > 1.3 * t_c) & (steps < 1.8 * t_c)
+    own = np.where(bump, 1.5 * tol, own)                        # leaves the tolerance, comes back
+    fake, key = _designed(run, norm, steps, _far_rivals(run, norm, own))
+    status, checks = _checks(fake, key, norm, tol)
+    assert own[-1] <= tol and steps[-1] >= CONTINUATION * t_c   # the old reading (final gap) passes
+    assert status == "failed" and not checks["max_gap_after_confirmation"].passed
+
+
+def test_gap_that_stalls_after_confirmation_fails(run):
+    norm, tol = "fro", _tolerance(run, "fro")
+    steps = STEPS[STEPS <= 2000]
+    own = _decaying(tol * 20, steps)
+    t_c = confirmation_step(steps, own, tol)
+    own = np.where(steps >= t_c, own[steps == t_c][0], own)     # flat from t_c on
+    fake, key = _designed(run, norm, steps, _far_rivals(run, norm, own))
+    status, checks = _checks(fake, key, norm, tol)
+    # the old checks: the gap at the confirmation step and the last decade's slope both pass
+    assert own[-1] <= tol and fitted_exponent(steps[steps <= t_c], own[steps <= t_c]) <= -0.3
+    assert status == "failed" and not checks["continuation_decay_exponent"].passed
+
+
+def test_a_run_stopped_before_twice_its_confirmation_is_inconclusive(run):
+    norm, tol = "fro", _tolerance(run, "fro")
+    own = _decaying(tol * 20)
+    t_c = confirmation_step(STEPS, own, tol)
+    keep = STEPS <= 1.5 * t_c
+    fake, key = _designed(run, norm, STEPS[keep], _far_rivals(run, norm, own[keep]))
+    status, checks = _checks(fake, key, norm, tol)
+    assert status == "inconclusive" and not checks["read_past_confirmation"].passed
+
+
+def _with_certificate_gap(run, norm, gap):
+    sol = run.solutions[norm]
+    return dict(run.solutions, **{norm: dataclasses.replace(
+        sol, certificate=dataclasses.replace(sol.certificate, relative_gap=gap))})
+
+
+@pytest.mark.parametrize("gap, miss", [(-1e-6, "certificate_weak_duality"), (1e-3, "solver_duality_gap")])
+def test_every_norms_certificate_is_checked_on_both_sides(run, gap, miss):
+    """A rival's broken (negative) or loose certificate: the old check read only the predicted norm's
+    gap, one-sided."""
+    norm, tol = "fro", _tolerance(run, "fro")
+    solutions = _with_certificate_gap(run, "schatten:inf", gap)
+    fake, key = _designed(run, norm, STEPS, _far_rivals(run, norm, _decaying(tol * 20)), solutions)
+    status, checks = _checks(fake, key, norm, tol)
+    assert solutions[norm].certificate.relative_gap <= 1e-6      # the old check passes
+    assert status == "inconclusive" and not checks[miss].passed
+
+
+def test_nan_in_a_rival_gap_or_the_own_curve_is_not_dropped(run):
+    norm, tol = "fro", _tolerance(run, "fro")
+    curves = _far_rivals(run, norm, _decaying(tol * 20))
+    curves["entrywise:inf"] = np.full(len(STEPS), math.nan)
+    fake, key = _designed(run, norm, STEPS, curves)
+    status, checks = _checks(fake, key, norm, tol)
+    assert status == "failed" and math.isnan(checks["control_margin_gap"].value)
+    own = _decaying(tol * 20)
+    own[-5] = math.nan
+    assert math.isnan(fitted_exponent(STEPS, own))
+    fake, key = _designed(run, norm, STEPS, _far_rivals(run, norm, own))
+    status, checks = _checks(fake, key, norm, tol)
+    assert status == "failed" and math.isnan(checks["max_gap_after_confirmation"].value)

@@ -8,10 +8,15 @@ Setting: the paper's synthetic experiment, k = 10 classes, d = 25, 50 samples pe
 Gaussian centres N(0, I) with within-class noise 0.1. One population of optimizers is trained in
 lockstep; torch's own SGD, Adam (default ε) and Muon (weight_decay = 0, Newton–Schulz in bfloat16)
 run in the same population so their landing points are reported beside the idealized methods.
-Each claim's optimizer stops once its relative gap has been within the profile's target at two
-consecutive checkpoints (the step is reported; the budget bounds the rest); each library optimizer
-stops with the idealized method it is reported beside (torch's Muon with Muon, exact SVD; its SGD
-with normalized momentum GD; its Adam with Adam, ε = 0), so both are read at the same step.
+Each claim's optimizer is confirmed once its relative gap has been within the profile's target at
+two consecutive checkpoints (step t_c), and is read at 2·t_c (``verify.linear_margins``): the gap
+must stay within the target and keep decaying at the theorem's rate past the confirmation. The
+negative control is the nearest rival of the family (the smallest gap of the run in any other of
+the seven norms), and where the certified solutions of the predicted norm and its nearest rival are
+less than 3 tolerances apart on the drawn data the claim reads inconclusive with that reason. Each
+library optimizer stops with the idealized method it is reported beside (torch's Muon with Muon,
+exact SVD; its SGD with normalized momentum GD; its Adam with Adam, ε = 0), so both are read at the
+same step.
 """
 from __future__ import annotations
 
@@ -50,8 +55,18 @@ SETTINGS = {
 }
 
 
+def problem(seed: int):
+    """The paper's synthetic data set for one seed."""
+    return gaussian_classes(k=10, d=25, per_class=50, noise=0.1, seed=seed)
+
+
 def _problem(ctx: Context):
-    return gaussian_classes(k=10, d=25, per_class=50, noise=0.1, seed=ctx.seed)
+    return problem(ctx.seed)
+
+
+def optimizers() -> list[Optimizer]:
+    """The population: NSD and NMD under the seven norms, Adam (ε = 0), and the library versions."""
+    return _optimizers()
 
 
 def _optimizers() -> list[Optimizer]:
@@ -150,6 +165,13 @@ def _make_derivation(norm_text: str, rate: str, algorithm: str):
     return derivation
 
 
+_HOW = ("Checked on the paper's synthetic data (k = 10, d = 25, 50 per class, noise 0.1): relative "
+        "margin gap ≤ 1e-2 (quick; full 1e-3) at 2× the step where it was first confirmed and at every "
+        "checkpoint in between, decay exponent ≤ the bound's + 0.2; control: the run's gap in every other "
+        "norm of the family ≥ 2 tolerances; precondition: the nearest rival's certified solution is ≥ 3 "
+        "tolerances away. η₀ = 8·η₀* (η₀* minimizes the NSD gap bound at the horizon).")
+
+
 def _register_all() -> None:
     for suffix, (norm_text, nsd_label, nmd_label) in NORMS.items():
         name = parse_norm(norm_text).name
@@ -163,7 +185,7 @@ def _register_all() -> None:
                 statement=(f"Multiclass linear model, cross-entropy, separable data, η_t ∝ 1/√t"
                            f"{', momentum β₁ = 0.9' if momentum else ''}: "
                            f"{'NMD' if momentum else 'NSD'} under {name} converges to the {name} "
-                           f"max-margin classifier; gap bound {sp_rate_text(rate)}."),
+                           f"max-margin classifier; gap bound {sp_rate_text(rate)}. {_HOW}"),
                 check=_make_check(f"{kind}-{suffix}", norm_text, rate, "gap_tolerance", library),
                 derivation=_make_derivation(norm_text, rate, label),
                 tags=("linear", "multiclass", kind)))
@@ -172,7 +194,7 @@ def _register_all() -> None:
         section=SECTION,
         statement=("Multiclass linear model, cross-entropy, separable data, η_t ∝ 1/√t, β₁ ≤ β₂, ε = 0: "
                    f"Adam converges to the max-norm (entrywise ∞) max-margin classifier; gap bound "
-                   f"{sp_rate_text('adam')}."),
+                   f"{sp_rate_text('adam')}. {_HOW.replace('1e-2', '5e-2').replace('1e-3', '5e-3')}"),
         check=_make_check("adam", "max", "adam", "adam_gap_tolerance", "torch-adam"),
         derivation=_make_derivation("max", "adam", "Adam (ε = 0)"),
         tags=("linear", "multiclass", "adam")))

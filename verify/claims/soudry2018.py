@@ -5,8 +5,11 @@ min-norm form (min ‖w‖₂ s.t. y_i⟨w, x_i⟩ ≥ 1). Hence the direction c
 logarithmically: the normalized-margin gap is O(1/log t).
 
 Check: the residual ρ(t) = w(t) − ŵ log t must stop growing: over the last decade of steps its
-change is small compared with the growth ‖ŵ‖ log 10 of the leading term. Negative control: the
-same quantity with the ℓ1 max-margin solution in place of ŵ keeps growing.
+change is small compared with the growth ‖ŵ‖ log 10 of the leading term; and the normalized-margin
+gap must decay like 1/log t (its log-log slope against 1/log t at least ½, halfway between a gap
+that does not decay, slope 0, and the predicted slope 1). Negative control, against the nearest
+rival of the ℓp family (p = 1, 3, ∞): the same residual with that norm's max-margin solution (in the
+same min-norm form, min margin 1) in place of ŵ keeps growing.
 """
 from __future__ import annotations
 
@@ -21,15 +24,23 @@ from theory.norms import parse_norm
 from theory.rates import rate_derivation
 from verify import figures as figs
 from verify.context import Context
-from verify.linear_margins import Optimizer, run_population, transform_member
+from verify.linear_margins import (CONTROL_FACTOR, SEPARATION_FACTOR, Optimizer, certificate_checks,
+                                   run_population, transform_member)
+from verify.numbers import nan_min
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
 SOURCE = "Soudry, Hoffer, Nacson, Gunasekar, Srebro 2018"
 SETTINGS = {
     "steps": {"quick": 20_000, "full": 5_000_000},
-    "residual_tolerance": {"quick": 0.1, "full": 0.03},
-    "gap_log_growth_tolerance": 1.5,
+    # quick: chosen on seeds 10000–10009 (docs/claims/soudry2018-gd-l2.md): the residual growth there
+    # is ≤ 0.056 and the nearest rival (ℓ3) is ≥ 0.267 away, so the tolerance must lie in
+    # [0.056, 0.267/3 = 0.089] for the control to separate; 0.07 is that interval's geometric midpoint
+    "residual_tolerance": {"quick": 0.07, "full": 0.03},
+    # the gap's exponent in 1/log t: predicted 1 (Θ(1/log t) for generic data), a non-decaying gap
+    # gives 0; the criterion is the midpoint
+    "gap_log_exponent_min": 0.5,
+    "rivals": ("lp:1", "lp:3", "lp:inf"),
     "data": {"n": 40, "d": 60},
 }
 
@@ -48,52 +59,75 @@ def _residual_growth(steps, params, w_hat) -> float:
     return float(np.linalg.norm(rho_end - rho_mid) / (np.linalg.norm(w_hat) * math.log(steps[-1] / steps[j])))
 
 
+def gap_log_exponent(steps, gaps, window: float = 10.0) -> float:
+    """Least-squares slope of log gap against log(1/log t) over the last ``window``-fold range of
+    steps: 1 for a gap c/log t, 0 for a gap that does not decay. NaN if a gap in the range is NaN or
+    not positive, or fewer than 3 checkpoints fall in it (t > 1 throughout, so log t > 0)."""
+    steps, gaps = np.asarray(steps, float), np.asarray(gaps, float)
+    keep = (steps >= steps[-1] / window) & (steps > 1)
+    if keep.sum() < 3 or not np.all(gaps[keep] > 0):
+        return float("nan")
+    return float(np.polyfit(-np.log(np.log(steps[keep])), np.log(gaps[keep]), 1)[0])
+
+
 def _check(ctx: Context) -> Outcome:
     from numerics.optim import gd
 
     problem = sparse_teacher(**SETTINGS["data"], seed=ctx.seed)
     eta = 1.0 / _smoothness(problem.X)
-    l2, l1 = parse_norm("l2", "binary"), parse_norm("l1", "binary")
+    l2 = parse_norm("l2", "binary")
+    rivals = [parse_norm(r, "binary") for r in SETTINGS["rivals"]]
     gd_member = Optimizer("gd", "gradient descent (fixed step 1/β)",
                           transform_member(lambda s: gd(s), "gd"), geometry=None, kappa=eta, decay=0.0)
-    run = run_population(ctx, "soudry2018", problem, [l2, l1], [gd_member], SETTINGS["steps"][ctx.profile])
-    traj, svm, sparse = run.trajectories["gd"], run.solutions[l2.name], run.solutions[l1.name]
-    checks = [Check("solver_duality_gap", svm.certificate.relative_gap, "<=", 1e-6, "precondition",
-                    f"certified hard-margin SVM ({svm.solver})")]
+    run = run_population(ctx, "soudry2018", problem, [l2] + rivals, [gd_member],
+                         SETTINGS["steps"][ctx.profile])
+    traj, svm = run.trajectories["gd"], run.solutions[l2.name]
+    tol = SETTINGS["residual_tolerance"][ctx.profile]
+    # the predictions differ: ‖ŵ − w'‖/‖ŵ‖ is what the control's residual growth tends to
+    separation = {r.name: float(np.linalg.norm(svm.W - run.solutions[r.name].W) / np.linalg.norm(svm.W))
+                  for r in rivals}
+    nearest = min(separation, key=lambda n: separation[n] if np.isfinite(separation[n]) else -np.inf)
+    checks = certificate_checks(run) + [
+        Check("rival_predictions_differ", nan_min(separation.values()), ">=", SEPARATION_FACTOR * tol,
+              "precondition", f"‖ŵ − w'‖₂/‖ŵ‖₂ for the nearest rival {nearest} (w' its max-margin "
+                              f"solution with min margin 1): the control's residual growth tends to it")]
     if traj.status != "ok":
         checks.append(Check("training_completed", 0.0, ">=", 1.0, "precondition", traj.message))
         return Outcome.from_checks(checks)
-    tol = SETTINGS["residual_tolerance"][ctx.profile]
     growth = _residual_growth(traj.steps, traj.params, svm.W)
-    control = _residual_growth(traj.steps, traj.params, sparse.W)
+    control = {r.name: _residual_growth(traj.steps, traj.params, run.solutions[r.name].W) for r in rivals}
+    control_norm = min(control, key=lambda n: control[n] if np.isfinite(control[n]) else -np.inf)
     gaps = run.gap_curve("gd", l2.name)
     t = np.asarray(traj.steps, float)           # log t > 0 from the second record on
     j = int(np.argmin(np.abs(np.log(t) - (np.log(t[-1]) - np.log(10)))))
-    gap_log_ratio = float(gaps[-1] * np.log(t[-1]) / (gaps[j] * np.log(t[j])))
     checks += [
         Check("data_separated", float(problem.margins(traj.final).min() > 0), ">=", 1.0, "precondition"),
         Check("residual_growth", growth, "<=", tol,
               note="‖ρ(T) − ρ(T/10)‖/(‖ŵ‖ log 10), ρ(t) = w(t) − ŵ log t, ŵ the min-norm SVM"),
-        Check("gap_times_log_t_growth", gap_log_ratio, "<=", SETTINGS["gap_log_growth_tolerance"],
-              note="[γ*−γ(w_t)]·log t at T over T/10: bounded when the gap is O(1/log t)"),
-        Check("control_residual_growth", control, ">=", 3 * tol, "control",
-              note="the same residual with the ℓ1 max-margin solution in place of ŵ"),
+        Check("gap_log_exponent", gap_log_exponent(t, gaps), ">=", SETTINGS["gap_log_exponent_min"],
+              note="slope of log[γ*−γ(w_t)] against log(1/log t) over the last decade: 1 when the gap "
+                   "is c/log t, 0 when it does not decay"),
+        Check("control_residual_growth", nan_min(control.values()), ">=", CONTROL_FACTOR * tol, "control",
+              note=f"the same residual with a rival's max-margin solution in place of ŵ, smallest over "
+                   f"{', '.join(control)}: {control_norm}"),
         Check("relative_margin_gap", float(gaps[-1]), "<=", 1.0, "info", f"ℓ2 margin gap after {int(t[-1])} steps"),
         Check("direction_error", run.direction_error("gd", l2.name), "<=", 1.0, "info",
               "‖w/‖w‖ − ŵ/‖ŵ‖‖₂ (decays like 1/log t)"),
     ]
+    rival = run.solutions[control_norm]
     rho = [np.linalg.norm(w - svm.W * math.log(s)) for s, w in zip(traj.steps, traj.params)]
-    rho1 = [np.linalg.norm(w - sparse.W * math.log(s)) for s, w in zip(traj.steps, traj.params)]
+    rho1 = [np.linalg.norm(w - rival.W * math.log(s)) for s, w in zip(traj.steps, traj.params)]
     figures = [
         figs.line_figure("residual", "GD: ‖w(t) − ŵ log t‖ stays bounded (Soudry et al. 2018)", "step t",
                          "‖w(t) − v log t‖₂", [figs.series("v = ŵ (ℓ2 SVM, predicted)", t, rho, "o-"),
-                                               figs.series("v = ℓ1 max-margin (control)", t, rho1, "s-")],
+                                               figs.series(f"v = {control_norm} max-margin (control)", t, rho1, "s-")],
                          logy=False),
         figs.line_figure("margin-gap", "GD: relative ℓ2 margin gap", "step t", "(γ* − γ(w_t))/γ*",
                          [figs.series("gap", t, gaps, "o-"),
                           figs.series("1/log t (shape)", t[1:], gaps[j] * np.log(t[j]) / np.log(t[1:]), "--")]),
     ]
     details = {"eta": eta, "smoothness": 1 / eta, "steps": int(t[-1]), "svm_margin": svm.margin,
+               "separation_by_norm": separation, "control_by_norm": control,
                "data": dict(SETTINGS["data"], seed=ctx.seed)}
     return Outcome.from_checks(checks, details=details, figures=figures)
 
@@ -112,5 +146,9 @@ register(Claim(
     id="soudry2018-gd-l2", title="gradient descent → ℓ2 max-margin (hard-margin SVM), w(t) ≈ ŵ log t",
     source=SOURCE, section="1 Steepest descent and max-margin: linear models",
     statement=("Binary linear model, logistic loss, separable data, fixed step η = 1/β: "
-               "w(t) − ŵ log t stays bounded (ŵ the min-norm SVM), so the margin gap is O(1/log t)."),
+               "w(t) − ŵ log t stays bounded (ŵ the min-norm SVM), so the margin gap is O(1/log t). "
+               "Checked on d = 60 > n = 40 sparse-teacher data: the residual's change over the last "
+               "decade ≤ 0.07 (quick; full 0.03) of ‖ŵ‖ log 10; the gap's exponent in 1/log t ≥ ½; "
+               "control: with the nearest rival's (ℓ1, ℓ3, ℓ∞) max-margin solution in place of ŵ the "
+               "residual grows ≥ 2 tolerances; precondition: that rival is ≥ 3 tolerances from ŵ."),
     check=_check, derivation=_derivation, tags=("linear", "binary", "gd")))
