@@ -78,8 +78,8 @@ def main():
                         help="T: the budget, and the horizon the schedules are tuned for")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    problem = fan2025._problem(Context())
-    optimizers = [o for o in fan2025._optimizers() if o.key not in fan2025.LIBRARY]
+    problem = fan2025.problem(0)
+    optimizers = [o for o in fan2025.optimizers() if o.key not in fan2025.LIBRARY]
     norms = {o.geometry: parse_norm(o.geometry) for o in optimizers}
     target = {o.key: fan2025.SETTINGS["adam_gap_tolerance" if o.key == "adam" else "gap_tolerance"]["quick"]
               for o in optimizers}
