@@ -102,3 +102,33 @@ def test_maxmargin_bad_input(data, tmp_path, capsys, make, norm, message):
 def test_maxmargin_missing_file(tmp_path, capsys):
     code, _, err = _run(["maxmargin", str(tmp_path / "nope.npz"), "--norm", "l2"], capsys)
     assert code == 2 and "no such file" in err
+
+
+# -- output paths are checked before any work (issue 20) ---------------------------------------
+@pytest.fixture
+def outputs(tmp_path):
+    (tmp_path / "file").write_text("not a directory")
+    (tmp_path / "dir").mkdir()
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "soudry2018-gd-l2", "--json", "{dir}"],
+    ["run", "soudry2018-gd-l2", "--html", "{dir}"],
+    ["run", "soudry2018-gd-l2", "--figures", "{file}"],
+    ["run", "soudry2018-gd-l2", "--json", "{file}/r.json"],
+    ["run", "soudry2018-gd-l2", "--json", "{dir}/same", "--html", "{dir}/same"],
+    ["all", "-k", "soudry2018-gd-l2", "--json", "{dir}"],
+    ["all", "-k", "soudry2018-gd-l2", "--figures", "{file}"],
+    ["optimizer", "torch.optim:SGD", "--json", "{dir}"],
+    ["optimizer", "torch.optim:SGD", "--figures", "{file}"],
+    ["derive", "--param", "u**2 - v**2", "--measure", "trace", "--json", "{dir}"],
+    ["maxmargin", "{data}", "--norm", "l2", "--json", "{dir}"],
+])
+def test_an_unwritable_output_is_refused_before_the_work(outputs, data, capsys, command):
+    """One line, exit 2, and nothing printed on stdout: no claim ran, no fingerprint was trained,
+    nothing was derived or solved (before: the work was done and printed, then a traceback)."""
+    fill = {"dir": outputs / "dir", "file": outputs / "file", "data": data[0]}
+    code, out, err = _run([a.format(**fill) for a in command], capsys)
+    assert code == 2 and out == "", out
+    assert err.startswith("error: --") and err.count("\n") == 1
