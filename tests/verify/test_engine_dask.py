@@ -138,9 +138,9 @@ def test_a_real_dask_scheduler_and_workers_give_the_in_process_numbers(tmp_path)
                 "--seeds", "2", "--no-cache"]
         done = subprocess.run(args + ["--scheduler", address, "--json", str(cluster_json)],
                               capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode in (0, 1), done.stderr        # 1: a verdict other than verified
         local = subprocess.run(args + ["--json", str(local_json)], capture_output=True, text=True, timeout=900)
-        assert local.returncode == 0, local.stderr
+        assert local.returncode == done.returncode, local.stderr
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -150,7 +150,10 @@ def test_a_real_dask_scheduler_and_workers_give_the_in_process_numbers(tmp_path)
             except subprocess.TimeoutExpired:
                 p.kill()
     cluster, here = json.loads(cluster_json.read_text()), json.loads(local_json.read_text())
-    assert "Dask cluster at" in cluster["environment"]["executor"]
+    assert "Dask cluster at" in cluster["environment"]["executor"] and cluster["complete"] is True
     unequal, worst = _compare(_values(here), _values(cluster))
     assert worst <= 1e-9, (unequal, worst)
+    assert [c["status"] for c in cluster["claims"]] == [c["status"] for c in here["claims"]]
     assert all(math.isfinite(v) for v in _values(cluster).values() if v is not None)
+    print(f"in process vs a dask scheduler + 2 workers: {unequal} of {len(_values(here))} values not "
+          f"bitwise equal, largest relative difference {worst:.2g}")
