@@ -8,7 +8,7 @@ def test_registered_with_derivation():
     c = get("lyu2020-gd-homogeneous-kkt")
     d = c.derivation()
     assert d.results["squared_relu_degree"] == 3 and d.results["relu_degree"] == 2
-    assert "inverse_loss" in d.results and "4000 steps" in c.statement
+    assert "inverse_loss" in d.results and f"{claim.SETTINGS['steps']['quick']} steps" in c.statement
 
 
 def test_not_separated_is_inconclusive(monkeypatch):

@@ -26,6 +26,7 @@ from theory.norms import parse_norm
 from theory.robustness import K, double_edged_sword_derivation
 from verify.context import Context
 from verify.figures import line_figure, series
+from verify.numbers import nan_max, nan_min
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
@@ -33,9 +34,19 @@ SOURCE = "Frei, Vardi, Bartlett, Srebro 2023"
 SECTION = "2 Homogeneous networks: KKT points of margin problems"
 SETTINGS = {
     "k": {"quick": (4, 16), "full": (4, 8, 16, 32)},
-    "d": {"quick": (100, 400), "full": (200, 400, 800, 1600)},
+    # quick d was (100, 400): the robust radius reaches ρ/2 only as the means' correlations (~1/√d) and
+    # the noise's projection vanish, so the fitted d-exponent came out high (0.54, 0.61, 0.66 on seeds
+    # 0-2; 0.663 missed 0.15 at seed 2). Chosen on seeds 10000-10002 with d = (200, 800): 0.517, ...
+    # (docs/claims/frei2023-homogeneous-double-edged-sword.md).
+    "d": {"quick": (200, 800), "full": (200, 400, 800, 1600)},
     "per_cluster": 5, "test_per_cluster": 10, "noise": 1.0, "width": 32, "init_scale": 1e-2,
-    "relative_step": 3e-3, "steps": {"quick": 1500, "full": 4000},
+    # quick was 1500 steps (4.5 e-folds of ‖θ‖): ℓ2 KKT residuals 0.07-0.30, not near a KKT point as the
+    # theorem assumes; 4000 steps as in full.
+    "relative_step": 3e-3, "steps": {"quick": 4000, "full": 4000},
+    # the theorem's assumption: the trained network is near a KKT point of the ℓ2 margin problem
+    # (achieved residual, an upper bound). Chosen on seeds 10000-10002 at 4000 steps: residuals up to
+    # 0.114 (k = 16, d = 200); precondition at 0.2.
+    "kkt_tolerance": {"quick": 0.2, "full": 0.2},
     "attacked_points": {"quick": 20, "full": 50},
     "exponent_tolerance": {"quick": 0.15, "full": 0.1},
     "test_error": {"quick": 0.05, "full": 0.03},
@@ -82,10 +93,14 @@ def _run_config(ctx: Context, k: int, dim: int) -> dict:
            for x, y in points]
     found = [a.radius for a in att if a.found]
     try:
-        # info only (the ℓ2 KKT property of gradient descent is lyu2020's claim): without kink freedom
-        # (τ = 0, an upper bound), as the wide ReLU network has thousands of (sample, neuron) pairs
-        # near a kink and the conic program with their Clarke intervals costs seconds per network.
-        kkt = kkt_residual(net, params, train.X, train.y, parse_norm("l2", "binary"), taus=(0.0,)).residual
+        # the theorem's assumption (a KKT point of the ℓ2 margin problem), a precondition: first without
+        # kink freedom (τ = 0, the least-squares problem, cheap), and only when that exceeds the
+        # tolerance with the Clarke intervals of the near-kink pairs (a conic program, seconds per
+        # network); both are achieved residuals, so the smaller one is.
+        l2 = parse_norm("l2", "binary")
+        kkt = kkt_residual(net, params, train.X, train.y, l2, taus=(0.0,)).residual
+        if kkt > ctx.pick(**s["kkt_tolerance"]):
+            kkt = min(kkt, kkt_residual(net, params, train.X, train.y, l2).residual)
     except NotSeparatedError:
         kkt = math.inf
     return {
@@ -125,17 +140,20 @@ def _check(ctx: Context) -> Outcome:
             rows.append(_run_config(ctx, k, dim))
             ctx.progress(len(rows), total, f"k={k} d={dim}")
     tol = ctx.pick(**s["exponent_tolerance"])
-    separated = min(r["train_min_margin"] for r in rows)
-    found = min(r["found_fraction"] for r in rows)
+    separated = nan_min(r["train_min_margin"] for r in rows)
+    found = nan_min(r["found_fraction"] for r in rows)
     checks = [
         Check("train_min_margin", separated, ">=", np.finfo(float).tiny, "precondition",
               "gradient descent has separated the training data in every (k, d)"),
+        Check("kkt_residual_l2", nan_max(r["kkt_residual_l2"] for r in rows), "<=", ctx.pick(**s["kkt_tolerance"]),
+              "precondition", "the trained networks are near KKT points of the ℓ2 margin problem, as the theorem "
+              "assumes (largest achieved residual over the grid)"),
         Check("attack_found_fraction", found, ">=", s["found_fraction"], "precondition",
               "the attack search found a flip for most test points (else see the certified lower bounds)"),
-        Check("test_error", max(r["test_error"] for r in rows), "<=", ctx.pick(**s["test_error"]),
+        Check("test_error", nan_max(r["test_error"] for r in rows), "<=", ctx.pick(**s["test_error"]),
               note="the trained network generalizes (largest test error over the grid)"),
     ]
-    metrics = {"max_kkt_residual_l2": max(r["kkt_residual_l2"] for r in rows)}
+    metrics = {}
     if all(math.isfinite(r["attack_radius"]) for r in rows):
         a_kkt, b_kkt = _exponents(rows, "attack_radius")
         a_rob, b_rob = _exponents(rows, "robust_certified")
@@ -182,6 +200,8 @@ register(Claim(
                "(‖μ‖ ≈ √d) generalize, but a perturbation of radius ≈ ‖μ‖/√k along −Σ_j y_j μ_j flips "
                "them; one detector per cluster is certified robust at ‖μ‖/2. Checked: test error, the "
                "(k, d) scaling exponents of the best attack radius and of the robust certified radius "
-               "(derived −1/2, +1/2 and 0, +1/2), and their ratio. quick: k ∈ {4, 16}, d ∈ {100, 400}, "
-               "width 32, 1500 steps; full: k ∈ {4, 8, 16, 32}, d ∈ {200, 400, 800, 1600}, 4000 steps."),
+               f"(derived −1/2, +1/2 and 0, +1/2; tolerance {SETTINGS['exponent_tolerance']['quick']:g}, full "
+               f"{SETTINGS['exponent_tolerance']['full']:g}), and their ratio; precondition: each trained network's ℓ2 "
+               f"KKT residual ≤ {SETTINGS['kkt_tolerance']['quick']:g}. quick: k ∈ {{4, 16}}, d ∈ {{200, 800}}, "
+               "width 32, 4000 steps; full: k ∈ {4, 8, 16, 32}, d ∈ {200, 400, 800, 1600}, 4000 steps."),
     check=_check, derivation=_derivation, tags=("homogeneous", "robustness")))
