@@ -9,10 +9,11 @@ kernel delivers the signal to one of the native threads of the BLAS or OpenMP po
 :func:`route_sigint_to_main` is called first thing by ``python -m verify``, before numpy, torch or
 cvxpy start any thread: SIGINT and SIGTERM are blocked in the main thread, so every thread created
 afterwards inherits the block and no handler ever runs there; one daemon thread takes both signals
-with ``sigwait`` and interrupts the main thread (``_thread.interrupt_main``), which raises
-KeyboardInterrupt (for SIGTERM: :class:`Terminated`, a KeyboardInterrupt, so that every handler
-that keeps partial results on Ctrl-C keeps them on SIGTERM too) as soon as it runs Python code
-again. Each signal is one exception.
+with ``sigwait`` and interrupts the main thread (``_thread.interrupt_main``, through the SIGINT
+handler for both), which raises KeyboardInterrupt (for SIGTERM: :class:`Terminated`, a
+KeyboardInterrupt, so that every handler that keeps partial results on Ctrl-C keeps them on SIGTERM
+too) as soon as it runs Python code again. Signals that arrive before the main thread has taken
+the previous one make one exception.
 
 A main thread blocked in a system call (``time.sleep``, a read, a lock: e.g. a user's SPEC module
 that sleeps on import) would run no Python code until the call returns, so the thread also sends
@@ -37,24 +38,20 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread where Ctrl-C raises KeyboardInterrupt."""
 
 
-_pending = 0             # signals sent to the main thread that no handler has taken yet
+_pending: list[int] = []   # signals passed to the main thread that its handler has not taken yet
 _lock = threading.Lock()
 
 
-def _taken() -> None:
-    global _pending
-    with _lock:
-        _pending = 0
-
-
 def _on_sigint(signum, frame):
-    _taken()
+    """The main thread's SIGINT handler: raises Terminated when a SIGTERM is among the signals
+    routed since it last ran (both are routed through SIGINT, so a SIGTERM handler installed by
+    other code does not bypass the count), else KeyboardInterrupt."""
+    with _lock:
+        taken = list(_pending)
+        _pending.clear()
+    if signal.SIGTERM in taken:
+        raise Terminated("terminated (SIGTERM)")
     raise KeyboardInterrupt
-
-
-def _on_sigterm(signum, frame):
-    _taken()
-    raise Terminated("terminated (SIGTERM)")
 
 
 def _on_wake(signum, frame):
@@ -73,7 +70,6 @@ def route_sigint_to_main() -> bool:
         return False
     signals = {signal.SIGINT, signal.SIGTERM}
     signal.signal(signal.SIGINT, _on_sigint)
-    signal.signal(signal.SIGTERM, _on_sigterm)
     wake = _wake_signal()
     if wake is not None:
         signal.signal(wake, _on_wake)           # Python's handlers do not restart system calls
@@ -81,12 +77,11 @@ def route_sigint_to_main() -> bool:
     main = threading.main_thread().ident
 
     def watch() -> None:
-        global _pending
         while True:
             signum = signal.sigwait(signals)
             with _lock:
-                _pending += 1
-                force = _pending >= FORCE_AFTER
+                _pending.append(signum)
+                force = len(_pending) >= FORCE_AFTER
             if force:
                 name = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
                 try:
@@ -94,7 +89,7 @@ def route_sigint_to_main() -> bool:
                                 f"exiting now; results not yet written are lost\n".encode())
                 finally:
                     os._exit(130)
-            _thread.interrupt_main(signum)
+            _thread.interrupt_main(signal.SIGINT)
             if wake is not None:
                 try:
                     signal.pthread_kill(main, wake)

@@ -10,7 +10,8 @@ diag_l2, dropout_l2, lp:P, huber:DELTA, nuclear, schatten:P, gradnorm) are fitte
 −∇L(θ̂) on ∇R_k(θ̂) (λ ≥ 0 unless --signed). The fit is reported with its diagnostics; when θ̂ is not
 a stationary point of the fitted objective (residual ratio above --max-residual) the estimate is
 still printed but flagged unreliable. Exit 0 when an estimate was computed (reliable or not), 2 on
-bad input (or when the --json file could not be written; the estimate is printed first).
+bad input (checked before the work, output paths included), 1 when the --json file could not be
+written at the end (the estimate is printed first, then one line saying so).
 """
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def run(args) -> int:
         _print_estimate(est)
     result.update(head, loss_value=value, seconds=time.perf_counter() - t0)
     written = write_or_report(args.json, {"result": result, "environment": environment()})
-    return 0 if written else 2
+    return 0 if written else 1          # as `run`/`all`: the work was done, an output is missing
 
 
 def _require_finite_columns(penalties, objective, theta) -> None:

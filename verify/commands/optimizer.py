@@ -25,8 +25,10 @@ for the binary model the norm's restriction to 1×d matrices), failed (another n
 closer), or inconclusive. It also joins the network family, as a norm of all of θ (entrywise) or
 the max over layers (Schatten), when the KKT residual supports it (entrywise p, Schatten 1 and ∞);
 whether the network identifies it is reported beside the verdict. Exit codes: 0 fingerprint
-identified / prediction verified, 1 any other verdict, 2 usage error, 130 interrupted (the partial
-JSON is written).
+identified / prediction verified, 1 any other verdict or an output (--json, --html, --figures)
+that could not be written at the end (said in one line after the verdict), 2 usage error (output
+paths are checked before any training), 130 interrupted by Ctrl-C or SIGTERM (the partial JSON is
+written).
 """
 from __future__ import annotations
 
