@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 G = "bench/gallery_optimizers.py"
-L2 = ("lp:2", "fro", "l2", "Soudry et al. 2018 (GD); Wang et al. 2023 (heavy-ball and Nesterov momentum)")
-LINF_ADAM = ("lp:inf", "entrywise:inf", "linf",
+L2 = ("lp:2", "fro", "lp:2", "Soudry et al. 2018 (GD); Wang et al. 2023 (heavy-ball and Nesterov momentum)")
+LINF_ADAM = ("lp:inf", "entrywise:inf", "lp:inf",
              "Zhang, Zou, Cao 2024; Fan, Schmidt, Thrampoulidis 2025 (Adam with ε = 0); Gronich & Vardi 2026 (networks)")
 NONE = (None, None, None, "no published prediction for this form known to us")
 # name → (factory, literature prediction: binary, multiclass, network, source)

@@ -51,6 +51,9 @@ def train_network(net: TwoLayerNetwork, X, y, members: dict[str, Member], steps:
             opts[nm] = opt
     active = [nm for nm in names if nm in opts]
     previous: dict[str, float] = {}
+    size = sum(int(np.asarray(p).size) for p in init)
+    x_max = float(np.max(np.abs(np.asarray(X)))) if np.asarray(X).size else 1.0
+    overflow_bound = (1e300 / max(x_max, 1e-300)) ** (1.0 / float(net.degree)) / max(size, 1)
     t0 = time.perf_counter()
     with small_tensor_mode(), torch.no_grad():
         for t in range(steps + 1):             # pass t evaluates the parameters after t updates
@@ -59,10 +62,20 @@ def train_network(net: TwoLayerNetwork, X, y, members: dict[str, Member], steps:
             W = torch.stack([params[nm][0] for nm in active])
             u = torch.stack([params[nm][1] for nm in active])
             finite = (torch.isfinite(W).flatten(1).all(1) & torch.isfinite(u).flatten(1).all(1)).tolist()
-            if not all(finite):
-                for nm, ok in zip(active, finite):
+            # |f(x; θ)| ≤ (size·max|θ|)^L·max|x| for these L-homogeneous nets: past this bound a margin
+            # could overflow float64, so the run is stopped there as a blow-up
+            magnitude = torch.maximum(W.abs().flatten(1).amax(1), u.abs().flatten(1).amax(1))
+            in_range = (magnitude <= overflow_bound).tolist()
+            if not all(finite) or not all(in_range):
+                for nm, ok, small in zip(active, finite, in_range):
                     if not ok:
                         traj[nm].status, traj[nm].message = "error", f"parameters became NaN/Inf at step {t}"
+                    elif not small:
+                        traj[nm].status, traj[nm].message = "error", (
+                            f"parameters left float64's range at step {t} (largest entry beyond "
+                            f"{overflow_bound:.3g}, where a margin of this degree-{net.degree:g} network "
+                            "could overflow): a blow-up")
+                finite = [ok and small for ok, small in zip(finite, in_range)]
                 keep = [i for i, ok in enumerate(finite) if ok]
                 active, W, u = [active[i] for i in keep], W[keep], u[keep]
                 if not active:

@@ -294,10 +294,22 @@ def network_fingerprint(factory: Callable, profile: str = "quick", seed: int = 0
             run.message = run.message or (f"fit but not deep after {run.steps} steps "
                                           f"(log L = {run.log_loss:.3g} > −{SETTINGS['min_depth']:g})")
             continue
+        flat = np.concatenate([np.ravel(np.asarray(p, dtype=float)) for p in tr.params[-1]])
+        if not (np.all(np.isfinite(flat)) and math.isfinite(run.min_margin) and run.min_margin > 0):
+            run.phase = "overflow"
+            run.message = run.message or (f"the parameters left float64's range after {run.steps} steps "
+                                          f"(smallest margin {run.min_margin:.3g}): a residual after a "
+                                          "blow-up is not a limit direction")
+            continue
         run.phase = "deep"
         if progress is not None:
             progress(i, len(runs), "network: KKT residuals")
-        run.residuals = {n.name: kkt_residual(net, tr.params[-1], X, y, n).residual for n in norms}
+        try:
+            run.residuals = {n.name: kkt_residual(net, tr.params[-1], X, y, n).residual for n in norms}
+        except (ZeroDivisionError, FloatingPointError, OverflowError) as exc:
+            run.phase, run.residuals = "overflow", {}
+            run.message = (f"the KKT residual is undefined at the run's last parameters after {run.steps} "
+                           f"steps ({type(exc).__name__}: the normalized parameters under- or overflow)")
     _finish(result)
     result.seconds = time.perf_counter() - start
     return result

@@ -55,6 +55,14 @@ def test_a_broken_optimizer_is_an_error(name, words):
     assert fp.status == "error" and words in fp.message and fp.identified == "undetermined"
 
 
+def test_a_blow_up_is_not_a_limit_direction():
+    """Parameters that overflow float64 are reported per run, never scored and never a crash (the
+    KKT residual divided by the normalized parameters' norm, 0 after the overflow)."""
+    fp = network_fingerprint(_factory("broken", "blowup"), "quick", 0)
+    assert fp.identification is None and fp.status != "identified"
+    assert any("float64" in r.message and "blow-up" in r.message for r in fp.runs), fp.summary()
+
+
 def test_an_optimizer_that_never_separates_is_reported():
     fp = network_fingerprint(_factory("broken", "ascent"), "quick", 0)
     assert fp.status == "not-separated" and fp.run is None

@@ -42,3 +42,26 @@ def ascent(params):
     """Gradient ascent: moves, never separates the data."""
     return torch.optim.SGD(params, lr=0.1, maximize=True)
 
+
+
+class _Blowup(torch.optim.Optimizer):
+    """Gradient descent that multiplies the parameters by 1e150 at step 5: the margins overflow float64
+    (an optimizer whose step size is far too large for the network, seen with Nesterov SGD)."""
+
+    def __init__(self, params):
+        super().__init__(params, dict(lr=0.1))
+        self.t = 0
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        self.t += 1
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.sub_(group["lr"] * p.grad)
+                    if self.t == 5:
+                        p.mul_(1e150)
+
+
+def blowup(params):
+    return _Blowup(params)
