@@ -232,3 +232,27 @@ def test_write_or_report_says_in_one_line_what_was_not_written(tmp_path, capsys)
     assert write_or_report(tmp_path / "ok.json", {"a": 1}) is True
     assert write_or_report(None, {"a": 1}) is True
     assert json.loads((tmp_path / "ok.json").read_text()) == {"a": 1}
+
+
+def test_the_optimizer_report_writes_through_the_same_writer(tmp_path, capsys):
+    """verify optimizer's end: --json through a link, --html into /dev/null; a path that fails at
+    the end is one line per output after the verdict."""
+    from types import SimpleNamespace
+
+    from verify.optimizer_report import Report
+
+    report = Report("missing.py:make", "quick", 0, None)
+    report.fail("missing.py: no such file")
+    real = tmp_path / "real.json"
+    (tmp_path / "link.json").symlink_to(real)
+    report.finish(SimpleNamespace(json=str(tmp_path / "link.json"), html="/dev/null", figures=None), 0.0)
+    assert (tmp_path / "link.json").is_symlink() and json.loads(real.read_text())["result"]["status"] == "error"
+    assert stat.S_ISCHR(os.lstat("/dev/null").st_mode)
+    (tmp_path / "file").write_text("")
+    capsys.readouterr()
+    report.finish(SimpleNamespace(json=str(tmp_path / "file" / "r.json"),
+                                  html=str(tmp_path / "file" / "r.html"), figures=None), 0.0)
+    captured = capsys.readouterr()
+    assert captured.out.startswith("verdict: error")
+    assert captured.err.count("\n") == 2 and "--json" in captured.err and "--html" in captured.err
+    assert "Traceback" not in captured.err
