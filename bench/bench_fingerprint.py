@@ -100,8 +100,8 @@ def main() -> None:
             network = net.get("status", "-")
         sh = result.get("sharpness") or {}
         if sh.get("status") in ("ok", "outside-family"):
-            lo, hi = sh["interval"]
-            sharp = f"{sh['exponent']:.3f} [{lo:.3f}, {hi:.3f}]" + ("*" if sh["status"] != "ok" else "")
+            ci = "(no CI)" if sh.get("interval") is None else "[{:.3f}, {:.3f}]".format(*sh["interval"])
+            sharp = f"{sh['exponent']:.3f} {ci}" + ("*" if sh["status"] != "ok" else "")
         else:
             sharp = sh.get("status", "-")
         print(f"{name:<29}{cells[0]:<24}{cells[1]:<28}{network:<27}{sharp:<26}{result.get('status', '?'):<14}"

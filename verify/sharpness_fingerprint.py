@@ -56,7 +56,8 @@ class SharpnessFingerprint:
     replicas: int = 0
     exponent: float = math.nan         # ê extrapolated to η → 0
     per_eta: dict = field(default_factory=dict)     # step size → ê fitted at that step size
-    interval: tuple[float, float] = (math.nan, math.nan)
+    interval: tuple[float, float] | None = (math.nan, math.nan)   # None: no interval available
+    interval_note: str = ""
     residual: float = math.nan         # fit residual / displacement of the fitted flow
     errors: dict = field(default_factory=dict)      # integrated e → RMS tracking error / ‖θ₀‖
     times: list = field(default_factory=list)
@@ -66,9 +67,13 @@ class SharpnessFingerprint:
     def summary(self) -> str:
         if self.status == "error":
             return f"error: {self.message}"
-        lo, hi = self.interval
         fits = ", ".join(f"{e:.3f} at η = {h:g}" for h, e in self.per_eta.items())
-        text = (f"e = {self.exponent:.3f} [95% CI {lo:.3f}, {hi:.3f}] (extrapolated to η → 0 from "
+        if self.interval is None:
+            ci = f"({self.interval_note})"
+        else:
+            lo, hi = self.interval
+            ci = f"[95% CI {lo:.3f}, {hi:.3f}]"
+        text = (f"e = {self.exponent:.3f} {ci} (extrapolated to η → 0 from "
                 f"{fits}), fit residual {self.residual:.2f} of the flow's displacement")
         if self.status == "outside-family":
             text += f" — outside the family Σ H_kk^(1−e): {self.message}"
@@ -80,7 +85,8 @@ class SharpnessFingerprint:
         return {"status": self.status, "message": self.message, "eta": self.eta, "steps": self.steps,
                 "replicas": self.replicas, "exponent": self.exponent,
                 "exponent_by_eta": {f"{h:g}": e for h, e in self.per_eta.items()},
-                "interval": list(self.interval), "residual": self.residual,
+                "interval": None if self.interval is None else list(self.interval),
+                "interval_note": self.interval_note, "residual": self.residual,
                 "errors_by_exponent": {f"{e:g}": v for e, v in self.errors.items()},
                 "schedule": f"constant lr = {2 * self.eta:g}, then {self.eta:g}", "seconds": self.seconds}
 
@@ -181,6 +187,23 @@ def _fit(runs: np.ndarray, stack: np.ndarray, grid: np.ndarray, fine: np.ndarray
     return fit_exponent(runs.mean(axis=0), stack, grid, fine)[0]
 
 
+def bootstrap_interval(boots, per_eta: dict, lowest: float, highest: float):
+    """The 95% percentile interval of the bootstrap, or None with the reason when there is none: a fit
+    pinned at an end of the searched exponents has no sampling distribution (every resample is
+    clipped to the same end), and a degenerate bootstrap is a point, not an interval."""
+    edge = [h for h, e in per_eta.items() if e <= lowest + 1e-12 or e >= highest - 1e-12]
+    if edge:
+        return None, (f"no interval: the fit at η = {', '.join(f'{h:g}' for h in edge)} sits at the end "
+                      f"of the searched exponents [{lowest:g}, {highest:g}]")
+    boots = np.asarray(boots, dtype=float)
+    if not np.all(np.isfinite(boots)):
+        return None, "no interval: a bootstrap resample gave no finite exponent"
+    lo, hi = float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))
+    if not hi > lo:
+        return None, "no interval: every bootstrap resample of the replicas gives the same exponent"
+    return (lo, hi), ""
+
+
 def sharpness_fingerprint(factory: Callable, profile: str = "quick", seed: int = 0,
                           progress=None) -> SharpnessFingerprint:
     """Fit ê at the step sizes 2η and η and extrapolate to η → 0: ê = 2ê(η) − ê(2η) (the replica
@@ -226,7 +249,7 @@ def sharpness_fingerprint(factory: Callable, profile: str = "quick", seed: int =
     boots = [2 * _fit(runs[eta][rng.integers(0, replicas, replicas)], stack, grid, fine)
              - _fit(runs[2 * eta][rng.integers(0, replicas, replicas)], stack, grid, fine)
              for _ in range(SETTINGS["bootstrap"])]
-    result.interval = (float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5)))
+    result.interval, result.interval_note = bootstrap_interval(boots, per_eta, fine[0], fine[-1])
     mean = runs[eta].mean(axis=0)
     e_eta = per_eta[eta]
     fitted = _interpolated(stack, grid, e_eta)
@@ -259,7 +282,8 @@ def figures(fp: SharpnessFingerprint) -> list[dict]:
     series = [figs.series(f"your optimizer (mean of {fp.replicas} replicas)" if name == "run" else name,
                           t, values, "o-" if name == "run" else "--")
               for name, values in fp.measures.items()]
-    lo, hi = fp.interval
+    lo, hi = fp.interval if fp.interval is not None else (math.nan, math.nan)
+    ci = f"[{lo:.3f}, {hi:.3f}]" if fp.interval is not None else "(no interval)"
     errs = list(fp.errors.items())
     top = max(v for _, v in errs)
     caveat = " — outside the family" if fp.status == "outside-family" else ""
@@ -268,7 +292,7 @@ def figures(fp: SharpnessFingerprint) -> list[dict]:
                          f"Label-noise diagonal net: tr Diag(H)^½ along the run (η = {fp.eta:g}){caveat}",
                          "rescaled time η²·steps", "Σ_k √H_kk", series, logx=False, logy=False),
         figs.line_figure("sharpness-exponent-fit",
-                         f"Preconditioner exponent: ê = {fp.exponent:.3f} [{lo:.3f}, {hi:.3f}] "
+                         f"Preconditioner exponent: ê = {fp.exponent:.3f} {ci} "
                          f"(η → 0){caveat}", "exponent e of the flow Σ H_kk^(1−e)",
                          "RMS distance of replica mean to flow / ‖θ₀‖",
                          [figs.series(f"distance to each integrated flow (η = {fp.eta:g})",
@@ -276,7 +300,7 @@ def figures(fp: SharpnessFingerprint) -> list[dict]:
                           *[figs.series(f"fit at η = {h:g}: {e:.3f}", [e, e], [0, top], "--")
                             for h, e in fp.per_eta.items()],
                           figs.series("ê extrapolated to η → 0", [fp.exponent, fp.exponent], [0, top], "-"),
-                          figs.series("95% bootstrap CI (replicas)", [lo, lo, math.nan, hi, hi],
-                                      [0, top, math.nan, 0, top], ":")],
+                          *([figs.series("95% bootstrap CI (replicas)", [lo, lo, math.nan, hi, hi],
+                                         [0, top, math.nan, 0, top], ":")] if fp.interval is not None else [])],
                          logx=False, logy=False),
     ]

@@ -24,3 +24,20 @@ def test_array_interpolation_equals_one_at_a_time():
         j = min(max(int(np.searchsorted(GRID, e)) - 1, 0), len(GRID) - 2)
         w = (e - GRID[j]) / (GRID[j + 1] - GRID[j])
         assert np.allclose(batch[i], (1 - w) * stack[j] + w * stack[j + 1], rtol=0, atol=1e-15)
+
+
+def test_no_interval_is_printed_as_a_point():
+    """A fit pinned at the end of the searched exponents, or a degenerate bootstrap, has no interval:
+    the old report printed `e = -0.250 [95% CI -0.250, -0.250]`."""
+    from verify.sharpness_fingerprint import SharpnessFingerprint, bootstrap_interval
+
+    interval, note = bootstrap_interval([-0.25] * 50, {0.04: -0.25, 0.02: -0.25}, -0.25, 1.0)
+    assert interval is None and "end of the searched exponents" in note
+    interval, note = bootstrap_interval([0.3] * 50, {0.04: 0.3, 0.02: 0.3}, -0.25, 1.0)
+    assert interval is None and "same exponent" in note
+    interval, note = bootstrap_interval([0.2, 0.3, 0.4, 0.5], {0.04: 0.3, 0.02: 0.35}, -0.25, 1.0)
+    assert interval is not None and interval[0] < interval[1] and note == ""
+    fp = SharpnessFingerprint("outside-family", eta=0.02, replicas=16, exponent=-0.25,
+                              per_eta={0.04: -0.25, 0.02: -0.25}, interval=None, interval_note=note or "no interval: x")
+    assert "95% CI" not in fp.summary() and "no interval" in fp.summary()
+    assert fp.record()["interval"] is None
