@@ -33,6 +33,10 @@ def engine_kwargs(args) -> dict:
     if args.no_cache and args.refresh:
         raise UserInputError("--refresh recomputes into the cache: it cannot go with --no-cache")
     seeds = resolve_seeds(args.seeds, args.seed, args.profile)
+    if args.scheduler is not None:          # before the catalogue loads: a bad address fails fast
+        from verify.executors import check_scheduler
+
+        check_scheduler(args.scheduler)
     cache_dir = None if args.no_cache else (args.cache if args.cache is not None else str(default_dir()))
     return {"seeds": seeds, "jobs": args.jobs or 1, "scheduler": args.scheduler,
             "cache_dir": cache_dir, "refresh": args.refresh}

@@ -15,6 +15,7 @@ data, or ``error`` a one-line reason.
 from __future__ import annotations
 
 import logging
+import socket
 import uuid
 from typing import Callable, Iterator
 
@@ -54,6 +55,7 @@ class DaskExecutor:
         self.cluster = None
         self._futures: dict = {}
         if address is not None:
+            check_scheduler(address)
             try:
                 self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
             except Exception as exc:
@@ -106,6 +108,43 @@ class DaskExecutor:
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+
+
+def check_scheduler(address: str) -> None:
+    """A one-line usage error for a malformed or unreachable TCP address, found with a plain socket
+    before any Dask client exists (a client that fails to connect hangs at exit, closing itself)."""
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    try:
+        scheme, location = parse_address(address.strip())
+        if scheme not in ("tcp", "tls"):
+            return                                   # other transports: let Dask connect
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise UserInputError(f"--scheduler {address!r} is not a Dask address such as tcp://host:8786 ({exc})")
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def identity():
+        comm = await connect(address.strip(), timeout=CONNECT_TIMEOUT)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            reply = await comm.read()
+        finally:
+            comm.abort()
+        if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+            raise ValueError("it answers, but not as a Dask scheduler")
+
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT).close()
+        asyncio.run(asyncio.wait_for(identity(), CONNECT_TIMEOUT))
+    except OSError as exc:
+        raise UserInputError(f"cannot reach the Dask scheduler at {address!r} ({exc.strerror or exc})")
+    except Exception as exc:       # a timeout, or a server that is not a Dask scheduler
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserInputError(f"no Dask scheduler answers at {address!r} ({reason[:120]})")
 
 
 def make_executor(jobs: int = 1, scheduler: str | None = None, progress=None):
