@@ -86,6 +86,12 @@ def test_only_runs_deep_in_the_separable_phase_are_scored():
     fp = NetworkFingerprint(runs=[NetworkRun(0.1, 10_000, -1.0, phase="not fit")])
     _finish(fp)
     assert fp.status == "not-separated"
+    # a run that jumped through the loss floor (torch's Adamax at η₀ = 10: log L = −1.39e4 in one step)
+    # is not scored, and when it is all there is, the report says so
+    jumped = NetworkRun(10.0, 1, -1.39e4, phase="jumped", message="the loss jumped through the floor")
+    fp = NetworkFingerprint(runs=[jumped, NetworkRun(0.1, 10_000, -1.0, phase="not fit")])
+    _finish(fp)
+    assert fp.status == "undetermined" and fp.identification is None and "blew up" in fp.message
 
 
 def test_a_prediction_joins_the_family_in_its_network_form():
