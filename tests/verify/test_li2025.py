@@ -85,3 +85,21 @@ def test_drift_setting_has_one_definition():
         assert np.array_equal(a[1], b[1]) and np.array_equal(a[0].Z, b[0].Z)
     source = Path(__file__).resolve().parents[2] / "verify" / "sharpness_fingerprint.py"
     assert "verify.claims" not in source.read_text()
+
+
+def test_adaptive_unit_with_coinciding_flows_is_inconclusive():
+    """Seed 1's Shampoo unit: its derived flow and SGD's differ by only 0.40 of the displacement, the
+    tolerance is 0.3. A run ON the SGD flow then passes the old prediction (0.25 ≤ 0.3 when the flows
+    differ by 0.25) and the old verdict blamed the theory (control miss → failed); the separation
+    precondition makes that unit inconclusive, and a separated draw still verifies or fails."""
+    from verify.claims.li2025 import tracking_unit_checks
+
+    move, tol = 1.0, 0.3
+    on_sgd_flow = tracking_unit_checks("Shampoo", 0.25, 0.0 + 1e-9, move, 0.25, tol)
+    assert on_sgd_flow[0].passed                                  # the old prediction passes wrongly
+    assert status_of(on_sgd_flow) == "inconclusive"
+    good = tracking_unit_checks("RMSProp", 0.04, 1.4, move, 1.4, tol)
+    assert status_of(good) == "verified"
+    bad = tracking_unit_checks("RMSProp", 0.5, 1.0, move, 1.4, tol)   # separated, but tracks SGD
+    assert status_of(bad) == "failed"
+    assert status_of(good + on_sgd_flow) == "inconclusive"       # one unit undecided, none failed

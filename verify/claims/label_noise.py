@@ -82,9 +82,10 @@ def gd_without_noise(ctx, problem):
     """The negative control: plain GD from the same init (no label noise), to convergence."""
     def compute():
         from numerics.diagonal_nets import GD, balanced_init, train
+        from verify.numbers import nan_min
 
         lam = float(np.linalg.eigvalsh(problem.Z.T @ problem.Z / problem.n).max())
-        eta = min(0.05, 0.5 / (8 * SPARSE["alpha"] ** 2 * lam))
+        eta = nan_min((0.05, 0.5 / (8 * SPARSE["alpha"] ** 2 * lam)))
         run = train(problem, balanced_init(problem, SPARSE["alpha"]), GD(), eta,
                     ctx.pick(quick=20_000, full=50_000))
         return problem.w(run.final)[0], run.status, run.message
@@ -169,9 +170,11 @@ def drift_step_sizes(problem, theta0, count: int) -> list[float]:
     """η₁, η₁/2, η₁/4, ...: η₁ = min(0.1, 1/λ_max(H(θ₀))), half of GD's linear-stability bound
     2/λ_max at the start on Γ (H the Gauss–Newton Hessian JᵀJ/n), leaving room for the label-noise
     fluctuation; 0.1 caps the well-conditioned draws at the previous largest step."""
+    from verify.numbers import nan_min
+
     J = problem.jacobian(theta0)
     lam = float(np.linalg.eigvalsh(J.T @ J / problem.n).max())
-    eta1 = min(0.1, 1.0 / lam)
+    eta1 = nan_min((0.1, 1.0 / lam))
     return [eta1 / 2**i for i in range(count)]
 
 
