@@ -35,8 +35,8 @@ def main() -> None:
     X, y = digits_parity(dg["n"], seed=0)
     X = np.hstack([X, np.full((len(X), 1), dg["constant_coordinate"])])
     net = TwoLayerNetwork.build(s["activation"], dg["width"], X.shape[1])
-    population = gronich._optimizers(net)
-    controls = gronich._control_norms(population, {o.name: o.norm for o in population})
+    population = gronich.optimizers(net)
+    controls = gronich.control_norms(population, {o.name: o.norm for o in population})
     opts = [o for o in population if o.name in args.optimizers]
     members = {o.name: Member(lambda ps, o=o: TransformOptimizer(ps, o.build(o.values), o.name)) for o in opts}
     record = sorted({args.steps // 2 ** k for k in range(7)})

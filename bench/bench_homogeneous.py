@@ -34,7 +34,7 @@ def bench_training():
     c = s["clusters"]
     X, y = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=0)
     net = TwoLayerNetwork.build(s["activation"], s["width"], c["d"])
-    opts = gronich._optimizers(net)
+    opts = gronich.optimizers(net)
     members = {o.name: Member(lambda ps, o=o: TransformOptimizer(ps, o.build(o.values))) for o in opts}
     steps = 500
     init = net.init(0, s["init_scale"])
@@ -88,8 +88,8 @@ def bench_kkt():
     print(f"KKT residual digits (n=60, W 8×65), Muon's norm: {wall:.2f} s wall {cpu:.2f} s CPU "
           f"(residual {r.residual:.3g}, {r.status}, {r.solver})")
     import verify.claims.gronich2026 as gronich
-    opts = gronich._optimizers(net)
-    controls = gronich._control_norms(opts, {o.name: implied_norm(o.rules, o.values) for o in opts})
+    opts = gronich.optimizers(net)
+    controls = gronich.control_norms(opts, {o.name: implied_norm(o.rules, o.values) for o in opts})
     wall, cpu, rows = _timed(lambda: [kkt_residual(net, params, Xd, yd, n) for n in controls.values()])
     print(f"  the same point in all {len(controls)} norms of gronich2026 (one optimizer's row): {wall:.1f} s wall "
           f"{cpu:.1f} s CPU; solvers {sorted({r.solver for r in rows})}, "

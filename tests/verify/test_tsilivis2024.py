@@ -17,7 +17,7 @@ from verify.runner import check_claim
 
 
 def test_derived_norms_of_the_optimizers():
-    norms = {o.name: o.norm for o in claim._optimizers()}
+    norms = {o.name: o.norm for o in claim.optimizers()}
     assert [n.name for n in norms.values()] == ["lp:2", "lp:3", "lp:inf", "blockmax[1*schatten:inf,1*schatten:inf]",
                                                 "blockmax[1*schatten:1,1*schatten:1]"]
     assert norms["NSD layer-nuclear"] == BlockMax((claim.NUCLEAR, claim.NUCLEAR), (1.0, 1.0))

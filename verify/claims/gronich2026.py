@@ -130,7 +130,7 @@ def _schedule(eta0: float) -> PowerSchedule:
     return PowerSchedule(eta0, SETTINGS["decay"])
 
 
-def _optimizers(net: TwoLayerNetwork) -> list[Optimizer]:
+def optimizers(net: TwoLayerNetwork) -> list[Optimizer]:
     from numerics.homogeneous_optim import muon_shape_factor, scale_by_block
     from numerics.optim import adam, chain, momentum, nmd, nsd, partition, schedule, steepest
     s, eta0 = SETTINGS, SETTINGS["eta0"]
@@ -181,7 +181,7 @@ def _derivation() -> Derivation:
     return d
 
 
-def _tasks(ctx: Context) -> list[tuple[str, np.ndarray, np.ndarray, int, int]]:
+def tasks(ctx: Context) -> list[tuple[str, np.ndarray, np.ndarray, int, int]]:
     from numerics.network_data import digits_parity, gaussian_clusters
     c = SETTINGS["clusters"]
     X, y = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=ctx.seed,
@@ -199,7 +199,7 @@ def _tasks(ctx: Context) -> list[tuple[str, np.ndarray, np.ndarray, int, int]]:
     return tasks
 
 
-def _control_norms(opts: list[Optimizer], norms: dict) -> dict:
+def control_norms(opts: list[Optimizer], norms: dict) -> dict:
     """Every optimizer's norm, plus the Muon+Adam block max with the inverse of the derived weight
     (the weighting the derivation rules out)."""
     out = {}
@@ -212,8 +212,8 @@ def _control_norms(opts: list[Optimizer], norms: dict) -> dict:
 
 
 def _check(ctx: Context) -> Outcome:
-    return optimizer_kkt_outcome(ctx, SETTINGS, _tasks(ctx), _optimizers,
-                                 lambda opts: _control_norms(opts, {o.name: o.norm for o in opts}))
+    return optimizer_kkt_outcome(ctx, SETTINGS, tasks(ctx), optimizers,
+                                 lambda opts: control_norms(opts, {o.name: o.norm for o in opts}))
 
 
 register(Claim(

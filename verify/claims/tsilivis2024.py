@@ -44,7 +44,7 @@ from verify.homogeneous_checks import Optimizer, optimizer_kkt_outcome
 from verify.outcome import Outcome
 from verify.registry import Claim, register
 
-SOURCE = "Tsilivis, Gronich, Vardi, Kempe 2024"
+SOURCE = "Tsilivis, Gronich, Vardi, Kempe 2024; Gronich & Vardi 2026"
 SECTION = "2 Homogeneous networks: KKT points of margin problems"
 L2, L3, LINF = (parse_norm(n, "binary") for n in ("l2", "lp:3", "linf"))
 SPECTRAL, NUCLEAR = parse_norm("spectral"), parse_norm("nuclear")
@@ -74,7 +74,7 @@ NORMS = {"l2": [BlockRule("θ", "steepest", ETA, L2)],
          "layer-nuclear": [BlockRule("W", "steepest", ETA, NUCLEAR), BlockRule("u", "steepest", ETA, NUCLEAR)]}
 
 
-def _optimizers() -> list[Optimizer]:
+def optimizers() -> list[Optimizer]:
     from numerics.optim import PowerSchedule, nsd
 
     def build(rules):
@@ -101,7 +101,7 @@ def _check(ctx: Context) -> Outcome:
     s = SETTINGS
     X, y = gaussian_clusters(seed=ctx.seed, **s["clusters"])
     return optimizer_kkt_outcome(ctx, s, [("clusters", X, y, s["width"], ctx.pick(**s["steps"]))],
-                                 lambda net: _optimizers(), lambda opts: {o.norm.name: o.norm for o in opts})
+                                 lambda net: optimizers(), lambda opts: {o.norm.name: o.norm for o in opts})
 
 
 register(Claim(
