@@ -100,6 +100,38 @@ CLAIMS = [Claim("k-dies", "dies", "Test 2026", "9 Test", "s", dies, lambda: Deri
 '''
 
 
+TRIVIAL = '''
+import numpy as np
+from theory.derivation import Derivation
+from verify.outcome import Check, Outcome
+from verify.registry import Claim
+
+
+def noisy(ctx):
+    value = float(np.random.default_rng(ctx.seed).standard_normal(50) @ np.arange(50.0))
+    return Outcome.from_checks([Check("gap", abs(value) / 1e4, "<=", 1.0),
+                                Check("control", 2.0 + ctx.seed, ">=", 1.0, "control")])
+
+
+CLAIMS = [Claim("t-" + str(i), "t", "Test 2026", "9 Test", "s", noisy, lambda: Derivation("d"))
+          for i in range(2)]
+'''
+
+
+def test_two_local_workers_give_the_in_process_numbers(tmp_path, monkeypatch):
+    """Unregistered claims travel to the workers as objects; the results are those of this process."""
+    (tmp_path / "trivial_claims.py").write_text(TRIVIAL)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import trivial_claims
+
+    here, there = tmp_path / "here.json", tmp_path / "there.json"
+    assert run_claims(trivial_claims.CLAIMS, seeds=[0, 1, 2], json_path=str(here)) == 0
+    assert run_claims(trivial_claims.CLAIMS, seeds=[0, 1, 2], jobs=2, json_path=str(there)) == 0
+    a, b = json.loads(here.read_text()), json.loads(there.read_text())
+    assert b["environment"]["executor"] == "2 local worker processes"
+    assert _compare(_values(a), _values(b)) == (0, 0.0)
+
+
 @pytest.mark.slow
 def test_a_killed_worker_is_an_error_and_the_other_results_are_kept(tmp_path, monkeypatch):
     import dask
