@@ -446,7 +446,7 @@ def _beyond_check(ctx) -> Outcome:
 
 register(Claim(
     id="slutzky2025-poisoning-beyond-gradient-flow",
-    title="SSM poisoning under Adam: the baseline fit is the balanced one, so there is nothing to poison",
+    title="SSM poisoning under Adam: the baseline fit is the balanced one, so there is nothing to poison (the project's extension)",
     source=SOURCE,
     section=SECTION,
     statement=("One step beyond the paper's theory (the prediction is the project's derivation, not the "
@@ -463,4 +463,4 @@ register(Claim(
                "1e-8) and the SSM inside a width-15 ReLU MLP (teacher 7.5·ReLU(Σx), 20 Gaussian "
                "baseline sequences ± 20 special ones, relative RMS test error on 1000 length-40 "
                "sequences)."),
-    check=_beyond_check, derivation=_beyond_derivation, tags=("ssm", "poisoning", "adam")))
+    check=_beyond_check, derivation=_beyond_derivation, tags=("ssm", "poisoning", "adam"), kind="extension"))
