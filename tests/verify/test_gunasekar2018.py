@@ -1,0 +1,48 @@
+"""gunasekar2018-sd-*: the control is the nearest ℓp of the family (issue 23 item 1): on the claims'
+data the ℓ2 and ℓ3 predictions are the closest pair, and the old farthest-norm control (ℓ1 or ℓ∞ for
+ℓ2) passed for a run that sits at the ℓ3 solution."""
+import dataclasses
+
+import pytest
+
+import verify.claims.gunasekar2018 as gunasekar
+from numerics.datasets import sparse_teacher
+from numerics.optim import PowerSchedule
+from numerics.train import Trajectory
+from theory.norms import parse_norm
+from verify.context import Context
+from verify.linear_margins import margin_checks, run_population
+from verify.outcome import Outcome
+
+TOL = gunasekar.SETTINGS["gap_tolerance"]["quick"]
+
+
+@pytest.fixture(scope="module")
+def family():
+    problem = sparse_teacher(**gunasekar.SETTINGS["data"], seed=0)
+    norms = [parse_norm(v, "binary") for v in gunasekar.NORMS.values()]
+    return run_population(Context(), "test-gunasekar-family", problem, norms, [], 1)
+
+
+def test_nearest_rival_of_l2_is_l3_and_separated_at_the_quick_tolerance(family):
+    sep = {n: family.separation("lp:2", n) for n in ["lp:1", "lp:3", "lp:inf"]}
+    assert min(sep, key=sep.get) == "lp:3"
+    assert sep["lp:3"] >= 3 * TOL                               # the precondition holds on this draw
+    assert sep["lp:1"] > 3 * sep["lp:3"] and sep["lp:inf"] > 3 * sep["lp:3"]
+
+
+def test_a_run_at_the_l3_solution_passes_the_old_control_and_fails_the_new(family):
+    """The ℓ2 claim read on a run that sits at the ℓ3 max-margin direction: its ℓ2 gap is
+    the ℓ3 solution's ℓ2 gap, so the claim fails on its own prediction, and the control (ℓ3 gap 0)
+    misses too; the old control, read in the farthest norm, passed."""
+    W = family.solutions["lp:3"].direction
+    steps = [1, 10, 100, 1000, 2000, 4000]
+    run = dataclasses.replace(
+        family, schedules={"at-l3": PowerSchedule(1.0)},
+        trajectories={"at-l3": Trajectory("at-l3", steps, [W * s for s in steps], [0.0] * len(steps))})
+    old_far = max(["lp:1", "lp:inf"], key=lambda n: run.relative_gap(W, n))
+    assert run.relative_gap(W, old_far) >= 3 * TOL              # old control: passed
+    checks, _, _ = margin_checks(run, "at-l3", "lp:2", TOL, -0.5, "1/√t", 0.2, 0.15)
+    by_name = {c.name: c for c in checks}
+    assert Outcome.from_checks(checks).status == "failed"
+    assert not by_name["control_margin_gap"].passed and by_name["control_margin_gap"].value < 1e-6
