@@ -10,8 +10,11 @@ leave it, except that a regular file is never seen half-written:
   file itself is writable, the file is rewritten in place instead.
 * a symbolic link: written through, to the file the link resolves to (a dangling link creates its
   target); the link itself stays a link.
-* a character device or a FIFO (``/dev/null``, ``/dev/stdout``, a named pipe): opened and written
+* a character device or a FIFO (``/dev/null``, a terminal, a named pipe): opened and written
   directly, never replaced. Block devices, sockets and directories are refused in one line.
+* one of the process's own open files (``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``,
+  ``/proc/self/fd/N``): written to that file descriptor, after what the process has printed there,
+  whatever it is connected to (a terminal, a pipe, a file the shell redirected it to).
 
 :func:`check_output_paths` checks the same conditions before a command starts computing, so a path
 that cannot be written is a usage error (exit 2) rather than a traceback after the work is done;
@@ -20,7 +23,9 @@ directory was removed meanwhile), it says in one line what was not written.
 """
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import secrets
 import stat
 import sys
@@ -32,6 +37,32 @@ from theory.errors import UserInputError
 
 class OutputError(UserInputError):
     """An output path that cannot be written (the message is one line)."""
+
+
+_OWN_FD = re.compile(r"/(?:proc/(?:self|(\d+))|dev)/fd/(\d+)")
+
+
+def _own_fd(path: str) -> int | None:
+    """The descriptor N when ``path`` (or a symbolic link it goes through) is /dev/fd/N or
+    /proc/self/fd/N of this process (/dev/stdout is a link to /proc/self/fd/1)."""
+    probe = os.path.abspath(path)
+    for _ in range(40):                                  # a bound on chains of links
+        match = _OWN_FD.fullmatch(probe)
+        if match and (match[1] is None or int(match[1]) == os.getpid()):
+            return int(match[2])
+        if not os.path.islink(probe):
+            return None
+        probe = os.path.normpath(os.path.join(os.path.dirname(probe), os.readlink(probe)))
+    return None
+
+
+def _check_own_fd(fd: int, option: str, shown: str) -> None:
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    except OSError:
+        raise OutputError(f"{option} {shown}: file descriptor {fd} is not open") from None
+    if flags & os.O_ACCMODE == os.O_RDONLY:
+        raise OutputError(f"{option} {shown}: file descriptor {fd} is open for reading only")
 
 
 def _reason(exc: OSError) -> str:
@@ -58,6 +89,10 @@ def _check_creatable_in(parent: Path, option: str, shown: str) -> None:
 def _check_file_target(path: str, option: str) -> None:
     if path == "":
         raise OutputError(f"{option} needs a file name, got an empty string")
+    fd = _own_fd(path)
+    if fd is not None:
+        _check_own_fd(fd, option, path)
+        return
     target = Path(os.path.realpath(path))
     if path.endswith(os.sep) or target.is_dir():
         raise OutputError(f"{option} {path} is a directory; name a file")
@@ -156,6 +191,19 @@ def write_bytes(path: str | os.PathLike, data: bytes, option: str = "output") ->
     """Write ``data`` to ``path`` as described in the module docstring; :class:`OutputError` (one
     line, naming ``option``) when it cannot."""
     shown = os.fspath(path)
+    fd = _own_fd(shown)
+    if fd is not None:
+        _check_own_fd(fd, option, shown)
+        for stream in (sys.stdout, sys.stderr):      # what was printed comes first
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        try:
+            _write_all(fd, data)
+        except OSError as exc:
+            raise OutputError(f"{option} {shown} could not be written: {_reason(exc)}") from None
+        return
     target = Path(os.path.realpath(shown))           # through symbolic links, to their target
     try:
         try:

@@ -58,7 +58,7 @@ def write_json(path: str | os.PathLike, payload: dict) -> None:
     symbolic links, into devices and FIFOs; :class:`verify.output.OutputError` when it cannot)."""
     from verify.output import write_text
 
-    write_text(path, json.dumps(jsonable(payload), indent=1, allow_nan=False), "--json")
+    write_text(path, json.dumps(jsonable(payload), indent=1, allow_nan=False) + "\n", "--json")
 
 
 def claim_record(claim, per_seed: list[dict], agg: dict, seconds: float, cached: int = 0) -> dict:

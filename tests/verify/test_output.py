@@ -256,3 +256,39 @@ def test_the_optimizer_report_writes_through_the_same_writer(tmp_path, capsys):
     assert captured.out.startswith("verdict: error")
     assert captured.err.count("\n") == 2 and "--json" in captured.err and "--html" in captured.err
     assert "Traceback" not in captured.err
+
+
+_PRINT_AROUND = ("import sys; print('before'); from verify.report import write_json; "
+                 "write_json(sys.argv[1], {'a': 1}); print('after')")
+
+
+@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
+def test_dev_stdout_is_the_process_own_stdout(tmp_path, name):
+    """Into a pipe, and into a file the shell redirected stdout to (the same file, after what was
+    printed: neither replaced by a new file nor rewritten from its start)."""
+    import subprocess
+    import sys
+
+    piped = subprocess.run([sys.executable, "-c", _PRINT_AROUND, name], capture_output=True, text=True)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == 'before\n{\n "a": 1\n}\nafter\n'
+    target = tmp_path / "out.txt"
+    with open(target, "w") as f:
+        inode = os.fstat(f.fileno()).st_ino
+        subprocess.run([sys.executable, "-c", _PRINT_AROUND, name], stdout=f, check=True)
+    assert os.stat(target).st_ino == inode
+    assert target.read_text() == 'before\n{\n "a": 1\n}\nafter\n'
+
+
+def test_a_descriptor_that_is_not_open_for_writing_is_refused():
+    read_end, write_end = os.pipe()
+    try:
+        with pytest.raises(OutputError, match="open for reading only"):
+            check_output_paths(json=f"/dev/fd/{read_end}")
+        with pytest.raises(OutputError, match="open for reading only"):
+            write_json(f"/proc/self/fd/{read_end}", {})
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    with pytest.raises(OutputError, match="is not open"):
+        check_output_paths(json=f"/dev/fd/{read_end}")
