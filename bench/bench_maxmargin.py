@@ -1,17 +1,28 @@
 """Max-margin solvers at the Fan, Schmidt, Thrampoulidis (2025) size: every norm, gap and time.
 
 Run: python bench/bench_maxmargin.py [--tol 1e-6] [--repeat 3] [--norms NAME ...]
+     python bench/bench_maxmargin.py --scale [--sizes ROW ...] [--norms NAME ...]
 Multiclass norms on gaussian_classes() (k×d = 10×25, n = 500: 4500 margin constraints); binary lp
 norms on gaussian_classes(k=2) (d = 25, n = 100). Wall-clock seconds are the best of --repeat runs,
 with the process CPU seconds of that run beside them (all solvers run single-threaded, so CPU time
 is what the solve costs on an idle core); the load average is printed because other processes may
 share the cores. One-time costs (symbolic derivations, imports) are measured separately first.
+
+``--scale``: the feature-scale table (``gaussian_classes``, seed 10000; sizes n × d, k in
+:data:`SCALE_SIZES`), one solve per norm and size in a fresh process (its wall and CPU seconds and
+peak resident memory), and on the Frobenius rows scikit-learn's
+``LinearSVC(multi_class="crammer_singer")`` (LIBLINEAR; hard margin through a large C, no
+intercept) on the same data: its time and the relative error of its margin min A(W)/‖W‖_F against
+the certified γ*.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import subprocess
+import sys
 import time
 
 from numerics.datasets import gaussian_classes
@@ -21,6 +32,86 @@ from theory.norms import parse_norm
 MULTICLASS = ["entrywise:1", "entrywise:1.5", "fro", "entrywise:3", "entrywise:inf",
               "schatten:1", "schatten:4/3", "schatten:1.5", "schatten:3", "schatten:inf"]
 BINARY = ["lp:1", "lp:2", "lp:3", "lp:inf"]
+# row name -> (k, d, per_class): n = k · per_class
+SCALE_SIZES = {"2000x100,k10": (10, 100, 200), "10000x512,k10": (10, 512, 1000),
+               "50000x512,k10": (10, 512, 5000), "1000x10,k1000": (1000, 10, 1),
+               "20000x64,k1000": (1000, 64, 20)}
+SCALE_NORMS = ["fro", "schatten:3", "entrywise:inf", "schatten:1"]
+SCALE_SEED = 10_000
+SVC_C = 1e6   # hard margin: C above every multiplier of the hard-margin dual
+
+
+def _scale_problem(row: str):
+    k, d, per_class = SCALE_SIZES[row]
+    return gaussian_classes(k=k, d=d, per_class=per_class, seed=SCALE_SEED)
+
+
+def _one(row: str, name: str, tol: float) -> dict:
+    """One solve (run in a child process): the certificate or the one-line reason it failed."""
+    problem = _scale_problem(row)
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        sol = max_margin(problem, parse_norm(name), tol=tol)
+    except Exception as exc:   # reported in the table (e.g. the size limit), not raised
+        return {"error": f"{type(exc).__name__}: {exc}", "wall": time.perf_counter() - wall}
+    return {"margin": sol.margin, "upper": sol.certificate.margin_upper, "gap": sol.certificate.relative_gap,
+            "status": sol.status, "solver": sol.solver, "wall": time.perf_counter() - wall,
+            "cpu": time.process_time() - cpu}
+
+
+def _liblinear(row: str) -> dict:
+    import numpy as np
+    from sklearn.svm import LinearSVC
+
+    problem = _scale_problem(row)
+    wall, cpu = time.perf_counter(), time.process_time()
+    svc = LinearSVC(multi_class="crammer_singer", C=SVC_C, fit_intercept=False, tol=1e-8,
+                    max_iter=100_000).fit(problem.X, problem.y)
+    W = svc.coef_
+    return {"margin": float(problem.margins(W).min() / np.linalg.norm(W)), "wall": time.perf_counter() - wall,
+            "cpu": time.process_time() - cpu}
+
+
+def _child(kind: str, row: str, name: str, tol: float) -> tuple[dict, float]:
+    """Run one measurement in a fresh process; (its result, its peak resident memory in GB)."""
+    proc = subprocess.Popen([sys.executable, __file__, "--child", kind, row, name, str(tol)],
+                            stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    try:
+        result = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        result = {"error": f"child process exited with {proc.returncode}"}
+    return result, usage.ru_maxrss / 2**20   # ru_maxrss is in KiB on Linux
+
+
+def scale_table(rows: list[str], norms: list[str], tol: float) -> None:
+    print(f"python {platform.python_version()}, {os.cpu_count()} cores; gaussian_classes seed "
+          f"{SCALE_SEED}; tol = {tol:g}; load average {os.getloadavg()[0]:.1f} before the runs")
+    print(f"{'size':<16}{'norm':<15}{'margin γ':>14}{'rel. gap':>10}{'wall s':>9}{'cpu s':>8}{'peak GB':>9}  "
+          f"status / solver")
+    for row in rows:
+        for name in norms:
+            res, peak = _child("solve", row, name, tol)
+            if "error" in res:
+                print(f"{row:<16}{name:<15}{'':>14}{'':>10}{res.get('wall', float('nan')):>9.1f}{'':>8}"
+                      f"{peak:>9.2f}  {res['error']}", flush=True)
+                continue
+            print(f"{row:<16}{name:<15}{res['margin']:>14.8g}{res['gap']:>10.1e}{res['wall']:>9.1f}"
+                  f"{res['cpu']:>8.1f}{peak:>9.2f}  {res['status']} / {res['solver']}"
+                  + ("" if res["status"] == "optimal" else
+                     f": certified only γ* ∈ [{res['margin']:.8g}, {res['upper']:.8g}]"), flush=True)
+            if name == "fro":
+                svc, svc_peak = _child("liblinear", row, name, tol)
+                if "error" in svc:
+                    print(f"{row:<16}{'LIBLINEAR CS':<15}  {svc['error']}", flush=True)
+                    continue
+                error = (res["margin"] - svc["margin"]) / res["margin"]
+                print(f"{row:<16}{'LIBLINEAR CS':<15}{svc['margin']:>14.8g}{error:>10.1e}{svc['wall']:>9.1f}"
+                      f"{svc['cpu']:>8.1f}{svc_peak:>9.2f}  relative error of its margin vs certified γ*",
+                      flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f} after the runs")
 
 
 def timed(problem, norm, tol):
@@ -34,7 +125,17 @@ def main() -> None:
     parser.add_argument("--tol", type=float, default=1e-6)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--norms", nargs="*", help="restrict to these norm strings")
+    parser.add_argument("--scale", action="store_true", help="the feature-scale table (issue 25)")
+    parser.add_argument("--sizes", nargs="*", choices=list(SCALE_SIZES), help="rows of the --scale table")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        kind, row, name, tol = args.child
+        print(json.dumps(_one(row, name, float(tol)) if kind == "solve" else _liblinear(row)))
+        return
+    if args.scale:
+        scale_table(args.sizes or list(SCALE_SIZES), args.norms or SCALE_NORMS, args.tol)
+        return
     runs = [("multiclass", name) for name in MULTICLASS] + [("binary", name) for name in BINARY]
     if args.norms:
         runs = [(model, name) for model, name in runs if name in args.norms]

@@ -126,23 +126,75 @@ def _worst_per_sample(margins: np.ndarray, exclude: np.ndarray, below: float = 1
     return samples * m.shape[1] + cls[samples]
 
 
-def _separating(problem: Classification, A: np.ndarray, max_rounds: int = 50) -> np.ndarray:
+def constraint_rows(problem: Classification, index: np.ndarray) -> np.ndarray:
+    """The rows ``index`` (flat, C order of (i, c)) of the margin map A as a dense |index| × (number
+    of parameters) array: y_i x_iᵀ (binary) or (e_{y_i} − e_c) x_iᵀ (multiclass). Only working sets
+    are formed; A(W) and A*λ on all constraints are ``problem.margins`` and ``problem.adjoint``."""
+    index = np.asarray(index, dtype=np.int64)
+    if problem.model == "binary":
+        return problem.y[index, None] * problem.X[index]
+    i, j = np.divmod(index, problem.k - 1)
+    rows = np.zeros((index.size, problem.k, problem.d))
+    at = np.arange(index.size)
+    rows[at, problem.y[i]] = problem.X[i]
+    rows[at, problem.others[i, j]] = -problem.X[i]
+    return rows.reshape(index.size, problem.k * problem.d)
+
+
+def _flat_margins(problem: Classification, w: np.ndarray) -> np.ndarray:
+    return problem.margins(np.asarray(w).reshape(problem.param_shape)).ravel()
+
+
+def _check_rows(problem: Classification, count: int) -> None:
+    """Refuse a working set whose dense rows would exceed :data:`MAX_CONSTRAINT_ENTRIES`."""
+    cols = int(np.prod(problem.param_shape))
+    if count * cols > MAX_CONSTRAINT_ENTRIES:
+        raise DataError(f"problem too large: a working set of {count} margin constraints × {cols} "
+                        f"parameters = {count * cols:.3g} entries ({count * cols * 8 / 2**30:.1f} GiB) "
+                        f"exceeds the limit of {MAX_CONSTRAINT_ENTRIES:.3g} entries")
+
+
+class _WorkingSet:
+    """Flat constraint indices and their dense rows, grown by appending."""
+
+    def __init__(self, problem: Classification, index: np.ndarray):
+        self.problem = problem
+        _check_rows(problem, index.size)
+        self.index, self.rows = index, constraint_rows(problem, index)
+
+    def add(self, new: np.ndarray) -> None:
+        _check_rows(self.problem, self.index.size + new.size)
+        self.index = np.concatenate([self.index, new])
+        self.rows = np.concatenate([self.rows, constraint_rows(self.problem, new)])
+
+
+def _initial_working_set(problem: Classification, margins: np.ndarray) -> np.ndarray:
+    """The ``_INITIAL_PER_GROUP`` smallest margins of each label pair, or, when label pairs
+    outnumber the samples (many classes), each sample's smallest margin."""
+    groups = 2 if problem.model == "binary" else problem.k * (problem.k - 1)
+    if groups * _INITIAL_PER_GROUP <= 2 * problem.n:
+        return _smallest_per_group(problem, margins, _INITIAL_PER_GROUP)
+    return _worst_per_sample(margins.reshape(problem.n, -1), np.empty(0, dtype=np.int64), np.inf)
+
+
+def _separating(problem: Classification, max_rounds: int = 50) -> np.ndarray:
     """A W with A(W) > 0: the class-centroid classifier A*(1) if it separates, else the ℓ2 min-norm
     classifier of a working set of constraints, grown by constraint generation until it separates.
     A working set on which Clarabel fails is handed to HiGHS: an infeasible working set proves the
     full problem infeasible (it has more constraints)."""
-    w = problem.adjoint(np.ones((problem.n, A.shape[0] // problem.n))).ravel()
-    margins = A @ w
-    working = _smallest_per_group(problem, margins, _INITIAL_PER_GROUP)
+    per_sample = 1 if problem.model == "binary" else problem.k - 1
+    w = problem.adjoint(np.ones((problem.n, per_sample))).ravel()
+    margins = _flat_margins(problem, w)
+    working = _WorkingSet(problem, _initial_working_set(problem, margins))
     for _ in range(max_rounds):
         if margins.min() > 0:
             return w
         try:
-            w = solve_primal(A[working], problem.param_shape, cvxpy_atom(Entrywise(sp.Integer(2))))[0]
+            w = solve_primal(working.rows, problem.param_shape, cvxpy_atom(Entrywise(sp.Integer(2))))[0]
         except ConicError:
-            w = _feasible_point(problem, A[working])
-        margins = A @ w
-        working = np.concatenate([working, _worst_per_sample(margins.reshape(problem.n, -1), working)])
+            w = _feasible_point(problem, working.rows)
+        margins = _flat_margins(problem, w)
+        working.add(_worst_per_sample(margins.reshape(problem.n, -1), working.index))
     raise SolverError(f"no separating classifier found in {max_rounds} constraint-generation rounds")
 
 
@@ -158,30 +210,32 @@ def _feasible_point(problem: Classification, A: np.ndarray) -> np.ndarray:
     return result.x
 
 
-def _constraint_generation(problem: Classification, norm: Norm, A: np.ndarray, solve: Restricted,
-                           working: np.ndarray, tol: float, max_rounds: int = 50):
+def _constraint_generation(problem: Classification, norm: Norm, solve: Restricted,
+                           index: np.ndarray, tol: float, max_rounds: int = 50):
     """Best certified (W, λ, certificate) of a restricted solver over constraint-generation rounds."""
     lam0, best = None, None
+    working = _WorkingSet(problem, index)
+    size = problem.margins(np.zeros(problem.param_shape)).size
     for _ in range(max_rounds):
-        w, lam_s = solve(A[working], problem.param_shape, lam0)
-        lam = np.zeros(A.shape[0])
-        lam[working] = np.clip(lam_s, 0.0, None)
+        w, lam_s = solve(working.rows, problem.param_shape, lam0)
+        lam = np.zeros(size)
+        lam[working.index] = np.clip(lam_s, 0.0, None)
         W = w.reshape(problem.param_shape)
         cert = certify(problem, norm, W, lam.reshape(problem.n, -1))
         if best is None or cert.relative_gap < best[2].relative_gap:
             best = (W, lam, cert)
-        scale = (A[working] @ w).min()
+        scale = (working.rows @ w).min()
         if cert.relative_gap <= tol or not scale > 0:
             break
-        new = _worst_per_sample((A @ w / scale).reshape(problem.n, -1), working)
+        new = _worst_per_sample((_flat_margins(problem, w) / scale).reshape(problem.n, -1), working.index)
         if new.size == 0:
             break
-        working = np.concatenate([working, new])
-        lam0 = lam[working]   # warm start: zero on the new constraints
+        working.add(new)
+        lam0 = lam[working.index]   # warm start: zero on the new constraints
     return best
 
 
-def _refine_multipliers(problem: Classification, norm: Norm, A: np.ndarray, W: np.ndarray,
+def _refine_multipliers(problem: Classification, norm: Norm, W: np.ndarray,
                         lam: np.ndarray, cert: Certificate, name: str):
     """Re-solve the dual max Σλ s.t. ‖A*λ‖_* ≤ 1 on the constraints that W makes active (within
     ``_ACTIVE``): interior-point multipliers are often less accurate than the primal point. The
@@ -189,13 +243,14 @@ def _refine_multipliers(problem: Classification, norm: Norm, A: np.ndarray, W: n
     dual_atom = cvxpy_atom(norm.dual)
     if dual_atom is None:
         return W, lam, cert, name
-    margins = A @ W.ravel()
+    margins = _flat_margins(problem, W)
     active = np.flatnonzero(margins <= margins.min() * (1 + _ACTIVE))
     try:
-        lam_active = solve_dual(A[active], problem.param_shape, dual_atom)[0]
-    except ConicError:
+        _check_rows(problem, active.size)
+        lam_active = solve_dual(constraint_rows(problem, active), problem.param_shape, dual_atom)[0]
+    except (ConicError, DataError):
         return W, lam, cert, name
-    refined = np.zeros(A.shape[0])
+    refined = np.zeros(margins.size)
     refined[active] = np.clip(lam_active, 0.0, None)
     refined_cert = certify(problem, norm, W, refined.reshape(problem.n, -1))
     if refined_cert.relative_gap < cert.relative_gap:
@@ -249,21 +304,22 @@ def check_separable(problem: Classification) -> None:
     (decided on X/s, so the verdict does not depend on the scale of X)."""
     unit, _ = _unit_problem(problem)
     _check_size(unit)
-    _separating(unit, unit.constraint_matrix())
+    _separating(unit)
 
 
-MAX_CONSTRAINT_ENTRIES = 500_000_000   # n(k−1)·kd entries of the dense constraint matrix (4 GB)
+MAX_CONSTRAINT_ENTRIES = 500_000_000   # entries of a working set's dense rows (4 GB)
+MAX_PROBLEM_ENTRIES = 500_000_000      # n(k−1)·kd: the solvers' time grows with it (not formed)
 
 
 def _check_size(problem: Classification) -> None:
-    """Refuse problems whose dense constraint matrix would not fit (issue 25 removes the matrix)."""
+    """Refuse problems whose margin map, as a matrix, would have more than MAX_PROBLEM_ENTRIES
+    entries: it is never formed, but the working sets and solvers are not built for that size."""
     rows = problem.n * (problem.k - 1 if problem.model == "multiclass" else 1)
     cols = int(np.prod(problem.param_shape))
-    if rows * cols > MAX_CONSTRAINT_ENTRIES:
-        raise DataError(f"problem too large: the margin constraint matrix would have {rows} × {cols} = "
-                        f"{rows * cols:.3g} entries ({rows * cols * 8 / 2**30:.1f} GiB); the limit is "
-                        f"{MAX_CONSTRAINT_ENTRIES:.3g} entries (n(k−1) × kd for n samples, k classes, "
-                        f"d features)")
+    if rows * cols > MAX_PROBLEM_ENTRIES:
+        raise DataError(f"problem too large: {rows} margin constraints × {cols} parameters = "
+                        f"{rows * cols:.3g} exceeds the supported size {MAX_PROBLEM_ENTRIES:.3g} "
+                        f"(n(k−1) × kd for n samples, k classes, d features)")
 
 
 def max_margin(problem: Classification, norm: Norm, tol: float = 1e-6) -> MaxMarginSolution:
@@ -275,7 +331,8 @@ def max_margin(problem: Classification, norm: Norm, tol: float = 1e-6) -> MaxMar
     verdict follow from the unit-scale problem whatever the scale of X.
 
     Raises NotSeparableError (non-separable data), NormError (no solver for this norm and model),
-    DataError (no features, too large, or an answer outside the float64 range at this scale),
+    DataError (no features, a working set too large, or an answer outside the float64 range at
+    this scale),
     ValueError (tol not in (0, 1)) or SolverError (every solver failed outright)."""
     start = time.perf_counter()
     if not 0.0 < tol < 1.0:
@@ -303,13 +360,12 @@ def _solve_unit(problem: Classification, norm: Norm, solvers, tol: float):
     """(W, λ, solver name) on the unit-scale problem: W in min-norm form (min A(W) = 1), λ dual
     feasible (‖A*λ‖_* = 1)."""
     with threadpool_limits(limits=1, user_api="blas"):   # small dense algebra: threads only cost
-        A = problem.constraint_matrix()
-        W0 = _separating(problem, A)
-        working = _smallest_per_group(problem, A @ W0, _INITIAL_PER_GROUP)
+        W0 = _separating(problem)
+        working = _initial_working_set(problem, _flat_margins(problem, W0))
         best, failures = None, []
         for name, solve in solvers:
             try:
-                W, lam, cert = _constraint_generation(problem, norm, A, solve, working, tol)
+                W, lam, cert = _constraint_generation(problem, norm, solve, working, tol)
             except (ConicError, np.linalg.LinAlgError) as exc:
                 failures.append(f"{name}: {exc}")
                 continue
@@ -318,7 +374,7 @@ def _solve_unit(problem: Classification, norm: Norm, solvers, tol: float):
             if cert.relative_gap <= tol:
                 break
         if best is not None and np.isfinite(best[2].relative_gap) and best[2].relative_gap > tol:
-            best = _refine_multipliers(problem, norm, A, *best)
+            best = _refine_multipliers(problem, norm, *best)
     if best is None or not np.isfinite(best[2].relative_gap):
         raise SolverError(f"no max-margin solver found a classifier for {norm.name}: "
                           + ("; ".join(failures) or "no positive margins"))

@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from numerics.classification import Classification, DataError, NotSeparableError
-from numerics.maxmargin import (DataScale, MAX_CONSTRAINT_ENTRIES, _solve_unit, check_separable,
+from numerics.maxmargin import (DataScale, MAX_PROBLEM_ENTRIES, _solve_unit, check_separable,
                                 max_margin, restricted_solvers)
 from theory.norms import parse_norm
 
@@ -111,7 +111,7 @@ def test_size_limit_refuses_before_building_the_matrix():
     rng = np.random.default_rng(10_000)
     X, y = rng.standard_normal((1000, 10)), np.arange(1000)
     problem = Classification.from_arrays(X, y)
-    assert problem.n * (problem.k - 1) * problem.k * problem.d > MAX_CONSTRAINT_ENTRIES
+    assert problem.n * (problem.k - 1) * problem.k * problem.d > MAX_PROBLEM_ENTRIES
     with pytest.raises(DataError, match="too large"):
         max_margin(problem, parse_norm("fro"))
 
