@@ -145,6 +145,19 @@ def check_output_paths(json: str | os.PathLike | None = None, html: str | os.Pat
         _check_directory_target(os.fspath(figures), "--figures")
 
 
+def replaceable(path: str | os.PathLike) -> bool:
+    """Whether writing ``path`` again replaces what was written before (a regular file, or nothing
+    yet). A report rewritten as a run goes on (partial JSON after every claim) should be written
+    to any other target (a pipe, /dev/stdout, a device) once, at the end: each write there adds."""
+    shown = os.fspath(path)
+    if _own_fd(shown) is not None:
+        return False
+    try:
+        return stat.S_ISREG(os.stat(os.path.realpath(shown)).st_mode)
+    except OSError:
+        return True
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:

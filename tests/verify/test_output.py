@@ -292,3 +292,15 @@ def test_a_descriptor_that_is_not_open_for_writing_is_refused():
         os.close(write_end)
     with pytest.raises(OutputError, match="is not open"):
         check_output_paths(json=f"/dev/fd/{read_end}")
+
+
+def test_replaceable_tells_files_from_streams(tmp_path):
+    from verify.output import replaceable
+
+    (tmp_path / "f.json").write_text("{}")
+    (tmp_path / "link").symlink_to(tmp_path / "f.json")
+    os.mkfifo(tmp_path / "pipe")
+    assert replaceable(tmp_path / "f.json") and replaceable(tmp_path / "link")
+    assert replaceable(tmp_path / "new.json")
+    assert not replaceable(tmp_path / "pipe") and not replaceable("/dev/null")
+    assert not replaceable("/dev/stdout") and not replaceable("/dev/fd/2")
