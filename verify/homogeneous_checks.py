@@ -102,7 +102,8 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
 
     A rival whose prediction coincides with the own one on the drawn data cannot be told apart by the
     control: when the rival norm's own optimizer reached a point that is KKT in this optimizer's norm
-    too (its certified residual there below ``control_ratio`` × ``tolerance``, :func:`rival_coincides`),
+    too (its certified residual there below ``control_ratio`` × this optimizer's own residual, at most
+    × ``tolerance``: the separation the control asks for; :func:`rival_coincides`),
     the control against that rival goes to a unit of its own, ``task/name vs rival``, with a
     precondition that the predictions differ (so it reads inconclusive with that reason), and the
     optimizer's own control is read against the nearest rival that does differ. Returns (checks,
@@ -129,7 +130,9 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
         ]
         same = row["same_prediction"]
         others = {n: r["lower_bound"] for n, r in res.items() if n != own and n not in same}
-        coincide = {n: rival_coincides(rows, own, n, tolerance, control_ratio) for n in others}
+        # the separation the control asks for: control_ratio × the own residual (at most the tolerance)
+        asked = control_ratio * min(own_res, tolerance)
+        coincide = {n: rival_coincides(rows, own, n, tolerance, asked) for n in others}
         separable = {n: v for n, v in others.items() if coincide[n] is None}
         same_note = f"; not controls, the same prediction at this tolerance: {', '.join(same)}" if same else ""
         if separable:
@@ -145,10 +148,13 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
             rival, value = coincide[nearest_all]
             pair = f"{key} vs {nearest_all}"
             checks += [
-                Check(f"{pair}: rival_prediction_differs", value / tolerance, ">=", control_ratio, "precondition",
+                Check(f"{pair}: rival_prediction_differs", value / max(asked / control_ratio, 1e-300), ">=",
+                      control_ratio,
+                      "precondition",
                       note=f"{rival}'s limit (the {nearest_all} prediction) has certified residual {value:.3g} in "
-                           f"{own}: the two predictions coincide on these data (they must differ by ≥ "
-                           f"{control_ratio:g}× the tolerance for a control to separate them)", unit=pair),
+                           f"{own}, against {own_res:.3g} for {name}'s own: the two predictions coincide on these "
+                           f"data (they must differ by ≥ {control_ratio:g}× the own residual for the control to "
+                           "separate them)", unit=pair),
                 Check(f"{pair}: kkt_control_ratio", others[nearest_all] / max(own_res, 1e-300), ">=",
                       control_ratio, "control",
                       note=f"certified residual in {nearest_all} / own residual", unit=pair),
@@ -172,18 +178,19 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
     return checks, metrics, figures
 
 
-def rival_coincides(rows: dict, own: str, rival: str, tolerance: float, ratio: float):
+def rival_coincides(rows: dict, own: str, rival: str, tolerance: float, within: float):
     """(optimizer, residual) when an optimizer whose norm is ``rival`` separated the data, reached its
     own prediction (own-norm residual within ``tolerance``) and its limit is also a KKT point of
-    ``own`` within ``ratio`` × ``tolerance`` (certified lower bound): on these data the two
-    predictions coincide at that resolution (e.g. an ℓ2 KKT point with equal orthogonal neurons is a
-    KKT point of the layers' spectral max). None when no such optimizer exists."""
+    ``own`` within ``within`` (certified lower bound): on these data the two predictions coincide at
+    that resolution. None when no such optimizer exists. (Only a coincidence both ways is seen so: a
+    one-sided one, where every KKT point of ``own`` is one of ``rival`` but not conversely, as for an
+    ℓ2 KKT point with equal orthogonal neurons and the layers' spectral max, is not.)"""
     for name, row in rows.items():
         if row["norm"] != rival or "residuals" not in row:
             continue
         reached = row["residuals"][rival]["residual"] <= tolerance
         there = row["residuals"].get(own, {}).get("lower_bound", math.nan)
-        if reached and there < ratio * tolerance:
+        if reached and there < within:
             return name, float(there)
     return None
 

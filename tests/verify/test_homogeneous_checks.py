@@ -91,11 +91,12 @@ def test_a_failed_optimizer_is_not_hidden_by_another_ones_precondition():
 
 
 def test_a_rival_that_coincides_on_the_data_is_inconclusive_not_failed():
-    # A (l2) is 2x from Muon's norm, but Muon's own limit is KKT for l2 as well: the predictions coincide
+    # A (l2) is 2x from Muon's norm, but Muon's own limit is KKT for l2 as well (0.012 < 3x A's 0.01):
+    # the predictions coincide. The old check read the 2x as a failed control.
     rows = {"A": _row("l2", {"l2": (0.01, 0.01), "muon": (0.02, 0.02), "linf": (0.5, 0.5)}),
             "M": _row("muon", {"l2": (0.012, 0.012), "muon": (0.01, 0.01), "linf": (0.6, 0.6)}),
             "S": _row("linf", {"l2": (0.5, 0.5), "muon": (0.5, 0.5), "linf": (0.01, 0.01)})}
-    assert rival_coincides(rows, "l2", "muon", TOL, 3.0) == ("M", 0.012)
+    assert rival_coincides(rows, "l2", "muon", TOL, 3.0 * 0.01) == ("M", 0.012)
     checks, status = _status(rows)
     assert status == "inconclusive"
     pair = {c.name: c for c in checks if c.unit == "t/A vs muon"}
@@ -103,7 +104,7 @@ def test_a_rival_that_coincides_on_the_data_is_inconclusive_not_failed():
     assert next(c for c in checks if c.name == "t/A: kkt_control_ratio").value == 50.0    # against linf
     # the same residuals where Muon's limit is far from l2-KKT: the control can separate and does not
     rows["M"]["residuals"]["l2"].update(residual=0.5, lower_bound=0.5)
-    assert rival_coincides(rows, "l2", "muon", TOL, 3.0) is None
+    assert rival_coincides(rows, "l2", "muon", TOL, 3.0 * 0.01) is None
     checks, status = _status(rows)
     assert status == "failed"
     assert not next(c for c in checks if c.name == "t/A: kkt_control_ratio").passed
