@@ -217,6 +217,8 @@ def write_bytes(path: str | os.PathLike, data: bytes, option: str = "output") ->
         except OSError as exc:
             raise OutputError(f"{option} {shown} could not be written: {_reason(exc)}") from None
         return
+    if shown == "" or shown.endswith(os.sep):
+        raise OutputError(f"{option} {shown!r} names a directory, not a file")
     target = Path(os.path.realpath(shown))           # through symbolic links, to their target
     try:
         try:

@@ -304,3 +304,39 @@ def test_replaceable_tells_files_from_streams(tmp_path):
     assert replaceable(tmp_path / "new.json")
     assert not replaceable(tmp_path / "pipe") and not replaceable("/dev/null")
     assert not replaceable("/dev/stdout") and not replaceable("/dev/fd/2")
+
+
+_NAMES = st.sampled_from(["a", "b", "c"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(layout=st.dictionaries(_NAMES, st.sampled_from(["file", "dir", "link-file", "link-dir",
+                                                       "link-missing", "link-self"]), max_size=3),
+       inner=st.dictionaries(_NAMES, st.sampled_from(["file", "dir"]), max_size=2),
+       parts=st.lists(_NAMES, min_size=1, max_size=3), slash=st.booleans())
+def test_the_check_agrees_with_the_writer(tmp_path_factory, layout, inner, parts, slash):
+    """Over small trees of files, directories and links (dangling, looping): a path the check
+    accepts is written, a path it refuses is refused by the writer too — never another exception."""
+    root = tmp_path_factory.mktemp("tree")
+    (root / "target-dir").mkdir()
+    for name, kind in inner.items():
+        (root / "target-dir" / name).mkdir() if kind == "dir" else (root / "target-dir" / name).write_text("x")
+    (root / "target-file").write_text("x")
+    for name, kind in layout.items():
+        path = root / name
+        if kind == "file":
+            path.write_text("old")
+        elif kind == "dir":
+            path.mkdir()
+        else:
+            path.symlink_to({"link-file": root / "target-file", "link-dir": root / "target-dir",
+                             "link-missing": root / "nowhere" / "x", "link-self": path}[kind])
+    path = str(root.joinpath(*parts)) + ("/" if slash else "")
+    try:
+        check_output_paths(json=path)
+    except OutputError:
+        with pytest.raises(OutputError):
+            write_json(path, {"a": 1})
+    else:
+        write_json(path, {"a": 1})
+        assert json.loads(open(path).read()) == {"a": 1}
