@@ -120,5 +120,9 @@ register(Claim(
     statement=("Square loss, Gaussian features, consistent y = Zw* (w* 3-sparse); gradient flow on "
                "w = u²−v² from u₀ = v₀ = α·1 converges to argmin Q_α(w) s.t. Zw = y with the mirror "
                "potential Q_α derived symbolically (Q_α → ℓ1 as α → 0, ℓ2 as α → ∞). Checked with GD "
-               "(small step) at several α; quick: n = 10, d = 30, α ∈ {0.01, 0.1, 0.3, 1, 3}."),
+               "(small step, capped by the stability bound 0.5/(8α²λ_max); the second phase runs "
+               "until every α's relative residual is ≤ 1e-7, at most 4 × its steps) at several α: "
+               "worst relative distance to argmin Q_α ≤ 1e-3; control: at α ∈ {0.1, 0.3} the "
+               "nearer of the ℓ1 and ℓ2 interpolators is ≥ 10× farther. Quick: n = 10, d = 30, "
+               "α ∈ {0.01, 0.1, 0.3, 1, 3}."),
     check=_check, derivation=_derivation, tags=("diagonal-net", "mirror-flow")))
