@@ -47,3 +47,27 @@ def test_dropout_ridge_equals_brute_force_expectation(rate):
 def test_no_dropout_is_least_squares():
     X, y = _data(2)
     np.testing.assert_allclose(dropout_ridge(X, y, 0.0), np.linalg.lstsq(X, y, rcond=None)[0], rtol=1e-10)
+
+
+def test_sgd_epochs_with_a_full_batch_is_gradient_descent():
+    """One minibatch of all n examples per epoch: every chain is GD whatever the permutation."""
+    import numpy as np
+
+    from numerics.datasets import anisotropic_regression
+    from numerics.equivalences import gradient_descent_path, sgd_epoch_iterates
+
+    X, y = anisotropic_regression(40, 3, 2.0, seed=10_000)
+    sgd = sgd_epoch_iterates(X, y, 0.05, batch=40, epochs=[1, 5, 20], chains=3, seed=1)
+    gd = gradient_descent_path(X, y, 0.05, [1, 5, 20])
+    for t in (1, 5, 20):
+        assert np.allclose(sgd[t], gd[t][None, :], rtol=1e-12, atol=1e-14)
+
+
+def test_sgd_epochs_needs_a_batch_dividing_n():
+    import numpy as np
+    import pytest
+
+    from numerics.equivalences import sgd_epoch_iterates
+
+    with pytest.raises(ValueError, match="does not divide"):
+        sgd_epoch_iterates(np.ones((10, 2)), np.ones(10), 0.1, batch=3, epochs=[1], chains=1, seed=0)
