@@ -143,6 +143,9 @@ def check_output_paths(json: str | os.PathLike | None = None, html: str | os.Pat
             raise OutputError(f"--json and --html name the same file {files[0][0]}")
     if figures is not None:
         _check_directory_target(os.fspath(figures), "--figures")
+        for path, option in files:
+            if os.path.realpath(path) == os.path.realpath(os.fspath(figures)):
+                raise OutputError(f"{option} and --figures both name {path} (a file and a directory)")
 
 
 def replaceable(path: str | os.PathLike) -> bool:

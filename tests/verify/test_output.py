@@ -164,6 +164,7 @@ def test_a_socket_is_refused(tmp_path):
     ({"figures": "{f}/a/b"}, "{f} is not a directory"),
     ({"json": ""}, "--json needs a file name"),
     ({"json": "{d}/same.json", "html": "{d}/same.json"}, "name the same file"),
+    ({"json": "{d}/out", "figures": "{d}/out"}, "--json and --figures both name"),
 ])
 def test_check_output_paths_refusals(tmp_path, kwargs, fragment):
     (tmp_path / "sub").mkdir()
