@@ -168,9 +168,12 @@ class Monomial:
     def expr(self) -> sp.Expr:
         return self.coeff * sp.Mul(*[p**a for p, a in self.exponents])
 
-    def signs(self) -> tuple[int, ...]:
-        """Signs of g reachable with every parameter non-zero (a non-integer power needs θ_k > 0)."""
+    def signs(self, positive: bool = False) -> tuple[int, ...]:
+        """Signs of g reachable with every parameter non-zero (a non-integer power needs θ_k > 0;
+        ``positive``: every parameter > 0)."""
         s = 1 if self.coeff.is_positive else -1
+        if positive:
+            return (s,)
         odd = any(a.is_integer and a % 2 == 1 for _, a in self.exponents)
         return (1, -1) if odd else (s,)
 
@@ -221,7 +224,7 @@ class TermMinimum:
 
 
 def monomial_fibre_minimum(g: Monomial, power: sp.Rational, d: Derivation | None = None,
-                           label: str = "g") -> TermMinimum | str:
+                           label: str = "g", positive: bool = False) -> TermMinimum | str:
     """min Σ_k |∂_k g|^{2a} on {g = s}, s ≠ 0, for a monomial g (a = ``power``), as a geometric program.
 
     With x_k = log|θ_k|: ∂_k g = a_k g/θ_k, so on {g = s} the objective is
@@ -290,9 +293,9 @@ def monomial_fibre_minimum(g: Monomial, power: sp.Rational, d: Derivation | None
                f"value |θ_k| per orbit:",
                sp.Matrix([theta[a] for a, _ in orbits]))
         d.step(f"Minimum of the measure on {{{label} = s}} (checked against the constraint and the "
-               f"Lagrange conditions to 40 digits), reachable for sign(s) ∈ {list(g.signs())}:",
+               f"Lagrange conditions to 40 digits), reachable for sign(s) ∈ {list(g.signs(positive))}:",
                K * sp.Abs(sp.Symbol("s", real=True)) ** kappa)
-    return TermMinimum(K, kappa, g.signs(), at_zero)
+    return TermMinimum(K, kappa, g.signs(positive), at_zero)
 
 
 def _infimal_convolution(mins: list[TermMinimum], sign: int, d: Derivation, labels: list[str]):
@@ -334,7 +337,7 @@ def _infimal_convolution(mins: list[TermMinimum], sign: int, d: Derivation, labe
                   f"with some above 1: the split of w among them has no closed form here")
 
 
-def _structured_route(param, measure, terms, d):
+def _structured_route(param, measure, terms, d, positive=False):
     """Closed form for f = Σ_i g_i with monomials g_i in disjoint parameters, or (None, reason)."""
     a = measure.power
     labels = [f"g{i + 1}" for i in range(len(terms))] if len(terms) > 1 else ["f"]
@@ -347,7 +350,7 @@ def _structured_route(param, measure, terms, d):
         d.step("f is a single monomial C ∏_k θ_k^(a_k):", terms[0].expr())
     mins = []
     for g, label in zip(terms, labels):
-        m = monomial_fibre_minimum(g, a, d, label)
+        m = monomial_fibre_minimum(g, a, d, label, positive)
         if isinstance(m, str):
             return None, m
         mins.append(m)
@@ -454,7 +457,14 @@ def _face_route(param: Parameterization, measure: SharpnessMeasure, d: Derivatio
     return R, minimizers
 
 
-def _face_route_child(conn, param, measure):
+def _face_route_child(conn, param, measure, budget):
+    import math
+    import resource
+
+    # The budget is CPU time (the same answer on a loaded and an idle machine); the kernel ends the
+    # worker with SIGXCPU when it is used up.
+    seconds = max(1, math.ceil(budget))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
     d = Derivation("face route")
     try:
         R, mins = _face_route(param, measure, d, lambda text: conn.send(("progress", text)))
@@ -478,7 +488,8 @@ def _face_route_budgeted(param, measure, budget: float):
     try:
         ctx = mp.get_context("fork")
         parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_face_route_child, args=(child, param, measure), daemon=True)
+        proc = ctx.Process(target=_face_route_child, args=(child, param, measure, budget),
+                           daemon=True)
         proc.start()
     except (AssertionError, ValueError, OSError):
         # No child processes here (e.g. inside a daemon worker): run in-process, unbounded.
@@ -489,7 +500,7 @@ def _face_route_budgeted(param, measure, budget: float):
         except _NoClosedForm as exc:
             return None, {}, d.steps, str(exc)
     child.close()
-    deadline = time.monotonic() + budget
+    deadline = time.monotonic() + max(1.5 * budget, budget + 5)   # wall-clock backstop
     last = "starting"
     tried = []
     try:
@@ -499,8 +510,8 @@ def _face_route_budgeted(param, measure, budget: float):
                 break
             try:
                 kind, payload = parent.recv()
-            except EOFError:
-                return None, {}, [], f"the face search stopped unexpectedly (last step: {last})"
+            except EOFError:     # the worker was ended by its CPU limit (or died)
+                break
             if kind == "progress":
                 last = payload
                 tried.append(payload)
@@ -512,20 +523,24 @@ def _face_route_budgeted(param, measure, budget: float):
             proc.kill()
             proc.join(timeout=5)
         parent.close()
-    return None, {}, [], (f"no closed form within the {budget:g} s budget (tried: homogeneity, "
-                          f"{len(tried)} face step(s) of the ray search; stopped at: {last})")
+    return None, {}, [], (f"no closed form within the {budget:g} s budget of CPU time (tried: "
+                          f"homogeneity, {len(tried)} face step(s) of the ray search; stopped at: "
+                          f"{last})")
 
 
 def derive_implied_regularizer(param: Parameterization, measure: SharpnessMeasure,
-                               budget: float = BUDGET_SECONDS) -> ImpliedRegularizer:
+                               budget: float = BUDGET_SECONDS, positive: bool = False
+                               ) -> ImpliedRegularizer:
     """r(w) in closed form with the argument that certifies it, or None with the reason."""
-    return _derive(param, measure, float(budget))
+    return _derive(param, measure, float(budget), bool(positive))
 
 
 @lru_cache(maxsize=64)
-def _derive(param: Parameterization, measure: SharpnessMeasure, budget: float) -> ImpliedRegularizer:
+def _derive(param: Parameterization, measure: SharpnessMeasure, budget: float,
+            positive: bool = False) -> ImpliedRegularizer:
     a = measure.power
-    d = Derivation(f"Implied regularizer of {measure.name} on w = {param.text()}")
+    d = Derivation(f"Implied regularizer of {measure.name} on w = {param.text()}"
+                   + (" (every parameter > 0)" if positive else ""))
     d.step("Sharpness measure (Li, Wen, Lyu 2025 family, e = "
            f"{sp.sstr(measure.exponent)}): M(θ) = Σ_k H_kk^(1−e)", measure.definition())
     d.step("Gauss–Newton diagonal at interpolation, per coordinate: H = c (∂_k f)² "
@@ -544,7 +559,7 @@ def _derive(param: Parameterization, measure: SharpnessMeasure, budget: float) -
     if isinstance(terms, str):
         tried = [f"monomial structure: {terms}"]
     else:
-        R, why = _structured_route(param, measure, terms, d)
+        R, why = _structured_route(param, measure, terms, d, positive)
         if R is not None:
             d.step(f"Global optimality certified by: {why}.")
             return done(R, why)
@@ -556,6 +571,10 @@ def _derive(param: Parameterization, measure: SharpnessMeasure, budget: float) -
             d.step(f"No closed form: {why}. The value must be computed by a numeric fibre "
                    "minimization (labelled numeric).")
             return ImpliedRegularizer(param, measure, None, d, why)
+    if positive:
+        why = "restricted to positive parameters, only the monomial route applies"
+        d.step(f"No closed form: {'; '.join(tried)}; {why}.")
+        return ImpliedRegularizer(param, measure, None, d, f"{'; '.join(tried)}; {why}")
     R, mins, steps, why = _face_route_budgeted(param, measure, budget)
     d.steps.extend(steps)
     if R is not None:
