@@ -181,3 +181,15 @@ def test_fuzz_npz_contents(tmp_path_factory, capsys, seed, n, d, ndim, dtype, la
         Xf = np.asarray(X, dtype=float)
         assert np.abs(Xf).max() == 0 or not _reference_separable(
             Xf, np.asarray(y), multiclass or np.unique(y).size > 2), "separable data called non-separable"
+
+
+def test_unreachable_gap_says_what_is_certified(tmp_path, capsys):
+    """A target below the solver's accuracy: exit 1 and the certified bracket and gap are stated."""
+    rng = np.random.default_rng(10_000)
+    X = rng.standard_normal((18, 4))
+    y = np.argmax(X @ rng.standard_normal((3, 4)).T, axis=1)
+    code, out, _ = _run(["maxmargin", _save(tmp_path, X=X, y=y), "--norm", "spectral", "--tol", "1e-15"],
+                        capsys)
+    assert code == 1 and "certified is only γ* ∈ [" in out and "relative gap" in out
+    lower, upper = (float(v) for v in re.search(r"γ\* ∈ \[(\S+), (\S+)\] \(relative", out).groups())
+    assert 0 < lower <= upper

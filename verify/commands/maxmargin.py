@@ -74,6 +74,9 @@ def run(args) -> int:
             "solver": sol.solver, "status": sol.status, "seconds": sol.seconds},
             "environment": environment()})
     if sol.status != "optimal":
-        print(f"warning: the certificate did not reach the target gap {args.tol:g}")
+        print(f"warning: the certificate did not reach the target gap {args.tol:g}: certified is only "
+              f"γ* ∈ [{cert.margin_lower:.15g}, {cert.margin_upper:.15g}] (relative gap "
+              f"{cert.relative_gap:.2e}), the best pair (W, λ) any solver for {norm.name} reached "
+              f"(from {sol.solver})")
         return 1
     return 0
