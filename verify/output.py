@@ -30,7 +30,6 @@ import secrets
 import stat
 import sys
 from pathlib import Path
-from typing import Callable
 
 from theory.errors import UserInputError
 
@@ -115,13 +114,17 @@ def _check_directory_target(path: str, option: str) -> None:
     if path == "":
         raise OutputError(f"{option} needs a directory name, got an empty string")
     target = Path(os.path.realpath(path))
-    if target.exists():
-        if not target.is_dir():
-            raise OutputError(f"{option} {path} is a file; name a directory (it is created if missing)")
-        if not os.access(target, os.W_OK | os.X_OK):
-            raise OutputError(f"{option} {path}: directory is not writable")
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        _check_creatable_in(target, option, path)
         return
-    _check_creatable_in(target, option, path)
+    except OSError as exc:                               # e.g. a loop of symbolic links
+        raise OutputError(f"{option} {path}: {_reason(exc)}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"{option} {path} is a file; name a directory (it is created if missing)")
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise OutputError(f"{option} {path}: directory is not writable")
 
 
 def check_output_paths(json: str | os.PathLike | None = None, html: str | os.PathLike | None = None,

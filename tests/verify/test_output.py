@@ -314,10 +314,13 @@ _NAMES = st.sampled_from(["a", "b", "c"])
 @given(layout=st.dictionaries(_NAMES, st.sampled_from(["file", "dir", "link-file", "link-dir",
                                                        "link-missing", "link-self"]), max_size=3),
        inner=st.dictionaries(_NAMES, st.sampled_from(["file", "dir"]), max_size=2),
-       parts=st.lists(_NAMES, min_size=1, max_size=3), slash=st.booleans())
-def test_the_check_agrees_with_the_writer(tmp_path_factory, layout, inner, parts, slash):
+       parts=st.lists(_NAMES, min_size=1, max_size=3), slash=st.booleans(),
+       option=st.sampled_from(["json", "figures"]))
+def test_the_check_agrees_with_the_writer(tmp_path_factory, layout, inner, parts, slash, option):
     """Over small trees of files, directories and links (dangling, looping): a path the check
-    accepts is written, a path it refuses is refused by the writer too — never another exception."""
+    accepts is written (--json: the report; --figures: a figure in the directory, as
+    verify.figures.render writes it), a path it refuses is refused by the writer too — never
+    another exception."""
     root = tmp_path_factory.mktemp("tree")
     (root / "target-dir").mkdir()
     for name, kind in inner.items():
@@ -333,11 +336,18 @@ def test_the_check_agrees_with_the_writer(tmp_path_factory, layout, inner, parts
             path.symlink_to({"link-file": root / "target-file", "link-dir": root / "target-dir",
                              "link-missing": root / "nowhere" / "x", "link-self": path}[kind])
     path = str(root.joinpath(*parts)) + ("/" if slash else "")
+    if option == "json":
+        def write():
+            write_json(path, {"a": 1})
+            assert json.loads(open(path).read()) == {"a": 1}
+    else:
+        def write():
+            write_bytes(os.path.join(path, "fig.png"), b"png", "--figures")
+            assert open(os.path.join(path, "fig.png"), "rb").read() == b"png"
     try:
-        check_output_paths(json=path)
+        check_output_paths(**{option: path})
     except OutputError:
         with pytest.raises(OutputError):
-            write_json(path, {"a": 1})
+            write()
     else:
-        write_json(path, {"a": 1})
-        assert json.loads(open(path).read()) == {"a": 1}
+        write()
