@@ -203,7 +203,7 @@ def _check(ctx) -> Outcome:
 
 register(Claim(
     id="ali2019-early-stopping-ridge",
-    title="Early-stopped gradient descent equals a generalized ridge; λ̂(t) decays as derived",
+    title="Early-stopped gradient descent equals a generalized ridge; λ̂(t) of SGD with epochs follows it",
     source="Ali, Kolter, Tibshirani 2019; Rudoler et al. 2025",
     section=SECTION,
     statement=("Least squares L = (1/(2n))‖y − Xθ‖², GD from θ = 0 with step η (0 < η s < 1 for every "
