@@ -37,6 +37,7 @@ def test_the_check_misses_when_training_is_too_short(monkeypatch):
 
 
 @pytest.mark.slow
-def test_verified_on_seed_0():
-    out = deep._check(Context(seed=0))
+def test_verified_on_a_tuning_seed():
+    """Seed 10000 (settings were chosen on 10000–10002; the reported seeds are in the claim's log)."""
+    out = deep._check(Context(seed=10000))
     assert out.status == "verified", out.message
