@@ -72,6 +72,8 @@ def run_optimizer_task(ctx, task: str, net, X, y, init, optimizers: list[Optimiz
                "min_margin": tr.margins[-1] if tr.margins and tr.status == "ok" else -math.inf,
                "same_prediction": same_prediction(own, controls, tolerance)}
         rows[o.name] = row
+        if tr.status == "ok" and row["min_margin"] <= 0 and not row["message"]:
+            row["message"] = not_fit_reason(net, tr.params[-1], X)
         if tr.status != "ok" or row["min_margin"] <= 0:
             continue
         final, half = tr.params[-1], tr.params[0]
@@ -88,6 +90,20 @@ def run_optimizer_task(ctx, task: str, net, X, y, init, optimizers: list[Optimiz
         row["theta_l2_half_final"] = (norm_value(L2, half), norm_value(L2, final))
         row["residual_rate"] = residual_decay_rate(*zip(*series))
     return {"rows": rows, "norms": {k: v.name for k, v in norms.items()}, "steps": steps}
+
+
+def not_fit_reason(net, params, X) -> str:
+    """Why a run ends without fitting the data, for the precondition's note: the training points on
+    which every hidden neuron is inactive (⟨w_j, x_i⟩ ≤ 0 for all j). Such a point gets no gradient
+    (σ'(z) = 0 for z ≤ 0), so the state is absorbing: the theorems assume the data are fit at some
+    time, and on this draw training does not get there."""
+    W = np.asarray(params[0], dtype=float)
+    dead = np.nonzero((np.asarray(X, dtype=float) @ W.T <= 0).all(axis=1))[0]
+    if dead.size:
+        return (f"the data are not fit: {dead.size} training point(s) (index {', '.join(map(str, dead[:5]))}) "
+                "with every neuron inactive, which gradients cannot undo (σ'(z) = 0 for z ≤ 0); the "
+                "theorem assumes the data are fit")
+    return "the data are not fit (some margin ≤ 0)"
 
 
 def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rate: float,

@@ -122,3 +122,14 @@ def test_a_nan_residual_in_the_series_is_not_settled():
     series = [(t, r) for t, r in _power_series(0.2, 0.0)]
     series[2] = (series[2][0], math.nan)
     assert not residual_settled("a", series, 0.05, 0.03).passed
+
+
+def test_not_fit_names_the_points_with_every_neuron_inactive():
+    import numpy as np
+    from numerics.networks import TwoLayerNetwork
+    from verify.homogeneous_checks import not_fit_reason
+    net = TwoLayerNetwork.build("squared_relu", 2, 2)
+    W, u = np.array([[1.0, 0.0], [0.0, 1.0]]), np.ones((1, 2))
+    X = np.array([[1.0, 1.0], [-1.0, -2.0]])
+    assert "1 training point(s) (index 1)" in not_fit_reason(net, (W, u), X)
+    assert "every neuron inactive" not in not_fit_reason(net, (W, u), X[:1])
