@@ -71,8 +71,15 @@ def module_of(claim: Claim) -> str | None:
 
 def group_of(claim: Claim) -> str:
     """The claims that may share experiments through ``ctx.shared`` run in one task per seed: those
-    registered by one module (an unregistered claim is its own group)."""
-    return module_of(claim) or f"{claim.check.__module__}:{claim.id}"
+    registered by one module. A module whose claims share nothing may say so with
+    ``INDEPENDENT_CLAIMS = True``: each of its claims is then its own group (more tasks to spread
+    over workers). An unregistered claim is its own group."""
+    module = module_of(claim)
+    if module is None:
+        return f"{claim.check.__module__}:{claim.id}"
+    if getattr(sys.modules.get(module), "INDEPENDENT_CLAIMS", False):
+        return f"{module}:{claim.id}"
+    return module
 
 
 def lookup(claim_id: str, module: str | None = None) -> Claim:

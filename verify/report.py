@@ -69,7 +69,7 @@ def claim_record(claim, per_seed: list[dict], agg: dict, seconds: float, cached:
               "kind": claim.kind, "status": agg["status"],
               "seeds": [r["seed"] for r in per_seed], "metrics": agg["metrics"],
               "tolerances": agg["tolerances"], "seconds": round(seconds, 3),
-              "checks": agg["checks"], "per_seed": [_seed_entry(r) for r in per_seed]}
+              "checks": agg["checks"], "per_seed": [seed_entry(r) for r in per_seed]}
     if claim.kind == "reading":
         record["expected"] = claim.expected
         record["meets_expected"] = agg["status"] == claim.expected
@@ -80,7 +80,7 @@ def claim_record(claim, per_seed: list[dict], agg: dict, seconds: float, cached:
     return record
 
 
-def _seed_entry(rec: dict) -> dict:
+def seed_entry(rec: dict) -> dict:
     entry = {"seed": rec["seed"], "status": rec["status"], "checks": rec["checks"],
              "metrics": rec.get("metrics", {}), "seconds": rec.get("seconds"),
              "cached": bool(rec.get("cached", False))}

@@ -19,7 +19,7 @@ from verify.aggregate import RULE, aggregate, fmt_range, meets_expectation
 from verify.cache import ResultCache, source_hash
 from verify.progress import TaskProgress
 from verify.registry import Claim, group_of
-from verify.report import (claim_record, environment, evidence, headline, seed_marks, status_text,
+from verify.report import (seed_entry, claim_record, environment, evidence, headline, seed_marks, status_text,
                            summary_table, write_json)
 from verify.seeds import default_seeds, describe
 from verify.tasks import check_claim, error_records, plan_tasks
@@ -170,6 +170,12 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
         if not json_path:
             return
         payload["claims"] = run.records()
+        partial = {cid: [seed_entry(r) for _, r in sorted(seeds_done.items())]
+                   for cid, seeds_done in run.per_seed.items() if seeds_done and cid not in run.finished}
+        if partial:
+            payload["unfinished_seeds"] = partial     # seeds done of claims not finished yet
+        else:
+            payload.pop("unfinished_seeds", None)
         try:
             write_json(json_path, payload)
         except (OSError, ValueError) as exc:

@@ -208,3 +208,26 @@ def test_progress_shows_tasks_and_an_estimate():
     unknown = TaskProgress(io.StringIO(), enabled=True)
     unknown.begin(3)
     assert unknown.eta() != unknown.eta()          # no estimate before a task is done (NaN)
+
+
+def test_a_module_may_declare_its_claims_independent(monkeypatch):
+    import verify.claims.li2025 as li2025
+
+    claims = [c for c in all_claims() if group_of(c) == "verify.claims.li2025"]
+    assert len(plan_tasks(claims, "quick", [0])) == 1
+    monkeypatch.setattr(li2025, "INDEPENDENT_CLAIMS", True, raising=False)
+    tasks = plan_tasks(claims, "quick", [0])
+    assert len(tasks) == len(claims) > 1 and all(t.module == "verify.claims.li2025" for t in tasks)
+
+
+def test_an_interrupted_run_keeps_the_seeds_of_unfinished_claims(tmp_path):
+    def stops(ctx):
+        if ctx.seed == 1:
+            raise KeyboardInterrupt
+        return _by_seed(ctx)
+
+    path = tmp_path / "r.json"
+    assert run_claims([_claim("half", stops)], seeds=[0, 1], json_path=str(path)) == 130
+    report = json.loads(path.read_text())
+    assert report["claims"] == [] and report["unfinished"] == ["half"]
+    assert [p["seed"] for p in report["unfinished_seeds"]["half"]] == [0]
