@@ -74,7 +74,7 @@ def confirmed(on_target: list[bool]) -> bool:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--horizon", type=int, default=fan2025.SETTINGS["steps"]["quick"],
+    parser.add_argument("--horizon", type=int, default=fan2025.SETTINGS["horizon"]["quick"],
                         help="T: the budget, and the horizon the schedules are tuned for")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")

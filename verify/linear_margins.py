@@ -131,8 +131,14 @@ class PopulationRun:
 def run_population(ctx: Context, tag: str, problem: Classification, norms: list[Norm],
                    optimizers: list[Optimizer], steps: int, loss: str = "cross_entropy",
                    targets: dict[str, float] | None = None,
-                   companions: dict[str, str] | None = None) -> PopulationRun:
+                   companions: dict[str, str] | None = None,
+                   horizon: int | None = None) -> PopulationRun:
     """Solve the max-margin problems and train the population (both cached for the whole run).
+
+    ``horizon`` (default ``steps``): the T for which the schedules' η₀ are derived and over which the
+    120 log-spaced checkpoints run; a larger step budget ``steps`` extends the checkpoints with the
+    same spacing, so that a run confirmed late (t_c up to the horizon) can still be read at 2·t_c
+    while every run that stops earlier is unchanged.
 
     ``targets`` (optimizer key → tolerance): each listed optimizer's target is *confirmed* at the
     first checkpoint t_c where its relative margin gap in its own geometry has been ≤ the tolerance
@@ -145,7 +151,7 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
     with their partner instead: a library optimizer is then read at the step where the idealized
     method it is compared with stopped. The claims read each optimizer where it stopped."""
     from numerics.maxmargin import max_margin
-    from numerics.train import checkpoints, train_linear
+    from numerics.train import train_linear
 
     def compute():
         solutions = {}
@@ -153,7 +159,7 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
             ctx.progress(i, len(norms), f"certified max margin in {n.name}")
             solutions[n.name] = max_margin(problem, n)
         by_name = {n.name: n for n in norms}
-        schedules = {o.key: o.schedule(problem, by_name, solutions, steps) for o in optimizers}
+        schedules = {o.key: o.schedule(problem, by_name, solutions, horizon or steps) for o in optimizers}
         members = {o.key: o.make(schedules[o.key]) for o in optimizers}
         run = PopulationRun(problem, schedules, steps, solutions, {}, by_name)
         geometry = {o.key: o.geometry for o in optimizers}
@@ -181,11 +187,27 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
             ctx.progress(t, total, f"training {len(members)} optimizers ({tag})")
 
         run.trajectories = train_linear(problem, members, steps, loss=loss, progress=progress,
-                                        record=checkpoints(steps, 120) if targets else None,
+                                        record=record_steps(horizon or steps, steps) if targets else None,
                                         on_record=on_record if targets else None)
         return run
 
     return ctx.shared(("linear-population", tag), compute)
+
+
+def record_steps(horizon: int, steps: int, count: int = 120) -> list[int]:
+    """``count`` log-spaced checkpoints over 1..horizon (``numerics.train.checkpoints``), continued with
+    the same ratio up to the budget ``steps`` (which is always recorded); equal to
+    ``checkpoints(steps, count)`` when horizon = steps."""
+    from numerics.train import checkpoints
+
+    grid = checkpoints(horizon, count)
+    ratio, t = horizon ** (1.0 / (count - 1)), float(horizon)
+    while steps > horizon:
+        t *= ratio
+        if round(t) >= steps:
+            break
+        grid.append(int(round(t)))
+    return sorted(set(grid) | {steps})
 
 
 def fitted_exponent(steps, gaps, window: float = 10.0, start: float | None = None) -> float:

@@ -193,3 +193,14 @@ def test_nan_in_a_rival_gap_or_the_own_curve_is_not_dropped(run):
     fake, key = _designed(run, norm, STEPS, _far_rivals(run, norm, own))
     status, checks = _checks(fake, key, norm, tol)
     assert status == "failed" and math.isnan(checks["max_gap_after_confirmation"].value)
+
+
+def test_record_steps_extend_the_horizons_checkpoints_with_the_same_spacing():
+    from numerics.train import checkpoints
+    from verify.linear_margins import record_steps
+
+    assert record_steps(4000, 4000) == checkpoints(4000, 120)
+    extended = record_steps(4000, 8000)
+    assert extended[:len(checkpoints(4000, 120))] == checkpoints(4000, 120) and extended[-1] == 8000
+    ratios = np.diff(np.log(extended[-10:-1]))
+    assert np.allclose(ratios, math.log(4000) / 119, atol=2e-3)
