@@ -166,8 +166,16 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
     payload["environment"]["source"] = source_hash()
     json_failed: list[str] = []
 
-    def save_json() -> None:
-        if not json_path:
+    try:
+        from verify.output import replaceable
+
+        rewrite = bool(json_path) and replaceable(json_path)
+    except (ImportError, OSError):
+        rewrite = True
+
+    def save_json(final: bool = False) -> None:
+        """After every finished claim when the target can be replaced (a regular file), else once."""
+        if not json_path or not (final or rewrite):
             return
         payload["claims"] = run.records()
         partial = {cid: [seed_entry(r) for _, r in sorted(seeds_done.items())]
@@ -272,7 +280,7 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
     unfinished = [c.id for c in claims if c.id not in run.finished]
     if unfinished:
         payload["unfinished"] = unfinished
-    save_json()
+    save_json(final=True)
     written_ok = not json_failed
     if html_path:
         from verify.html import write_html
