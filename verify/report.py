@@ -5,9 +5,7 @@ import json
 import math
 import os
 import platform
-import tempfile
 from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 

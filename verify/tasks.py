@@ -11,7 +11,6 @@ experiments as :class:`Experiment` objects; then a task will be one experiment Ã
 """
 from __future__ import annotations
 
-import importlib
 import random
 import sys
 import time

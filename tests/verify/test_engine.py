@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from theory.derivation import Derivation
-from verify.aggregate import aggregate, aggregate_status, check_summaries, meets_expectation
+from verify.aggregate import aggregate, aggregate_status, meets_expectation
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, all_claims, group_of
 from verify.runner import run_claims
