@@ -18,7 +18,7 @@ certificate decides.
 The n(k−1) × kd matrix of the margin map is never formed: A(W) and A*λ on all constraints are two
 matrix products (``Classification.margins`` / ``adjoint``) and only the working set's rows are
 built (:func:`constraint_rows`). Everything is solved and certified on X/s, s the largest row norm
-of X (:class:`DataScale`), and rescaled: γ*(cX) = c·γ*(X) exactly in exact arithmetic.
+of X (:class:`DataScale`), and rescaled by γ*(cX) = c·γ*(X).
 
 Solvers (:func:`restricted_solvers`): strictly convex norms (entrywise or Schatten p, 1 < p < ∞) go
 first to the generic dual method of :mod:`numerics.maxmargin_dual`; :data:`REGISTRY` maps each norm
