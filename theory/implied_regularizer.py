@@ -333,8 +333,26 @@ def _infimal_convolution(mins: list[TermMinimum], sign: int, d: Derivation, labe
                f"whose stationary point (K_i κ |s_i|^(κ−1) equal, s_i ∝ K_i^(−1/(κ−1))) is the global "
                f"minimum [certificate: convex infimal convolution]:", value)
         return value, "split"
+    steep = sorted({k for k in kappas if k > 1})
+    if all(k >= 1 for k in kappas) and len(steep) == 1:
+        # Linear terms (κ = 1, cost K_L|s|) and one group of equal κ > 1 (combined K_G|s|^κ): convex.
+        # The group takes all of w while its marginal cost K_G κ |w|^(κ−1) is below K_L, then stays
+        # at t* = (K_L/(κ K_G))^(1/(κ−1)) and the cheapest linear term takes the rest.
+        k = steep[0]
+        group = [mins[i].K for i in eligible if mins[i].kappa == k]
+        KG = sp.Add(*[Kx ** (-1 / (k - 1)) for Kx in group]) ** (-(k - 1))
+        KL = sp.Min(*[mins[i].K for i in eligible if mins[i].kappa == 1])
+        tstar = (KL / (k * KG)) ** (1 / (k - 1))
+        value = sp.Piecewise((KG * W**k, W <= tstar), (KL * (W - tstar) + KG * tstar**k, True)) + base
+        d.step(f"sign(w) = {sign}: the terms' minima are convex (κ_i = "
+               f"{', '.join(str(x) for x in kappas)} ≥ 1), so the split of w is a convex problem; its "
+               f"KKT point (marginal costs equal, K_L for the κ = 1 terms) is the global minimum "
+               f"[certificate: convex infimal convolution]; the κ = {k} terms carry w up to t* =",
+               tstar)
+        d.step("and the cheapest κ = 1 term the rest:", value)
+        return value, "split"
     return None, (f"the terms' minima have unequal exponents κ = {', '.join(str(k) for k in kappas)} "
-                  f"with some above 1: the split of w among them has no closed form here")
+                  f"(above and below 1): the split of w among them has no closed form here")
 
 
 def _structured_route(param, measure, terms, d, positive=False):
