@@ -3,12 +3,14 @@
 - ``li2025-adam-sharpness``: with label noise, Adam (no bias correction, x −= η m/(√v + ε)) on
   w = u²−v² reaches argmin R(w) s.t. Zw = y, R the fibre minimum of tr(Diag(H)^{1/2}) (derived:
   2 Σ_j √c_j |w_j|^{1/2}, an ℓ_{1/2} quasi-norm; solved exactly by support enumeration, the
-  reweighted-ℓ1 heuristic checked against it), and Σ_j √H_jj decreases.
+  reweighted-ℓ1 heuristic checked against it), and Σ_j √H_jj decreases; on an instance where the
+  rival (label-noise SGD's weighted-ℓ1) argmin differs, which is the control.
 - ``li2025-adam-sparser-than-sgd``: the paper's sparse-regression comparison, below the ℓ1 recovery
-  threshold (Gaussian features, n = 5, d = 16, w* 2-sparse, 8 instances): the derived regularizers'
-  exact argmins predict Adam's test error ‖w − w*‖² and effective support ‖w‖₁²/‖w‖₂² below SGD's;
-  the trained label-noise Adam and SGD solutions are compared with those predictions and with each
-  other (the instances are trained as one block-diagonal stack, ``numerics.instance_stack``).
+  threshold (Gaussian features, n = 5, d = 16, w* 2-sparse): paired over instances drawn per seed,
+  sign-test intervals for "Adam's test error ‖w − w*‖² is lower" and "Adam's effective support
+  ‖w‖₁²/‖w‖₂² is smaller" (the instances are trained as one block-diagonal stack,
+  ``numerics.instance_stack``). ``li2025-adam-global-l-half-argmin`` (a reading) asks on the same runs
+  whether Adam reaches the global argmin of its non-convex regularizer.
 - ``li2025-adam-drift``: Adam's slow dynamics in t = η²·steps follow the derived semi-gradient flow
   −(σ²/4)(P − PJᵀ(JPJᵀ)⁻¹JP)∇tr(SH)|_{S=P}, P = (σ² Diag H)^{−1/2}; tracking error shrinks with η.
 - ``li2025-exponent-family``: x −= η m/(v^e + ε) follows the flow of M_e = Σ H_kk^{1−e}; each e's
@@ -181,7 +183,8 @@ def _stacked_run(problem, optimizer, eta, steps, S, exponent, replicas, seed, pr
     res = run_to_interpolator(problem, opt, SPARSE["alpha"], eta_stack, steps, SPARSE["delta"],
                               exponent, replicas=replicas, seed=seed,
                               projection_steps=projection_steps, projection_eta=0.02 * S,
-                              average_last=AVERAGE_LAST)
+                              average_last=AVERAGE_LAST, projection_chunks=8,
+                              projection_residual=1e-3 / np.sqrt(S))
     return res, (blocks(res.W, S) if res.status == "ok" else None)
 
 
@@ -690,10 +693,17 @@ register(Claim(
     title="Label-noise Adam reaches the interpolator minimizing the derived tr(Diag(H)^½) regularizer",
     source="Li, Wen, Lyu 2025",
     section=SECTION,
-    statement=("Square loss on w = u²−v², Rademacher features, y = Zw* (w* 2-sparse), init 0.5·1, "
-               "Adam without bias correction (β₁ = 0.9, 1−β₂ = η = 0.02, ε = 1e-8) with fresh ±2 "
-               "label noise. Prediction: argmin Σ_j 2√c_j|w_j|^½ s.t. Zw = y (derived; exact by "
-               "support enumeration), Σ_j √H_jj decreasing. Quick: n = 8, d = 16, 10k steps."),
+    statement=("Square loss on w = u²−v², the instance of blanc2020-label-noise-trace (Gaussian "
+               "features, w* = (1, −0.8, 0, …), a planted decoy column on which the weighted-ℓ1 and "
+               "ℓ_½-type argmins differ), init 0.5·1, Adam without bias correction (β₁ = 0.9, "
+               "1−β₂ = η, ε = 1e-8) with fresh ±2 label noise; quick η = 0.014 × 20k steps (chosen on "
+               "seeds 10000–10004), θ averaged over the last quarter and projected onto Γ. "
+               "Prediction: within 0.05 (quick) / 0.02 (full) relative distance (max over "
+               "replicas) of argmin Σ_j 2√c_j|w_j|^½ s.t. Zw = y (derived; exact by support "
+               "enumeration); Σ_j √H_jj at least halves. Controls: the weighted-ℓ1 argmin of "
+               "label-noise SGD's regularizer (the nearest rival) and noise-free GD are each ≥ 10× "
+               "farther. Precondition: the two argmins differ by ≥ 3× the tolerance. Quick: n = 8, "
+               "d = 16, 3 replicas."),
     check=_sharpness_check, derivation=_sharpness_derivation, tags=("diagonal-net", "adam")))
 
 register(Claim(
