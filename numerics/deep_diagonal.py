@@ -3,7 +3,9 @@ the interpolators their implied regularizers predict.
 
 ``power_interpolator`` solves argmin Σ_j ω_j |w_j|^κ s.t. Zw = y for any κ > 0: a weighted-ℓ1 LP
 for κ = 1, damped Newton on the smooth concave dual for κ > 1 (duality gap and residual checked),
-exact support enumeration (:mod:`numerics.interpolation`) for κ < 1. ``train_deep`` runs label-noise GD or Adam from the positive balanced initialization
+exact support enumeration (:mod:`numerics.interpolation`) for κ < 1.
+
+``train_deep`` runs label-noise GD or Adam from the positive balanced initialization
 u = v = α (which every step keeps positive: ∂f/∂v = −N v^{N−1} vanishes at v = 0) and then
 noise-free GD onto the interpolation manifold, as :mod:`numerics.label_noise_runs` does.
 """

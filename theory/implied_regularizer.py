@@ -321,7 +321,8 @@ def _infimal_convolution(mins: list[TermMinimum], sign: int, d: Derivation, labe
                f"the opposite sign only adds cost) and concave on the half-line (κ_i = "
                f"{', '.join(str(k) for k in kappas)} ≤ 1); a concave function on the simplex "
                f"{{sign·s_i ≥ 0, Σ s_i = w}} is minimal at a vertex: all of w on one term "
-               f"[certificate: concave minimization attains a vertex]. Candidates ({', '.join(labels[i] for i in eligible)}):",
+               f"[certificate: concave minimization attains a vertex]. Candidates "
+               f"({', '.join(labels[i] for i in eligible)}):",
                sp.Matrix(pieces))
         return value, "vertex"
     if len(set(kappas)) == 1:

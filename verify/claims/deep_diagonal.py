@@ -30,7 +30,6 @@ SETTING = dict(n=4, d=8, alpha=0.5, delta=1.0, steps={2: 20_000, 3: 40_000, 4: 4
 @lru_cache(maxsize=1)
 def exponent_table():
     """{(form, measure): [(N, K_N, κ_N)]} from the derived closed forms, N = 2…8."""
-    from numerics.interpolation import power_law_form
     from theory.implied_regularizer import derive_implied_regularizer
     from theory.parameterizations import depth, parse_parameterization
     from theory.sharpness import parse_measure
@@ -117,7 +116,8 @@ def _check(ctx):
                   role="precondition", note="the control can only separate distinct predictions"),
             Check(f"depth{N}_projection_residual", run.residual, "<=", 5e-2, role="precondition"),
         ]
-        details[f"depth{N}"] = {"eta": SETTING["eta"][N], "steps": SETTING["steps"][N], "kappa": kappa, "rival_depth": rival,
+        details[f"depth{N}"] = {"eta": SETTING["eta"][N], "steps": SETTING["steps"][N],
+                                "kappa": kappa, "rival_depth": rival,
                                 "predicted": preds[N], "trained": run.W,
                                 "train_seconds": run.seconds}
     der = _derivation()

@@ -46,7 +46,6 @@ def _budget(text: str) -> float:
 def run(args) -> int:
     from verify.output import check_output_paths
     check_output_paths(json=args.json)                 # before any work: a bad path is a usage error
-    import numpy as np
     import sympy as sp
 
     from numerics.fibre import cross_check, numeric_fibre_minimum
@@ -82,8 +81,8 @@ def run(args) -> int:
             print(f"  w = {row['w']:+.2f}: closed form {row['closed_form']:.12g}, numeric fibre "
                   f"minimum {row['numeric']:.12g} (relative difference {row['relative_difference']:.1e})")
         if check.above_upper_bound:
-            print(f"error: the closed form is ABOVE a numeric upper bound (by {check.max_relative_excess:.3g} "
-                  f"relative): a feasible point has a smaller measure, so the derived R(w) is wrong")
+            print(f"error: the closed form is ABOVE a numeric upper bound (by "
+                  f"{check.max_relative_excess:.3g} relative): a feasible point has a smaller measure, so the derived R(w) is wrong")
             status = 1
         elif not check.agrees:
             print(f"warning: the numeric fibre minimization did not reach the closed form to "
