@@ -47,4 +47,4 @@ def test_statements_state_their_tolerances():
 
     for claim in all_claims():
         if claim.id.startswith("fan2025"):
-            assert "tolerances" in claim.statement and ("1e-2" in claim.statement or "5e-2" in claim.statement)
+            assert "tolerances" in claim.statement and ("1e-2" in claim.statement or "4e-2" in claim.statement)

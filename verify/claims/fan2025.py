@@ -52,7 +52,9 @@ SETTINGS = {
     "horizon": {"quick": 40_000, "full": 2_000_000},
     "steps": {"quick": 80_000, "full": 4_000_000},
     "gap_tolerance": {"quick": 1e-2, "full": 1e-3},
-    "adam_gap_tolerance": {"quick": 5e-2, "full": 5e-3},
+    # Adam, quick: 4e-2, below a third of Adam's nearest-rival separation (max ↔ entrywise-3: 0.134 on
+    # seed 10000), so that the control can tell them apart; 5e-2 could not (docs/claims/fan2025-family.md)
+    "adam_gap_tolerance": {"quick": 4e-2, "full": 5e-3},
     "direction_tolerance": {"quick": 0.15, "full": 0.05},
     "rate_slack": 0.2,
 }
@@ -199,7 +201,7 @@ def _register_all() -> None:
         section=SECTION,
         statement=("Multiclass linear model, cross-entropy, separable data, η_t ∝ 1/√t, β₁ ≤ β₂, ε = 0: "
                    f"Adam converges to the max-norm (entrywise ∞) max-margin classifier; gap bound "
-                   f"{sp_rate_text('adam')}. {_HOW.replace('1e-2', '5e-2').replace('1e-3', '5e-3')}"),
+                   f"{sp_rate_text('adam')}. {_HOW.replace('1e-2', '4e-2').replace('1e-3', '5e-3')}"),
         check=_make_check("adam", "max", "adam", "adam_gap_tolerance", "torch-adam"),
         derivation=_make_derivation("max", "adam", "Adam (ε = 0)"),
         tags=("linear", "multiclass", "adam")))
