@@ -7,7 +7,9 @@ and the interpolator reported is w(Φ(θ̄)). With ``average_last`` = 0, θ̄ is
 ``average_last`` = f > 0 it is the mean of θ over ``average_points`` evenly spaced iterates of the last
 fraction f of the noisy phase: at finite η the iterate keeps an O(η)-dependent stationary fluctuation
 along Γ around the drift's limit (for Adam, whose step does not shrink with a coordinate's size, it
-is large on the near-zero coordinates), and the tail mean removes most of it. Sharpness measures
+is large on the near-zero coordinates), and the tail mean removes most of it. ``movement`` compares
+that mean with the mean over the window just before it (a drift still under way moves it; a
+converged one only by the fluctuation's average). Sharpness measures
 M_e = Σ H_kk^{1−e} (Gauss–Newton diagonal) are recorded along the noisy phase.
 
 :func:`drift_setting` is the start on Γ shared by the slow-drift claims and the sharpness
@@ -31,6 +33,7 @@ class LabelNoiseResult:
     status: str
     message: str
     seconds: float
+    movement: float = float("nan")   # max over replicas of ‖w(θ̄_last) − w(θ̄_previous)‖/‖w(θ̄_last)‖
 
 
 def run_to_interpolator(problem: DiagonalNetProblem, optimizer, alpha: float, eta: float, steps: int,
@@ -44,13 +47,23 @@ def run_to_interpolator(problem: DiagonalNetProblem, optimizer, alpha: float, et
     marks = np.unique(np.concatenate([[0], np.geomspace(1, steps, points).astype(int)]))
     tail = (np.unique(np.linspace((1.0 - average_last) * steps, steps, average_points).astype(int))
             if average_last > 0 else np.empty(0, dtype=int))
+    previous = (np.unique(np.linspace((1.0 - 2 * average_last) * steps, (1.0 - average_last) * steps,
+                                      average_points).astype(int))
+                if 0 < average_last <= 0.5 else np.empty(0, dtype=int))
     run = train(problem, balanced_init(problem, [alpha] * replicas), optimizer, eta, steps,
-                label_noise=delta, seed=seed, checkpoints=np.union1d(marks, tail))
+                label_noise=delta, seed=seed,
+                checkpoints=np.union1d(np.union1d(marks, tail), previous))
     if run.status != "ok":
         return LabelNoiseResult(np.empty(0), np.inf, [], np.empty(0), run.status, run.message,
                                 run.seconds)
     recorded = dict(zip(run.steps, run.params))
     start = np.mean([recorded[k] for k in tail], axis=0) if tail.size else run.final
+    movement = float("nan")
+    if previous.size:
+        w_last = problem.w(start)
+        w_prev = problem.w(np.mean([recorded[k] for k in previous], axis=0))
+        movement = float(np.max(np.linalg.norm(w_last - w_prev, axis=-1)
+                                / np.linalg.norm(w_last, axis=-1)))
     measured = [k for k in run.steps if k in set(marks.tolist())]
     lam = float(np.linalg.eigvalsh(problem.Z.T @ problem.Z / problem.n).max())
     top = float(np.max(np.sum(problem.jacobian_factor(start) ** 2, axis=-2)))
@@ -70,7 +83,7 @@ def run_to_interpolator(problem: DiagonalNetProblem, optimizer, alpha: float, et
     measure = np.array([np.sum(problem.gauss_newton_diagonal(recorded[k]) ** (1.0 - exponent),
                                axis=(-2, -1)) for k in measured])
     return LabelNoiseResult(problem.w(proj.final), _relative_residual(problem, proj.final), measured,
-                            measure, "ok", "", seconds)
+                            measure, "ok", "", seconds, movement)
 
 
 def _relative_residual(problem: DiagonalNetProblem, P: np.ndarray) -> float:

@@ -139,6 +139,9 @@ def _trace_check(ctx):
               role="control",
               note="GD without label noise from the same init stays dense (far from the prediction)"),
         decisive[2],
+        Check("tail_movement", res.movement, ">=", 0.0, role="info",
+              note="max over replicas of ‖w(θ̄ last quarter) − w(θ̄ quarter before)‖/‖w‖ (how far "
+                   "the drift moved late in the run; not a convergence test)"),
         Check("projection_relative_residual", res.residual, "<=", 5e-2, role="precondition",
               note="the final point is near the interpolation manifold"),
         Check("lp_relative_gap", pred.certificate["relative_gap"], "<=", 1e-8, role="precondition"),

@@ -116,6 +116,9 @@ def _sharpness_check(ctx):
               relative_distance(w_gd, exact.w) / nan_max((dist, 1e-300)),
               ">=", 10.0, role="control", note="GD without label noise from the same init stays dense"),
         decisive[2],
+        Check("tail_movement", res.movement, ">=", 0.0, role="info",
+              note="max over replicas of ‖w(θ̄ last quarter) − w(θ̄ quarter before)‖/‖w‖ (how far "
+                   "the drift moved late in the run; not a convergence test)"),
         Check("heuristic_vs_exact_objective", heuristic.objective / exact.objective - 1.0, "<=", 1e-8,
               role="precondition", note="reweighted ℓ1 (multi-start) reaches the enumerated optimum"),
         Check("projection_relative_residual", res.residual, "<=", 5e-2, role="precondition"),
