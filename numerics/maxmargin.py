@@ -41,7 +41,8 @@ from threadpoolctl import threadpool_limits
 
 from numerics.certificate import Certificate, certify
 from numerics.classification import Classification, DataError, NotSeparableError
-from numerics.maxmargin_conic import ConicError, cvxpy_atom, solve_dual, solve_nuclear_dual, solve_primal
+from numerics.maxmargin_conic import (ConicError, cvxpy_atom, solve_dual, solve_lp, solve_nuclear_dual,
+                                      solve_primal)
 from numerics.maxmargin_dual import solve_dual_newton
 from theory.norms import Entrywise, Norm, NormError, Schatten
 
@@ -84,13 +85,17 @@ def _clarabel(norm: Norm) -> tuple[str, Restricted]:
     return "clarabel", lambda A, shape, lam0: solve_primal(A, shape, atom)[:2]
 
 
+def _highs(norm: Entrywise) -> tuple[str, Restricted]:
+    return "highs-lp", lambda A, shape, lam0: solve_lp(A, shape, norm.p)[:2]
+
+
 def _nuclear_dual(norm: Schatten) -> tuple[str, Restricted]:
     return "clarabel-dual", lambda A, shape, lam0: solve_nuclear_dual(A, shape)[:2]
 
 
 # Norm kind -> its conic constructions, in the order tried.
 REGISTRY: dict[type, Callable[[Norm], list[tuple[str, Restricted]]]] = {
-    Entrywise: lambda norm: [_clarabel(norm)],
+    Entrywise: lambda norm: ([_highs(norm)] if norm.p in (1, sp.oo) else []) + [_clarabel(norm)],
     Schatten: lambda norm: {1: [_nuclear_dual(norm), _clarabel(norm)],
                             sp.oo: [_clarabel(norm)]}.get(norm.p, []),
 }

@@ -11,6 +11,8 @@ On a working set of margin constraints (rows of A, acting on vec W):
   accurately than the primal ``normNuc`` problem.
 - :func:`solve_dual`: max Σλ s.t. ‖A*λ‖_* ≤ 1 with the dual norm's atom (multipliers only), used to
   refine the multipliers of an accurate primal point on its active constraints.
+- :func:`solve_lp`: the entrywise 1- and ∞-norms as linear programs, solved by HiGHS
+  (``scipy.optimize.linprog``): a simplex vertex is exact to round-off, unlike an interior point.
 
 :func:`cvxpy_atom` is the norm-kind → atom table. Entrywise norms go through ``cp.vec`` and
 ``pnorm``: ``cp.norm(W, 1)`` and ``cp.norm(W, "inf")`` on a matrix are *induced* norms. cvxpy has
@@ -24,6 +26,7 @@ from typing import Callable
 
 import cvxpy as cp
 import numpy as np
+import scipy.optimize
 import scipy.sparse
 import sympy as sp
 
@@ -99,3 +102,32 @@ def solve_dual(A: np.ndarray, shape: tuple[int, ...], dual_atom: Atom) -> tuple[
     G = cp.reshape(scipy.sparse.csr_array(A).T @ lam, shape, order="C")
     status = _solve(cp.Problem(cp.Maximize(cp.sum(lam)), [dual_atom(G) <= 1]))
     return lam.value, status
+
+
+def solve_lp(A: np.ndarray, shape: tuple[int, ...], p) -> tuple[np.ndarray, np.ndarray, str]:
+    """(vec W, λ, status) for min ‖W‖_p s.t. A vec(W) ≥ 1 with p = 1 or ∞ (entrywise), as an LP:
+    p = ∞ in the max-margin form max γ s.t. A w ≥ γ, −1 ≤ w_j ≤ 1 (bounds, no extra rows), then
+    W = w/γ; p = 1: w = u − v, u, v ≥ 0, min Σ(u + v). λ are the HiGHS marginals of the margin
+    constraints (the certificate rescales them). Raises ConicError unless HiGHS reports optimal."""
+    m, q = A.shape
+    if p == sp.oo:
+        c = np.zeros(q + 1)
+        c[-1] = -1.0
+        A_ub = scipy.sparse.hstack([-scipy.sparse.csr_array(A), np.ones((m, 1))]).tocsr()
+        b_ub = np.zeros(m)
+        bounds = [(-1.0, 1.0)] * q + [(None, None)]
+    elif p == 1:
+        c = np.ones(2 * q)
+        A_ub = scipy.sparse.hstack([-scipy.sparse.csr_array(A), scipy.sparse.csr_array(A)]).tocsr()
+        b_ub = -np.ones(m)
+        bounds = [(0, None)] * (2 * q)
+    else:
+        raise ValueError(f"solve_lp handles p = 1 or inf, got {p}")
+    result = scipy.optimize.linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
+    if result.status != 0:
+        raise ConicError(f"highs returned status {result.status}: {result.message}")
+    x = result.x
+    if p == sp.oo and not x[-1] > 0:
+        raise ConicError("highs: the working set has no positive margin")
+    w = x[:q] / x[-1] if p == sp.oo else x[:q] - x[q:]
+    return w, -np.asarray(result.ineqlin.marginals[:m], dtype=float), "optimal"

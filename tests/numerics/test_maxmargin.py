@@ -181,3 +181,23 @@ def test_fan_size_all_norms(model, name):
     """Fan, Schmidt, Thrampoulidis (2025) size: k×d = 10×25, n = 500 (4500 margin constraints)."""
     problem = gaussian_classes() if model == "multiclass" else gaussian_classes(k=2)
     assert_certified(problem, max_margin(problem, parse_norm(name, model)))
+
+
+@pytest.mark.parametrize("name", ["max", "sum"])
+def test_highs_lp_agrees_with_clarabel(name):
+    """The LP construction of the entrywise 1- and ∞-norms (a simplex vertex, exact to round-off)
+    and Clarabel's conic solve of the full problem bracket the same γ*; the LP's own gap is ~1e-13."""
+    from numerics.maxmargin import constraint_rows
+    from numerics.maxmargin_conic import solve_lp
+
+    problem = gaussian_classes(k=3, d=4, per_class=6, noise=0.5, seed=2)
+    A = constraint_rows(problem, np.arange(problem.n * (problem.k - 1)))
+    shape, norm = problem.param_shape, parse_norm(name)
+    lp, conic = (certify(problem, norm, w.reshape(shape), lam.reshape(problem.n, -1))
+                 for w, lam in (solve_lp(A, shape, norm.p)[:2], solve_primal(A, shape, cvxpy_atom(norm))[:2]))
+    assert lp.relative_gap <= 1e-12 and conic.relative_gap <= TOL
+    assert conic.margin_lower <= lp.margin_upper and lp.margin_lower <= conic.margin_upper
+    # negative control: the ℓ∞ LP's W is far from optimal for the ℓ1 problem and vice versa
+    other = parse_norm("sum" if name == "max" else "max")
+    w, lam = solve_lp(A, shape, norm.p)[:2]
+    assert certify(problem, other, w.reshape(shape), lam.reshape(problem.n, -1)).relative_gap > 0.05
