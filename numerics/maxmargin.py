@@ -22,10 +22,11 @@ of X (:class:`DataScale`), and rescaled by γ*(cX) = c·γ*(X).
 
 Solvers (:func:`restricted_solvers`): strictly convex norms (entrywise or Schatten p, 1 < p < ∞) go
 first to the generic dual method of :mod:`numerics.maxmargin_dual`; :data:`REGISTRY` maps each norm
-kind to its conic constructions (:mod:`numerics.maxmargin_conic`), so adding a norm kind is one
-entry. Solvers are tried in order until one certifies; if none does, the multipliers of the best
-point are re-solved on its active constraints (``→refine``), and the best certified point is
-returned, with status ``inaccurate`` if its gap is still above tol.
+kind to its constructions (:mod:`numerics.maxmargin_conic`: a HiGHS linear program for the entrywise
+1- and ∞-norms, then Clarabel conic programs), so adding a norm kind is one entry. Solvers are
+tried in order until one certifies; if none does, the multipliers of the best point are re-solved
+on its active constraints (``→refine``), and the best certified point is returned, with status
+``inaccurate`` if its gap is still above tol.
 """
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ def _nuclear_dual(norm: Schatten) -> tuple[str, Restricted]:
     return "clarabel-dual", lambda A, shape, lam0: solve_nuclear_dual(A, shape)[:2]
 
 
-# Norm kind -> its conic constructions, in the order tried.
+# Norm kind -> its constructions, in the order tried.
 REGISTRY: dict[type, Callable[[Norm], list[tuple[str, Restricted]]]] = {
     Entrywise: lambda norm: ([_highs(norm)] if norm.p in (1, sp.oo) else []) + [_clarabel(norm)],
     Schatten: lambda norm: {1: [_nuclear_dual(norm), _clarabel(norm)],
