@@ -34,8 +34,10 @@ CONFIGS = {
     "d20k9": dict(d=20, k=9, scale=5e-3, gap=0.05 * math.exp(-10 * math.log10(1 / 5e-3)),
                   paper=(0.0073, 0.035), half_unit=(5e-5, 5e-4)),
 }
-#: standard errors of our mean over seeds allowed on top of the paper's rounding
-PAPER_Z = 3.0
+#: two-sided confidence of the interval for our mean over seeds (Student t with N − 1 degrees of
+#: freedom: with N = 3 seeds the standard deviation is estimated from 3 draws, and a fixed 3·SE
+#: would reject an honest mean ~10% of the time per number)
+PAPER_CONFIDENCE = 0.99
 #: "extrapolates": max_{j ≤ 20} |h_j − h*_j| / max|h*| at most this (clean runs); the poisoned runs
 #: must exceed it
 EXTRAPOLATES = 0.01
@@ -143,19 +145,22 @@ def _gradient_descent(cfg: dict, seeds: list[int], max_steps: int, progress) -> 
 
 def paper_number_checks(tag: str, cfg: dict, clean: np.ndarray, poisoned: np.ndarray) -> list[Check]:
     """The paper's own numbers as the criterion: our mean clean and poisoned errors over the seeds
-    within half a unit of the paper's last reported digit plus PAPER_Z standard errors of our mean."""
+    within half a unit of the paper's last reported digit plus the half-width of the t interval
+    (confidence PAPER_CONFIDENCE) of our mean. The paper's own sampling error is not counted."""
+    from scipy import stats
     checks = []
     for label, errs, paper, half in (("clean", clean, cfg["paper"][0], cfg["half_unit"][0]),
                                      ("poisoned", poisoned, cfg["paper"][1], cfg["half_unit"][1])):
         errs = np.asarray(errs, dtype=float)
         mean = nan_mean(errs)
         se = float(np.std(errs, ddof=1) / np.sqrt(len(errs))) if len(errs) > 1 else math.nan
-        tol = half + PAPER_Z * se
+        quantile = float(stats.t.ppf(0.5 + PAPER_CONFIDENCE / 2, len(errs) - 1)) if len(errs) > 1 else math.nan
+        tol = half + quantile * se
         checks.append(Check(
             f"{tag}_gf_{label}_error_vs_paper", abs(mean - paper), "<=", tol if math.isfinite(tol) else 0.0,
             note=f"|our mean − the paper's {paper:g}|: mean {mean:.4g} over {len(errs)} seeds (per seed "
                  f"{', '.join(f'{e:.4g}' for e in errs)}); tolerance {half:g} (the paper's rounding) + "
-                 f"{PAPER_Z:g} SE ({se:.2g})"))
+                 f"{quantile:.3g} SE ({se:.2g}; the {PAPER_CONFIDENCE:.0%} t interval)"))
     return checks
 
 
@@ -255,8 +260,9 @@ register(Claim(
                "position 1 of a length-k sequence) gradient flow fits to ~1e-30 and its extrapolation "
                "error max_{j≤20} |h_j − h*_j|/max|h*| averages the paper's 0.0013 (d = 10, k = 7; 0.0073 "
                "at d = 20, k = 9); with the special example (1 at position k−1, teacher label) it averages "
-               "0.050 (0.035) — each within half a unit of the paper's last digit plus 3 standard errors "
-               "of our mean over seeds; and for every seed the clean error is ≤ 0.01 (extrapolates) and "
+               "0.050 (0.035) — each within half a unit of the paper's last digit plus the 99% Student-t "
+               "half-width of our mean over seeds (wide with 3 seeds: the quick check mainly pins the "
+               "poisoned number); and for every seed the clean error is ≤ 0.01 (extrapolates) and "
                "the poisoned one ≥ 0.01 (does not). The poisoned/clean ratio is reported only. Control: a non-special clean example "
                "(1 first in a length-(k+1) sequence) keeps it within 2× of the clean error. Gradient "
                "flow: derived polynomial loss, LSODA with the derived Jacobian in the time τ "
