@@ -66,7 +66,7 @@ def _check(ctx):
     alphas = np.array(ctx.pick(quick=[0.01, 0.1, 0.3, 1.0, 3.0],
                                full=[0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]))
     intermediate = ctx.pick(quick=[0.1, 0.3], full=[0.1, 0.3])
-    (eta1, steps1), (eta2, steps2) = ctx.pick(quick=((2e-3, 10_000), (5e-2, 8_000)),
+    (eta1, steps1), (eta2, steps2) = ctx.pick(quick=((1e-3, 20_000), (5e-2, 8_000)),
                                               full=((5e-4, 40_000), (5e-2, 60_000)))
     Z, y, w_star = sparse_instance(n, d, (1.0, -0.8, 0.6), "gaussian", seed=ctx.seed)
     problem = DiagonalNetProblem(quadratic_difference(), Z, y)
