@@ -35,8 +35,10 @@ at 30 000 and 0.028 / 0.079 at 60 000 steps. Noise of rank r in a random subspac
 (seed 0, r = 1: an unused neuron with u_j = −0.10 reaches ‖w_j‖ = 17.4 against 17.8 and 17.9 for the
 used ones; 0.051 with shape factors). With rank X = 2 the used neurons fill M's row space and the
 others get updates of their momentum's size, as under GD: 0.033 / 0.039 at seed 0, 0.014 / 0.014 at
-seed 1. At seed 2 these data leave a point with every neuron inactive for six of the eight
-optimizers (not separated: inconclusive). The full profile keeps the full-rank clusters as a task.
+seed 1. At seed 2 these data leave a whole cluster with every neuron inactive for all eight
+optimizers: the data are never fit, the theorem's assumption, so the claim is inconclusive there and
+the precondition names those points (docs/claims/gronich2026-homogeneous-optimizer-kkt.md). The full
+profile keeps the full-rank clusters as a task.
 
 Schedule η_t = η₀ t^{−a} with a = 0.7 (the paper uses 0.8; any a > 1 − 1/L = 2/3 is admissible): ‖θ‖ grows
 like t^{1−a} and the residuals fall like a power of ‖θ‖, so a closer to 2/3 gets further in the same
