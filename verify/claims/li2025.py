@@ -76,7 +76,7 @@ def _sharpness_derivation():
 
 
 # (η, steps) of the label-noise Adam run; quick chosen on seeds 10000–10004 (docs/claims/li2025-adam-sharpness.md)
-SHARPNESS = dict(quick=(0.014, 20_000), full=(0.01, 60_000))
+SHARPNESS = dict(quick=(0.014, 40_000), full=(0.01, 80_000))
 
 
 def _sharpness_check(ctx):
@@ -699,7 +699,7 @@ register(Claim(
     statement=("Square loss on w = u²−v², the instance of blanc2020-label-noise-trace (Gaussian "
                "features, w* = (1, −0.8, 0, …), a planted decoy column on which the weighted-ℓ1 and "
                "ℓ_½-type argmins differ), init 0.5·1, Adam without bias correction (β₁ = 0.9, "
-               "1−β₂ = η, ε = 1e-8) with fresh ±2 label noise; quick η = 0.014 × 20k steps (chosen on "
+               "1−β₂ = η, ε = 1e-8) with fresh ±2 label noise; quick η = 0.014 × 40k steps (η chosen on "
                "seeds 10000–10004), θ averaged over the last quarter and projected onto Γ. "
                "Prediction: within 0.05 (quick) / 0.02 (full) relative distance (max over "
                "replicas) of argmin Σ_j 2√c_j|w_j|^½ s.t. Zw = y (derived; exact by support "
