@@ -291,12 +291,15 @@ class DataScale:
         return np.ldexp(X, -self.exponent) / self.mantissa
 
     def up(self, value):
-        """s · value (a margin: γ*(X) = s γ*(X/s))."""
-        return np.ldexp(np.asarray(value, dtype=float) * self.mantissa, self.exponent)
+        """s · value (a margin: γ*(X) = s γ*(X/s)); may be 0 or inf, which the caller refuses."""
+        with np.errstate(over="ignore", under="ignore"):
+            return np.ldexp(np.asarray(value, dtype=float) * self.mantissa, self.exponent)
 
     def down(self, value):
-        """value / s (a classifier or multipliers: the min-norm W of X is that of X/s divided by s)."""
-        return np.ldexp(np.asarray(value, dtype=float) / self.mantissa, -self.exponent)
+        """value / s (a classifier or multipliers: the min-norm W of X is that of X/s divided by s);
+        may be 0 or inf, which the caller refuses."""
+        with np.errstate(over="ignore", under="ignore"):
+            return np.ldexp(np.asarray(value, dtype=float) / self.mantissa, -self.exponent)
 
 
 def _unit_problem(problem: Classification) -> tuple[Classification, DataScale]:
