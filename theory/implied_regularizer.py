@@ -269,7 +269,7 @@ def monomial_fibre_minimum(g: Monomial, power: sp.Rational, d: Derivation | None
             if max(errs) > mpmath.mpf(10) ** -30:
                 raise RuntimeError(f"the geometric-program solution for {sp.sstr(g.expr())} fails its "
                                    f"own equations (error {mpmath.nstr(max(errs), 3)})")
-    s = sp.Symbol("s", positive=True)
+    s = sp.Symbol("ω", positive=True)
     lam_s = K / sp.Abs(A) * s**kappa
     # |θ| per orbit for display; only when 1/(2a) is a small number (sympy would expand c^(1/(2a))
     # exactly for a rational c, an enormous integer when a is tiny).
@@ -283,18 +283,18 @@ def monomial_fibre_minimum(g: Monomial, power: sp.Rational, d: Derivation | None
     if d is not None:
         orbit_text = "; ".join(f"{{{', '.join(map(str, ps))}}} with exponent {a}" for a, ps in orbits)
         d.step(f"Term {label} = {sp.sstr(g.expr())}: on its face (every parameter ≠ 0) put "
-               f"x_k = log|θ_k|; then ∂_k {label} = a_k {label}/θ_k, the constraint {label} = s is "
-               f"linear (Σ a_k x_k = log|s/C|) and the objective Σ_k (|a_k||s|)^(2(1−e)) e^(−2(1−e) x_k) "
+               f"x_k = log|θ_k|; then ∂_k {label} = a_k {label}/θ_k, the constraint {label} = ω is "
+               f"linear (Σ a_k x_k = log|ω/C|) and the objective Σ_k (|a_k||ω|)^(2(1−e)) e^(−2(1−e) x_k) "
                f"is convex (strictly, in x): a geometric program, so a stationary point is the unique "
                f"global minimum [certificate: convexity in log coordinates]. Symmetry: permutations "
                f"within the exponent orbits {orbit_text} fix {label} and the measure, hence fix the "
                f"unique minimizer, which has one value |θ| per orbit; the Lagrange conditions "
-               f"|∂_k {label}|^(2(1−e)) = λ|a_k|, λ = {sp.sstr(lam_s)}, give, for |s| = s, the "
+               f"|∂_k {label}|^(2(1−e)) = λ|a_k|, λ = {sp.sstr(lam_s)}, give, for the target value ω > 0, the "
                f"value |θ_k| per orbit:",
                sp.Matrix([theta[a] for a, _ in orbits]))
-        d.step(f"Minimum of the measure on {{{label} = s}} (checked against the constraint and the "
-               f"Lagrange conditions to 40 digits), reachable for sign(s) ∈ {list(g.signs(positive))}:",
-               K * sp.Abs(sp.Symbol("s", real=True)) ** kappa)
+        d.step(f"Minimum of the measure on {{{label} = ω}} (checked against the constraint and the "
+               f"Lagrange conditions to 40 digits), reachable for sign(ω) ∈ {list(g.signs(positive))}:",
+               K * sp.Abs(sp.Symbol("ω", real=True)) ** kappa)
     return TermMinimum(K, kappa, g.signs(positive), at_zero)
 
 
