@@ -15,7 +15,7 @@ same rule, until it reaches its target or the budget T. Printed:
                  T, so the total — and the speed-up — is then a lower bound
   plain, per-step  Σ_i (population's steps_i) × (loop i's CPU seconds per step): what the loops
                  would cost *if* they tracked the population's trajectories. They do not: once the
-                 loss is below ~1e-16, F.cross_entropy's gradient loses 1 − p_y to rounding (THEORY.md
+                 loss is below ~1e-16, F.cross_entropy's gradient loses 1 − p_y to rounding (docs/theory/numerics.md
                  §1.4), so the loops drift off the max-margin direction; this column isolates the
                  cost per step from that
 

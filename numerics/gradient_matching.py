@@ -100,7 +100,7 @@ def scalar_ridge(theta: np.ndarray, loss_gradient: np.ndarray) -> float:
 
 def diagonal_ridge(theta: np.ndarray, loss_gradient: np.ndarray) -> np.ndarray:
     """λ̂_i = −∂_iL / (2θ̂_i) for R = Σ_i λ_i θ_i² (``diagonal_ridge``); NaN where θ̂_i = 0. For
-    L = (1/(2n))‖y − Xθ‖² this is Λ̂ = diag(Xᵀ(y − Xθ̂) ⊘ θ̂)/(2n) of THEORY.md §4."""
+    L = (1/(2n))‖y − Xθ‖² this is Λ̂ = diag(Xᵀ(y − Xθ̂) ⊘ θ̂)/(2n) (docs/theory/gradient-matching.md)."""
     theta = np.asarray(theta, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(theta != 0, -np.asarray(loss_gradient) / (2.0 * theta), np.nan)

@@ -7,7 +7,7 @@ For margins m_{ic} (binary: one margin per sample; multiclass: c ≠ y_i), the p
 
 and L = (1/n) Σ_i ℓ_i. Once the data are separated by a wide margin, ℓ_i underflows in float64
 (exp(−m) = 0 for m > 745) and ∇L becomes exactly zero, which silently freezes sign-based methods
-(THEORY.md §1.4). The direction of ∇L equals that of ∇ log L = ∇L / L; both log L and ∂ log L/∂m are
+(docs/theory/numerics.md). The direction of ∇L equals that of ∇ log L = ∇L / L; both log L and ∂ log L/∂m are
 computed here with a log-sum-exp shift by each sample's smallest margin μ_i = min_c m_{ic}:
 
     E_{ic} = exp(μ_i − m_{ic}) ∈ [0, 1],   z_i = log Σ_c E_{ic} − μ_i = log Σ_c e^{−m_{ic}}  (exact)

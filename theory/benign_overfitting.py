@@ -2,7 +2,7 @@
 
 Data x = yμ + ξ, y = ±1, ξ sub-Gaussian with covariance Σ, n samples in dimension d ≫ n. The
 paper's risk bound for the hard-margin SVM has the form risk ≤ exp(−C·E) with the exponent
-(recalled, THEORY.md §5 [unverified]; the constant C is unspecified)
+(as recalled from Cao, Gu, Belkin 2021, not derived here; the constant C is unspecified)
 
     E_Σ = n‖μ‖₂⁴ / (n‖μ‖_Σ² + ‖Σ‖_F² + n‖Σ‖₂²),
 

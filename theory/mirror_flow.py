@@ -9,7 +9,7 @@ below runs the argument symbolically per coordinate:
 3. this is the mirror flow d∇ψ(w)/dt = −g with ψ'' = 1/(4√(w² + 4α⁴)), ψ'(0) = ψ(0) = 0;
 4. ∇ψ(w_∞) = −∫g dt ∈ range(Zᵀ) and Zw_∞ = y are the KKT conditions of min ψ s.t. Zw = y.
 
-Q_α = 4ψ is compared with the closed form recalled in THEORY.md (α² q(w/α²) with
+Q_α = 4ψ is compared with the closed form of Woodworth et al. 2020 (α² q(w/α²) with
 q(z) = 2 − √(4 + z²) + z·arcsinh(z/2)), and its limits α → 0 (ℓ1, rich regime) and α → ∞ (ℓ2,
 kernel regime) are computed. The lambdified ``q_alpha_gradient`` is what the numeric solver uses.
 """
@@ -70,7 +70,7 @@ def woodworth_derivation() -> Derivation:
     z = sp.Symbol("z", real=True)
     q_recalled = 2 - sp.sqrt(4 + z**2) + z * sp.asinh(z / 2)
     gap = sp.simplify(Q - alpha**2 * q_recalled.subs(z, w / alpha**2))
-    d.step("Difference from THEORY.md's α² q(w/α²), q(z) = 2 − √(4+z²) + z·asinh(z/2):", gap)
+    d.step("Difference from Woodworth et al. 2020's α² q(w/α²), q(z) = 2 − √(4+z²) + z·asinh(z/2):", gap)
     d.result("matches_recalled_form", sp.Integer(int(gap == 0)),
              "1 if the derived potential equals the recalled closed form:")
     sv = sp.Symbol("s", real=True)

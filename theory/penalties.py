@@ -8,7 +8,7 @@ Kinds:
 - entrywise, Σ_i f(|θ_i|) over every parameter, f given by a profile f(u), u ≥ 0 (even penalty, so
   ∂R/∂θ_i = sign(θ_i) f'(|θ_i|)):  ``l2`` (u²), ``lp:P`` (u^P, P > 1), ``huber:DELTA`` (smoothed ℓ1:
   u²/(2δ) for u ≤ δ, u − δ/2 beyond; → |θ| as δ → 0). Variants: ``layer_l2`` (one coefficient per
-  parameter tensor), ``diag_l2`` (one per coordinate: the closed form Λ̂_ii of THEORY.md §4),
+  parameter tensor), ``diag_l2`` (one per coordinate: the closed form Λ̂_ii (docs/theory/gradient-matching.md)),
   ``dropout_l2`` (Σ_kj c_j W_kj² with c_j = (XᵀX)_jj/(2n), the data-dependent ridge that input
   dropout induces in linear regression, Wager et al. 2013).
 - spectral, Σ_i f(σ_i(W)) over the weight matrices (2-D tensors): ``nuclear`` (σ), ``schatten:P``

@@ -1,6 +1,6 @@
 """Convergence rates of margin gaps as symbolic expressions, and the decay exponents they imply.
 
-The rates are upper bounds with unspecified constants (THEORY.md marks the constants unverified);
+The rates are upper bounds with unspecified constants (the papers leave the constants unspecified);
 what a check can test is the *exponent*: lim_{t→∞} log(rate(t)) / log t, derived here.
 """
 from __future__ import annotations

@@ -10,13 +10,13 @@ derivation below establishes, by symbolic computation rather than by quotation:
 2. the constant of the drift, ½ ∂²Φ[σ² H] = κ σ² P_T ∇ tr H, by implicit differentiation of the
    *exact* limit map Φ of gradient flow on w = u² − v² (one sample, two coordinates: Φ moves u_j,
    v_j multiplicatively, u_j e^{z_j τ}, v_j e^{−z_j τ}, with τ fixed by the constraint) at a point
-   of Γ; κ is solved for, not assumed (THEORY.md recalls −1/4 as [unverified]);
+   of Γ; κ is solved for, not assumed (−1/4 is the value usually recalled; it is derived here, not assumed);
 3. for a fixed preconditioner P (x ← x − ηP(∇L + ζ)), the same computation with Φ_P, the limit
    map of dx/dt = −P∇L, gives ½ ∂²Φ_P[P Σ P] = κ σ² (P − PJᵀ(JPJᵀ)⁻¹JP) ∇_x tr(S H)|_{S = P}:
    a semi-gradient of tr(SH) with S held fixed (Li, Wen, Lyu 2025);
 4. for S = Diag(H)^{−e}: ∇tr(SH)|_S = ∇ Σ_k H_kk^{1−e} / (1 − e), so the adaptive method with
    exponent e follows (a P-projected) gradient of M_e = Σ_k H_kk^{1−e}; for e = ½ the semi-gradient
-   is 2∇tr(Diag(H)^{1/2}) (THEORY.md's [derive]).
+   is 2∇tr(Diag(H)^{1/2}) (derived here).
 
 :func:`second_moment_time_scales` adds the condition under which Adam's *estimated* preconditioner
 v^{−1/2} (an average of g² with memory 1/(1−β₂) steps) acts as the quasi-static P(θ) of item 3, for

@@ -1,4 +1,4 @@
-"""The report of ``verify optimizer``: verdict, terminal output, JSON (DESIGN.md contract), figures
+"""The report of ``verify optimizer``: verdict, terminal output, JSON (docs/commands.md contract), figures
 and HTML, from the margin fingerprints (``verify.fingerprint``), the network KKT fingerprint
 (``verify.network_fingerprint``) and the sharpness fingerprint (``verify.sharpness_fingerprint``).
 

@@ -1,4 +1,4 @@
-"""Checks and verdicts (DESIGN.md): every claim's outcome is assembled from declared checks.
+"""Checks and verdicts (docs/verdicts.md): every claim's outcome is assembled from declared checks.
 
 A :class:`Check` compares one measured number with a declared tolerance. Its ``role`` says what a
 failure means:

@@ -1,4 +1,4 @@
-"""Reports: the JSON contract of DESIGN.md (written atomically), records of claims, summary table."""
+"""Reports: the JSON contract of docs/commands.md (written atomically), records of claims, summary table."""
 from __future__ import annotations
 
 import json
@@ -60,7 +60,7 @@ def write_json(path: str | os.PathLike, payload: dict) -> None:
 
 
 def claim_record(claim, per_seed: list[dict], agg: dict, seconds: float, cached: int = 0) -> dict:
-    """The JSON record of one claim over its seeds (DESIGN.md): the aggregated ``status``,
+    """The JSON record of one claim over its seeds (docs/commands.md): the aggregated ``status``,
     ``metrics`` (medians), ``tolerances``, ``checks`` (median, min, max, seeds passed), and the
     ``per_seed`` records ``{seed, status, checks, ...}``."""
     record = {"id": claim.id, "title": claim.title, "source": claim.source, "section": claim.section,

@@ -1,4 +1,4 @@
-"""SPEC: how a user names an optimizer factory on the command line (DESIGN.md).
+"""SPEC: how a user names an optimizer factory on the command line (docs/commands.md).
 
     SPEC    := MODULE ":" ATTR | PATH ".py" ":" ATTR
     MODULE  := IDENT ("." IDENT)*          e.g. torch.optim, mypkg.optimizers

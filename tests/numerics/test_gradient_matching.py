@@ -64,14 +64,14 @@ def test_closed_forms_agree_with_least_squares_and_theory():
     assert scalar_ridge(theta, grad) == pytest.approx(0.1)            # ½·0.2 in the λ‖θ‖² convention
     one = match((2 * theta)[:, None], grad, ["l2"], nonnegative=False)
     assert scalar_ridge(theta, grad) == pytest.approx(one.coefficients[0], rel=1e-12)
-    # THEORY.md §4: Λ̂ = diag(Xᵀ(y − Xθ̂) ⊘ θ̂) for ½θᵀΛθ with ½‖y − Xθ‖²; here λ_i = Λ_ii/(2n)
+    # docs/theory/gradient-matching.md: Λ̂ = diag(Xᵀ(y − Xθ̂) ⊘ θ̂) for ½θᵀΛθ with ½‖y − Xθ‖²; here λ_i = Λ_ii/(2n)
     expected = (X.T @ (y - X @ theta)) / theta / (2 * len(y))
     np.testing.assert_allclose(diagonal_ridge(theta, grad), expected, rtol=1e-12)
     assert np.isnan(diagonal_ridge(np.array([0.0, 1.0]), np.array([1.0, 1.0]))[0])
 
 
 def test_retraining_with_the_diagonal_estimate_returns_theta():
-    # THEORY.md §4: retraining with Λ̂ returns θ̂ when XᵀX + Λ̂ ≻ 0 (here: an early-stopped GD iterate)
+    # docs/theory/gradient-matching.md: retraining with Λ̂ returns θ̂ when XᵀX + Λ̂ ≻ 0 (here: an early-stopped GD iterate)
     X, y = _linear_problem(1)
     n = len(y)
     theta = np.zeros(4)

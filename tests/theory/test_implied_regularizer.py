@@ -59,7 +59,7 @@ def test_closed_forms_match_brute_force(param, measure):
 
 @pytest.mark.slow
 def test_theory_md_closed_forms_are_reached():
-    """THEORY.md §3: tr H → 4‖w‖₁ and tr Diag(H)^{1/2} → 2Σ|w|^{1/2} on u²−v²; depth-D exponents."""
+    """docs/theory/implied-regularizers.md: tr H → 4‖w‖₁ and tr Diag(H)^{1/2} → 2Σ|w|^{1/2} on u²−v²; depth-D exponents."""
     q = quadratic_difference()
     assert sp.simplify(derive_implied_regularizer(q, parse_measure("trace")).closed_form
                        - 4 * sp.Abs(w)) == 0

@@ -1,7 +1,7 @@
 """Slutzky, Alexander, Razin, Cohen (2025): the implicit bias of structured state space models can be
 poisoned with clean labels.
 
-Theory-faithful setting (THEORY.md §5): teacher A* = diag(1, 0), B* = (1, √(d−1))ᵀ, C* = B*ᵀ;
+Theory-faithful setting (Slutzky et al. 2025): teacher A* = diag(1, 0), B* = (1, √(d−1))ᵀ, C* = B*ᵀ;
 student A = diag(a), B = C = 1, only a trained, from a small initialization whose top two entries
 are nearly tied. Trained on the baseline example (a single 1 at the first position of a length-k
 sequence) the gradient flow extrapolates; adding the special example (a single 1 at position k−1,

@@ -61,7 +61,7 @@ def _check(ctx):
 
     der = _derivation()
     if der.results["matches_recalled_form"] != 1:
-        return Outcome.error("the derived Q_α differs from THEORY.md's closed form (see `verify show`)")
+        return Outcome.error("the derived Q_α differs from Woodworth et al. 2020's closed form (see `verify show`)")
     n, d = ctx.pick(quick=(10, 30), full=(20, 60))
     alphas = np.array(ctx.pick(quick=[0.01, 0.1, 0.3, 1.0, 3.0],
                                full=[0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]))
