@@ -13,30 +13,27 @@ from typing import Iterable
 import numpy as np
 
 
-def _values(values: Iterable[float]) -> np.ndarray:
+def _reduce(values: Iterable[float], how) -> float:
+    """``how`` of the values as floats; NaN if any value is NaN or there are none."""
     arr = np.asarray([float(v) for v in values], dtype=float)
-    return arr
+    return float(how(arr)) if arr.size else math.nan
 
 
 def nan_max(values: Iterable[float]) -> float:
     """The largest value; NaN if any value is NaN or there are none."""
-    arr = _values(values)
-    return float(np.max(arr)) if arr.size else math.nan
+    return _reduce(values, np.max)
 
 
 def nan_min(values: Iterable[float]) -> float:
     """The smallest value; NaN if any value is NaN or there are none."""
-    arr = _values(values)
-    return float(np.min(arr)) if arr.size else math.nan
+    return _reduce(values, np.min)
 
 
 def nan_median(values: Iterable[float]) -> float:
     """The median; NaN if any value is NaN or there are none."""
-    arr = _values(values)
-    return float(np.median(arr)) if arr.size else math.nan
+    return _reduce(values, np.median)
 
 
 def nan_mean(values: Iterable[float]) -> float:
     """The mean; NaN if any value is NaN or there are none."""
-    arr = _values(values)
-    return float(np.mean(arr)) if arr.size else math.nan
+    return _reduce(values, np.mean)
