@@ -105,7 +105,15 @@ def gallery_page(data: dict | None, name: str | None) -> str:
              "defaults and with ε = 0 where it has one (each in a fresh process, quick profile). "
              "`undetermined` is an honest answer: no norm of the family is close enough, or two are too "
              "close to call; the reason is given below the table. Where the literature predicts a bias "
-             "for this form of the method, the last columns say whether the fingerprint agrees.", ""]
+             "for this form of the method, the last columns say whether the fingerprint agrees.", "",
+             "Reading it: torch's optimizers receive the gradient of the cross-entropy as a float64 "
+             "array, which underflows to exactly 0 once the loss is below about e^−745. With ε = 0 the "
+             "adaptive methods then divide 0 by 0 (the network fingerprint's first step already does, "
+             "on coordinates whose gradient is 0: an `error` with that reason), so they cannot show the "
+             "ℓ∞ limit the theory predicts for Adam with ε = 0; the project's own Adam keeps its second "
+             "moment in log space and is identified as ℓ∞ (see the benchmarks). With torch's default ε, "
+             "Adam-type methods turn GD-like once the gradient falls below ε and are `undetermined` "
+             "within the budget.", ""]
     if not data:
         return "\n".join(lines + ["No gallery results are kept in `docs/results/` yet: run "
                                   "`python bench/make_gallery.py`."])
