@@ -1,0 +1,33 @@
+import json
+
+from verify.catalogue_markdown import claim_page, gallery_page, index_page, load_report
+from verify.registry import get
+
+
+def test_index_and_claim_pages_come_from_the_registry_and_a_report(tmp_path):
+    report = {"claims": [{"id": "soudry2018-gd-l2", "status": "verified",
+                          "per_seed": [{"seed": 0, "status": "verified"}, {"seed": 1, "status": "failed"}],
+                          "checks": [{"name": "residual_growth", "role": "prediction", "op": "<=",
+                                      "tolerance": 0.07, "median": 0.0448}]}]}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(report))
+    records = load_report(path)
+    index = index_page(records, "results/r.json", [0, 1])
+    row = next(line for line in index.splitlines() if "soudry2018-gd-l2" in line)
+    assert "| verified | verified | **failed** |" in row          # aggregated, then one cell per seed
+    page = claim_page(get("soudry2018-gd-l2"), records["soudry2018-gd-l2"], has_notes=True)
+    assert "residual_growth" in page and "0.0448" in page and "../claims/soudry2018-gd-l2.md" in page
+    assert "## Derivation" in page
+
+
+def test_gallery_page_says_whether_the_literature_agrees():
+    data = {"date": "2026-12-06", "profile": "quick", "command": "python bench/make_gallery.py", "optimizers": [
+        {"name": "SGD", "identified": {"binary": "lp:2", "multiclass": "fro"},
+         "separation": {"binary": 400.0, "multiclass": 20.0}, "status": "ok",
+         "literature": {"binary": "lp:2", "multiclass": "fro", "network": "lp:2", "source": "Soudry et al. 2018"},
+         "network": {"identified": "lp:inf", "separation": 3.0}, "sharpness": {"exponent": 0.04, "interval": None},
+         "reason": {}}]}
+    page = gallery_page(data, "results/g.json")
+    assert "binary: agrees" in page and "network: **differs** (predicted lp:2)" in page
+    assert "(no interval)" in page
+    assert "No gallery results" in gallery_page(None, None)
