@@ -155,3 +155,25 @@ def gallery_page(data: dict | None, name: str | None) -> str:
     if notes:
         lines += ["", "## Why undetermined", ""] + notes
     return "\n".join(lines) + "\n"
+
+
+def compact_report(data: dict) -> dict:
+    """The report the documentation keeps: everything the catalogue pages read (statuses per seed,
+    checks, metrics, tolerances, messages), without each seed's ``details`` tables and figures."""
+    out = {k: v for k, v in data.items() if k != "claims"}
+    out["claims"] = []
+    for rec in data.get("claims", []):
+        rec = {k: v for k, v in rec.items() if k not in ("details", "figures")}
+        rec["per_seed"] = [{k: v for k, v in s.items() if k not in ("details", "figures")}
+                           for s in rec.get("per_seed", [])]
+        out["claims"].append(rec)
+    return out
+
+
+if __name__ == "__main__":   # python -m verify.catalogue_markdown REPORT.json OUT.json
+    import sys
+
+    if len(sys.argv) != 3:
+        sys.exit("usage: python -m verify.catalogue_markdown REPORT.json OUT.json  (the compact copy the docs keep)")
+    Path(sys.argv[2]).write_text(json.dumps(compact_report(json.loads(Path(sys.argv[1]).read_text())),
+                                            separators=(",", ":"), allow_nan=False) + "\n")

@@ -31,3 +31,15 @@ def test_gallery_page_says_whether_the_literature_agrees():
     assert "binary: agrees" in page and "network: **differs** (predicted lp:2)" in page
     assert "(no interval)" in page
     assert "No gallery results" in gallery_page(None, None)
+
+
+def test_compact_report_keeps_what_the_pages_read():
+    from verify.catalogue_markdown import compact_report
+
+    full = {"seeds": [0], "claims": [{"id": "a", "status": "verified", "details": {"table": [1] * 100},
+                                      "per_seed": [{"seed": 0, "status": "verified", "checks": [{"name": "x"}],
+                                                    "details": {"big": [0] * 100}}]}]}
+    small = compact_report(full)
+    assert small["seeds"] == [0] and "details" not in small["claims"][0]
+    assert small["claims"][0]["per_seed"] == [{"seed": 0, "status": "verified", "checks": [{"name": "x"}]}]
+    assert "details" in full["claims"][0]["per_seed"][0]          # the input is not modified
