@@ -12,11 +12,12 @@ def not_an_optimizer(params):
 
 
 class _Constant(torch.optim.Optimizer):
-    """W ← W − lr·g, then the parameters are replaced by ``value`` from step ``after`` on."""
+    """W ← W − lr·g, then the parameters are replaced by ``value`` from step ``after`` on (with
+    ``scale``: multiplied by ``value`` at step ``after`` only)."""
 
-    def __init__(self, params, value, after):
+    def __init__(self, params, value, after, scale=False):
         super().__init__(params, dict(lr=0.1))
-        self.value, self.after, self.t = value, after, 0
+        self.value, self.after, self.scale, self.t = value, after, scale, 0
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -25,7 +26,9 @@ class _Constant(torch.optim.Optimizer):
             for p in group["params"]:
                 if p.grad is not None:
                     p.sub_(group["lr"] * p.grad)
-                    if self.t >= self.after:
+                    if self.scale and self.t == self.after:
+                        p.mul_(self.value)
+                    elif not self.scale and self.t >= self.after:
                         p.fill_(self.value)
 
 
@@ -44,24 +47,8 @@ def ascent(params):
 
 
 
-class _Blowup(torch.optim.Optimizer):
-    """Gradient descent that multiplies the parameters by 1e150 at step 5: the margins overflow float64
-    (an optimizer whose step size is far too large for the network, seen with Nesterov SGD)."""
-
-    def __init__(self, params):
-        super().__init__(params, dict(lr=0.1))
-        self.t = 0
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        self.t += 1
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    p.sub_(group["lr"] * p.grad)
-                    if self.t == 5:
-                        p.mul_(1e150)
-
 
 def blowup(params):
-    return _Blowup(params)
+    """Gradient descent that multiplies the parameters by 1e150 at step 5: the margins overflow float64
+    (an optimizer whose step size is far too large for the network, seen with Nesterov SGD)."""
+    return _Constant(params, 1e150, 5, scale=True)
