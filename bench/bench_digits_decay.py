@@ -17,7 +17,7 @@ import numpy as np
 
 
 def main() -> None:
-    import verify.claims.gronich2026 as gronich
+    import verify.experiments.gronich2026 as gronich
     from numerics.kkt_residual import kkt_residual, norm_value
     from numerics.network_data import digits_parity
     from numerics.networks import TwoLayerNetwork

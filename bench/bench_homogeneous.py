@@ -28,7 +28,7 @@ def bench_training():
     from numerics.optim import TransformOptimizer
     from numerics.train import Member
     from numerics.train_network import train_network
-    import verify.claims.gronich2026 as gronich
+    import verify.experiments.gronich2026 as gronich
 
     s = gronich.SETTINGS
     c = s["clusters"]
@@ -87,7 +87,7 @@ def bench_kkt():
     wall, cpu, r = _timed(lambda: kkt_residual(net, params, Xd, yd, muon))
     print(f"KKT residual digits (n=60, W 8×65), Muon's norm: {wall:.2f} s wall {cpu:.2f} s CPU "
           f"(residual {r.residual:.3g}, {r.status}, {r.solver})")
-    import verify.claims.gronich2026 as gronich
+    import verify.experiments.gronich2026 as gronich
     opts = gronich.optimizers(net)
     controls = gronich.control_norms(opts, {o.name: implied_norm(o.rules, o.values) for o in opts})
     wall, cpu, rows = _timed(lambda: [kkt_residual(net, params, Xd, yd, n) for n in controls.values()])

@@ -37,7 +37,7 @@ from numerics.maxmargin import max_margin
 from numerics.optim import TransformOptimizer
 from numerics.train import checkpoints, small_tensor_mode
 from theory.norms import parse_norm
-from verify.claims import fan2025
+from verify.experiments import fan2025
 from verify.context import Context
 from verify.linear_margins import CONFIRMING_CHECKPOINTS, run_population
 

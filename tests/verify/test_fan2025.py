@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-import verify.claims.fan2025 as fan
+import verify.experiments.fan2025 as fan
 from numerics.optim import PowerSchedule
 from numerics.train import Trajectory
 from theory.norms import parse_norm

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-import verify.claims.gronich2026 as claim
+import verify.experiments.gronich2026 as claim
 from numerics.networks import TwoLayerNetwork
 from theory.norms import BlockMax
 from theory.optimizer_geometry import implied_norm

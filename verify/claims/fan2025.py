@@ -20,102 +20,29 @@ same step.
 """
 from __future__ import annotations
 
-from numerics.datasets import gaussian_classes
 from theory.derivation import Derivation
 from theory.margin import MarginProblem
 from theory.norms import parse_norm
 from theory.rates import decay_exponent, rate_derivation
 from verify.context import Context
-from verify.linear_margins import Optimizer, margin_checks, run_population, transform_member
+from verify.linear_margins import margin_checks, run_population
+from verify.experiments.fan2025 import LIBRARY, NORMS, SETTINGS, problem
+from verify.experiments.fan2025 import optimizers as population
 from verify.outcome import Outcome
 from verify.registry import Claim, register
 
 SOURCE = "Fan, Schmidt, Thrampoulidis 2025"
 SECTION = "1 Steepest descent and max-margin: linear models"
 
-# claim-id suffix → (norm, NSD name, NMD name) in the paper's vocabulary
-NORMS = {
-    "max": ("max", "SignGD", "Signum"),
-    "sum": ("sum", "NSD (sum norm)", "NMD (sum norm)"),
-    "fro": ("fro", "NGD", "normalized momentum GD"),
-    "spectral": ("spectral", "Spectral-GD", "Muon (exact SVD)"),
-    "nuclear": ("nuclear", "NucGD", "NMD (nuclear norm)"),
-    "entrywise-p": ("entrywise:3", "NSD (entrywise 3-norm)", "NMD (entrywise 3-norm)"),
-    "schatten-p": ("schatten:3", "NSD (Schatten 3-norm)", "NMD (Schatten 3-norm)"),
-}
-SETTINGS = {
-    # η₀ = κ·η₀* (η₀* minimizes the NSD gap bound, theory.rates.step_size_derivation), capped for
-    # momentum and Adam so their averages track the current gradient (verify.linear_margins.Optimizer).
-    "kappa": 8.0, "beta1": 0.9, "adam_betas": (0.9, 0.9),   # Adam: β₁ ≤ β₂ as assumed; ε = 0
-    # horizon: the T the schedules' η₀ are derived for; steps: the budget, 2 × horizon, so that a run
-    # confirmed as late as the horizon can still be read at twice its confirmation step
-    "horizon": {"quick": 40_000, "full": 2_000_000},
-    "steps": {"quick": 80_000, "full": 4_000_000},
-    "gap_tolerance": {"quick": 1e-2, "full": 1e-3},
-    # Adam, quick: 4e-2, below a third of Adam's nearest-rival separation (max ↔ entrywise-3: 0.134 on
-    # seed 10000), so that the control can tell them apart; 5e-2 could not (docs/claims/fan2025-family.md)
-    "adam_gap_tolerance": {"quick": 4e-2, "full": 5e-3},
-    "direction_tolerance": {"quick": 0.15, "full": 0.05},
-    "rate_slack": 0.2,
-}
-
-
-def problem(seed: int):
-    """The paper's synthetic data set for one seed."""
-    return gaussian_classes(k=10, d=25, per_class=50, noise=0.1, seed=seed)
-
-
 def _problem(ctx: Context):
     return problem(ctx.seed)
-
-
-def optimizers() -> list[Optimizer]:
-    """The population: NSD and NMD under the seven norms, Adam (ε = 0), and the library versions."""
-    return _optimizers()
-
-
-def _optimizers() -> list[Optimizer]:
-    import torch
-
-    from numerics.optim import adam, nmd, nsd
-    from numerics.train import Member
-
-    out = []
-    beta1, kappa = SETTINGS["beta1"], SETTINGS["kappa"]
-    for suffix, (norm_text, nsd_label, nmd_label) in NORMS.items():
-        norm = parse_norm(norm_text)
-        out.append(Optimizer(f"nsd-{suffix}", nsd_label,
-                             transform_member(lambda s, n=norm: nsd(n, s), "nsd"),
-                             norm.name, kappa))
-        out.append(Optimizer(f"nmd-{suffix}", nmd_label,
-                             transform_member(lambda s, n=norm: nmd(n, s, beta1), "nmd"),
-                             norm.name, kappa, ema=(beta1, 1)))
-    b1, b2 = SETTINGS["adam_betas"]
-    out.append(Optimizer("adam", "Adam (ε = 0)",
-                         transform_member(lambda s: adam(s, b1, b2, eps=0.0), "adam"),
-                         "entrywise:inf", kappa, ema=(b2, 2)))
-    # The library versions, with the trainer setting lr = η_t before each step.
-    out.append(Optimizer("torch-muon", "torch.optim.Muon (Newton–Schulz, bf16, weight_decay=0)",
-                         lambda s: Member(lambda p: torch.optim.Muon(p, lr=s(1), weight_decay=0.0), s),
-                         "schatten:inf", kappa, ema=(0.95, 1)))
-    out.append(Optimizer("torch-adam", "torch.optim.Adam (ε = 1e-8)",
-                         lambda s: Member(lambda p: torch.optim.Adam(p, lr=s(1), betas=SETTINGS["adam_betas"]), s),
-                         "entrywise:inf", kappa, ema=(b2, 2)))
-    out.append(Optimizer("torch-sgd", "torch.optim.SGD (momentum 0.9)",
-                         lambda s: Member(lambda p: torch.optim.SGD(p, lr=s(1), momentum=0.9), s),
-                         "fro", kappa, ema=(0.9, 1)))
-    return out
-
-
-# torch's implementation → the idealized method it is reported beside (and stops with)
-LIBRARY = {"torch-muon": "nmd-spectral", "torch-sgd": "nmd-fro", "torch-adam": "adam"}
 
 
 def _population(ctx: Context):
     """Each claim's optimizer stops once its gap target holds (``run_population``); each library
     optimizer stops with the idealized method it is compared with (``LIBRARY``)."""
     norms = [parse_norm(v[0]) for v in NORMS.values()]
-    optimizers = _optimizers()
+    optimizers = population()
     targets = {o.key: SETTINGS["adam_gap_tolerance" if o.key == "adam" else "gap_tolerance"][ctx.profile]
                for o in optimizers if o.key not in LIBRARY}
     return run_population(ctx, "fan2025", _problem(ctx), norms, optimizers,

@@ -66,109 +66,22 @@ a rival (on the digits: Muon and shape-factor Muon, see ``verify.homogeneous_che
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import numpy as np
-import sympy as sp
 
 from theory.derivation import Derivation
 from theory.homogeneous import two_layer_network
 from theory.kkt import HomogeneousMarginProblem
-from theory.norms import BlockMax, parse_norm
 from theory.optimizer_geometry import BlockRule, implied_norm_derivation
 from theory.schedules import schedule_conditions_derivation
 from verify.context import Context
-from verify.homogeneous_checks import Optimizer, optimizer_kkt_outcome
+from verify.homogeneous_checks import optimizer_kkt_outcome
+import verify.experiments.gronich2026 as experiment
+from verify.experiments.gronich2026 import (ETA, ETA_A, ETA_M, LINF, S_U, S_W, SETTINGS, SPECTRAL,
+                                            control_norms, optimizers)
 from verify.outcome import Outcome
 from verify.registry import Claim, register
 
-if TYPE_CHECKING:
-    from numerics.networks import TwoLayerNetwork
-    from numerics.optim import PowerSchedule
-
 SOURCE = "Gronich & Vardi 2026"
 SECTION = "2 Homogeneous networks: KKT points of margin problems"
-L2, LINF, SPECTRAL = parse_norm("l2", "binary"), parse_norm("linf", "binary"), parse_norm("spectral")
-ETA, ETA_M, ETA_A, S_W, S_U = sp.symbols("eta eta_M eta_A s_W s_u", positive=True)
-
-SETTINGS = {
-    "activation": "squared_relu", "width": 8, "init_scale": 0.1,
-    "clusters": {"k": 2, "d": 10, "per_cluster": 8, "noise": 0.1, "noise_in_mean_span": True},
-    "digits": {"n": 60, "width": 8, "constant_coordinate": 1.0},   # x ↦ (x, 1): first-layer biases
-    # η_t = η₀ t^(−a) with a = 0.7 > 1 − 1/L = 2/3 (checked symbolically); the paper's 0.8 grows ‖θ‖
-    # only like t^0.2.
-    "decay": 0.7,
-    # η₀ per optimizer (η^M for Muon+Adam): each brings the last step's change of log L near 1, below
-    # the β₁ = 0.2 momentum's limit log 5 (Muon+Adam near 0.1, see the docstring; reported as
-    # dlogL_last_step).
-    "eta0": {"NGD": 0.9, "MomentumGD": 0.9, "Signum": 0.18, "Adam": 0.19, "Muon": 0.54,
-             "Muon+Signum": 0.48, "Muon+Adam": 0.35, "Muon (shape factors)": 0.83},
-    "muon_adam_ratio": 0.25,           # η^A / η^M of the hybrid (its derived weight)
-    "shape_convention": "ratio",       # √(fan_out/fan_in): W (m×d) and u (1×m) get different factors
-    "beta1": 0.2, "adam_betas": (0.2, 0.2),
-    "steps": {"quick": 15_000, "full": 480_000},
-    # the full profile's other tasks. Full-rank clusters (measured, seed 0): at 480 000 steps six of
-    # eight within 1e-2, Muon and shape-factor Muon 0.0113 / 0.0112 falling like ‖θ‖^(−1.05); at
-    # 720 000 those two 0.0100 / 0.0099; at 960 000 (3643 s CPU) 0.0091 / 0.0091, the rest
-    # 0.0028–0.0059, other-norm residuals ≥ 12× the own one. Digits: 0.045–0.29 at
-    # 30 000 steps, falling like ‖θ‖^(−κ) with κ ≤ 1 at ‖θ‖ ∝ t^(1/3), or not at all: ~1e6–1e7 steps
-    # to 1e-2, out of reach; reported at 30 000 (inconclusive while unsettled, the note extrapolating
-    # the steps needed). Even MomentumGD, within 1e-2 at 4.8e6 steps (0.0095), has Muon's norm only
-    # 2.1× behind there (bench/bench_digits_decay.py --controls).
-    "full_task_steps": {"clusters_full_rank": 960_000, "digits": 30_000},
-    "kkt_tolerance": {"quick": 5e-2, "full": 1e-2},
-    "control_ratio": 3.0,
-    # A residual above tolerance decides the claim only once it has settled along the trajectory: at
-    # 4 log-spaced checkpoints from T/2 to T it moved by at most a factor 2^this (2%; a residual
-    # r ∝ t^(−κ) has |κ| ≤ this). At ‖θ‖ ∝ t^0.3 that is a residual falling like ‖θ‖^(−0.1): the
-    # direction moves by only (1 − a)·log T in T steps, so a converging residual changes little per
-    # doubling (κ ≈ 0.3 here). A residual still falling, rising or fluctuating is inconclusive.
-    "settled_rate": 0.03,
-}
-
-
-def _schedule(eta0: float) -> PowerSchedule:
-    from numerics.optim import PowerSchedule
-    return PowerSchedule(eta0, SETTINGS["decay"])
-
-
-def optimizers(net: TwoLayerNetwork) -> list[Optimizer]:
-    from numerics.homogeneous_optim import muon_shape_factor, scale_by_block
-    from numerics.optim import adam, chain, momentum, nmd, nsd, partition, schedule, steepest
-    s, eta0 = SETTINGS, SETTINGS["eta0"]
-    b1, (a1, a2) = s["beta1"], s["adam_betas"]
-    block_max = BlockMax((SPECTRAL, SPECTRAL), (1.0, 1.0))       # per-layer LMOs (unit weights)
-    shape = {S_W: muon_shape_factor(net.shapes[0], s["shape_convention"]),
-             S_U: muon_shape_factor(net.shapes[1], s["shape_convention"])}
-    eta_a = eta0["Muon+Adam"] * s["muon_adam_ratio"]
-    return [
-        Optimizer("NGD", [BlockRule("θ", "steepest", ETA, L2)], {ETA: eta0["NGD"]},
-                  lambda v: nsd(L2, _schedule(v[ETA]))),
-        Optimizer("MomentumGD", [BlockRule("θ", "momentum_steepest", ETA, L2)], {ETA: eta0["MomentumGD"]},
-                  lambda v: nmd(L2, _schedule(v[ETA]), b1)),
-        Optimizer("Signum", [BlockRule("θ", "momentum_steepest", ETA, LINF)], {ETA: eta0["Signum"]},
-                  lambda v: nmd(LINF, _schedule(v[ETA]), b1)),
-        Optimizer("Adam", [BlockRule("θ", "adam", ETA)], {ETA: eta0["Adam"]},
-                  lambda v: adam(_schedule(v[ETA]), a1, a2, eps=0.0)),
-        Optimizer("Muon", [BlockRule("W", "momentum_steepest", ETA, SPECTRAL),
-                           BlockRule("u", "momentum_steepest", ETA, SPECTRAL)], {ETA: eta0["Muon"]},
-                  lambda v: nmd(block_max, _schedule(v[ETA]), b1)),
-        Optimizer("Muon+Signum", [BlockRule("W", "momentum_steepest", ETA, SPECTRAL),
-                                  BlockRule("u", "momentum_steepest", ETA, LINF)], {ETA: eta0["Muon+Signum"]},
-                  lambda v: partition([([0], nmd(SPECTRAL, _schedule(v[ETA]), b1)),
-                                       ([1], nmd(LINF, _schedule(v[ETA]), b1))])),
-        Optimizer("Muon+Adam", [BlockRule("W", "momentum_steepest", ETA_M, SPECTRAL),
-                                BlockRule("u", "adam", ETA_A)], {ETA_M: eta0["Muon+Adam"], ETA_A: eta_a},
-                  lambda v: partition([([0], nmd(SPECTRAL, _schedule(v[ETA_M]), b1)),
-                                       ([1], adam(_schedule(v[ETA_A]), a1, a2, eps=0.0))])),
-        Optimizer("Muon (shape factors)", [BlockRule("W", "momentum_steepest", ETA * S_W, SPECTRAL),
-                                           BlockRule("u", "momentum_steepest", ETA * S_U, SPECTRAL)],
-                  {ETA: eta0["Muon (shape factors)"], **shape},
-                  lambda v: chain(momentum(b1), steepest(block_max), scale_by_block((v[S_W], v[S_U])),
-                                  schedule(_schedule(v[ETA])))),
-    ]
-
-
 def _derivation() -> Derivation:
     d = Derivation("Margin maximized by each optimizer on a smooth homogeneous network (Gronich & Vardi 2026)")
     model = two_layer_network(SETTINGS["activation"])
@@ -183,38 +96,8 @@ def _derivation() -> Derivation:
     return d
 
 
-def tasks(ctx: Context) -> list[tuple[str, np.ndarray, np.ndarray, int, int]]:
-    from numerics.network_data import digits_parity, gaussian_clusters
-    c = SETTINGS["clusters"]
-    X, y = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=ctx.seed,
-                             noise_in_mean_span=c["noise_in_mean_span"])
-    tasks = [("clusters", X, y, SETTINGS["width"], ctx.pick(**SETTINGS["steps"]))]
-    if ctx.profile == "full":
-        steps = SETTINGS["full_task_steps"]
-        # the same clusters with full-rank noise, where Muon's unused rows grow (see the docstring)
-        Xf, yf = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=ctx.seed)
-        tasks.append(("clusters_full_rank", Xf, yf, SETTINGS["width"], steps["clusters_full_rank"]))
-        dg = SETTINGS["digits"]
-        Xd, yd = digits_parity(dg["n"], seed=ctx.seed)
-        Xd = np.hstack([Xd, np.full((len(Xd), 1), dg["constant_coordinate"])])
-        tasks.append(("digits", Xd, yd, dg["width"], steps["digits"]))
-    return tasks
-
-
-def control_norms(opts: list[Optimizer], norms: dict) -> dict:
-    """Every optimizer's norm, plus the Muon+Adam block max with the inverse of the derived weight
-    (the weighting the derivation rules out)."""
-    out = {}
-    for o in opts:
-        out.setdefault(norms[o.name].name, norms[o.name])
-    hybrid = norms["Muon+Adam"]
-    inverted = BlockMax(hybrid.norms, (1.0 / hybrid.weights[0], 1.0))
-    out.setdefault(inverted.name, inverted)
-    return out
-
-
 def _check(ctx: Context) -> Outcome:
-    return optimizer_kkt_outcome(ctx, SETTINGS, tasks(ctx), optimizers,
+    return optimizer_kkt_outcome(ctx, SETTINGS, experiment.tasks(ctx), optimizers,
                                  lambda opts: control_norms(opts, {o.name: o.norm for o in opts}))
 
 
