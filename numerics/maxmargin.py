@@ -6,7 +6,8 @@
 
 Only a few margin constraints are active at the optimum (the support vectors), so the problem is
 solved by constraint generation: a restricted problem on a working set S of constraints, then every
-sample with a constraint that the restricted solution violates adds its most violated one to S.
+sample with a constraint that the restricted solution violates adds its most violated ones to S
+(up to 2^r in round r, S at most doubling: :func:`_most_violated`).
 S starts from the few smallest margins of each label pair (y_i, c) under a separating classifier,
 so that the first restricted problem already constrains every pair of classes (a start from each
 sample's worst class leaves pairs out, and costs several extra rounds). Multipliers of S padded with zeros stay dual feasible for the full
@@ -17,7 +18,9 @@ certificate decides.
 
 The n(k−1) × kd matrix of the margin map is never formed: A(W) and A*λ on all constraints are two
 matrix products (``Classification.margins`` / ``adjoint``) and only the working set's rows are
-built (:func:`constraint_rows`). Everything is solved and certified on X/s, s the largest row norm
+built, sparse (:func:`constraint_rows`: 2d nonzeros per multiclass row), so memory is
+O(nk + nd + |S|·d) and no problem size is refused, only a working set beyond
+:data:`MAX_CONSTRAINT_ENTRIES` nonzeros. Everything is solved and certified on X/s, s the largest row norm
 of X (:class:`DataScale`), and rescaled by γ*(cX) = c·γ*(X).
 
 Solvers (:func:`restricted_solvers`): strictly convex norms (entrywise or Schatten p, 1 < p < ∞) go
@@ -37,6 +40,7 @@ from typing import Callable
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse
 import sympy as sp
 from threadpoolctl import threadpool_limits
 
@@ -128,28 +132,48 @@ def _smallest_per_group(problem: Classification, margins: np.ndarray, count: int
     return order[np.arange(order.size) - first < count]
 
 
-def _worst_per_sample(margins: np.ndarray, exclude: np.ndarray, below: float = 1.0) -> np.ndarray:
-    """Flat indices of each sample's smallest margin outside ``exclude``, where it is < ``below``."""
+def _worst_per_sample(margins: np.ndarray, exclude: np.ndarray, below: float = 1.0,
+                      count: int = 1) -> np.ndarray:
+    """Flat indices of each sample's ``count`` smallest margins outside ``exclude``, those < ``below``."""
     m = margins.copy()
     m.ravel()[exclude] = np.inf
-    cls = m.argmin(axis=1)
-    samples = np.flatnonzero(m[np.arange(m.shape[0]), cls] < below)
-    return samples * m.shape[1] + cls[samples]
+    count = min(count, m.shape[1])
+    cls = np.argpartition(m, count - 1, axis=1)[:, :count] if count > 1 else m.argmin(axis=1)[:, None]
+    rows = np.arange(m.shape[0])[:, None]
+    keep = m[rows, cls] < below
+    return (rows * m.shape[1] + cls)[keep]
 
 
-def constraint_rows(problem: Classification, index: np.ndarray) -> np.ndarray:
-    """The rows ``index`` (flat, C order of (i, c)) of the margin map A as a dense |index| × (number
-    of parameters) array: y_i x_iᵀ (binary) or (e_{y_i} − e_c) x_iᵀ (multiclass). Only working sets
-    are formed; A(W) and A*λ on all constraints are ``problem.margins`` and ``problem.adjoint``."""
+def _most_violated(margins: np.ndarray, n: int, working: np.ndarray, count: int) -> np.ndarray:
+    """The constraints a constraint-generation round adds: up to ``count`` violated ones (margin
+    < 1) per sample, at most as many in all as the working set has (the most violated first), so
+    that the working set at most doubles per round and never outgrows twice what it needs."""
+    new = _worst_per_sample(margins.reshape(n, -1), working, 1.0, count)
+    if new.size > working.size:
+        new = new[np.argsort(margins.ravel()[new], kind="stable")[:working.size]]
+    return new
+
+
+def constraint_rows(problem: Classification, index: np.ndarray,
+                    features: np.ndarray | None = None) -> scipy.sparse.csr_array:
+    """The rows ``index`` (flat, C order of (i, c)) of the margin map A as a sparse |index| × (number
+    of parameters) array: y_i x_iᵀ (binary) or (e_{y_i} − e_c) x_iᵀ (multiclass, 2d nonzeros of kd).
+    Only working sets are formed; A(W) and A*λ on all constraints are ``problem.margins`` and
+    ``problem.adjoint``. ``features`` (one row per entry of ``index``, any number m of columns)
+    replaces the samples' x_i: with the rows of X Q it gives the margin map of W ↦ W Qᵀ."""
     index = np.asarray(index, dtype=np.int64)
+    i, j = np.divmod(index, 1 if problem.model == "binary" else problem.k - 1)
+    F = problem.X[i] if features is None else features
+    m = F.shape[1]
     if problem.model == "binary":
-        return problem.y[index, None] * problem.X[index]
-    i, j = np.divmod(index, problem.k - 1)
-    rows = np.zeros((index.size, problem.k, problem.d))
-    at = np.arange(index.size)
-    rows[at, problem.y[i]] = problem.X[i]
-    rows[at, problem.others[i, j]] = -problem.X[i]
-    return rows.reshape(index.size, problem.k * problem.d)
+        return scipy.sparse.csr_array(problem.y[i, None] * F)
+    first, second = problem.y[i], problem.others[i, j]
+    low, high = np.minimum(first, second), np.maximum(first, second)
+    sign = np.where(first < second, 1.0, -1.0)[:, None]      # columns sorted within each row
+    data = np.concatenate([sign * F, -sign * F], axis=1)
+    cols = np.concatenate([low[:, None] * m + np.arange(m), high[:, None] * m + np.arange(m)], axis=1)
+    return scipy.sparse.csr_array((data.ravel(), cols.ravel(), np.arange(index.size + 1) * 2 * m),
+                                  shape=(index.size, problem.k * m))
 
 
 def _flat_margins(problem: Classification, w: np.ndarray) -> np.ndarray:
@@ -157,16 +181,17 @@ def _flat_margins(problem: Classification, w: np.ndarray) -> np.ndarray:
 
 
 def _check_rows(problem: Classification, count: int) -> None:
-    """Refuse a working set whose dense rows would exceed :data:`MAX_CONSTRAINT_ENTRIES`."""
-    cols = int(np.prod(problem.param_shape))
-    if count * cols > MAX_CONSTRAINT_ENTRIES:
-        raise DataError(f"problem too large: a working set of {count} margin constraints × {cols} "
-                        f"parameters = {count * cols:.3g} entries ({count * cols * 8 / 2**30:.1f} GiB) "
+    """Refuse a working set whose sparse rows would hold more than :data:`MAX_CONSTRAINT_ENTRIES`
+    nonzeros (each row has d of them in the binary model, 2d in the multiclass one)."""
+    per_row = problem.d if problem.model == "binary" else 2 * problem.d
+    if count * per_row > MAX_CONSTRAINT_ENTRIES:
+        raise DataError(f"problem too large: a working set of {count} margin constraints × {per_row} "
+                        f"nonzeros = {count * per_row:.3g} entries ({count * per_row * 12 / 2**30:.1f} GiB) "
                         f"exceeds the limit of {MAX_CONSTRAINT_ENTRIES:.3g} entries")
 
 
 class _WorkingSet:
-    """Flat constraint indices and their dense rows, grown by appending."""
+    """Flat constraint indices and their sparse rows, grown by appending."""
 
     def __init__(self, problem: Classification, index: np.ndarray):
         self.problem = problem
@@ -176,7 +201,28 @@ class _WorkingSet:
     def add(self, new: np.ndarray) -> None:
         _check_rows(self.problem, self.index.size + new.size)
         self.index = np.concatenate([self.index, new])
-        self.rows = np.concatenate([self.rows, constraint_rows(self.problem, new)])
+        self.rows = scipy.sparse.vstack([self.rows, constraint_rows(self.problem, new)], format="csr")
+
+    def restricted(self, norm: Norm) -> tuple[scipy.sparse.csr_array, tuple, Callable]:
+        """(rows, parameter shape, lift to W) of the restricted problem. For a Schatten norm W is
+        searched in the row space of the working set's samples, W = Ŵ Qᵀ with Q (d × m) an
+        orthonormal basis: A(Ŵ Qᵀ) only sees the samples' coordinates Qᵀx_i, and ‖W Q Qᵀ‖ ≤ ‖W‖
+        (σ_j(WP) ≤ σ_j(W) for a projector P), so the restricted optimum has this form; the rows
+        shrink from kd to km columns (m ≤ the number of samples in the set). Used for the nuclear
+        and spectral norms (conic programs whose size grows with (k + m)²), not for the dual
+        method, which was slower on the reduced rows."""
+        problem = self.problem
+        full = (self.rows, problem.param_shape, lambda w: np.reshape(w, problem.param_shape))
+        if not isinstance(norm, Schatten) or norm.strictly_convex:   # measured: only the SDPs gain
+            return full
+        samples = self.index // (problem.k - 1)
+        basis, sigma, _ = np.linalg.svd(problem.X[np.unique(samples)].T, full_matrices=False)
+        basis = basis[:, sigma > sigma.max(initial=0.0) * max(basis.shape) * np.finfo(float).eps]
+        if basis.shape[1] >= problem.d:
+            return full
+        shape = (problem.k, basis.shape[1])
+        rows = constraint_rows(problem, self.index, problem.X[samples] @ basis)
+        return rows, shape, lambda w: np.reshape(w, shape) @ basis.T
 
 
 def _initial_working_set(problem: Classification, margins: np.ndarray) -> np.ndarray:
@@ -188,25 +234,39 @@ def _initial_working_set(problem: Classification, margins: np.ndarray) -> np.nda
     return _worst_per_sample(margins.reshape(problem.n, -1), np.empty(0, dtype=np.int64), np.inf)
 
 
-def _separating(problem: Classification, max_rounds: int = 50) -> np.ndarray:
-    """A W with A(W) > 0: the class-centroid classifier A*(1) if it separates, else the ℓ2 min-norm
-    classifier of a working set of constraints, grown by constraint generation until it separates.
-    A working set on which Clarabel fails is handed to HiGHS: an infeasible working set proves the
-    full problem infeasible (it has more constraints)."""
+def _separating(problem: Classification, max_rounds: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """(w, S): a W with A(W) > 0 and the working set S that produced it. W is the class-centroid
+    classifier A*(1) if it separates (S empty), else the ℓ2 min-norm classifier of S
+    (:func:`_separating_restricted`), grown by constraint generation until W separates (rounds as
+    in :func:`_constraint_generation`). An infeasible working set proves the full problem
+    infeasible (it has more constraints)."""
     per_sample = 1 if problem.model == "binary" else problem.k - 1
     w = problem.adjoint(np.ones((problem.n, per_sample))).ravel()
     margins = _flat_margins(problem, w)
+    if margins.min() > 0:
+        return w, np.empty(0, dtype=np.int64)
     working = _WorkingSet(problem, _initial_working_set(problem, margins))
-    for _ in range(max_rounds):
-        if margins.min() > 0:
-            return w
-        try:
-            w = solve_primal(working.rows, problem.param_shape, cvxpy_atom(Entrywise(sp.Integer(2))))[0]
-        except ConicError:
-            w = _feasible_point(problem, working.rows)
+    for round_ in range(max_rounds):
+        w = _separating_restricted(problem, working.rows)
         margins = _flat_margins(problem, w)
-        working.add(_worst_per_sample(margins.reshape(problem.n, -1), working.index))
+        if margins.min() > 0:
+            return w, working.index
+        working.add(_most_violated(margins, problem.n, working.index, 2 ** round_))
     raise SolverError(f"no separating classifier found in {max_rounds} constraint-generation rounds")
+
+
+def _separating_restricted(problem: Classification, rows) -> np.ndarray:
+    """The ℓ2 min-norm classifier of the rows by the dual method if it separates them, else by
+    Clarabel, else a feasible point of HiGHS (which proves the rows infeasible if they are: the
+    dual method has no infeasibility verdict)."""
+    l2 = Entrywise(sp.Integer(2), vector=problem.model == "binary")
+    w = solve_dual_newton(rows, problem.param_shape, l2)[0]
+    if (rows @ w).min() > 0:
+        return w
+    try:
+        return solve_primal(rows, problem.param_shape, cvxpy_atom(l2))[0]
+    except ConicError:
+        return _feasible_point(problem, rows)
 
 
 def _feasible_point(problem: Classification, A: np.ndarray) -> np.ndarray:
@@ -223,27 +283,32 @@ def _feasible_point(problem: Classification, A: np.ndarray) -> np.ndarray:
 
 def _constraint_generation(problem: Classification, norm: Norm, solve: Restricted,
                            index: np.ndarray, tol: float, max_rounds: int = 50):
-    """Best certified (W, λ, certificate) of a restricted solver over constraint-generation rounds."""
+    """Best certified (W, λ, certificate) of a restricted solver over constraint-generation rounds.
+    Round r adds up to 2^r of the most violated constraints of each violating sample
+    (:func:`_most_violated`): a sample whose support has s constraints (up to k − 1 with many
+    classes) is covered after O(log s) rounds."""
     lam0, best = None, None
     working = _WorkingSet(problem, index)
     size = problem.margins(np.zeros(problem.param_shape)).size
-    for _ in range(max_rounds):
-        w, lam_s = solve(working.rows, problem.param_shape, lam0)
+    for round_ in range(max_rounds):
+        rows, shape, lift = working.restricted(norm)
+        w, lam_s = solve(rows, shape, lam0)
         lam = np.zeros(size)
         lam[working.index] = np.clip(lam_s, 0.0, None)
-        W = w.reshape(problem.param_shape)
+        W = lift(w)
         cert = certify(problem, norm, W, lam.reshape(problem.n, -1))
         if best is None or cert.relative_gap < best[2].relative_gap:
             best = (W, lam, cert)
-        scale = (working.rows @ w).min()
+        scale = (rows @ w).min()
         if cert.relative_gap <= tol or not scale > 0:
             break
-        new = _worst_per_sample((_flat_margins(problem, w) / scale).reshape(problem.n, -1), working.index)
+        new = _most_violated(_flat_margins(problem, W) / scale, problem.n, working.index, 2 ** round_)
         if new.size == 0:
             break
         working.add(new)
         lam0 = lam[working.index]   # warm start: zero on the new constraints
     return best
+
 
 
 def _refine_multipliers(problem: Classification, norm: Norm, W: np.ndarray,
@@ -317,23 +382,10 @@ def check_separable(problem: Classification) -> None:
     """Raise :class:`NotSeparableError` unless some W has a positive margin on every sample
     (decided on X/s, so the verdict does not depend on the scale of X)."""
     unit, _ = _unit_problem(problem)
-    _check_size(unit)
     _separating(unit)
 
 
-MAX_CONSTRAINT_ENTRIES = 500_000_000   # entries of a working set's dense rows (4 GB)
-MAX_PROBLEM_ENTRIES = 500_000_000      # n(k−1)·kd: the solvers' time grows with it (not formed)
-
-
-def _check_size(problem: Classification) -> None:
-    """Refuse problems whose margin map, as a matrix, would have more than MAX_PROBLEM_ENTRIES
-    entries: it is never formed, but the working sets and solvers are not built for that size."""
-    rows = problem.n * (problem.k - 1 if problem.model == "multiclass" else 1)
-    cols = int(np.prod(problem.param_shape))
-    if rows * cols > MAX_PROBLEM_ENTRIES:
-        raise DataError(f"problem too large: {rows} margin constraints × {cols} parameters = "
-                        f"{rows * cols:.3g} exceeds the supported size {MAX_PROBLEM_ENTRIES:.3g} "
-                        f"(n(k−1) × kd for n samples, k classes, d features)")
+MAX_CONSTRAINT_ENTRIES = 500_000_000   # nonzeros of a working set's sparse rows (6 GB)
 
 
 def max_margin(problem: Classification, norm: Norm, tol: float = 1e-6) -> MaxMarginSolution:
@@ -355,7 +407,6 @@ def max_margin(problem: Classification, norm: Norm, tol: float = 1e-6) -> MaxMar
         raise NormError(f"{norm.name} needs a matrix model; the binary model has a vector w")
     solvers = restricted_solvers(norm)
     unit, scale = _unit_problem(problem)
-    _check_size(unit)
     W, lam, name = _solve_unit(unit, norm, solvers, tol)
     cert = certify(unit, norm, W, lam)
     W, lam = scale.down(W), scale.down(lam)
@@ -374,8 +425,8 @@ def _solve_unit(problem: Classification, norm: Norm, solvers, tol: float):
     """(W, λ, solver name) on the unit-scale problem: W in min-norm form (min A(W) = 1), λ dual
     feasible (‖A*λ‖_* = 1)."""
     with threadpool_limits(limits=1, user_api="blas"):   # small dense algebra: threads only cost
-        W0 = _separating(problem)
-        working = _initial_working_set(problem, _flat_margins(problem, W0))
+        W0, needed = _separating(problem)   # the constraints ℓ2 needed: a start for every norm
+        working = np.union1d(_initial_working_set(problem, _flat_margins(problem, W0)), needed)
         best, failures = None, []
         for name, solve in solvers:
             try:

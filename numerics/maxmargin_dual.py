@@ -21,16 +21,39 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse
+import scipy.sparse.linalg
 from threadpoolctl import threadpool_limits
 
 from theory.norms import Norm
 
 _FD_STEP = np.finfo(float).eps ** (1 / 3)   # central-difference step, relative to ‖G‖ / ‖a_j‖
+_DENSE_JACOBIAN = 500   # active constraints up to which the Newton Jacobian is formed (Fan size: ~200)
 _KKT_TARGET = 1e-12                         # ‖min(λ, A W − 1)‖_∞ in margin units: Newton has converged
 
 
+_SPARSE_BELOW = 0.05   # density of the rows below which they stay sparse (many classes: 2/k)
+
+
+def _row_norms(A) -> np.ndarray:
+    if isinstance(A, np.ndarray):
+        return np.linalg.norm(A, axis=1)
+    return np.sqrt(np.asarray(A.multiply(A).sum(axis=1)).ravel())
+
+
+def _dense_rows(A):
+    """The rows of a dense or sparse array, one dense vector at a time."""
+    if isinstance(A, np.ndarray):
+        yield from A
+        return
+    for start, end in zip(A.indptr[:-1], A.indptr[1:]):
+        row = np.zeros(A.shape[1])
+        row[A.indices[start:end]] = A.data[start:end]
+        yield row
+
+
 class _DualMap:
-    """λ ↦ W(λ) for constraint rows A (vec W = w, A w ≥ 1) under a norm."""
+    """λ ↦ W(λ) for constraint rows A (dense or sparse; vec W = w, A w ≥ 1) under a norm."""
 
     def __init__(self, A: np.ndarray, shape: tuple[int, ...], norm: Norm):
         self.A, self.shape, self.norm, self.dual = A, shape, norm, norm.dual
@@ -59,6 +82,30 @@ class _DualMap:
                                          options={"maxiter": 5000, "ftol": 0.0, "gtol": gtol})
         return result.x
 
+    def _newton_step(self, g: np.ndarray, rows, residual: np.ndarray) -> np.ndarray:
+        """The solution of J Δ = residual, J = ∂∇φ_I/∂λ_I = A_I DW(g) A_Iᵀ (symmetric positive
+        semidefinite), with DW(g) applied by central differences. Up to :data:`_DENSE_JACOBIAN`
+        active constraints J is formed column by column and solved by least squares; above, where
+        forming it costs |I| pairs of oracle calls and the solve |I|³, by MINRES on the products
+        J v (two oracle calls each)."""
+        scale = _FD_STEP * np.linalg.norm(g)
+        if rows.shape[0] <= _DENSE_JACOBIAN:
+            steps = scale / _row_norms(rows)
+            jac = np.column_stack([rows @ (self.primal(g + h * a) - self.primal(g - h * a)) / (2 * h)
+                                   for a, h in zip(_dense_rows(rows), steps)])
+            return np.linalg.lstsq(jac, residual, rcond=None)[0]
+
+        def product(v):
+            direction = rows.T @ np.ravel(v)
+            size = np.linalg.norm(direction)
+            if size == 0.0:
+                return np.zeros(rows.shape[0])
+            h = scale / size
+            return rows @ (self.primal(g + h * direction) - self.primal(g - h * direction)) / (2 * h)
+
+        jac = scipy.sparse.linalg.LinearOperator((rows.shape[0],) * 2, matvec=product, dtype=float)
+        return scipy.sparse.linalg.minres(jac, residual, rtol=1e-12, maxiter=10 * rows.shape[0])[0]
+
     def semismooth_newton(self, lam: np.ndarray, max_iter: int = 20) -> np.ndarray:
         """Primal-dual active set iterations: λ_j = 0 off I = {∇φ_j < λ_j}, then a Newton step on
         ∇φ_I = 0 (exact for the Frobenius norm, whose W(λ) is linear). The iterates are not
@@ -71,13 +118,10 @@ class _DualMap:
                 break
             active = self.gradient(lam) < lam
             lam = np.where(active, lam, 0.0)
-            g, rows = self.A.T @ lam, self.A[active]
+            g, rows = self.A.T @ lam, self.A[np.flatnonzero(active)]
             if not active.any() or not g.any():
                 break
-            steps = _FD_STEP * np.linalg.norm(g) / np.linalg.norm(rows, axis=1)
-            jac = np.column_stack([rows @ (self.primal(g + h * a) - self.primal(g - h * a)) / (2 * h)
-                                   for a, h in zip(rows, steps)])   # ∂∇φ_I/∂λ_I
-            lam[active] -= np.linalg.lstsq(jac, rows @ self.primal(g) - 1.0, rcond=None)[0]
+            lam[active] -= self._newton_step(g, rows, rows @ self.primal(g) - 1.0)
             value = self.kkt_residual(np.clip(lam, 0.0, None))
             if value > start:
                 break
@@ -93,7 +137,10 @@ def solve_dual_newton(A: np.ndarray, shape: tuple[int, ...], norm: Norm,
 
     The data are first scaled to unit typical row norm r (A → A/r gives W → rW and λ → r²λ, as
     W(λ) is 1-homogeneous), so that the tolerances below are scale free."""
-    r = float(np.median(np.linalg.norm(A, axis=1)))
+    A = scipy.sparse.csr_array(A)
+    if A.nnz >= _SPARSE_BELOW * A.shape[0] * A.shape[1]:   # dense products are faster (BLAS)
+        A = A.toarray()
+    r = float(np.median(_row_norms(A)))
     dual_map = _DualMap(A / r, shape, norm)
     starts = [np.zeros(A.shape[0])] if lam0 is None else [r**2 * lam0, np.zeros(A.shape[0])]
     best, best_value = None, np.inf

@@ -1,6 +1,6 @@
 """γ*(cX) = c·γ*(X) (issue 20, item 1): the max-margin solvers answer from the unit-scale problem, so
-neither the margin nor the separability verdict depends on the scale of X; the size limit and the
-argument checks of numerics.maxmargin.max_margin."""
+neither the margin nor the separability verdict depends on the scale of X; the working-set limit and
+the argument checks of numerics.maxmargin.max_margin."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +9,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from numerics.classification import Classification, DataError, NotSeparableError
-from numerics.maxmargin import (DataScale, MAX_PROBLEM_ENTRIES, _solve_unit, check_separable,
-                                max_margin, restricted_solvers)
+import numerics.maxmargin
+from numerics.maxmargin import (DataScale, SolverError, _solve_unit, check_separable, max_margin,
+                                restricted_solvers)
 from theory.norms import parse_norm
 
 MULTICLASS = ["entrywise:1", "entrywise:1.5", "fro", "entrywise:3", "entrywise:inf",
@@ -65,16 +66,19 @@ def test_separability_verdict_does_not_depend_on_the_scale(seed, multiclass, log
 
 
 @pytest.mark.parametrize("scale", [1e-12, 1e20])
-@pytest.mark.parametrize("name", ["lp:2", "lp:inf", "lp:1"])
+@pytest.mark.parametrize("name", ["lp:inf", "lp:1"])
 def test_negative_control_the_raw_scale_fails(name, scale):
     """The check above can fail: the same solvers run on the raw data at scale 1e-12 or 1e20 (no
-    normalization, the code path before issue 20) call these separable data non-separable."""
+    normalization, the code path before issue 20) find no classifier for these separable data
+    (before issue 25 they called them non-separable; since then the separating ℓ2 classifier
+    comes from the dual method, which normalizes its rows itself, so ``lp:2`` is no longer a
+    control and the LPs fail in the main solve instead)."""
     rng = np.random.default_rng(10_000)
     X = rng.standard_normal((40, 5))
     y = np.sign(X @ rng.standard_normal(5))
     norm = parse_norm(name, "binary")
     raw = Classification.from_arrays(scale * X, y, "binary")
-    with pytest.raises(NotSeparableError):
+    with pytest.raises((NotSeparableError, SolverError)):
         _solve_unit(raw, norm, restricted_solvers(norm), 1e-6)
     assert max_margin(raw, norm).margin / scale == pytest.approx(
         max_margin(Classification.from_arrays(X, y, "binary"), norm).margin, rel=1e-8)
@@ -106,14 +110,14 @@ def test_answer_outside_the_float_range_is_refused():
         max_margin(Classification.from_arrays(1e-310 * X, y), parse_norm("l2", "binary"))
 
 
-def test_size_limit_refuses_before_building_the_matrix():
-    """k = 1000 classes on an 80 KB file: n(k−1) × kd entries far above the limit, refused at once."""
-    rng = np.random.default_rng(10_000)
-    X, y = rng.standard_normal((1000, 10)), np.arange(1000)
-    problem = Classification.from_arrays(X, y)
-    assert problem.n * (problem.k - 1) * problem.k * problem.d > MAX_PROBLEM_ENTRIES
-    with pytest.raises(DataError, match="too large"):
-        max_margin(problem, parse_norm("fro"))
+def test_working_set_limit_refuses_in_one_line(monkeypatch):
+    """The only size limit left is on the working set's sparse rows (memory); it is a one-line
+    DataError, raised before the rows are built."""
+    X, y = teacher_data(10_000, 40, 4, 3)
+    monkeypatch.setattr(numerics.maxmargin, "MAX_CONSTRAINT_ENTRIES", 10)
+    with pytest.raises(DataError, match="too large") as err:
+        max_margin(Classification.from_arrays(X, y), parse_norm("fro"))
+    assert "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize("tol", [0.0, -1.0, float("nan"), 1.0, float("inf")])
