@@ -1,28 +1,25 @@
-"""Training throughput on the Fan et al. (2025) multiclass problem: the population trainer versus a
-plain per-step loop per optimizer (``F.cross_entropy`` + autograd + the same update rule).
+"""Training throughput on the Fan et al. (2025) multiclass problem: the section-1 population trainer
+against a careful plain loop, per member-step, in one run.
 
-The optimizers are the 15 of the issue's claims (NSD and NMD under 7 norms, Adam ε = 0), with the
-claims' schedules for a horizon T. The population is the claims' own (``verify.linear_margins.
-run_population`` with the quick profile's targets, 1e-2 and Adam 5e-2): it trains them in lockstep and
-stops each one by the claims' rule (gap within target at two consecutive of 120 log-spaced
-checkpoints). Each plain loop is run with the same schedule, checked at the same checkpoints by the
-same rule, until it reaches its target or the budget T. Printed:
+Population: the claims' own (``verify.experiments.fan2025``: NSD and NMD under 7 norms, Adam ε = 0,
+torch's Muon/Adam/SGD), run by ``verify.linear_margins.run_population`` with the quick profile's
+targets, horizon and budget, so each member runs to twice its confirmation step (the library ones
+stop with their partners). One closed-form loss/gradient pass serves all members; the NSD/NMD
+members are stepped together over a leading member axis (``numerics.optim.TransformStack``).
+Its cost per member-step is (CPU s of the run − CPU s of its certified max-margin solves, timed
+alone) / Σ_members steps run.
 
-  population     CPU seconds until every optimizer reached its target (its certified max-margin
-                 solves included; they are also timed alone)
-  plain, measured  Σ_i CPU seconds of loop i until it reached its target (checkpoint evaluations
-                 not charged); a loop that never reaches it within T steps contributes its cost at
-                 T, so the total — and the speed-up — is then a lower bound
-  plain, per-step  Σ_i (population's steps_i) × (loop i's CPU seconds per step): what the loops
-                 would cost *if* they tracked the population's trajectories. They do not: once the
-                 loss is below ~1e-16, F.cross_entropy's gradient loses 1 − p_y to rounding (docs/theory/numerics.md
-                 §1.4), so the loops drift off the max-margin direction; this column isolates the
-                 cost per step from that
+Anchor, the careful plain loop: one optimizer (NSD under one norm of the family, the claims'
+schedule), torch float64, one thread, per step the log-sum-exp gradient of log L in closed form
+(exact at any scale: the shift by each sample's smallest margin) and the norm's LMO, nothing else.
+Its cost per step is the mean over the 7 norms. Printed side by side with the ratio; the anchor is
+also checked to compute what the population computes (its iterate after the timed steps against
+the population's NSD member there).
 
-CPU seconds are reported beside wall seconds because other processes may share the cores (both
-engines run single-threaded, so CPU time is what they cost on an idle core).
+CPU seconds are what both cost on an idle core (both run single-threaded); wall seconds are shown
+beside them because other processes may share the cores.
 
-    python bench/bench_linear_trainer.py [--horizon 40000]
+    python bench/bench_linear_trainer.py [--anchor-steps 2000] [--seed 0]
 """
 from __future__ import annotations
 
@@ -31,103 +28,91 @@ import math
 import os
 import time
 
+import numpy as np
 import torch
 
 from numerics.maxmargin import max_margin
-from numerics.optim import TransformOptimizer
-from numerics.train import checkpoints, small_tensor_mode
+from numerics.optim import nsd
+from numerics.train import small_tensor_mode, train_linear
 from theory.norms import parse_norm
-from verify.experiments import fan2025
 from verify.context import Context
-from verify.linear_margins import CONFIRMING_CHECKPOINTS, run_population
+from verify.experiments import fan2025
+from verify.linear_margins import run_population, transform_member
 
 
-def plain_loop(problem, member, budget, reached):
-    """One optimizer, autograd through F.cross_entropy, p.grad = ∇L (raw), for at most ``budget``
-    steps; ``reached(t, W)`` is asked at the checkpoints (its time is not charged) and stops the
-    loop when true. Returns (steps run, CPU seconds, W)."""
-    X, y = torch.as_tensor(problem.X), torch.as_tensor(problem.y)
-    W = torch.zeros(problem.param_shape, dtype=torch.float64, requires_grad=True)
-    opt = member.factory([W])
-    marks = set(checkpoints(budget, 120))
-    cpu, t = 0.0, 0
-    with small_tensor_mode():
-        while t < budget:
-            start = time.process_time()
-            t += 1
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(X @ W.T, y).backward()
-            if not isinstance(opt, TransformOptimizer) and member.schedule is not None:
-                for g in opt.param_groups:
-                    g["lr"] = member.schedule(t)
-            opt.step()
-            cpu += time.process_time() - start
-            if t in marks and reached(t, W.detach().numpy()):
-                break
-    return t, cpu, W.detach().numpy()
-
-
-def confirmed(on_target: list[bool]) -> bool:
-    """The claims' stopping rule: on target at the last CONFIRMING_CHECKPOINTS checkpoints."""
-    return len(on_target) >= CONFIRMING_CHECKPOINTS and all(on_target[-CONFIRMING_CHECKPOINTS:])
+def plain_loop(problem, norm, schedule, steps: int) -> tuple[float, np.ndarray]:
+    """NSD under ``norm`` for ``steps`` steps, written out: torch float64 on one thread, the
+    closed-form log-sum-exp gradient of log L, the LMO. Returns (CPU seconds, W)."""
+    X = torch.as_tensor(problem.X)
+    XT, y, cols = X.T.contiguous(), torch.as_tensor(problem.y), torch.arange(problem.n)
+    W = torch.zeros(problem.param_shape, dtype=torch.float64)
+    with small_tensor_mode(), torch.no_grad():
+        start = time.process_time()
+        for t in range(1, steps + 1):
+            Z = W @ XT                                     # scores (k, n)
+            M = Z[y, cols] - Z                             # margins m_ic = Z_{y_i,i} − Z_ci
+            M[y, cols] = math.inf                          # the own class weighs 0
+            mu = M.min(0).values                           # each sample's smallest margin
+            E = torch.exp(mu - M)                          # ≤ 1: nothing overflows
+            z = torch.log(E.sum(0)) - mu                   # log Σ_c e^{−m_ic}
+            small = z < -20.0                              # log softplus(z) = z − e^z/2 + ... there
+            log_li = torch.where(small, z - 0.5 * torch.exp(z.clamp(max=-20.0)),
+                                 torch.log(torch.logaddexp(torch.zeros_like(z), z.clamp(min=-20.0))))
+            total = torch.logsumexp(log_li, 0)             # log Σ_i ℓ_i
+            weight = torch.exp(-mu - torch.logaddexp(torch.zeros_like(z), z) - total)
+            GZ = weight * E                                # ∂ log L/∂Z_ci, c ≠ y_i
+            GZ[y, cols] = -GZ.sum(0)
+            G = (GZ @ X).numpy()                           # ∇_W log L
+            W -= schedule(t) * torch.from_numpy(norm.steepest_direction(G))
+        return time.process_time() - start, W.numpy()
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--horizon", type=int, default=fan2025.SETTINGS["horizon"]["quick"],
-                        help="T: the budget, and the horizon the schedules are tuned for")
+    parser.add_argument("--anchor-steps", type=int, default=2000, help="steps of each plain loop")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    problem = fan2025.problem(0)
-    optimizers = [o for o in fan2025.optimizers() if o.key not in fan2025.LIBRARY]
-    norms = {o.geometry: parse_norm(o.geometry) for o in optimizers}
-    target = {o.key: fan2025.SETTINGS["adam_gap_tolerance" if o.key == "adam" else "gap_tolerance"]["quick"]
-              for o in optimizers}
+    profile = "quick"
+    load0 = os.getloadavg()[0]
+    problem = fan2025.problem(args.seed)
+    optimizers = fan2025.optimizers()
+    norms = [parse_norm(v[0]) for v in fan2025.NORMS.values()]
+    targets = {o.key: fan2025.SETTINGS["adam_gap_tolerance" if o.key == "adam" else "gap_tolerance"][profile]
+               for o in optimizers if o.key not in fan2025.LIBRARY}
 
     cpu = time.process_time()
-    for n in norms.values():
+    for n in norms:
         max_margin(problem, n)
     solve_cpu = time.process_time() - cpu
 
     wall, cpu = time.perf_counter(), time.process_time()
-    run = run_population(Context(), "bench", problem, list(norms.values()), optimizers, args.horizon,
-                         targets=target)
+    run = run_population(Context(), "bench", problem, norms, optimizers, fan2025.SETTINGS["steps"][profile],
+                         targets=targets, companions=fan2025.LIBRARY,
+                         horizon=fan2025.SETTINGS["horizon"][profile])
     pop_cpu, pop_wall = time.process_time() - cpu, time.perf_counter() - wall
-    geometry = {o.key: norms[o.geometry].name for o in optimizers}
+    member_steps = sum(tr.steps[-1] for tr in run.trajectories.values())
+    pop_us = 1e6 * (pop_cpu - solve_cpu) / member_steps
+    print(f"load average {load0:.2f} on {os.cpu_count()} cores at the start")
+    print(f"population ({len(optimizers)} members, seed {args.seed}, {profile}): {member_steps} member-steps "
+          f"in {pop_cpu:.1f} s CPU ({pop_wall:.1f} s wall), of which the {len(norms)} certified max-margin "
+          f"solves take {solve_cpu:.1f} s CPU (timed alone) → {pop_us:.1f} µs CPU per member-step")
 
-    def gap(key, W):
-        return run.relative_gap(W, geometry[key])
-
-    pop_steps = {k: tr.steps[-1] for k, tr in run.trajectories.items() if gap(k, tr.final) <= target[k]}
-    print(f"population: {len(pop_steps)} of {len(optimizers)} optimizers reached their target within "
-          f"{args.horizon} steps (the last at step {max(pop_steps.values(), default=0)}): "
-          f"{pop_cpu:.1f} s CPU ({pop_wall:.1f} s wall), of which its {len(norms)} certified "
-          f"max-margin solves take {solve_cpu:.1f} s CPU (timed alone)")
-
-    print(f"\n{'optimizer':<17}{'target':>7}{'pop. steps':>11}{'plain steps':>12}{'plain gap':>11}"
-          f"{'plain CPU s':>12}{'µs/step':>9}")
-    measured, per_step_total, missed = 0.0, 0.0, []
-    for o in optimizers:
-        below = []
-
-        def reached(t, W, key=o.key):
-            below.append(gap(key, W) <= target[key])
-            return confirmed(below)
-
-        steps, plain_cpu, W = plain_loop(problem, o.make(run.schedules[o.key]), args.horizon, reached)
-        hit = confirmed(below)
-        if not hit:
-            missed.append(o.key)
-        measured += plain_cpu
-        per_step_total += pop_steps.get(o.key, math.inf) * plain_cpu / steps
-        print(f"{o.key:<17}{target[o.key]:>7.0e}{pop_steps.get(o.key, '-'):>11}"
-              f"{(str(steps) if hit else '>' + str(steps)):>12}{gap(o.key, W):>11.2e}"
-              f"{plain_cpu:>12.1f}{1e6 * plain_cpu / steps:>9.0f}")
-    bound = " (a lower bound: " + ", ".join(missed) + " never reached the target)" if missed else ""
-    print(f"\nCPU time for every optimizer to reach its target: population {pop_cpu:.1f} s; "
-          f"plain loops measured {measured:.1f} s → speed-up {measured / pop_cpu:.1f}x{bound}; "
-          f"plain loops charged per step for the population's step counts {per_step_total:.1f} s → "
-          f"{per_step_total / pop_cpu:.1f}x")
+    print(f"\nanchor: plain NSD loop, {args.anchor_steps} steps per norm (the population's schedules)")
+    print(f"{'norm':<16}{'µs/step':>9}{'   rel. diff. to the population':>32}")
+    costs = []
+    for suffix, (norm_text, _, _) in fan2025.NORMS.items():
+        norm = parse_norm(norm_text)
+        schedule = run.schedules[f"nsd-{suffix}"]
+        seconds, W = plain_loop(problem, norm, schedule, args.anchor_steps)
+        costs.append(1e6 * seconds / args.anchor_steps)
+        same = train_linear(problem, {"p": transform_member(lambda s, n=norm: nsd(n, s), "nsd")(schedule)},
+                            args.anchor_steps, record=[args.anchor_steps])["p"].final
+        diff = np.abs(W - same).max() / np.abs(same).max()
+        print(f"{norm.name:<16}{costs[-1]:>9.1f}{diff:>32.1e}")
+    plain_us = float(np.mean(costs))
+    print(f"\nper member-step: population {pop_us:.1f} µs, careful plain loop {plain_us:.1f} µs "
+          f"(mean over the norms) → the population is {plain_us / pop_us:.1f}x the plain loop "
+          f"(load average {load0:.2f} → {os.getloadavg()[0]:.2f})")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 import torch
 
-from theory.norms import BlockMax, BlockSum, Entrywise, Norm
+from theory.norms import BlockMax, BlockSum, Entrywise, Norm, Schatten, steepest_directions
 
 
 class Scaled(NamedTuple):
@@ -57,6 +57,9 @@ class PowerSchedule:
 class Transformation(NamedTuple):
     init: Callable[[Sequence[torch.Tensor]], object]
     update: Callable[[Scaled, object, int], tuple[Scaled, object]]
+    # what it computes, for :class:`TransformStack`: ("momentum", β₁), ("steepest", norm),
+    # ("schedule", η), or ("chain", (spec, ...)); None for a transformation it cannot stack
+    spec: tuple | None = None
 
 
 def chain(*transforms: Transformation) -> Transformation:
@@ -70,7 +73,8 @@ def chain(*transforms: Transformation) -> Transformation:
             new_state.append(s)
         return grads, tuple(new_state)
 
-    return Transformation(init, update)
+    specs = tuple(t.spec for t in transforms)
+    return Transformation(init, update, None if None in specs else ("chain", specs))
 
 
 def partition(parts: Sequence[tuple[Sequence[int], Transformation]]) -> Transformation:
@@ -123,7 +127,7 @@ def momentum(beta1: float) -> Transformation:
         state = _ema(state, grads, beta1)
         return state, state
 
-    return Transformation(lambda params: None, update)
+    return Transformation(lambda params: None, update, ("momentum", beta1))
 
 
 def steepest(norm: Norm) -> Transformation:
@@ -156,7 +160,7 @@ def steepest(norm: Norm) -> Transformation:
     def update(grads, state, step):
         return Scaled(direction(grads.mantissa), 0.0), state
 
-    return Transformation(lambda params: None, update)
+    return Transformation(lambda params: None, update, ("steepest", norm))
 
 
 def _log_square_ema(log_v: tuple[torch.Tensor, ...] | None, grads: Scaled, beta: float) -> tuple[torch.Tensor, ...]:
@@ -221,7 +225,7 @@ def schedule(eta: Callable[[int], float]) -> Transformation:
     def update(grads, state, step):
         return Scaled(grads.mantissa, grads.log_scale + math.log(eta(step))), state
 
-    return Transformation(lambda params: None, update)
+    return Transformation(lambda params: None, update, ("schedule", eta))
 
 
 class TransformOptimizer(torch.optim.Optimizer):
@@ -251,6 +255,102 @@ class TransformOptimizer(torch.optim.Optimizer):
         factor = -math.exp(updates.log_scale)
         for p, u in zip(self._params, updates.mantissa):
             p.add_(u, alpha=factor)
+
+
+class TransformStack:
+    """Several :class:`TransformOptimizer` s, each on one parameter tensor of one shape, stepped
+    together over a leading member axis: the momentum averages as one stacked array, one oracle
+    call per norm family (``theory.norms.steepest_directions``: one stacked SVD for the members of
+    every Schatten norm, one Hölder map per entrywise exponent), then each member's step
+    θ ← θ − η_t Δ_t. It takes over the members of the form
+    [momentum(β₁),] steepest(norm), schedule(η) — NSD and NMD under an entrywise or Schatten norm —
+    and schedule(η) alone (GD) (:meth:`plan`); each member keeps its own step count, so members may
+    join or leave any step. The arithmetic is ``TransformOptimizer.apply``'s, operation for
+    operation, so the iterates are the same to the last bit (tests/numerics/test_optim.py)."""
+
+    def __init__(self, optimizers: dict[str, "TransformOptimizer"]):
+        self.plans = {nm: self.plan(opt) for nm, opt in optimizers.items()}
+        if None in self.plans.values():
+            raise ValueError("TransformStack.plan: not every optimizer can be stacked")
+        self.params = {nm: opt._params[0] for nm, opt in optimizers.items()}
+        shapes = {tuple(p.shape) for p in self.params.values()}
+        if len(shapes) > 1:
+            raise ValueError(f"stacked optimizers need one parameter shape, got {sorted(shapes)}")
+        self.row = {nm: j for j, nm in enumerate(optimizers)}
+        self.steps = dict.fromkeys(optimizers, 0)
+        self.average = np.zeros((len(optimizers), *next(iter(shapes), ())))
+        self.average_scale = [0.0] * len(optimizers)
+
+    @staticmethod
+    def plan(opt) -> tuple | None:
+        """(β₁ or None, norm or None, η) of a stackable optimizer (one parameter tensor, a chain
+        [momentum,] steepest, schedule or schedule alone; the norm entrywise or Schatten), else None."""
+        spec = opt.transform.spec if isinstance(opt, TransformOptimizer) else None
+        if spec is None or spec[0] != "chain" or len(opt._params) != 1:
+            return None
+        parts = list(spec[1])
+        beta = parts.pop(0)[1] if parts and parts[0][0] == "momentum" else None
+        norm = parts.pop(0)[1] if parts and parts[0][0] == "steepest" else None
+        if len(parts) != 1 or parts[0][0] != "schedule" or (beta is not None and norm is None):
+            return None
+        if norm is not None and not isinstance(norm, (Entrywise, Schatten)):
+            return None
+        return beta, norm, parts[0][1]
+
+    @classmethod
+    def of(cls, optimizers: dict) -> "TransformStack | None":
+        """The stack of the stackable ones among ``optimizers`` (None if there are none)."""
+        able = {nm: opt for nm, opt in optimizers.items() if cls.plan(opt) is not None}
+        return cls(able) if able else None
+
+    def __contains__(self, name) -> bool:
+        return name in self.row
+
+    @torch.no_grad()
+    def step(self, names: Sequence[str], grads: np.ndarray, log_scale: Sequence[float]) -> None:
+        """One step of the members ``names``, given their gradients exp(log_scale)·grads (stacked in
+        the order of ``names``: the trainer's ∇ log L and log L)."""
+        plans = [self.plans[nm] for nm in names]
+        for nm in names:
+            self.steps[nm] += 1
+        direction = grads                         # the oracle's input: g, or the momentum average M_t
+        averaged = [i for i, (beta, _, _) in enumerate(plans) if beta is not None]
+        if averaged:                              # M_t = β₁ M_{t−1} + (1 − β₁) g_t, exp-scaled as _ema
+            direction = grads.copy()
+            fresh, kept, a, b = [], [], [], []
+            for i in averaged:
+                beta, row = plans[i][0], self.row[names[i]]
+                new_scale = log_scale[i] + math.log1p(-beta)
+                if self.steps[names[i]] == 1 or beta == 0.0:
+                    fresh.append(i)
+                    self.average_scale[row] = new_scale
+                    continue
+                old_scale = self.average_scale[row] + math.log(beta)
+                top = max(old_scale, new_scale)
+                kept.append(i)
+                a.append(math.exp(old_scale - top))
+                b.append(math.exp(new_scale - top))
+                self.average_scale[row] = top
+            axes = (-1,) + (1,) * (grads.ndim - 1)
+            if fresh:
+                self.average[[self.row[names[i]] for i in fresh]] = grads[fresh]
+            if kept:
+                rows = [self.row[names[i]] for i in kept]
+                self.average[rows] = (np.array(a).reshape(axes) * self.average[rows]
+                                      + np.array(b).reshape(axes) * grads[kept])
+            direction[averaged] = self.average[[self.row[names[i]] for i in averaged]]
+        update, scale = grads.copy(), [0.0] * len(names)   # GD: the gradient itself, at its scale
+        steep = []
+        for i, (_, norm, eta) in enumerate(plans):
+            if norm is None:
+                scale[i] = log_scale[i]
+            else:
+                steep.append(i)
+            scale[i] = scale[i] + math.log(eta(self.steps[names[i]]))
+        if steep:                                 # one oracle call per norm family
+            update[steep] = steepest_directions([plans[i][1] for i in steep], direction[steep])
+        for i, nm in enumerate(names):
+            self.params[nm].add_(torch.from_numpy(update[i]), alpha=-math.exp(scale[i]))
 
 
 # -- the optimizer family ---------------------------------------------------------------------

@@ -2,10 +2,12 @@
 
 All members see the same data; their margins, log-losses and gradients are computed in one batched
 closed-form pass (``numerics.losses``), then each member's own ``torch.optim.Optimizer`` takes its
-step. Members built from ``numerics.optim`` receive the log-scaled gradient (exact at any weight
-scale); any other optimizer (``torch.optim.SGD/Adam/Muon``, a user's factory) receives the true
-gradient exp(log L)·∇ log L in ``p.grad`` and, when the member has a schedule, ``lr = η_t`` before
-each step. float64 throughout.
+step — the members built from ``numerics.optim``'s steepest-descent family together, over a leading
+member axis (``numerics.optim.TransformStack``: the same iterates, one oracle call per norm).
+Members built from ``numerics.optim`` receive the log-scaled gradient (exact at any weight scale);
+any other optimizer (``torch.optim.SGD/Adam/Muon``, a user's factory) receives the true gradient
+exp(log L)·∇ log L in ``p.grad`` and, when the member has a schedule, ``lr = η_t`` before each step.
+float64 throughout.
 
 A member whose parameters become NaN/Inf stops with status ``error`` and the step it happened; the
 others continue. Parameters are recorded at log-spaced checkpoints.
@@ -24,7 +26,7 @@ from threadpoolctl import threadpool_limits
 
 from numerics.classification import Classification
 from numerics.losses import log_loss_and_margin_gradient, log_loss_and_score_gradient
-from numerics.optim import TransformOptimizer
+from numerics.optim import TransformOptimizer, TransformStack
 
 OptimizerFactory = Callable[[list], torch.optim.Optimizer]
 
@@ -147,6 +149,18 @@ def step_member(opt, member: Member, params: list, grads: list, log_l: float, t:
         trajectory.message = f"optimizer step {t} raised {type(exc).__name__}: {exc}"
 
 
+def step_stack(stack: TransformStack, names: list[str], grads: np.ndarray, log_l: list[float], t: int,
+               trajectories: dict[str, Trajectory]) -> None:
+    """Step t of the stacked members ``names`` (``TransformStack.step``); if it raises, every one of
+    them is marked ``error``, as ``step_member`` marks one."""
+    try:
+        stack.step(names, grads, log_l)
+    except Exception as exc:
+        for nm in names:
+            trajectories[nm].status = "error"
+            trajectories[nm].message = f"optimizer step {t} raised {type(exc).__name__}: {exc}"
+
+
 def train_linear(problem: Classification, members: dict[str, Member], steps: int,
                  loss: str = "cross_entropy", record: list[int] | None = None,
                  progress: Callable[[int, int], None] | None = None,
@@ -178,6 +192,7 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
         if opt is not None:
             opts[nm] = opt
     active = [nm for nm in names if nm in opts]
+    stack = TransformStack.of({nm: opt for nm, opt in opts.items() if members[nm].schedule is None})
     t0 = time.perf_counter()
     if not active:
         return traj
@@ -224,9 +239,15 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
                     break
             if t > steps:
                 break
+            stacked = [i for i, nm in enumerate(active) if nm in stack] if stack is not None else []
+            if stacked:
+                step_stack(stack, [active[i] for i in stacked],
+                           grads.numpy()[stacked].reshape((len(stacked), *shape)),
+                           [log_l[i] for i in stacked], t, traj)
             for i, nm in enumerate(active):
-                step_member(opts[nm], members[nm], [params[nm]],
-                            [grads[i].reshape(shape) if view else grads[i]], log_l[i], t, traj[nm])
+                if stack is None or nm not in stack:
+                    step_member(opts[nm], members[nm], [params[nm]],
+                                [grads[i].reshape(shape) if view else grads[i]], log_l[i], t, traj[nm])
             active = [nm for nm in active if traj[nm].status == "ok"]
             if progress is not None:
                 progress(t, steps)

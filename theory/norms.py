@@ -30,7 +30,8 @@ import sympy as sp
 
 from theory.derivation import Derivation
 from theory.errors import UserInputError
-from theory.steepest import dual_exponent, holder_derivation, holder_direction, von_neumann_derivation
+from theory.steepest import (dual_exponent, holder_derivation, holder_direction, holder_directions,
+                             von_neumann_derivation)
 
 
 class NormError(UserInputError):
@@ -70,6 +71,11 @@ class Norm(ABC):
     @abstractmethod
     def steepest_direction(self, g):
         """Δ with ‖Δ‖ = 1 and ⟨g, Δ⟩ = ‖g‖_* (a maximizer; any element of the face when not unique)."""
+
+    def steepest_directions(self, batch) -> np.ndarray:
+        """:meth:`steepest_direction` of every element of a batch (an array whose leading axis indexes
+        it), as one array."""
+        return np.stack([self.steepest_direction(g) for g in batch])
 
     @abstractmethod
     def definition(self) -> sp.Expr:
@@ -137,6 +143,10 @@ class Entrywise(Norm):
         g = np.asarray(g, dtype=float)
         return holder_direction(g.ravel(), self.p_value).reshape(g.shape)
 
+    def steepest_directions(self, batch) -> np.ndarray:
+        batch = np.asarray(batch, dtype=float)
+        return holder_directions(batch.reshape(len(batch), -1), self.p_value).reshape(batch.shape)
+
     def definition(self) -> sp.Expr:
         w = sp.IndexedBase("w")
         i, j = sp.symbols("i j", integer=True)
@@ -193,12 +203,13 @@ class Schatten(Norm):
         g = np.asarray(g, dtype=float)
         if g.ndim != 2:
             raise NormError(f"{self.name} needs a matrix, got an array of shape {g.shape}")
-        if g.shape[0] < g.shape[1]:         # LAPACK is faster on the tall orientation (~1.5×)
-            return self.steepest_direction(g.T).T
-        u, s, vt = np.linalg.svd(g, full_matrices=False)
-        # Singular values below round-off are zero for the oracle (rank-deficient G).
-        s = np.where(s > s.max(initial=0.0) * max(g.shape) * np.finfo(float).eps, s, 0.0)
-        return (u * holder_direction(s, self.p_value)) @ vt
+        return self.steepest_directions(g[None])[0]
+
+    def steepest_directions(self, batch) -> np.ndarray:
+        batch = np.asarray(batch, dtype=float)
+        if batch.ndim != 3:
+            raise NormError(f"{self.name} needs a batch of matrices, got shape {batch.shape}")
+        return schatten_directions(batch, [self.p_value] * len(batch))
 
     def definition(self) -> sp.Expr:
         sigma, i = sp.IndexedBase("sigma"), sp.Symbol("i", integer=True)
@@ -215,6 +226,42 @@ class Schatten(Norm):
         d = super().derivation()
         d.extend(von_neumann_derivation())
         return d
+
+
+def schatten_directions(batch: np.ndarray, p_values: Sequence[float]) -> np.ndarray:
+    """U diag(δ_p(σ)) Vᵀ for every matrix of a (m, r, c) batch, matrix i in the Schatten p_values[i]
+    norm: one stacked SVD (LAPACK's gesdd per matrix, as for a single one), then the Hölder map of
+    each row of singular values, one call per distinct exponent."""
+    if batch.shape[1] < batch.shape[2]:      # LAPACK is faster on the tall orientation (~1.5×)
+        return schatten_directions(batch.transpose(0, 2, 1), p_values).transpose(0, 2, 1)
+    u, s, vt = np.linalg.svd(batch, full_matrices=False)
+    # Singular values below round-off are zero for the oracle (rank-deficient G).
+    top = s.max(axis=-1, keepdims=True, initial=0.0)
+    s = np.where(s > top * max(batch.shape[1:]) * np.finfo(float).eps, s, 0.0)
+    weights = np.empty_like(s)
+    for pv in set(p_values):
+        rows = [i for i, q in enumerate(p_values) if q == pv]
+        weights[rows] = holder_directions(s[rows], pv)
+    return (u * weights[:, None, :]) @ vt
+
+
+def steepest_directions(norms: Sequence[Norm], batch) -> np.ndarray:
+    """The steepest direction of ``batch[i]`` in ``norms[i]`` for every i, with one oracle call per
+    norm family: one stacked SVD for all the Schatten norms whatever their p, one Hölder map per
+    entrywise exponent (and shape kind), the other norms one by one."""
+    batch = np.asarray(batch, dtype=float)
+    out = np.empty_like(batch)
+    groups: dict = {}
+    for i, n in enumerate(norms):
+        key = "schatten" if isinstance(n, Schatten) else \
+            (n.p_value, n.vector) if isinstance(n, Entrywise) else id(n)
+        groups.setdefault(key, []).append(i)
+    for key, idx in groups.items():
+        if key == "schatten":
+            out[idx] = schatten_directions(batch[idx], [norms[i].p_value for i in idx])
+        else:
+            out[idx] = norms[idx[0]].steepest_directions(batch[idx])
+    return out
 
 
 @dataclass(frozen=True, eq=False)

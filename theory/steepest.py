@@ -121,16 +121,23 @@ def holder_direction(v: np.ndarray, p_value: float, tie_rtol: float = 1e-12) -> 
     would be below 1e-20 (invisible next to the largest weight, 1, in float64) are set to 0 before
     powering, which keeps subnormal numbers — and their ~100× slower arithmetic — out of the loop.
     """
+    v = np.asarray(v)
+    return holder_directions(v.reshape(1, -1), p_value, tie_rtol).reshape(v.shape)
+
+
+def holder_directions(v: np.ndarray, p_value: float, tie_rtol: float = 1e-12) -> np.ndarray:
+    """:func:`holder_direction` of every row of ``v`` (the last axis is one vector, the leading axes
+    index independent vectors): the same arithmetic, row by row, in one pass."""
     if p_value == np.inf:
         return np.sign(v)
     a = np.abs(v)
-    top = a.max(initial=0.0)
-    if top == 0.0:
-        return np.zeros_like(v)
+    top = a.max(axis=-1, keepdims=True, initial=0.0)
     if p_value == 1:
-        ties = a >= top * (1.0 - tie_rtol)
-        return np.sign(v) * ties / ties.sum()
+        ties = a >= top * (1.0 - tie_rtol)            # a zero row: every entry ties, its sign is 0
+        return np.sign(v) * ties / ties.sum(axis=-1, keepdims=True)
     qv = p_value / (p_value - 1.0)
     floor = max(1e-280, 1e-20 ** (1.0 / (qv - 1.0)))
-    a = np.where(a > top * floor, a / top, 0.0)
-    return np.sign(v) * _compiled_direction()(a, np.sum(a**qv), p_value)
+    zero = top == 0.0
+    a = np.where(a > top * floor, a / np.where(zero, 1.0, top), 0.0)
+    total = np.where(zero, 1.0, np.sum(a**qv, axis=-1, keepdims=True))   # a zero row stays 0
+    return np.sign(v) * _compiled_direction()(a, total, p_value)

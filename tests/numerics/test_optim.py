@@ -121,3 +121,78 @@ def test_steepest_rejects_schatten_over_several_tensors():
 def test_power_schedule():
     s = PowerSchedule(2.0, 0.5)
     assert s(1) == 2.0 and np.isclose(s(4), 1.0) and "t^(-0.5)" in s.describe()
+
+
+# -- TransformStack: the members stepped together over a leading member axis ----------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from numerics.optim import TransformStack  # noqa: E402
+
+STACK_NORMS = ["max", "sum", "fro", "entrywise:3", "spectral", "nuclear", "schatten:3"]
+
+
+def _member(kind, norm_text, eta0, decay):
+    eta = PowerSchedule(eta0, decay)
+    if kind == "gd":
+        return gd(eta)
+    norm = parse_norm(norm_text)
+    return nsd(norm, eta) if kind == "nsd" else nmd(norm, eta, {"nmd": 0.9, "nmd0": 0.0}[kind])
+
+
+def _run_both(specs, steps, schedule_of, seed, shape=(3, 4), perturb=None):
+    """Step the same members as TransformOptimizers one by one and as one TransformStack, with
+    members joining/leaving per ``schedule_of(i, t)``; returns both parameter sets."""
+    rng = np.random.default_rng(seed)
+    single = [torch.zeros(shape, dtype=torch.float64) for _ in specs]
+    stacked = [torch.zeros(shape, dtype=torch.float64) for _ in specs]
+    ones = [TransformOptimizer([p], _member(*s)) for p, s in zip(single, specs)]
+    stack = TransformStack({i: TransformOptimizer([p], _member(*(perturb or {}).get(i, s)))
+                            for i, (p, s) in enumerate(zip(stacked, specs))})
+    for t in range(1, steps + 1):
+        names = [i for i in range(len(specs)) if schedule_of(i, t)]
+        scales = np.exp(rng.uniform(-5, 5, (len(names),) + (1,) * len(shape)))
+        grads = rng.standard_normal((len(names), *shape)) * scales
+        log_l = rng.uniform(-700, 0, len(names)).tolist()
+        for j, i in enumerate(names):
+            ones[i].apply((torch.from_numpy(grads[j].copy()),), log_l[j])
+        stack.step(names, grads, log_l)
+    return single, stacked
+
+
+@settings(max_examples=12, deadline=None)
+@given(specs=st.lists(st.tuples(st.sampled_from(["nsd", "nmd", "nmd0", "gd"]), st.sampled_from(STACK_NORMS),
+                                st.floats(1e-3, 1.0), st.sampled_from([0.0, 0.5, 1.0])),
+                      min_size=1, max_size=6),
+       seed=st.integers(0, 10_000), shape=st.sampled_from([(3, 4), (4, 3), (5,)]))
+def test_stack_equals_the_members_stepped_one_by_one(specs, seed, shape):
+    """Random members (NSD, NMD with β₁ = 0.9 or 0, GD under any stackable norm and schedule), each
+    joining at its own step and leaving at another: the stacked iterates equal the single ones to
+    the last bit (the same operations on the same numbers)."""
+    if len(shape) == 1:                           # a vector model: entrywise norms only
+        specs = [(k, n if n.startswith(("max", "sum", "fro", "entrywise")) else "fro", e, d)
+                 for k, n, e, d in specs]
+    rng = np.random.default_rng(seed)
+    start, stop = rng.integers(1, 5, len(specs)), rng.integers(6, 12, len(specs))
+    single, stacked = _run_both(specs, 12, lambda i, t: start[i] <= t <= stop[i], seed, shape)
+    for a, b in zip(single, stacked):
+        assert torch.equal(a, b)
+
+
+def test_stack_comparison_detects_a_different_member():
+    """The comparison above can fail: a stacked NMD with β₁ = 0 where the single one has 0.9, or a
+    schedule 1% larger, ends elsewhere."""
+    specs = [("nmd", "spectral", 0.1, 0.5), ("nsd", "max", 0.1, 0.5)]
+    for wrong in [("nmd0", "spectral", 0.1, 0.5), ("nmd", "spectral", 0.101, 0.5)]:
+        single, stacked = _run_both(specs, 10, lambda i, t: True, 0, perturb={0: wrong})
+        assert not torch.equal(single[0], stacked[0]) and torch.equal(single[1], stacked[1])
+
+
+def test_stack_plans_only_the_steepest_family():
+    """Adam, partitions and block norms are not stacked (the trainer steps them one by one)."""
+    p = [torch.zeros(2, 3, dtype=torch.float64)]
+    eta = PowerSchedule(0.1)
+    assert TransformStack.plan(TransformOptimizer(p, nmd(parse_norm("nuclear"), eta))) is not None
+    assert TransformStack.plan(TransformOptimizer(p, adam(eta))) is None
+    assert TransformStack.plan(TransformOptimizer(p, partition([([0], nsd(parse_norm("max"), eta))]))) is None
+    assert TransformStack.plan(torch.optim.SGD(p, lr=0.1)) is None
+    assert TransformStack.of({"sgd": torch.optim.SGD(p, lr=0.1)}) is None

@@ -70,3 +70,43 @@ def test_trainer_separates_and_records():
     tr = out["ngd"]
     assert tr.steps == checkpoints(200) and len(tr.params) == len(tr.steps)
     assert p.margins(tr.final).min() > 0 and tr.log_loss[-1] < tr.log_loss[0]
+
+
+def test_stacked_members_equal_the_same_members_stepped_one_by_one(monkeypatch):
+    """The trainer steps NSD/NMD/GD members together (``TransformStack``); given a schedule, a
+    member is stepped on its own (its lr is set), with the same arithmetic. Both runs of the same
+    population — members stopped by the caller at different steps, a library optimizer beside
+    them — end at the same iterates to the last bit."""
+    from numerics.optim import gd, nmd
+
+    p = gaussian_classes(k=3, d=4, per_class=5, noise=0.1, seed=0)
+    eta = PowerSchedule(0.2)
+    makers = {"nsd-spectral": lambda: nsd(parse_norm("spectral"), eta),
+              "nmd-nuclear": lambda: nmd(parse_norm("nuclear"), eta, 0.9),
+              "nmd-max": lambda: nmd(parse_norm("max"), eta, 0.9),
+              "nsd-3": lambda: nsd(parse_norm("entrywise:3"), eta),
+              "gd": lambda: gd(eta)}
+
+    def run(stacked):
+        members = {k: Member(lambda ps, f=f: TransformOptimizer(ps, f()), None if stacked else eta)
+                   for k, f in makers.items()}
+        members["sgd"] = Member(lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9), eta)
+        stops = {5: {"nmd-max"}, 17: {"gd", "nsd-3"}}
+        return train_linear(p, members, 40, record=[0, 5, 17, 25, 40],
+                            on_record=lambda t, tr: stops.get(t, set()))
+
+    from numerics.optim import TransformStack
+
+    calls = []
+    step = TransformStack.step
+    monkeypatch.setattr(TransformStack, "step", lambda self, names, *a: calls.append(len(names)) or
+                        step(self, names, *a))
+    a = run(True)
+    assert calls[0] == 5 and len(calls) == 40
+    calls.clear()
+    b = run(False)
+    assert not calls
+    for k in a:
+        assert a[k].steps == b[k].steps and len(a[k].steps) > 1
+        assert all(np.array_equal(x, y) for x, y in zip(a[k].params, b[k].params)), k
+    assert a["nmd-max"].steps[-1] == 5 and a["gd"].steps[-1] == 17 and a["nsd-spectral"].steps[-1] == 40

@@ -165,3 +165,18 @@ def test_exponents_outside_the_supported_range(bad, message):
                                              ("entrywise:1", "entrywise:1"), ("lp:inf", "lp:inf")])
 def test_edges_of_the_supported_range_parse(edge, canonical):
     assert parse_norm(edge, "binary" if edge.startswith("lp") else "multiclass").name == canonical
+
+
+@settings(max_examples=30, deadline=None)
+@given(name=st.sampled_from(MATRIX_NORMS), kind=st.sampled_from(["gauss", "ties", "lowrank", "zero-rows"]),
+       seed=st.integers(0, 10_000), shape=st.sampled_from([(3, 5), (5, 3), (4, 4)]))
+def test_batched_steepest_directions_equal_single_ones_bit_for_bit(name, kind, seed, shape):
+    """The oracle over a leading batch axis (one stacked SVD for Schatten norms) is the single
+    oracle's arithmetic: equal to the last bit, a zero matrix included."""
+    norm = parse_norm(name)
+    rng = np.random.default_rng(seed)
+    batch = np.stack([_random(shape, kind, rng) * 10.0 ** rng.uniform(-30, 30) for _ in range(4)]
+                     + [np.zeros(shape)])
+    expected = np.stack([norm.steepest_direction(g) for g in batch])
+    assert np.array_equal(norm.steepest_directions(batch), expected)
+    assert not np.array_equal(norm.steepest_directions(batch[::-1]), expected)   # the rows are matched
