@@ -56,7 +56,7 @@ def run_one(factory: str, profile: str) -> tuple[dict, float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.json"
         cmd = [sys.executable, "-m", "verify", "optimizer", f"{G}:{factory}", "--profile", profile,
-               "--json", str(out)]
+               "--seeds", "0", "--json", str(out)]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - t0

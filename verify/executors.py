@@ -1,7 +1,9 @@
 """Executors: where tasks (``verify.tasks``) run.
 
 - :class:`InProcess` (``--jobs 1``, the default): one after another in this process, no extra
-  processes; each claim's record is handed over as soon as it is done.
+  processes; each claim's record is handed over as soon as it is done. With ``pin_threads``
+  (``verify optimizer``) each task runs under one BLAS/torch thread, as in a worker, so its numbers
+  equal a worker's bitwise.
 - :class:`DaskExecutor` with ``jobs=N``: a ``dask.distributed.LocalCluster`` of N worker processes,
   one thread each, BLAS/OpenMP/torch pinned to one thread; with ``address``: an existing Dask
   cluster (``dask scheduler`` + ``dask worker``, or dask-jobqueue on SLURM/PBS). Tasks go out as
@@ -9,38 +11,72 @@
   another worker first) or that failed in transit comes back as an error message and the other
   tasks' results are kept.
 
-``run(tasks)`` yields ``(task, result, error)``: ``result`` is :func:`verify.tasks.run_task`'s plain
-data, or ``error`` a one-line reason.
+``run(tasks)`` yields ``(task, result, error)``: ``result`` is the plain data the task's function
+returned (:func:`verify.tasks.execute`: a claims group's :func:`verify.tasks.run_task`, or the
+function a :class:`verify.tasks.CallTask` names), or ``error`` a one-line reason.
 """
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import uuid
+from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterator
 
 from theory.errors import UserInputError
-from verify.tasks import Task, run_task
+from verify.tasks import CallTask, Task, execute
 
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 CONNECT_TIMEOUT = 10          # seconds to reach a scheduler
 WORKER_TIMEOUT = 15           # seconds to wait for the first worker of an existing cluster
 
 
+@contextmanager
+def one_thread():
+    """For its duration, one BLAS/OpenMP/torch thread, as in a worker process (``THREAD_ENV`` for the
+    libraries loaded inside, ``threadpoolctl`` for those already loaded); restored afterwards. The
+    summation order of a multi-threaded BLAS call depends on the thread count, so an in-process run
+    under it gives the numbers of a worker bitwise."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    saved = {k: os.environ.get(k) for k in THREAD_ENV}
+    os.environ.update(THREAD_ENV)
+    threads = torch.get_num_threads()
+    try:
+        with threadpool_limits(limits=1):
+            torch.set_num_threads(1)
+            yield
+    finally:
+        torch.set_num_threads(threads)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 class InProcess:
     workers = 1
     description = "in-process"
 
-    def __init__(self, progress: Callable[[int, int, str], None] | None = None):
+    def __init__(self, progress: Callable[[int, int, str], None] | None = None, pin_threads: bool = False):
+        """``pin_threads``: run each task under :func:`one_thread` (numbers bitwise equal to a worker's)."""
         self.progress = progress
+        self.pin_threads = pin_threads
+        if pin_threads:
+            self.description = "in-process, one thread"
 
-    def run(self, tasks: list[Task], on_record: Callable[[Task, str, dict], None] | None = None,
+    def run(self, tasks: list[Task | CallTask], on_record: Callable[[Task, str, dict], None] | None = None,
             on_start: Callable[[Task], None] | None = None) -> Iterator[tuple[Task, dict | None, str | None]]:
         for task in tasks:
             if on_start is not None:
                 on_start(task)
             callback = None if on_record is None else (lambda cid, rec, t=task: on_record(t, cid, rec))
-            yield task, run_task(task.spec(), progress=self.progress, on_record=callback), None
+            with (one_thread() if self.pin_threads else nullcontext()):
+                result = execute(task.spec(), progress=self.progress, on_record=callback)
+            yield task, result, None
 
     def close(self) -> None:
         pass
@@ -77,13 +113,13 @@ class DaskExecutor:
             self.workers = jobs
             self.description = f"{jobs} local worker processes"
 
-    def run(self, tasks: list[Task], on_record=None, on_start=None):
+    def run(self, tasks: list[Task | CallTask], on_record=None, on_start=None):
         from dask.distributed import as_completed
 
         run_id = uuid.uuid4().hex[:8]
         futures = {}
         for i, task in enumerate(tasks):
-            future = self.client.submit(run_task, task.spec(), True, key=f"verify-{run_id}-{i}-{task.name.replace(' ', '-')}",
+            future = self.client.submit(execute, task.spec(), True, key=f"verify-{run_id}-{i}-{task.name.replace(' ', '-')}",
                                         pure=False, priority=len(tasks) - i)
             futures[future] = task
         self._futures = futures
@@ -147,9 +183,21 @@ def check_scheduler(address: str) -> None:
         raise UserInputError(f"no Dask scheduler answers at {address!r} ({reason[:120]})")
 
 
-def make_executor(jobs: int = 1, scheduler: str | None = None, progress=None):
+def shut_down(executor) -> None:
+    """Close an executor (None: nothing to close) without letting its teardown hide the run's own
+    outcome (a second Ctrl-C, a cluster already gone)."""
+    if executor is None:
+        return
+    try:
+        executor.close()
+    except BaseException:
+        pass
+
+
+def make_executor(jobs: int = 1, scheduler: str | None = None, progress=None, pin_threads: bool = False):
+    """``pin_threads``: in process, one BLAS/torch thread per task too (workers always have one)."""
     if scheduler is not None:
         return DaskExecutor(address=scheduler)
     if jobs == 1:
-        return InProcess(progress)
+        return InProcess(progress, pin_threads)
     return DaskExecutor(jobs=jobs)

@@ -1,4 +1,4 @@
-"""Tasks: the units of work ``verify all`` plans and hands to an executor.
+"""Tasks: the units of work ``verify all`` and ``verify optimizer`` plan and hand to an executor.
 
 A task runs one *group* of claims on one seed with a fresh :class:`Context` and returns plain data
 (numbers, strings, lists, dicts: no objects), so it can run in this process, in a local worker
@@ -8,9 +8,17 @@ A group is the claims that share experiments through ``ctx.shared``: the claims 
 module (the Fan et al. population feeds the 15 ``fan2025-*`` claims; the label-noise claims share
 one unregularized run). Grouping by module is the fallback until claim modules declare their
 experiments as :class:`Experiment` objects; then a task will be one experiment × settings × seed.
+
+Every task is a *callable by name*: its :meth:`spec` is plain data whose ``function`` names a
+function of this package (``"verify.tasks:run_task"``, ``"verify.optimizer_tasks:run_part"``), and
+:func:`execute` imports that function and calls it with the spec, in this process or in a worker.
+No callable is ever pickled, so a worker only needs the package installed; :class:`CallTask` is
+the generic task for any such function (``verify optimizer``'s fingerprint parts).
 """
 from __future__ import annotations
 
+import importlib
+import math
 import random
 import sys
 import time
@@ -62,8 +70,49 @@ class Task:
 
     def spec(self) -> dict:
         """What a worker receives: plain data (and the Claim objects only for unregistered claims)."""
-        return {"group": self.group, "module": self.module, "claim_ids": list(self.claim_ids),
-                "profile": self.profile, "seed": self.seed, "claims": self.claims}
+        return {"function": CLAIMS_FUNCTION, "group": self.group, "module": self.module,
+                "claim_ids": list(self.claim_ids), "profile": self.profile, "seed": self.seed,
+                "claims": self.claims}
+
+
+CLAIMS_FUNCTION = "verify.tasks:run_task"
+TASK_PACKAGES = ("verify", "numerics")     # a task function lives in this project's packages
+
+
+@dataclass
+class CallTask:
+    """A task that calls a function of this package by name: ``function`` is
+    ``"package.module:name"`` and ``args`` plain data; the function is called as
+    ``fn(spec, progress=..., on_record=...)`` with ``spec = {"function": ..., **args}`` and returns
+    plain data."""
+    name: str
+    function: str
+    args: dict
+    estimate: float = math.nan      # seconds (ordering and ETA), NaN when unknown
+
+    def spec(self) -> dict:
+        return {"function": self.function, **self.args}
+
+
+def task_function(name: str) -> Callable:
+    """The function ``"package.module:attr"`` names, imported (never unpickled); only this
+    project's packages (``TASK_PACKAGES``) are searched."""
+    module, _, attr = name.partition(":")
+    if not attr or module.split(".")[0] not in TASK_PACKAGES:
+        raise ValueError(f"{name!r} is not a task function of this package (package.module:function)")
+    return getattr(importlib.import_module(module), attr)
+
+
+def execute(spec: dict, pin_threads: bool = False,
+            progress: Callable[[int, int, str], None] | None = None,
+            on_record: Callable[[str, dict], None] | None = None):
+    """Run one task from its plain spec (what executors call, in this process or in a worker):
+    pin the worker's threads if asked, then call the function ``spec["function"]`` names (a claims
+    group, :func:`run_task`, when absent)."""
+    if pin_threads:
+        _pin_threads()
+    fn = task_function(spec.get("function", CLAIMS_FUNCTION))
+    return fn(spec, progress=progress, on_record=on_record)
 
 
 def plan_tasks(claims: list, profile: str, seeds: list[int],
@@ -131,7 +180,7 @@ def outcome_data(seed: int, outcome: Outcome, seconds: float) -> dict:
             "figures": plain(outcome.figures), "seconds": round(float(seconds), 3)}
 
 
-def _seed_globals(seed: int) -> None:
+def seed_globals(seed: int) -> None:
     """Reset the global generators a check might touch without a seed of its own, so a claim's
     numbers do not depend on what ran before it in the same process."""
     random.seed(seed)
@@ -181,7 +230,7 @@ def run_task(spec: dict, pin_threads: bool = False,
         ctx.progress = progress
     records = {}
     for claim in resolve_claims(spec):
-        _seed_globals(ctx.seed)
+        seed_globals(ctx.seed)
         t0 = time.perf_counter()
         outcome = check_claim(claim, ctx)
         record = outcome_data(ctx.seed, outcome, time.perf_counter() - t0)
@@ -197,5 +246,5 @@ def error_records(task: Task, message: str) -> dict:
     return {cid: outcome_data(task.seed, Outcome.error(message), float("nan")) for cid in task.claim_ids}
 
 
-__all__ = ["Experiment", "Task", "plan_tasks", "check_claim", "outcome_data", "run_task",
+__all__ = ["Experiment", "Task", "CallTask", "execute", "task_function", "plan_tasks", "check_claim", "outcome_data", "run_task",
            "error_records", "plain"]
