@@ -11,7 +11,7 @@ noise-free GD onto the interpolation manifold, as :mod:`numerics.label_noise_run
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -80,25 +80,34 @@ def power_interpolator(Z, y, kappa: float, weights=None) -> Interpolator:
 class DeepRun:
     P: np.ndarray            # (R, 2, d) parameters after the projection onto Zw = y
     W: np.ndarray            # (R, d)
-    residual: float          # max relative residual ‖Zw − y‖/‖y‖
+    residual: float          # max relative residual ‖Zw − y‖/‖y‖ (over the final point and checkpoints)
     status: str
     message: str
     seconds: float
+    W_at: dict = field(default_factory=dict)     # step → (R, d): each checkpoint, projected likewise
 
 
 def train_deep(problem: DiagonalNetProblem, optimizer, alpha: float, eta: float, steps: int,
                delta: float, replicas: int = 2, seed: int = 0,
-               projection_steps: int = 4000) -> DeepRun:
+               projection_steps: int = 4000, checkpoints=()) -> DeepRun:
+    """Label-noise training from u = v = α, then ``projection_steps`` of noise-free GD onto Zw = y
+    from the final parameters and from each of ``checkpoints`` (step numbers)."""
+    marks = sorted(set(int(c) for c in checkpoints if 0 < c < steps))
     run = train(problem, balanced_init(problem, [alpha] * replicas), optimizer, eta, steps,
-                label_noise=delta, seed=seed)
+                label_noise=delta, seed=seed, checkpoints=marks)
     if run.status != "ok":
         return DeepRun(np.empty(0), np.empty(0), np.inf, run.status, run.message, run.seconds)
     lam = float(np.linalg.eigvalsh(problem.Z.T @ problem.Z / problem.n).max())
-    top = float(np.max(np.sum(problem.jacobian_factor(run.final) ** 2, axis=-2)))
-    proj = train(problem, run.final, GD(), min(0.02, 1.0 / (lam * max(top, 1e-12))), projection_steps)
-    if proj.status != "ok":
-        return DeepRun(np.empty(0), np.empty(0), np.inf, proj.status, proj.message,
-                       run.seconds + proj.seconds)
-    residual = float(np.max(np.linalg.norm(problem.residual(proj.final), axis=-1))
-                     / np.linalg.norm(problem.y))
-    return DeepRun(proj.final, problem.w(proj.final), residual, "ok", "", run.seconds + proj.seconds)
+    seconds, projected = run.seconds, []
+    for P in [*run.params, run.final]:
+        top = float(np.max(np.sum(problem.jacobian_factor(P) ** 2, axis=-2)))
+        proj = train(problem, P, GD(), min(0.02, 1.0 / (lam * max(top, 1e-12))), projection_steps)
+        seconds += proj.seconds
+        if proj.status != "ok":
+            return DeepRun(np.empty(0), np.empty(0), np.inf, proj.status, proj.message, seconds)
+        projected.append(proj.final)
+    residual = max(float(np.max(np.linalg.norm(problem.residual(P), axis=-1))) for P in projected)
+    residual /= float(np.linalg.norm(problem.y))
+    final = projected[-1]
+    return DeepRun(final, problem.w(final), residual, "ok", "", seconds,
+                   {step: problem.w(P) for step, P in zip(run.steps, projected[:-1])})

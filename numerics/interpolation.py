@@ -91,7 +91,9 @@ def mirror_interpolator(Z, y, mirror_inverse, conjugate, objective, tol: float =
                         max_iter: int = 200) -> tuple[np.ndarray, np.ndarray, dict]:
     """argmin Σ ψ(w_j) s.t. Zw = y for a strictly convex separable ψ given through its mirror map:
     w = (ψ')⁻¹(s) (``mirror_inverse(s)`` returning (w, dw/ds)), ψ*(s) (``conjugate``) and ψ(w)
-    (``objective``). Damped Newton on the dual D(ν) = yᵀν − Σ ψ*((Zᵀν)_j)."""
+    (``objective``). Damped Newton on the dual D(ν) = yᵀν − Σ ψ*((Zᵀν)_j). The certificate's
+    ``duality_gap`` is the signed relative gap (P − D)/|P|: ≥ 0 up to round-off by weak duality, so a
+    negative value exposes an inconsistent ψ, ψ* pair."""
     Z, y = interpolation_system(Z, y)
     nu = np.zeros(Z.shape[0])
 
@@ -119,8 +121,10 @@ def mirror_interpolator(Z, y, mirror_inverse, conjugate, objective, tol: float =
     w, _ = mirror_inverse(Z.T @ nu)
     residual = float(np.linalg.norm(Z @ w - y) / max(np.linalg.norm(y), 1e-300))
     primal = float(np.sum(objective(w)))
+    # signed: weak duality gives D ≤ P, so a negative gap is a broken certificate (a wrong conjugate, a
+    # dual evaluated off its domain), not a small one; callers bound it two-sided
     return w, nu, {"relative_residual": residual, "newton_iterations": it + 1,
-                   "duality_gap": abs(primal - current) / max(abs(primal), 1e-300)}
+                   "duality_gap": (primal - current) / max(abs(primal), 1e-300)}
 
 
 def q_alpha_interpolator(Z, y, alpha: float) -> Interpolator:

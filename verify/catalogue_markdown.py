@@ -1,9 +1,10 @@
 """The catalogue as Markdown, generated from the claim registry (and, when given, a JSON report).
 
-Used by the documentation build (``docs/hooks.py``) so that the catalogue pages are never written by
-hand: each claim's statement, kind, source, section, the checks it declares (names, roles and
-tolerances, read from a report when one is given) and its derivation (the same steps
-``python -m verify show`` prints).
+Used by the documentation build (``docs/hooks.py``) and by ``python -m verify list --markdown`` so
+that the catalogue pages are never written by hand: each claim's statement, kind, source, section,
+its settings per profile (the frozen settings objects of ``verify.experiments.settings`` that its
+module uses), the checks it declares (names, roles and tolerances, read from a report when one is
+given) and its derivation (the same steps ``python -m verify show`` prints).
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def load_report(path: str | Path | None) -> dict[str, dict]:
     if path is None:
         return {}
     data = json.loads(Path(path).read_text())
+    if not isinstance(data, dict) or not isinstance(data.get("claims", []), list):
+        raise ValueError("not a verify JSON report (no list of claims)")
     return {rec["id"]: rec for rec in data.get("claims", []) if isinstance(rec, dict) and "id" in rec}
 
 
@@ -33,7 +36,8 @@ def _seed_cells(record: dict | None, seeds: list[int]) -> list[str]:
     return [_status(per_seed.get(seed)) if per_seed else "—" for seed in seeds]
 
 
-def index_page(report: dict[str, dict], report_name: str | None, seeds: list[int]) -> str:
+def index_page(report: dict[str, dict], report_name: str | None, seeds: list[int],
+               link=lambda claim_id: f"{claim_id}.md", claims: list[Claim] | None = None) -> str:
     lines = ["# The catalogue", "",
              "Every claim the project checks, generated from the claim registry when the documentation "
              "is built. Each row links to the claim's page: its statement, the checks it declares and "
@@ -44,7 +48,7 @@ def index_page(report: dict[str, dict], report_name: str | None, seeds: list[int
     else:
         lines += ["No results report is kept in `docs/results/` yet: the verdict columns are empty.", ""]
     by_section: dict[str, list[Claim]] = {}
-    for claim in all_claims():
+    for claim in all_claims() if claims is None else claims:
         by_section.setdefault(claim.section, []).append(claim)
     seed_heads = [f"seed {s}" for s in seeds]
     for section, claims in by_section.items():
@@ -54,11 +58,38 @@ def index_page(report: dict[str, dict], report_name: str | None, seeds: list[int
         for c in claims:
             rec = report.get(c.id)
             kind = c.kind + (f" (expected {c.expected})" if c.expected else "")
-            cells = [f"[`{c.id}`]({c.id}.md)", kind, c.source, _status(rec and rec.get("status"))]
+            cells = [f"[`{c.id}`]({link(c.id)})", kind, c.source, _status(rec and rec.get("status"))]
             cells += _seed_cells(rec, seeds)
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def settings_of(claim: Claim) -> dict:
+    """The settings objects (``verify.experiments.settings.Settings``) the module that registered
+    ``claim`` holds at module level, by name (empty for a claim without any)."""
+    import importlib
+
+    from verify.experiments.settings import Settings
+    from verify.registry import module_of
+
+    name = module_of(claim)
+    if name is None:
+        return {}
+    module = importlib.import_module(name)
+    return {key: value for key, value in vars(module).items()
+            if isinstance(value, Settings) and not key.startswith("_")}
+
+
+def settings_lines(settings: dict) -> list[str]:
+    """One table per settings object: each field's quick and full value (nested settings as
+    ``outer.inner``)."""
+    lines = []
+    for name, obj in settings.items():
+        lines += [f"`{name}` ({type(obj).__name__})", "", "| setting | quick | full |", "|---|---|---|"]
+        lines += [f"| `{field}` | {quick} | {full} |" for field, quick, full in obj.rows()]
+        lines.append("")
+    return lines
 
 
 def claim_page(claim: Claim, record: dict | None, has_notes: bool) -> str:
@@ -66,6 +97,10 @@ def claim_page(claim: Claim, record: dict | None, has_notes: bool) -> str:
              f"- source: {claim.source}", f"- section: {claim.section}",
              f"- kind: {claim.kind}" + (f", expected verdict `{claim.expected}`" if claim.expected else ""),
              "", "## Statement", "", claim.statement, ""]
+    settings = settings_of(claim)
+    if settings:
+        lines += ["## Settings", "", "The settings objects of the claim's module, per profile:", "",
+                  *settings_lines(settings)]
     if record:
         lines += ["## Checks (from the kept report)", "",
                   f"Verdict: {_status(record.get('status'))}"

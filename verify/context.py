@@ -21,6 +21,10 @@ class Context:
         """The value of a setting under the current profile."""
         return quick if self.profile == "quick" else full
 
+    def settings(self, settings: Any) -> Any:
+        """A :class:`verify.experiments.settings.Settings` object resolved under the current profile."""
+        return settings.resolve(self.profile)
+
     def shared(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """Compute once per run: experiments shared by several claims (one training population, the
         max-margin solutions of one data set) are keyed by everything that determines them."""

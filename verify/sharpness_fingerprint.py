@@ -93,7 +93,7 @@ class SharpnessFingerprint:
 
 def _setting(seed: int):
     """The start on Γ of ``li2025-adam-drift`` (n = 2, d = 4, Gaussian features, θ₀ ∈ [1, 2])."""
-    from numerics.label_noise_runs import drift_setting
+    from verify.experiments.li2025 import drift_setting
 
     return drift_setting(seed)
 

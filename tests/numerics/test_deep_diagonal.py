@@ -25,3 +25,20 @@ def test_dual_newton_matches_slsqp_and_scales(kappa):
     assert out.objective == pytest.approx(best, rel=1e-5)
     scaled = power_interpolator(Z, 1e6 * y, kappa, omega)
     assert np.allclose(scaled.w, 1e6 * out.w, rtol=1e-8, atol=0)
+
+
+def test_train_deep_projects_the_checkpoints_onto_the_interpolation_manifold():
+    from numerics.deep_diagonal import train_deep
+    from numerics.diagonal_nets import GD, DiagonalNetProblem
+    from theory.parameterizations import depth
+
+    rng = np.random.default_rng(10002)
+    problem = DiagonalNetProblem(depth(3), rng.standard_normal((3, 6)), rng.standard_normal(3))
+    out = train_deep(problem, GD(), 0.5, 0.02, 400, 0.5, replicas=3, seed=1, checkpoints=(200, 400, 0))
+    assert out.status == "ok" and list(out.W_at) == [200]          # only steps strictly inside the run
+    assert out.W_at[200].shape == out.W.shape == (3, 6)
+    for W in (out.W, out.W_at[200]):
+        worst = np.max(np.linalg.norm(W @ problem.Z.T - problem.y, axis=-1))
+        assert worst <= out.residual * np.linalg.norm(problem.y) * (1 + 1e-12)
+    assert out.residual < 1e-3
+    assert not np.allclose(out.W_at[200], out.W)

@@ -29,7 +29,20 @@ def test_dual_newton_with_a_quadratic_potential_is_the_min_norm_interpolator():
     w, _, cert = mirror_interpolator(Z, y, lambda s: (s, np.ones_like(s)), lambda s: 0.5 * s**2,
                                      lambda w_: 0.5 * w_**2)
     assert relative_distance(w, min_l2_interpolator(Z, y).w) < 1e-12
-    assert cert["relative_residual"] < 1e-13 and cert["duality_gap"] < 1e-12
+    assert cert["relative_residual"] < 1e-13 and abs(cert["duality_gap"]) < 1e-12
+
+
+def test_a_negative_duality_gap_is_reported_with_its_sign():
+    """Issue 23: the certificate took |P − D|, so a dual above the primal (weak duality broken, here by
+    a wrong conjugate ψ*(s) = s²/4 for ψ(w) = w²/2) looked like an ordinary positive gap. The signed
+    gap exposes it, and a two-sided bound still rejects it."""
+    Z, y = _system(3, 7, seed=5)
+    w, _, cert = mirror_interpolator(Z, y, lambda s: (s, np.ones_like(s)), lambda s: 0.25 * s**2,
+                                     lambda w_: 0.5 * w_**2)
+    gap = cert["duality_gap"]
+    old = abs(gap)                                  # what the old certificate reported
+    assert old > 0.1 and gap == -old                # the old number hid the sign; D > P here
+    assert relative_distance(w, min_l2_interpolator(Z, y).w) < 1e-12   # the primal is still right
 
 
 @pytest.mark.slow

@@ -43,3 +43,36 @@ def test_compact_report_keeps_what_the_pages_read():
     assert small["seeds"] == [0] and "details" not in small["claims"][0]
     assert small["claims"][0]["per_seed"] == [{"seed": 0, "status": "verified", "checks": [{"name": "x"}]}]
     assert "details" in full["claims"][0]["per_seed"][0]          # the input is not modified
+
+
+def test_claim_page_lists_its_settings_per_profile():
+    page = claim_page(get("wager2013-dropout-ridge"), None, has_notes=False)
+    assert "## Settings" in page and "| `chains` | 64 | 256 |" in page and "| `rate` | 0.3 | 0.3 |" in page
+
+
+def test_list_markdown_is_the_generated_catalogue(tmp_path, capsys):
+    from verify.cli import main
+
+    report = tmp_path / "r.json"
+    report.write_text(json.dumps({"claims": [{"id": "soudry2018-gd-l2", "status": "verified",
+                                              "per_seed": [{"seed": 0, "status": "verified"}]}]}))
+    assert main(["list", "--markdown", "-k", "soudry2018", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# The catalogue")
+    assert "[`soudry2018-gd-l2`](#soudry2018-gd-l2)" in out and "## `soudry2018-gd-l2`" in out
+    assert "### Statement" in out and "### Settings" in out and "### Derivation" in out
+    assert "fan2025" not in out                                  # -k selects, as in `verify all -k`
+    assert main(["list", "-k", "nosuchclaim"]) == 2
+
+
+def test_list_markdown_bad_report_is_one_line_exit_2(tmp_path, capsys):
+    from verify.cli import main
+
+    for text in ("not json", '{"claims": 3}', "[1, 2]"):
+        bad = tmp_path / "bad.json"
+        bad.write_text(text)
+        assert main(["list", "--markdown", "-k", "soudry2018", "--report", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: cannot read the report") and err.count("\n") == 1
+    assert main(["list", "--markdown", "--report", str(tmp_path / "missing.json")]) == 2
+    assert main(["list", "--report", "x.json"]) == 2

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-import verify.experiments.gronich2026 as claim
+import verify.experiments.gronich2026 as experiment
 from numerics.networks import TwoLayerNetwork
 from theory.norms import BlockMax
 from theory.optimizer_geometry import implied_norm
@@ -13,33 +13,33 @@ from verify.runner import check_claim
 
 def test_derived_norms_of_the_optimizers():
     net = TwoLayerNetwork.build("squared_relu", 16, 10)
-    norms = {o.name: implied_norm(o.rules, o.values) for o in claim.optimizers(net)}
+    norms = {o.name: implied_norm(o.rules, o.values) for o in experiment.optimizers(net)}
     assert norms["NGD"].name == norms["MomentumGD"].name == "lp:2"
     assert norms["Signum"].name == norms["Adam"].name == "lp:inf"
-    assert norms["Muon"] == BlockMax((claim.SPECTRAL, claim.SPECTRAL), (1.0, 1.0))
-    assert norms["Muon+Adam"].weights == (claim.SETTINGS["muon_adam_ratio"], 1.0)
+    assert norms["Muon"] == BlockMax((experiment.SPECTRAL, experiment.SPECTRAL), (1.0, 1.0))
+    assert norms["Muon+Adam"].weights == (experiment.SETTINGS["muon_adam_ratio"], 1.0)
     s_w, s_u = (16 / 10) ** 0.5, (1 / 16) ** 0.5        # √(fan_out/fan_in)
     assert norms["Muon (shape factors)"].weights[0] == pytest.approx(s_u / s_w)
     d = get("gronich2026-homogeneous-optimizer-kkt").derivation()
-    assert tuple(d.results["muon_adam_weights"]) == (claim.ETA_A / claim.ETA_M, 1)
+    assert tuple(d.results["muon_adam_weights"]) == (experiment.ETA_A / experiment.ETA_M, 1)
 
 
 def test_not_separated_is_inconclusive(monkeypatch):
     """A point repeated with both labels cannot be separated by any network."""
     rng = np.random.default_rng(0)
     X = np.repeat(rng.standard_normal((1, 10)), 2, axis=0)
-    monkeypatch.setattr(claim, "tasks", lambda ctx: [("clash", X, np.array([1.0, -1.0]), 4, 20)])
+    monkeypatch.setattr(experiment, "tasks", lambda ctx: [("clash", X, np.array([1.0, -1.0]), 4, 20)])
     out = check_claim(get("gronich2026-homogeneous-optimizer-kkt"), Context())
     assert out.status == "inconclusive" and "min_margin" in out.message
 
 
 def test_digits_get_a_constant_input_coordinate():
     """First-layer biases as a column of W: no image can be left with every neuron inactive for good."""
-    tasks = {name: (X, y, width) for name, X, y, width, _ in claim.tasks(Context(profile="full"))}
+    tasks = {name: (X, y, width) for name, X, y, width, _ in experiment.tasks(Context(profile="full"))}
     X, y, width = tasks["digits"]
-    assert X.shape == (claim.SETTINGS["digits"]["n"], 65) and np.all(X[:, -1] == 1.0)
+    assert X.shape == (experiment.SETTINGS["digits"]["n"], 65) and np.all(X[:, -1] == 1.0)
     assert np.allclose(np.linalg.norm(X[:, :-1], axis=1), 1.0) and set(np.unique(y)) == {-1.0, 1.0}
-    assert "digits" not in {name for name, *_ in claim.tasks(Context())}
+    assert "digits" not in {name for name, *_ in experiment.tasks(Context())}
 
 
 @pytest.mark.parametrize("inputs, same", [(65, True), (10, False)])
@@ -47,10 +47,11 @@ def test_muon_with_shape_factors_is_muon_on_the_digits(inputs, same):
     # digits with the constant coordinate: W 8×65, u 1×8, shape factors 0.351 and 0.354 (1.0078 apart,
     # within 1e-2); the clusters: W 8×10, factors 0.894 and 0.354 (a distinct prediction)
     net = TwoLayerNetwork.build("squared_relu", 8, inputs)
-    opts = claim.optimizers(net)
+    opts = experiment.optimizers(net)
     norms = {o.name: implied_norm(o.rules, o.values) for o in opts}
-    controls = claim.control_norms(opts, norms)
+    controls = experiment.control_norms(opts, norms)
     shape = norms["Muon (shape factors)"]
     assert (same_prediction(norms["Muon"], controls, 1e-2) == [shape.name]) is same
     assert (same_prediction(shape, controls, 1e-2) == [norms["Muon"].name]) is same
     assert all(same_prediction(norms[o], controls, 1e-2) == [] for o in norms if "Muon" not in o)
+

@@ -12,9 +12,8 @@ from numerics.interpolation import lp_objective, relative_distance
 from numerics.label_noise_runs import drift_setting, run_to_interpolator
 from numerics.sparse_regression import separating_instance, sparse_instance
 from theory.parameterizations import quadratic_difference
-from verify.claims.label_noise import (DRIFT_BOX, SPARSE, bias_checks, drift_step_sizes,
-                                       rival_argmins, sparse_problem)
-from verify.context import Context
+from verify.experiments.label_noise import DRIFT_BOX, SPARSE, drift_step_sizes, rival_argmins, sparse_problem
+from verify.interpolator_checks import bias_checks
 from verify.outcome import status_of
 
 TOL = 5e-2
@@ -57,7 +56,7 @@ def test_old_instance_could_not_tell_the_biases_apart():
 
 
 def test_rival_argmin_fails_on_the_separating_instance():
-    problem, _, _ = sparse_problem(Context(seed=0))
+    problem, _, _ = sparse_problem(0)
     _, argmins = rival_argmins(problem)
     pred, rival = argmins["trace"].w, argmins["adam"].w
     # label-noise SGD ending at Adam's argmin: prediction and rival control both miss
@@ -72,7 +71,7 @@ def test_rival_argmin_fails_on_the_separating_instance():
 
 def test_nan_replica_cannot_pass():
     """Python's max drops a NaN that is not first; the checks aggregate with nan_max/nan_min."""
-    problem, _, _ = sparse_problem(Context(seed=0))
+    problem, _, _ = sparse_problem(0)
     _, argmins = rival_argmins(problem)
     pred, rival = argmins["trace"].w, argmins["adam"].w
     W = np.stack([pred, np.full_like(pred, np.nan), pred])
@@ -84,10 +83,10 @@ def test_nan_replica_cannot_pass():
 
 
 def test_tail_average_is_the_last_iterate_when_off():
-    problem, _, _ = sparse_problem(Context(seed=0))
-    a = run_to_interpolator(problem, GD(), SPARSE["alpha"], 0.05, 300, SPARSE["delta"], 0.0,
+    problem, _, _ = sparse_problem(0)
+    a = run_to_interpolator(problem, GD(), SPARSE.alpha, 0.05, 300, SPARSE.delta, 0.0,
                             replicas=2, seed=5, projection_steps=50)
-    b = run_to_interpolator(problem, GD(), SPARSE["alpha"], 0.05, 300, SPARSE["delta"], 0.0,
+    b = run_to_interpolator(problem, GD(), SPARSE.alpha, 0.05, 300, SPARSE.delta, 0.0,
                             replicas=2, seed=5, projection_steps=50, average_last=0.25)
     assert a.status == b.status == "ok"
     assert a.steps == b.steps and a.measure.shape == b.measure.shape   # tail marks not in the series

@@ -1,17 +1,19 @@
 """li2025 claims: the paired sign-test comparison can fail and can be undecided, the reading is a
 reading, the drift setting has one definition outside the claim modules, and Adam's sharpness
 checks catch the rival (ℓ1) argmin."""
+import ast
 import math
 from pathlib import Path
 
 import numpy as np
 
 from numerics.label_noise_runs import drift_setting
-from verify.claims.label_noise import bias_checks, rival_argmins, sparse_problem
-from verify.claims.li2025 import paired_sign_checks, sign_interval
-from verify.context import Context
+from verify.experiments.label_noise import rival_argmins, sparse_problem
+from verify.interpolator_checks import bias_checks
 from verify.outcome import status_of
+from verify.paired_tests import paired_sign_checks, sign_interval
 from verify.registry import get
+from verify.tracking_checks import tracking_unit_checks
 
 
 def test_sign_interval_exact_values():
@@ -69,7 +71,7 @@ def test_global_argmin_claim_is_a_reading_expected_to_fail():
 
 def test_adam_sharpness_catches_the_l1_argmin():
     """Adam ending at label-noise SGD's (ℓ1) argmin: the prediction and the rival control miss."""
-    problem, _, _ = sparse_problem(Context(seed=1))
+    problem, _, _ = sparse_problem(1)
     _, argmins = rival_argmins(problem)
     pred, rival = argmins["adam"].w, argmins["trace"].w
     checks = bias_checks(np.stack([rival, rival, rival]), pred, rival, 5e-2, "l_half", "l1")
@@ -78,28 +80,66 @@ def test_adam_sharpness_catches_the_l1_argmin():
 
 
 def test_drift_setting_has_one_definition():
-    from verify.claims.li2025 import drift_setting as claim_setting
+    from verify.experiments.li2025 import drift_setting as experiment_setting
+    from verify.sharpness_fingerprint import _setting
 
     for seed in (0, 7):
-        a, b = claim_setting(Context(seed=seed)), drift_setting(seed)
+        a, b, c = experiment_setting(seed), drift_setting(seed), _setting(seed)
         assert np.array_equal(a[1], b[1]) and np.array_equal(a[0].Z, b[0].Z)
-    source = Path(__file__).resolve().parents[2] / "verify" / "sharpness_fingerprint.py"
-    assert "verify.claims" not in source.read_text()
+        assert np.array_equal(a[1], c[1]) and np.array_equal(a[0].Z, c[0].Z)
+
+
+def test_library_and_tests_do_not_import_claim_modules():
+    root = Path(__file__).resolve().parents[2]
+    for path in (root / "verify" / "sharpness_fingerprint.py", root / "verify" / "paired_tests.py",
+                 root / "verify" / "tracking_checks.py", root / "verify" / "experiments" / "li2025.py",
+                 Path(__file__), root / "tests" / "verify" / "test_sharpness_fingerprint.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                imported.add(node.module or "")
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+        assert not {m for m in imported if m.startswith("verify.claims")}, path
 
 
 def test_adaptive_unit_with_coinciding_flows_is_inconclusive():
-    """Seed 1's Shampoo unit: its derived flow and SGD's differ by only 0.40 of the displacement, the
-    tolerance is 0.3. A run ON the SGD flow then passes the old prediction (0.25 ≤ 0.3 when the flows
-    differ by 0.25) and the old verdict blamed the theory (control miss → failed); the separation
-    precondition makes that unit inconclusive, and a separated draw still verifies or fails."""
-    from verify.claims.li2025 import tracking_unit_checks
-
+    """Seed 1's Shampoo unit (before the designed instance): its derived flow and SGD's differed by
+    only 0.40 of the displacement, the tolerance is 0.3. A run ON the SGD flow then passes the
+    prediction (0.25 ≤ 0.3 when the flows differ by 0.25) and the old verdict blamed the theory
+    (control miss → failed); the separation precondition makes that unit inconclusive, and a
+    separated draw still verifies or fails."""
     move, tol = 1.0, 0.3
-    on_sgd_flow = tracking_unit_checks("Shampoo", 0.25, 0.0 + 1e-9, move, 0.25, tol)
-    assert on_sgd_flow[0].passed                                  # the old prediction passes wrongly
+    on_sgd_flow = tracking_unit_checks("Shampoo", 0.25, {"SGD": 1e-9}, move, {"SGD": 0.25}, tol)
+    assert on_sgd_flow[0].passed                                  # the prediction passes wrongly
     assert status_of(on_sgd_flow) == "inconclusive"
-    good = tracking_unit_checks("RMSProp", 0.04, 1.4, move, 1.4, tol)
+    good = tracking_unit_checks("RMSProp", 0.04, {"SGD": 1.4}, move, {"SGD": 1.4}, tol)
     assert status_of(good) == "verified"
-    bad = tracking_unit_checks("RMSProp", 0.5, 1.0, move, 1.4, tol)   # separated, but tracks SGD
+    bad = tracking_unit_checks("RMSProp", 0.5, {"SGD": 1.0}, move, {"SGD": 1.4}, tol)  # tracks SGD
     assert status_of(bad) == "failed"
     assert status_of(good + on_sgd_flow) == "inconclusive"       # one unit undecided, none failed
+
+
+def test_adaptive_control_is_the_nearest_rival_method():
+    """A run that follows Adam-mini's flow while RMSProp's is the prediction: SGD's flow is far (the
+    old control, against SGD only, passed), the nearest rival (Adam-mini) is what catches it; and a
+    rival flow within 3× the tolerance makes the unit inconclusive whatever SGD's separation."""
+    move, tol = 1.0, 0.3
+    errors = {"SGD": 1.5, "Adam-mini": 0.02, "Adalayer": 1.2}
+    checks = tracking_unit_checks("RMSProp", 0.25, errors, move, {"SGD": 1.5, "Adam-mini": 1.0,
+                                                                  "Adalayer": 1.1}, tol)
+    assert checks[0].passed and not checks[1].passed and checks[2].passed
+    assert status_of(checks) == "failed"
+    assert errors["SGD"] / 0.25 >= 2                              # the SGD-only control passes
+    close = tracking_unit_checks("RMSProp", 0.05, errors | {"Adam-mini": 0.5}, move,
+                                 {"SGD": 1.5, "Adam-mini": 0.5, "Adalayer": 1.1}, tol)
+    assert status_of(close) == "inconclusive" and "Adam-mini" in close[2].note
+
+
+def test_adaptive_unit_with_a_nan_rival_is_not_verified():
+    checks = tracking_unit_checks("RMSProp", 0.04, {"SGD": 1.4, "Adam-mini": float("nan")}, 1.0,
+                                  {"SGD": 1.4, "Adam-mini": 1.2}, 0.3)
+    assert math.isnan(checks[1].value) and status_of(checks) != "verified"
+    assert "nearest: Adam-mini" in checks[1].note
+    checks = tracking_unit_checks("RMSProp", 0.04, {"SGD": 1.4}, 1.0, {"SGD": float("nan")}, 0.3)
+    assert math.isnan(checks[2].value) and status_of(checks) != "verified"

@@ -14,12 +14,12 @@ def test_registered_with_a_derivation(claim_id):
 
 
 def test_balanced_error_is_the_derived_closed_form():
-    from verify.claims.slutzky2025 import _balanced_error
+    from verify.experiments.slutzky2025 import balanced_error
 
     for d, k in ((10, 6), (20, 9)):
-        assert _balanced_error(d, k, 40) == pytest.approx(d ** ((k - 1) / (k + 1)) - 1, rel=1e-12)
+        assert balanced_error(d, k, 40) == pytest.approx(d ** ((k - 1) / (k + 1)) - 1, rel=1e-12)
     # when d^((k−1)/(k+1)) − 1 < 1 the tail 1 − h_40 → 1 is the worst entry
-    assert _balanced_error(2, 3, 40) == pytest.approx(1 - 2 ** ((3 - 40) / 4), rel=1e-12)
+    assert balanced_error(2, 3, 40) == pytest.approx(1 - 2 ** ((3 - 40) / 4), rel=1e-12)
 
 
 
@@ -28,7 +28,8 @@ def test_paper_numbers_are_the_criterion():
     paper's 0.0013/0.050 miss; errors at the paper's numbers pass; NaN never passes."""
     import numpy as np
 
-    from verify.claims.slutzky2025 import CONFIGS, paper_number_checks
+    from verify.experiments.slutzky2025 import CONFIGS
+    from verify.paper_numbers import paper_number_checks
 
     cfg = CONFIGS["d10k7"]
     near = paper_number_checks("d10k7", cfg, np.array([0.00125, 0.00135, 0.0013]), np.array([0.049, 0.051, 0.050]))

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from scipy.linalg import null_space
 
-import verify.claims.soudry2018 as soudry
+import verify.experiments.soudry2018 as soudry
 from numerics.train import Trajectory, checkpoints
 from verify.context import Context
+from verify.registry import get
 from verify.outcome import Check
 
 T = 20_000
@@ -27,7 +28,7 @@ def test_a_constant_gap_fails_where_the_old_ratio_passed():
     assert _old_criterion(STEPS, gaps)
     exponent = soudry.gap_log_exponent(STEPS, gaps)
     assert exponent == pytest.approx(0.0, abs=1e-9)
-    assert not Check("gap_log_exponent", exponent, ">=", soudry.SETTINGS["gap_log_exponent_min"]).passed
+    assert not Check("gap_log_exponent", exponent, ">=", soudry.SETTINGS.gap_log_exponent_min).passed
 
 
 @pytest.mark.parametrize("gaps, expected", [(lambda t: 0.8 / np.log(t), 1.0),
@@ -36,7 +37,7 @@ def test_a_gap_of_order_one_over_log_t_passes(gaps, expected):
     exponent = soudry.gap_log_exponent(STEPS, gaps(STEPS))
     if expected is not None:
         assert exponent == pytest.approx(expected, abs=1e-9)
-    assert exponent >= soudry.SETTINGS["gap_log_exponent_min"]
+    assert exponent >= soudry.SETTINGS.gap_log_exponent_min
 
 
 def test_nan_or_nonpositive_gap_gives_nan():
@@ -67,7 +68,7 @@ def sabotaged(request):
     mp = pytest.MonkeyPatch()
     mp.setattr(soudry, "run_population", fake)
     try:
-        outcome = soudry._check(Context(seed=0))
+        outcome = get("soudry2018-gd-l2").check(Context(seed=0))
     finally:
         mp.undo()
     return outcome, captured["run"]

@@ -3,7 +3,7 @@ the discrimination between two of them on a short run, and the quick claim end t
 import numpy as np
 import pytest
 
-import verify.claims.tsilivis2024 as claim
+import verify.experiments.tsilivis2024 as experiment
 from numerics.kkt_residual import kkt_residual
 from numerics.network_data import gaussian_clusters
 from numerics.networks import TwoLayerNetwork
@@ -17,10 +17,10 @@ from verify.runner import check_claim
 
 
 def test_derived_norms_of_the_optimizers():
-    norms = {o.name: o.norm for o in claim.optimizers()}
+    norms = {o.name: o.norm for o in experiment.optimizers()}
     assert [n.name for n in norms.values()] == ["lp:2", "lp:3", "lp:inf", "blockmax[1*schatten:inf,1*schatten:inf]",
                                                 "blockmax[1*schatten:1,1*schatten:1]"]
-    assert norms["NSD layer-nuclear"] == BlockMax((claim.NUCLEAR, claim.NUCLEAR), (1.0, 1.0))
+    assert norms["NSD layer-nuclear"] == BlockMax((experiment.NUCLEAR, experiment.NUCLEAR), (1.0, 1.0))
     d = get("tsilivis2024-steepest-descent-homogeneous-kkt").derivation()
     assert tuple(d.results["layer_nuclear_weights"]) == (1, 1)
 
@@ -28,24 +28,22 @@ def test_derived_norms_of_the_optimizers():
 def test_l3_and_linf_steepest_descent_reach_their_own_kkt_points():
     """4000 steps of ℓ3 and ℓ∞ steepest descent on the claim's clusters: each direction is closer to a
     KKT point of its own norm's margin problem than of the other's, by more than the claim's 3×."""
-    s = claim.SETTINGS
+    s = experiment.SETTINGS
     X, y = gaussian_clusters(seed=0, **s["clusters"])
     net = TwoLayerNetwork.build(s["activation"], s["width"], X.shape[1])
     members = {k: Member(lambda ps, n=n: TransformOptimizer(ps, nsd(n, PowerSchedule(0.3, s["decay"]))))
-               for k, n in (("l3", claim.L3), ("linf", claim.LINF))}
+               for k, n in (("l3", experiment.L3), ("linf", experiment.LINF))}
     traj = train_network(net, X, y, members, 4000, net.init(0, s["init_scale"]), record=[4000])
     r = {(k, n): kkt_residual(net, traj[k].params[-1], X, y, norm).residual
-         for k in members for n, norm in (("l3", claim.L3), ("linf", claim.LINF))}
+         for k in members for n, norm in (("l3", experiment.L3), ("linf", experiment.LINF))}
     assert r["l3", "l3"] < 0.05 and r["linf", "linf"] < 0.05
     assert r["l3", "linf"] > 3 * r["l3", "l3"] and r["linf", "l3"] > 3 * r["linf", "linf"]
 
 
 def test_not_separated_is_inconclusive(monkeypatch):
     """A point repeated with both labels cannot be separated by any network."""
-    import numerics.network_data
     X = np.repeat(np.random.default_rng(0).standard_normal((1, 10)), 2, axis=0)
-    monkeypatch.setattr(numerics.network_data, "gaussian_clusters", lambda **kw: (X, np.array([1.0, -1.0])))
-    monkeypatch.setitem(claim.SETTINGS, "steps", {"quick": 20, "full": 20})
+    monkeypatch.setattr(experiment, "tasks", lambda ctx: [("clash", X, np.array([1.0, -1.0]), 4, 20)])
     out = check_claim(get("tsilivis2024-steepest-descent-homogeneous-kkt"), Context())
     assert out.status == "inconclusive" and "min_margin" in out.message
 

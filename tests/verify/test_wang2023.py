@@ -16,11 +16,12 @@ def test_registered_with_a_derivation():
 
 
 def test_task_is_seeded_xor_and_robustly_separable_at_the_attack_radius():
-    from verify.claims.wang2023 import RADIUS_FRACTION, TASK, _task, separability_radius
+    from verify.experiments.wang2023 import SETTINGS, separability_radius, task
 
-    X, y = _task(0)
-    X2, _ = _task(0)
-    assert X.shape == (TASK["n"], TASK["d"], TASK["c"]) and np.array_equal(X, X2)
+    RADIUS_FRACTION, TASK = SETTINGS.radius_fraction, SETTINGS.task
+    X, y = task(0)
+    X2, _ = task(0)
+    assert X.shape == (TASK.n, TASK.d, TASK.c) and np.array_equal(X, X2)
     assert set(np.unique(y)) == {-1.0, 1.0}
     # XOR: the label-weighted mean is small next to the cluster means (no single direction separates)
     assert np.linalg.norm((y[:, None, None] * X).mean(0)) < 0.5
@@ -31,7 +32,7 @@ def test_task_is_seeded_xor_and_robustly_separable_at_the_attack_radius():
 
 
 def test_separability_radius_of_two_points():
-    from verify.claims.wang2023 import separability_radius
+    from verify.experiments.wang2023 import separability_radius
 
     X = np.array([[[0.0, 0.0]], [[3.0, 4.0]], [[0.0, 1.0]]])
     assert separability_radius(X, np.array([1.0, -1.0, 1.0])) == pytest.approx(0.5 * np.sqrt(18))

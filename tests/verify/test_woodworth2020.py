@@ -2,7 +2,7 @@
 with the nearest of the ℓ1 and ℓ2 interpolators."""
 import math
 
-from verify.claims.woodworth2020 import regime_checks
+from verify.interpolator_checks import regime_checks
 from verify.outcome import status_of
 
 

@@ -22,9 +22,10 @@ import numpy as np
 
 from theory.derivation import Derivation
 from theory.homogeneous import two_layer_network
-from theory.norms import parse_norm
 from theory.robustness import K, double_edged_sword_derivation
 from verify.context import Context
+from verify.experiments import frei2023 as experiment
+from verify.experiments.frei2023 import SETTINGS
 from verify.figures import line_figure, series
 from verify.numbers import nan_max, nan_min
 from verify.outcome import Check, Outcome
@@ -32,92 +33,12 @@ from verify.registry import Claim, register
 
 SOURCE = "Frei, Vardi, Bartlett, Srebro 2023"
 SECTION = "2 Homogeneous networks: KKT points of margin problems"
-SETTINGS = {
-    "k": {"quick": (4, 16), "full": (4, 8, 16, 32)},
-    # quick d was (100, 400): the robust radius reaches ρ/2 only as the means' correlations (~1/√d) and
-    # the noise's projection vanish, so the fitted d-exponent came out high (0.54, 0.61, 0.66 on seeds
-    # 0-2; 0.663 missed 0.15 at seed 2). Chosen on seeds 10000-10002 with d = (200, 800) and 4000 steps:
-    # robust d-exponent 0.517, 0.540, 0.551; every exponent within 0.081 of its derived value
-    # (docs/claims/frei2023-homogeneous-double-edged-sword.md).
-    "d": {"quick": (200, 800), "full": (200, 400, 800, 1600)},
-    "per_cluster": 5, "test_per_cluster": 10, "noise": 1.0, "width": 32, "init_scale": 1e-2,
-    # quick was 1500 steps (4.5 e-folds of ‖θ‖): ℓ2 KKT residuals 0.07-0.30, not near a KKT point as the
-    # theorem assumes; 4000 steps as in full.
-    "relative_step": 3e-3, "steps": {"quick": 4000, "full": 4000},
-    # the theorem's assumption: the trained network is near a KKT point of the ℓ2 margin problem
-    # (achieved residual, an upper bound). Chosen on seeds 10000-10002 at 4000 steps: residuals (τ = 0)
-    # 0.032-0.160, largest at k = 16, d = 200; precondition at 0.2.
-    "kkt_tolerance": {"quick": 0.2, "full": 0.2},
-    "attacked_points": {"quick": 20, "full": 50},
-    "exponent_tolerance": {"quick": 0.15, "full": 0.1},
-    "test_error": {"quick": 0.05, "full": 0.03},
-    "found_fraction": 0.9,
-    "ratio_fraction": 0.75,      # measured robust/attack ratio ≥ this × the derived √k/2 at the largest k
-}
-
 
 def _derivation() -> Derivation:
     d = Derivation("Generalization vs robustness of KKT networks (Frei, Vardi, Bartlett, Srebro 2023)")
     d.extend(two_layer_network("relu").derivation())
     d.extend(double_edged_sword_derivation())
     return d
-
-
-def _run_config(ctx: Context, k: int, dim: int) -> dict:
-    from numerics.attacks import ReluNetwork, attack, candidate_directions, cluster_detector_network
-    from numerics.homogeneous_optim import relative_step
-    from numerics.kkt_residual import NotSeparatedError, kkt_residual
-    from numerics.network_data import orthogonal_clusters
-    from numerics.networks import TwoLayerNetwork
-    from numerics.optim import TransformOptimizer
-    from numerics.train import Member
-    from numerics.train_network import train_network
-    s = SETTINGS
-    train = orthogonal_clusters(k, dim, s["per_cluster"], s["noise"], seed=ctx.seed)
-    test = orthogonal_clusters(k, dim, s["test_per_cluster"], s["noise"], seed=ctx.seed + 1,
-                               means=train.means)
-    net = TwoLayerNetwork.build("relu", s["width"], dim)
-    member = Member(lambda ps: TransformOptimizer(ps, relative_step(s["relative_step"]), "GD (loss-based lr)"))
-    steps = ctx.pick(**s["steps"])
-    traj = train_network(net, train.X, train.y, {"gd": member}, steps,
-                         net.init(ctx.seed, s["init_scale"]), record=[steps])["gd"]
-    params = traj.params[-1]
-    trained = ReluNetwork.homogeneous(params, net.power)
-    robust = cluster_detector_network(train.means, train.cluster_labels)
-    rho = float(np.median(np.linalg.norm(train.means, axis=1)))
-    count = ctx.pick(**s["attacked_points"])
-    points = list(zip(test.X[:count], test.y[:count]))
-    r_max = 2.0 * rho
-    att = [attack(trained, x, y, candidate_directions(trained, x, y, train.means, train.cluster_labels), r_max)
-           for x, y in points]
-    rob = [attack(robust, x, y, candidate_directions(robust, x, y, train.means, train.cluster_labels), r_max)
-           for x, y in points]
-    found = [a.radius for a in att if a.found]
-    try:
-        # the theorem's assumption (a KKT point of the ℓ2 margin problem), a precondition: first without
-        # kink freedom (τ = 0, the least-squares problem, cheap), and only when that exceeds the
-        # tolerance with the Clarke intervals of the near-kink pairs (a conic program, seconds per
-        # network); both are achieved residuals, so the smaller one is.
-        l2 = parse_norm("l2", "binary")
-        kkt = kkt_residual(net, params, train.X, train.y, l2, taus=(0.0,)).residual
-        if kkt > ctx.pick(**s["kkt_tolerance"]):
-            kkt = min(kkt, kkt_residual(net, params, train.X, train.y, l2).residual)
-    except NotSeparatedError:
-        kkt = math.inf
-    return {
-        "k": k, "d": dim, "rho": rho, "train_min_margin": float(net.margins(params, train.X, train.y).min()),
-        "log_loss": traj.log_loss[-1], "status": traj.status,
-        "test_error": float(np.mean(np.sign(trained.forward(test.X)) != test.y)),
-        "robust_test_error": float(np.mean(np.sign(robust.forward(test.X)) != test.y)),
-        "attack_radius": float(np.median(found)) if found else math.inf,
-        "found_fraction": len(found) / len(att),
-        "certified_lower_bound": float(np.median([a.certified for a in att])),
-        "unfound_certified": [a.certified for a in att if not a.found],
-        "directions": {name: sum(a.direction == name for a in att) for name in ("sum_y_mu", "input_gradient")},
-        "robust_certified": float(np.median([a.certified for a in rob])),
-        "robust_attack_radius": float(np.median([a.radius for a in rob])),
-        "kkt_residual_l2": kkt, "seconds": traj.seconds,
-    }
 
 
 def _exponents(rows, key) -> tuple[float, float]:
@@ -129,29 +50,24 @@ def _exponents(rows, key) -> tuple[float, float]:
 
 
 def _check(ctx: Context) -> Outcome:
-    s = SETTINGS
+    s = ctx.settings(experiment.SETTINGS)
     results = _derivation().results
     pred = {key: float(results[key]) for key in
             ("kkt_k_exponent", "kkt_d_exponent", "robust_k_exponent", "robust_d_exponent")}
-    ks, ds = ctx.pick(**s["k"]), ctx.pick(**s["d"])
-    rows = []
-    total = len(ks) * len(ds)
-    for k in ks:
-        for dim in ds:
-            rows.append(_run_config(ctx, k, dim))
-            ctx.progress(len(rows), total, f"k={k} d={dim}")
-    tol = ctx.pick(**s["exponent_tolerance"])
+    ks, ds = s.k, s.d
+    rows = experiment.run(s, ctx.seed, ctx.progress)
+    tol = s.exponent_tolerance
     separated = nan_min(r["train_min_margin"] for r in rows)
     found = nan_min(r["found_fraction"] for r in rows)
     checks = [
         Check("train_min_margin", separated, ">=", np.finfo(float).tiny, "precondition",
               "gradient descent has separated the training data in every (k, d)"),
-        Check("kkt_residual_l2", nan_max(r["kkt_residual_l2"] for r in rows), "<=", ctx.pick(**s["kkt_tolerance"]),
+        Check("kkt_residual_l2", nan_max(r["kkt_residual_l2"] for r in rows), "<=", s.kkt_tolerance,
               "precondition", "the trained networks are near KKT points of the ℓ2 margin problem, as the theorem "
               "assumes (largest achieved residual over the grid)"),
-        Check("attack_found_fraction", found, ">=", s["found_fraction"], "precondition",
+        Check("attack_found_fraction", found, ">=", s.found_fraction, "precondition",
               "the attack search found a flip for most test points (else see the certified lower bounds)"),
-        Check("test_error", nan_max(r["test_error"] for r in rows), "<=", ctx.pick(**s["test_error"]),
+        Check("test_error", nan_max(r["test_error"] for r in rows), "<=", s.test_error,
               note="the trained network generalizes (largest test error over the grid)"),
     ]
     metrics = {}
@@ -174,7 +90,7 @@ def _check(ctx: Context) -> Outcome:
                   note=f"measured {b_rob:.3f}, derived {pred['robust_d_exponent']:g}"),
             Check("robust_vs_kkt_k_exponent", abs(a_rob - pred["kkt_k_exponent"]), ">=", 2 * tol, "control",
                   note="the k-scaling check rejects the robust network (its radius does not shrink as 1/√k)"),
-            Check("robust_to_attack_ratio", ratio, ">=", s["ratio_fraction"] * ratio_pred,
+            Check("robust_to_attack_ratio", ratio, ">=", s.ratio_fraction * ratio_pred,
                   note=f"at k = {largest}: robust certified / trained attack radius (derived √k/2 = {ratio_pred:.3g})"),
         ]
     table = [{key: (val if not isinstance(val, float) or math.isfinite(val) else None) for key, val in r.items()}
@@ -201,8 +117,10 @@ register(Claim(
                "(‖μ‖ ≈ √d) generalize, but a perturbation of radius ≈ ‖μ‖/√k along −Σ_j y_j μ_j flips "
                "them; one detector per cluster is certified robust at ‖μ‖/2. Checked: test error, the "
                "(k, d) scaling exponents of the best attack radius and of the robust certified radius "
-               f"(derived −1/2, +1/2 and 0, +1/2; tolerance {SETTINGS['exponent_tolerance']['quick']:g}, full "
-               f"{SETTINGS['exponent_tolerance']['full']:g}), and their ratio; precondition: each trained network's ℓ2 "
-               f"KKT residual ≤ {SETTINGS['kkt_tolerance']['quick']:g}. quick: k ∈ {{4, 16}}, d ∈ {{200, 800}}, "
-               "width 32, 4000 steps; full: k ∈ {4, 8, 16, 32}, d ∈ {200, 400, 800, 1600}, 4000 steps."),
+               f"(derived −1/2, +1/2 and 0, +1/2; tolerance {SETTINGS.values('exponent_tolerance')}), "
+               f"test error ≤ {SETTINGS.values('test_error')}, and their ratio (≥ {SETTINGS.ratio_fraction:g} "
+               "of the derived √k/2 at the largest k); precondition: each trained network's ℓ2 "
+               f"KKT residual ≤ {SETTINGS.values('kkt_tolerance')}. k ∈ {SETTINGS.values('k')}, d ∈ "
+               f"{SETTINGS.values('d')}, width {SETTINGS.width}, {SETTINGS.values('steps')} steps of relative "
+               f"size {SETTINGS.relative_step:g}, {SETTINGS.values('attacked_points')} attacked test points."),
     check=_check, derivation=_derivation, tags=("homogeneous", "robustness")))

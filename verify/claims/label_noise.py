@@ -14,83 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from verify.experiments.label_noise import (AVERAGE_LAST, DRIFT, SPARSE, TRACE, drift_run,
+                                            gd_without_noise, rival_argmins, sparse_problem, trace_run)
 from verify.figures import line_figure, series
+from verify.interpolator_checks import bias_checks
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
 SECTION = "3 Sharpness, label noise and adaptive methods"
-# The separating instance (numerics.sparse_regression.separating_instance): Gaussian features, w* 2-sparse,
-# a planted decoy column; n, d, α, δ as in the seed-0-era settings (not re-chosen on reported seeds).
-SPARSE = dict(n=8, d=16, support=(1.0, -0.8), alpha=0.5, delta=2.0)
-# Fraction of the noisy phase over which θ is averaged before the projection onto Γ (chosen on seeds
-# 10000–10004, see docs/claims/blanc2020-label-noise-trace.md).
-AVERAGE_LAST = 0.25
-
-
-def sparse_problem(ctx):
-    """The shared sparse-regression instance: (problem, w*, w_decoy), the decoy planted so that the
-    ℓ1-type and ℓ_½-type implied regularizers have different argmins."""
-    from numerics.diagonal_nets import DiagonalNetProblem
-    from numerics.sparse_regression import separating_instance
-    from theory.parameterizations import quadratic_difference
-
-    Z, y, w_star, w_decoy = separating_instance(SPARSE["n"], SPARSE["d"], SPARSE["support"],
-                                                seed=ctx.seed)
-    return DiagonalNetProblem(quadratic_difference(), Z, y), w_star, w_decoy
-
-
-def rival_argmins(problem):
-    """The exact argmins of the two rival implied regularizers on ``problem``: label-noise SGD's
-    (tr H: weighted ℓ1, an LP) and Adam's (tr Diag(H)^½: ℓ_½-type, support enumeration)."""
-    from numerics.interpolation import predicted_interpolator
-    from theory.implied_regularizer import derive_implied_regularizer
-    from theory.parameterizations import quadratic_difference
-    from theory.sharpness import parse_measure
-
-    regs = {name: derive_implied_regularizer(quadratic_difference(), parse_measure(name))
-            for name in ("trace", "adam")}
-    return regs, {name: predicted_interpolator(problem.Z, problem.y, reg) for name, reg in regs.items()}
-
-
-def bias_checks(W, pred_w, rival_w, tol: float, own: str, rival: str, note: str = "") -> list[Check]:
-    """The decisive checks of an implied-bias claim on a trained set of interpolators ``W`` (one row
-    per replica): the prediction (max over replicas of the relative distance to the predicted argmin
-    ``pred_w`` ≤ ``tol``), the control against the nearest rival bias (the rival regularizer's argmin
-    ``rival_w`` is ≥ 10× farther from every replica) and the precondition that the two argmins differ
-    by ≥ 3× the tolerance (else no run could tell the two biases apart). ``own``/``rival`` name the
-    regularizers in the check names (``l1``, ``l_half``)."""
-    from numerics.interpolation import relative_distance
-    from verify.numbers import nan_max, nan_min
-
-    dist = nan_max(relative_distance(w, pred_w) for w in W)
-    dist_rival = nan_min(relative_distance(w, rival_w) for w in W)          # the nearest replica
-    return [
-        Check(f"relative_distance_to_{own}_interpolator", dist, "<=", tol,
-              note=f"max over replicas of ‖w − ŵ‖/‖ŵ‖, ŵ the argmin of the derived regularizer{note}"),
-        Check(f"control_{rival}_over_{own}_distance", dist_rival / nan_max((dist, 1e-300)), ">=",
-              10.0, role="control",
-              note=f"the rival bias: the {rival} argmin is ≥ 10× farther from every replica than the "
-                   f"predicted {own} argmin"),
-        Check("rival_argmin_separation", relative_distance(rival_w, pred_w), ">=", 3 * tol,
-              role="precondition",
-              note=f"‖{rival} argmin − {own} argmin‖/‖{own} argmin‖ ≥ 3× the tolerance: the "
-                   f"prediction can tell the two biases apart on this instance"),
-    ]
-
-
-def gd_without_noise(ctx, problem):
-    """The negative control: plain GD from the same init (no label noise), to convergence."""
-    def compute():
-        from numerics.diagonal_nets import GD, balanced_init, train
-        from verify.numbers import nan_min
-
-        lam = float(np.linalg.eigvalsh(problem.Z.T @ problem.Z / problem.n).max())
-        eta = nan_min((0.05, 0.5 / (8 * SPARSE["alpha"] ** 2 * lam)))
-        run = train(problem, balanced_init(problem, SPARSE["alpha"]), GD(), eta,
-                    ctx.pick(quick=20_000, full=50_000))
-        return problem.w(run.final)[0], run.status, run.message
-
-    return ctx.shared(("diag-gd-no-noise-separating",), compute)
 
 
 def _trace_derivation():
@@ -106,19 +37,15 @@ def _trace_derivation():
 
 
 def _trace_check(ctx):
-    from numerics.diagonal_nets import GD
     from numerics.interpolation import relative_distance
-    from numerics.label_noise_runs import run_to_interpolator
     from verify.numbers import nan_max
 
-    problem, w_star, w_decoy = sparse_problem(ctx)
+    s = ctx.settings(TRACE)
+    problem, w_star, w_decoy = sparse_problem(ctx.seed)
     regs, argmins = rival_argmins(problem)
     pred, rival = argmins["trace"], argmins["adam"]
-    tol = ctx.pick(quick=5e-2, full=2e-2)
-    eta, steps = 0.05, ctx.pick(quick=24_000, full=40_000)
-    res = run_to_interpolator(problem, GD(), SPARSE["alpha"], eta, steps, SPARSE["delta"], 0.0,
-                              replicas=ctx.pick(quick=3, full=8), seed=ctx.seed + 1,
-                              average_last=AVERAGE_LAST)
+    tol, eta, steps = s.tolerance, s.eta, s.steps
+    res = trace_run(problem, s, ctx.seed)
     if res.status != "ok":
         return Outcome.error(res.message)
     decisive = bias_checks(res.W, pred.w, rival.w, tol, "l1", "l_half",
@@ -154,7 +81,7 @@ def _trace_check(ctx):
                       [series("tr(H) (mean over replicas)", np.maximum(res.steps, 1), trace)])
     return Outcome.from_checks(checks, details={
         "n": problem.n, "d": problem.d, "seed": ctx.seed, "eta": eta, "steps": steps,
-        "delta": SPARSE["delta"], "alpha": SPARSE["alpha"], "gd_distance": dist_gd,
+        "delta": SPARSE.delta, "alpha": SPARSE.alpha, "gd_distance": dist_gd,
         "average_last": AVERAGE_LAST, "regularizer": str(regs["trace"].closed_form),
         "predicted": pred.w, "rival_l_half": rival.w, "trained": res.W,
         "train_seconds": res.seconds}, figures=[fig])
@@ -166,48 +93,18 @@ def _drift_derivation():
     return slow_drift_derivation()
 
 
-DRIFT_BOX = (0.5, 1.5)        # θ₀'s entries (li2025's drift claims start in [1, 2])
-
-
-def drift_step_sizes(problem, theta0, count: int) -> list[float]:
-    """η₁, η₁/2, η₁/4, ...: η₁ = min(0.1, 1/λ_max(H(θ₀))), half of GD's linear-stability bound
-    2/λ_max at the start on Γ (H the Gauss–Newton Hessian JᵀJ/n), leaving room for the label-noise
-    fluctuation; 0.1 caps the well-conditioned draws at the previous largest step."""
-    from verify.numbers import nan_min
-
-    J = problem.jacobian(theta0)
-    lam = float(np.linalg.eigvalsh(J.T @ J / problem.n).max())
-    eta1 = nan_min((0.1, 1.0 / lam))
-    return [eta1 / 2**i for i in range(count)]
-
-
 def _drift_check(ctx):
-    from numerics.diagonal_nets import GD
-    from numerics.label_noise_runs import drift_setting
-    from numerics.manifold_flow import Preconditioner, integrate_flow, track
-
-    der = _drift_derivation()
-    kappa = float(der.results["drift_constant"])
-    problem, theta0 = drift_setting(ctx.seed, box=DRIFT_BOX)
-    delta, horizon, points = 1.0, 1.0, 6
-    times = np.linspace(0, horizon, points)
-    flows = {"derived": integrate_flow(problem, theta0, Preconditioner("sgd"), delta, times),
-             "double_constant": integrate_flow(problem, theta0, Preconditioner("sgd"), delta, times,
-                                               kappa=2 * kappa)}
-    etas = drift_step_sizes(problem, theta0, ctx.pick(quick=3, full=4))
-    results = []
-    for i, eta in enumerate(etas):
-        ctx.progress(i, len(etas), f"η = {eta:g}")
-        tr = track(problem, theta0, GD(), eta, horizon, delta, flows,
-                   replicas=ctx.pick(quick=64, full=256), seed=ctx.seed + 7)
-        if tr.status != "ok":
-            return Outcome.error(tr.message)
-        results.append(tr)
+    s = ctx.settings(DRIFT)
+    kappa = float(_drift_derivation().results["drift_constant"])
+    run = drift_run(s, ctx.seed, kappa, ctx.progress)
+    theta0, flows, etas, results = run["theta0"], run["flows"], run["etas"], run["results"]
+    if results[-1].status != "ok":
+        return Outcome.error(results[-1].message)
     err = [r.errors["derived"] for r in results]
     move = float(np.linalg.norm(flows["derived"][-1] - theta0) / np.linalg.norm(theta0))
     slope = float(np.polyfit(np.log(etas), np.log(err), 1)[0])
     checks = [
-        Check("tracking_error_smallest_eta", err[-1], "<=", ctx.pick(quick=0.05, full=0.03),
+        Check("tracking_error_smallest_eta", err[-1], "<=", s.tolerance,
               note=f"max_t ‖mean θ(η²k) − θ_flow(t)‖/‖θ₀‖ at η = {etas[-1]:g} (flow moves {move:.3f})"),
         Check("error_slope_in_eta", slope, ">=", 0.5,
               note="log-log slope of the tracking error against η (the error shrinks with η)"),
@@ -221,8 +118,8 @@ def _drift_check(ctx):
                                          series("flow with 2κ", etas,
                                                 [r.errors["double_constant"] for r in results], "s--")])
     return Outcome.from_checks(checks, metrics={"kappa": kappa}, details={
-        "etas": etas, "errors": err, "steps": [r.steps for r in results], "delta": delta,
-        "horizon": horizon, "theta0": theta0, "seed": ctx.seed}, figures=[fig])
+        "etas": etas, "errors": err, "steps": [r.steps for r in results], "delta": s.delta,
+        "horizon": s.horizon, "theta0": theta0, "seed": ctx.seed}, figures=[fig])
 
 
 register(Claim(
@@ -230,18 +127,20 @@ register(Claim(
     title="Label-noise SGD on u²−v² reaches the interpolator minimizing the derived tr(H) regularizer",
     source="Blanc et al. 2020; HaoChen et al. 2021; Li, Wang, Arora 2022",
     section=SECTION,
-    statement=("Square loss on w = u²−v², Gaussian features, y = Zw* with w* = (1, −0.8, 0, …) and a "
+    statement=("Square loss on w = u²−v², Gaussian features, y = Zw* with w* = "
+               f"({', '.join(f'{v:g}' for v in SPARSE.support)}, 0, …) and a "
                "planted decoy column z_D = y/t (t derived so that the weighted-ℓ1 and ℓ_½-type "
                "regularizers prefer different interpolators: numerics.sparse_regression."
-               "separating_instance), init u₀ = v₀ = 0.5·1, full-batch GD with fresh ±δ label noise "
-               "per sample and step (δ = 2, η = 0.05). Prediction: argmin R(w) s.t. Zw = y with R the "
-               "fibre minimum of tr(H) (derived: ℓ1 weighted by the feature second moments c_j), read "
-               "from θ averaged over the last quarter of the run and projected onto Γ; tolerance "
-               "0.05 (quick) / 0.02 (full) relative distance, max over replicas; tr(H) at least "
+               f"separating_instance), init u₀ = v₀ = {SPARSE.alpha:g}·1, full-batch GD with fresh ±δ "
+               f"label noise per sample and step (δ = {SPARSE.delta:g}, η = {TRACE.eta:g}). Prediction: "
+               "argmin R(w) s.t. Zw = y with R the fibre minimum of tr(H) (derived: ℓ1 weighted by the "
+               "feature second moments c_j), read from θ averaged over the last "
+               f"{AVERAGE_LAST:g} of the run and projected onto Γ; tolerance {TRACE.values('tolerance')} "
+               "relative distance, max over replicas; tr(H) at least "
                "halves. Controls: the argmin of Adam's ℓ_½-type regularizer (the nearest rival bias) "
                "and noise-free GD from the same init are each ≥ 10× farther. Precondition: the two "
-               "argmins differ by ≥ 3× the tolerance. Quick: n = 8, d = 16, 24k steps (12k was too "
-               "short on slow draws), 3 replicas."),
+               f"argmins differ by ≥ 3× the tolerance. {SPARSE.describe('n', 'd')}, "
+               f"{TRACE.describe('steps', 'replicas', 'gd_steps')} (gd_steps: the noise-free control)."),
     check=_trace_check, derivation=_trace_derivation, tags=("diagonal-net", "label-noise")))
 
 register(Claim(
@@ -251,10 +150,12 @@ register(Claim(
     section=SECTION,
     statement=("Near the interpolation manifold Γ, label-noise SGD's slow dynamics in t = η²·steps "
                "are dθ/dt = κσ² P_T ∇tr H(θ) with σ² = δ²/n and κ derived from the exact limit map "
-               "(κ = −1/4). Start on Γ (n = 2, d = 4, Gaussian features, θ₀ ∈ [0.5, 1.5]), δ = 1, "
-               "horizon t = 1, replica mean over 64 runs; step sizes η₁·{1, ½, ¼} with η₁ = "
+               "(κ = −1/4). Start on Γ (n = 2, d = 4, Gaussian features, θ₀ ∈ "
+               f"[{DRIFT.box[0]:g}, {DRIFT.box[1]:g}]), δ = {DRIFT.delta:g}, horizon t = "
+               f"{DRIFT.horizon:g}, replica mean over {DRIFT.values('replicas')} runs; "
+               f"{DRIFT.values('step_sizes')} step sizes η₁·2^−i (i = 0, 1, …) with η₁ = "
                "min(0.1, 1/λ_max(H(θ₀))) (half the linear-stability bound at the start); the "
-               "tracking error at the smallest η ≤ 0.05 (quick) / 0.03 (full) of ‖θ₀‖ and shrinking "
-               "with η (log-log slope ≥ 0.5); control: the flow with twice the derived κ is ≥ 3× "
-               "farther."),
+               f"tracking error at the smallest η ≤ {DRIFT.values('tolerance')} of ‖θ₀‖ and "
+               "shrinking with η (log-log slope ≥ 0.5); control: the flow with twice the derived κ is "
+               "≥ 3× farther."),
     check=_drift_check, derivation=_drift_derivation, tags=("diagonal-net", "label-noise", "sde")))

@@ -9,13 +9,14 @@ import numpy as np
 from theory.derivation import Derivation
 from theory.equivalences import dropout_derivation
 from theory.penalties import gradient_matching_derivation, parse_penalties
+from verify.experiments import rudoler2025 as experiment
+from verify.experiments.rudoler2025 import DIGITS, RECOVERY, SYNTHETIC
 from verify.figures import bar_figure, line_figure, series
 from verify.numbers import nan_max, nan_min
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
 SECTION = "4 Estimating implicit regularization by gradient matching"
-HUBER = "huber:0.05"
 
 if TYPE_CHECKING:
     from numerics.mlp import Architecture
@@ -25,83 +26,21 @@ if TYPE_CHECKING:
 def _recovery_derivation() -> Derivation:
     d = Derivation("Gradient matching recovers explicit penalties")
     d.extend(gradient_matching_derivation())
-    for pen in parse_penalties(["l2", HUBER]):
+    for pen in parse_penalties(["l2", RECOVERY.huber]):
         d.extend(pen.derivation(), prefix=f"{pen.name}_")
     return d
 
 
-def _recovery_problems(seed: int, profile_full: bool):
-    """(name, architecture, X, y, true coefficient) for a linear regression and a small tanh MLP."""
-    from numerics.mlp import Architecture
-    rng = np.random.default_rng(seed)
-    n_lin, d_lin = (400, 20) if profile_full else (200, 10)
-    X = rng.standard_normal((n_lin, d_lin))
-    y = X @ rng.standard_normal(d_lin) + 0.5 * rng.standard_normal(n_lin)
-    yield "linear", Architecture((d_lin, 1), bias=False), X, y, 0.05
-    hidden = 16 if profile_full else 8
-    X = rng.standard_normal((300, 5))
-    yield "mlp", Architecture((5, hidden, 1), "tanh", bias=True), X, _teacher_targets(X, seed, rng), 0.01
-
-
-def _teacher_targets(X, seed: int, rng) -> np.ndarray:
-    """Targets of a random tanh teacher 5-8-1 (weights ×2), standardized, plus noise 0.3."""
-    import torch
-    from numerics.mlp import Architecture
-    torch.manual_seed(seed + 999)
-    teacher = Architecture((X.shape[1], 8, 1), "tanh").build()
-    with torch.no_grad():
-        for p in teacher.parameters():
-            p.mul_(2.0)
-        clean = teacher(torch.as_tensor(X)).numpy()[:, 0]
-    return clean / clean.std() + 0.3 * rng.standard_normal(len(X))
-
-
 def _recovery_check(ctx) -> Outcome:
-    import torch
-    from numerics.gradient_matching import COLLINEAR_CONDITION, estimate
-    from numerics.mlp import Objective
-    from numerics.regularized_fit import fit_to_stationarity
-    from numerics.train import small_tensor_mode
-    dictionary = parse_penalties(["l2", HUBER])
-    names = [p.name for p in dictionary]
-    rows, rel_errors, cross, station, wrong_family, conds = [], [], [], [], [], []
-    unreg = {}
-    problems = list(_recovery_problems(ctx.seed, ctx.profile == "full"))
-    with small_tensor_mode():
-        for k, (label, arch, X, y, lam) in enumerate(problems):
-            torch.manual_seed(ctx.seed)
-            model = arch.build()
-            obj = Objective(model, X, y, "mse")
-            theta0 = obj.flat()
-            for truth in names + ["none"]:
-                coef = np.array([lam if nm == truth else 0.0 for nm in names])
-                fit = fit_to_stationarity(obj, dictionary, coef, theta0,
-                                          max_iterations=ctx.pick(quick=600, full=3000))
-                est = estimate(obj, dictionary, fit.theta, signed=True, cg_iterations=3)
-                got = dict(zip(names, est.fit.coefficients))
-                row = {"model": label, "trained_with": truth, "true_coefficient": lam if truth != "none" else 0.0,
-                       "estimated": got, "residual_ratio": est.fit.residual_ratio,
-                       "condition_number": est.fit.condition_number,
-                       "fit_gradient_ratio": fit.relative_stationarity, "iterations": fit.iterations,
-                       "newton_distance": est.stationarity.distance}
-                if truth == "none":
-                    unreg[label] = nan_max(abs(v) for v in got.values()) / lam
-                    row["loss_gradient_norm"] = fit.loss_gradient_norm
-                else:
-                    conds.append(est.fit.condition_number)
-                    rel_errors.append(abs(got[truth] - lam) / lam)
-                    cross.append(nan_max(abs(v) for nm, v in got.items() if nm != truth) / lam)
-                    station.append(fit.relative_stationarity)
-                    if truth == HUBER:   # the wrong family: ℓ2 alone on a Huber-trained fit
-                        wrong = estimate(obj, dictionary[:1], fit.theta, signed=True, cg_iterations=0)
-                        wrong_family.append(wrong.fit.residual_ratio)
-                        row["l2_only_residual_ratio"] = wrong.fit.residual_ratio
-                rows.append(row)
-            ctx.progress(k + 1, len(problems), label)
+    from numerics.gradient_matching import COLLINEAR_CONDITION
+    st = ctx.settings(experiment.RECOVERY)
+    r = experiment.recovery_run(st, ctx.seed, ctx.progress)
+    rows, rel_errors, cross, station = r["rows"], r["relative_errors"], r["cross"], r["stationarity"]
+    wrong_family, conds, unreg = r["wrong_family"], r["condition_numbers"], r["unregularized"]
     checks = [
-        Check("max_relative_error", nan_max(rel_errors), "<=", 1e-2,
+        Check("max_relative_error", nan_max(rel_errors), "<=", st.tolerance,
               note="|λ̂ − λ|/λ of the penalty used in training (ℓ2, Huber; linear and MLP)"),
-        Check("max_cross_coefficient", nan_max(cross), "<=", 1e-2,
+        Check("max_cross_coefficient", nan_max(cross), "<=", st.tolerance,
               note="|λ̂|/λ of the dictionary penalty NOT used in training"),
         Check("control_unregularized_linear", unreg["linear"], "<=", 1e-6, role="control",
               note="unregularized least squares (exactly stationary): max |λ̂_k|/λ, signed fit"),
@@ -117,7 +56,7 @@ def _recovery_check(ctx) -> Outcome:
     ]
     labels = [f"{r['model']}/{r['trained_with']}" for r in rows if r["trained_with"] != "none"]
     fig = bar_figure("recovery_error", "Relative error of the recovered coefficient", "|λ̂ − λ|/λ",
-                     labels, rel_errors, reference=1e-2)
+                     labels, rel_errors, reference=st.tolerance)
     return Outcome.from_checks(checks, details={"fits": rows}, figures=[fig])
 
 
@@ -127,15 +66,19 @@ register(Claim(
     source="Rudoler, Tan, Hooker, Kording 2025",
     section=SECTION,
     statement=("Train to stationarity (L-BFGS, float64) with L + λR, R ∈ {‖θ‖², Huber_δ (smoothed ℓ1, "
-               "δ = 0.05)}, on a linear regression (λ = 0.05) and a one-hidden-layer tanh MLP "
-               "(λ = 0.01). Prediction: least squares of −∇L(θ̂) on the dictionary {∇‖θ‖², ∇Huber} "
-               "returns the true λ within 1% and ≈ 0 for the penalty not used. Controls: on "
+               f"{RECOVERY.huber})}}, on a linear regression (λ = {RECOVERY.linear_lambda:g}) and a "
+               f"one-hidden-layer tanh MLP (λ = {RECOVERY.mlp_lambda:g}). Prediction: least squares of "
+               "−∇L(θ̂) on the dictionary {∇‖θ‖², ∇Huber} "
+               f"returns the true λ within {RECOVERY.tolerance:.0%} and ≈ 0 (≤ {RECOVERY.tolerance:.0%} "
+               "of λ) for the penalty not used. Controls: on "
                "unregularized fits every coefficient is ≈ 0 (≤ 1e-6·λ for least squares, which is "
                "exactly stationary; < 10% of λ for the MLP, which L-BFGS cannot make stationary "
                "without a penalty); ℓ2 alone leaves a residual ratio ≥ 0.1 on Huber-trained fits. "
-               "Data: Gaussian linear regression; MLP targets from a random tanh teacher 5-8-1 plus "
-               "noise. Quick: linear n = 200, d = 10; MLP 5-8-1, n = 300; full: linear n = 400, "
-               "d = 20, MLP 5-16-1."),
+               "Data: Gaussian linear regression; MLP targets from a random tanh teacher "
+               f"{RECOVERY.mlp_inputs}-{RECOVERY.teacher_hidden}-1 plus noise. Linear: "
+               f"n = {RECOVERY.values('linear_n')}, d = {RECOVERY.values('linear_d')}; MLP {RECOVERY.mlp_inputs}-H-1 with "
+               f"H = {RECOVERY.values('mlp_hidden')}, n = {RECOVERY.mlp_n}; L-BFGS iterations "
+               f"{RECOVERY.values('max_iterations')}."),
     check=_recovery_check, derivation=_recovery_derivation, tags=("gradient-matching",)))
 
 
@@ -150,53 +93,14 @@ def _dropout_derivation() -> Derivation:
     return d
 
 
-def _synthetic_regression(seed: int, n: int, dim: int = 10):
-    """Targets of a random tanh teacher (10-8-1), standardized, plus noise 0.3."""
-    import torch
-    from numerics.mlp import Architecture
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, dim))
-    torch.manual_seed(seed + 12345)
-    teacher = Architecture((dim, 8, 1), "tanh").build()
-    with torch.no_grad():
-        clean = teacher(torch.as_tensor(X)).numpy()[:, 0]
-    return X, clean / clean.std() + 0.3 * rng.standard_normal(n)
-
-
-def _digits(n: int, seed: int):
-    """n images of sklearn's load_digits (shipped with scikit-learn), pixels /16, one-hot targets."""
-    from sklearn.datasets import load_digits
-
-    data = load_digits()
-    idx = np.random.default_rng(seed).permutation(len(data.target))[:n]
-    return data.data[idx] / 16.0, np.eye(10)[data.target[idx]]
-
-
-def dropout_trend(ctx, arch: Architecture, X, y, loss: str, rates, seeds: int, steps: int,
-                  lr: float) -> Outcome:
-    """Train every (rate, seed) member, estimate λ̂ (ℓ2, signed) at the tail-averaged weights, and
-    check the trend with a confidence interval across seeds."""
+def dropout_trend(ctx, arch: Architecture, X, y, loss: str, settings) -> Outcome:
+    """Run the dropout experiment (resolved ``settings``) and check the trend of λ̂ (ℓ2, signed)
+    with the rate, with a confidence interval across replicate seeds."""
     from scipy import stats
-    from numerics.dropout import train_dropout_mlps
-    from numerics.gradient_matching import estimate
-    from numerics.mlp import Objective
-    from numerics.train import small_tensor_mode
-    members = [r for r in rates for _ in range(seeds)]
-    with small_tensor_mode():
-        thetas = train_dropout_mlps(arch, X, y, members, steps, lr, loss=loss, seed=ctx.seed,
-                                    progress=lambda t, total: ctx.progress(t, total, "training"))
-        obj = Objective(arch.build(), X, y, loss)
-        l2, layer = parse_penalties(["l2"]), parse_penalties(["layer_l2"])
-        results = []
-        for theta in thetas:
-            if not np.all(np.isfinite(theta)):      # diverged: reported by the precondition
-                results.append((np.nan, np.nan, np.nan, np.nan, 0.0))
-                continue
-            est = estimate(obj, l2, theta, signed=True, cg_iterations=0)
-            per_layer = estimate(obj, layer, theta, signed=True, cg_iterations=0)
-            results.append((float(est.fit.coefficients[0]), est.fit.residual_ratio, est.fit.cosine,
-                            per_layer.fit.residual_ratio, 1.0))
-    lam, rr, cos, rr_layer, finite = map(np.array, zip(*results))
+    run = experiment.dropout_run(arch, X, y, loss, settings, ctx.seed, ctx.progress)
+    rates, seeds, members = settings.rates, settings.replicates, run["members"]
+    lam, rr, cos, rr_layer, finite = (run[k] for k in ("lambda_hat", "residual_ratio", "cosine",
+                                                       "residual_ratio_layer", "finite"))
     table, means, halfwidths = [], [], []
     for r in rates:
         sel = np.array(members) == r
@@ -214,7 +118,7 @@ def dropout_trend(ctx, arch: Architecture, X, y, loss: str, rates, seeds: int, s
     median_rr = float(np.median(rr[dropped]))
     # squared cosine between −∇L and the ℓ2 direction θ̂ (= 1 − residual ratio² of the one-column fit);
     # for a random direction in ℝ^P it has mean 1/P and standard deviation ≈ √2/P
-    n_params = int(len(thetas[0]))
+    n_params = run["parameters"]
     explained = float(np.median(1.0 - rr[dropped] ** 2))
     chance = 10.0 / n_params
     notes = []
@@ -256,26 +160,22 @@ def dropout_trend(ctx, arch: Architecture, X, y, loss: str, rates, seeds: int, s
 
 def _synthetic_check(ctx) -> Outcome:
     from numerics.mlp import Architecture
-    n, hidden = ctx.pick(quick=(200, 16), full=(400, 24))
-    X, y = _synthetic_regression(ctx.seed, n)
-    arch = Architecture((10, hidden, hidden, 1), "relu")
-    return dropout_trend(ctx, arch, X, y, "mse",
-                         rates=ctx.pick(quick=[0.0, 0.1, 0.25, 0.4], full=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5]),
-                         seeds=ctx.pick(quick=3, full=4), steps=ctx.pick(quick=1000, full=2500), lr=0.1)
+    st = ctx.settings(experiment.SYNTHETIC)
+    X, y = experiment.synthetic_regression(ctx.seed, st.n)
+    arch = Architecture((10, st.hidden, st.hidden, 1), "relu")
+    return dropout_trend(ctx, arch, X, y, "mse", st)
 
 
 def _digits_check(ctx) -> Outcome:
     from numerics.mlp import Architecture
-    n, hidden = ctx.pick(quick=(300, 16), full=(1000, 32))
+    st = ctx.settings(experiment.DIGITS)
     try:
-        X, y = _digits(n, ctx.seed)
+        X, y = experiment.digits(st.n, ctx.seed)
     except ImportError:
         return Outcome.error("scikit-learn is not installed (pip install scikit-learn): its offline "
                              "load_digits data set is needed")
-    arch = Architecture((64, hidden, 10), "relu")
-    return dropout_trend(ctx, arch, X, y, "mse",
-                         rates=ctx.pick(quick=[0.0, 0.2, 0.4], full=[0.0, 0.1, 0.2, 0.3, 0.4]),
-                         seeds=ctx.pick(quick=2, full=4), steps=ctx.pick(quick=1000, full=2000), lr=0.5)
+    arch = Architecture((64, st.hidden, 10), "relu")
+    return dropout_trend(ctx, arch, X, y, "mse", st)
 
 
 _TREND_STATEMENT = ("Prediction (Rudoler et al. 2025): the gradient-matching ℓ2 coefficient λ̂ = "
@@ -298,8 +198,9 @@ register(Claim(
     source="Rudoler, Tan, Hooker, Kording 2025",
     section=SECTION,
     statement=_TREND_STATEMENT + " Data: a random tanh teacher 10-8-1 plus noise 0.3; student ReLU "
-              "10-H-H-1. Quick: n = 200, H = 16, p ∈ {0, 0.1, 0.25, 0.4}, 3 seeds, 1000 steps, lr 0.1; "
-              "full: n = 400, H = 24, p ∈ {0, 0.1, ..., 0.5}, 4 seeds, 2500 steps.",
+              f"10-H-H-1. n = {SYNTHETIC.values('n')}, H = {SYNTHETIC.values('hidden')}, p ∈ "
+              f"{SYNTHETIC.values('rates')}, {SYNTHETIC.values('replicates')} seeds per rate, "
+              f"{SYNTHETIC.values('steps')} steps, lr {SYNTHETIC.values('lr')}.",
     check=_synthetic_check, derivation=_dropout_derivation, tags=("gradient-matching", "dropout")))
 
 register(Claim(
@@ -310,6 +211,7 @@ register(Claim(
     statement=_TREND_STATEMENT + " Data: sklearn's load_digits (8×8 images /16, 10 classes, shipped "
               "offline) with squared loss on one-hot targets (a finite minimizer exists without dropout; "
               "with cross-entropy the p = 0 baseline never becomes stationary and its early-stopping λ̂ "
-              "dominates); ReLU MLP 64-H-10. Quick: 300 images, H = 16, p ∈ {0, 0.2, 0.4}, 2 seeds, "
-              "1000 steps, lr 0.5; full: 1000 images, H = 32, p ∈ {0, 0.1, ..., 0.4}, 4 seeds, 2000 steps.",
+              f"dominates); ReLU MLP 64-H-10. {DIGITS.values('n')} images, H = {DIGITS.values('hidden')}, "
+              f"p ∈ {DIGITS.values('rates')}, {DIGITS.values('replicates')} seeds per rate, "
+              f"{DIGITS.values('steps')} steps, lr {DIGITS.values('lr')}.",
     check=_digits_check, derivation=_dropout_derivation, tags=("gradient-matching", "dropout")))

@@ -17,72 +17,27 @@ import math
 
 import numpy as np
 
-from numerics.datasets import sparse_teacher
 from theory.derivation import Derivation
 from theory.margin import MarginProblem
 from theory.norms import parse_norm
 from theory.rates import rate_derivation
 from verify import figures as figs
 from verify.context import Context
-from verify.linear_margins import (CONTROL_FACTOR, SEPARATION_FACTOR, Optimizer, certificate_checks,
-                                   run_population, transform_member)
+from verify.experiments import soudry2018 as experiment
+from verify.experiments.soudry2018 import SETTINGS, gap_log_exponent, residual_growth
+from verify.linear_margins import CONTROL_FACTOR, SEPARATION_FACTOR, certificate_checks
 from verify.numbers import nan_min
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
 SOURCE = "Soudry, Hoffer, Nacson, Gunasekar, Srebro 2018"
-SETTINGS = {
-    "steps": {"quick": 20_000, "full": 5_000_000},
-    # quick: chosen on seeds 10000–10009 (docs/claims/soudry2018-gd-l2.md): the residual growth there
-    # is ≤ 0.056 and the nearest rival (ℓ3) is ≥ 0.267 away, so the tolerance must lie in
-    # [0.056, 0.267/3 = 0.089] for the control to separate; 0.07 is that interval's geometric midpoint
-    "residual_tolerance": {"quick": 0.07, "full": 0.03},
-    # the gap's exponent in 1/log t: predicted 1 (Θ(1/log t) for generic data), a non-decaying gap
-    # gives 0; the criterion is the midpoint
-    "gap_log_exponent_min": 0.5,
-    "rivals": ("lp:1", "lp:3", "lp:inf"),
-    "data": {"n": 40, "d": 60},
-}
-
-
-def _smoothness(X: np.ndarray) -> float:
-    """β of the logistic loss (1/n) Σ log(1 + e^{−y⟨w,x⟩}): its Hessian is ⪯ XᵀX / (4n)."""
-    return float(np.linalg.norm(X, 2) ** 2 / (4 * X.shape[0]))
-
-
-def _residual_growth(steps, params, w_hat) -> float:
-    """‖ρ(T) − ρ(T/10)‖ / (‖ŵ‖ log 10) with ρ(t) = w(t) − ŵ log t, using the recorded steps."""
-    steps = np.asarray(steps, float)
-    j = int(np.argmin(np.abs(np.log(steps) - (math.log(steps[-1]) - math.log(10)))))
-    rho_end = params[-1] - w_hat * math.log(steps[-1])
-    rho_mid = params[j] - w_hat * math.log(steps[j])
-    return float(np.linalg.norm(rho_end - rho_mid) / (np.linalg.norm(w_hat) * math.log(steps[-1] / steps[j])))
-
-
-def gap_log_exponent(steps, gaps, window: float = 10.0) -> float:
-    """Least-squares slope of log gap against log(1/log t) over the last ``window``-fold range of
-    steps: 1 for a gap c/log t, 0 for a gap that does not decay. NaN if a gap in the range is NaN or
-    not positive, or fewer than 3 checkpoints fall in it (t > 1 throughout, so log t > 0)."""
-    steps, gaps = np.asarray(steps, float), np.asarray(gaps, float)
-    keep = (steps >= steps[-1] / window) & (steps > 1)
-    if keep.sum() < 3 or not np.all(gaps[keep] > 0):
-        return float("nan")
-    return float(np.polyfit(-np.log(np.log(steps[keep])), np.log(gaps[keep]), 1)[0])
 
 
 def _check(ctx: Context) -> Outcome:
-    from numerics.optim import gd
-
-    problem = sparse_teacher(**SETTINGS["data"], seed=ctx.seed)
-    eta = 1.0 / _smoothness(problem.X)
-    l2 = parse_norm("l2", "binary")
-    rivals = [parse_norm(r, "binary") for r in SETTINGS["rivals"]]
-    gd_member = Optimizer("gd", "gradient descent (fixed step 1/β)",
-                          transform_member(lambda s: gd(s), "gd"), geometry=None, kappa=eta, decay=0.0)
-    run = run_population(ctx, "soudry2018", problem, [l2] + rivals, [gd_member],
-                         SETTINGS["steps"][ctx.profile])
+    s = ctx.settings(SETTINGS)
+    problem, eta, l2, rivals, run = experiment.run(ctx)
     traj, svm = run.trajectories["gd"], run.solutions[l2.name]
-    tol = SETTINGS["residual_tolerance"][ctx.profile]
+    tol = s.residual_tolerance
     # the predictions differ: ‖ŵ − w'‖/‖ŵ‖ is what the control's residual growth tends to
     separation = {r.name: float(np.linalg.norm(svm.W - run.solutions[r.name].W) / np.linalg.norm(svm.W))
                   for r in rivals}
@@ -94,8 +49,8 @@ def _check(ctx: Context) -> Outcome:
     if traj.status != "ok":
         checks.append(Check("training_completed", 0.0, ">=", 1.0, "precondition", traj.message))
         return Outcome.from_checks(checks)
-    growth = _residual_growth(traj.steps, traj.params, svm.W)
-    control = {r.name: _residual_growth(traj.steps, traj.params, run.solutions[r.name].W) for r in rivals}
+    growth = residual_growth(traj.steps, traj.params, svm.W)
+    control = {r.name: residual_growth(traj.steps, traj.params, run.solutions[r.name].W) for r in rivals}
     control_norm = min(control, key=lambda n: control[n] if np.isfinite(control[n]) else -np.inf)
     gaps = run.gap_curve("gd", l2.name)
     t = np.asarray(traj.steps, float)           # log t > 0 from the second record on
@@ -104,7 +59,7 @@ def _check(ctx: Context) -> Outcome:
         Check("data_separated", float(problem.margins(traj.final).min() > 0), ">=", 1.0, "precondition"),
         Check("residual_growth", growth, "<=", tol,
               note="‖ρ(T) − ρ(T/10)‖/(‖ŵ‖ log 10), ρ(t) = w(t) − ŵ log t, ŵ the min-norm SVM"),
-        Check("gap_log_exponent", gap_log_exponent(t, gaps), ">=", SETTINGS["gap_log_exponent_min"],
+        Check("gap_log_exponent", gap_log_exponent(t, gaps), ">=", s.gap_log_exponent_min,
               note="slope of log[γ*−γ(w_t)] against log(1/log t) over the last decade: 1 when the gap "
                    "is c/log t, 0 when it does not decay"),
         Check("control_residual_growth", nan_min(control.values()), ">=", CONTROL_FACTOR * tol, "control",
@@ -128,7 +83,7 @@ def _check(ctx: Context) -> Outcome:
     ]
     details = {"eta": eta, "smoothness": 1 / eta, "steps": int(t[-1]), "svm_margin": svm.margin,
                "separation_by_norm": separation, "control_by_norm": control,
-               "data": dict(SETTINGS["data"], seed=ctx.seed)}
+               "data": {"n": s.n, "d": s.d, "seed": ctx.seed}}
     return Outcome.from_checks(checks, details=details, figures=figures)
 
 
@@ -147,8 +102,11 @@ register(Claim(
     source=SOURCE, section="1 Steepest descent and max-margin: linear models",
     statement=("Binary linear model, logistic loss, separable data, fixed step η = 1/β: "
                "w(t) − ŵ log t stays bounded (ŵ the min-norm SVM), so the margin gap is O(1/log t). "
-               "Checked on d = 60 > n = 40 sparse-teacher data: the residual's change over the last "
-               "decade ≤ 0.07 (quick; full 0.03) of ‖ŵ‖ log 10; the gap's exponent in 1/log t ≥ ½; "
-               "control: with the nearest rival's (ℓ1, ℓ3, ℓ∞) max-margin solution in place of ŵ the "
-               "residual grows ≥ 2 tolerances; precondition: that rival is ≥ 3 tolerances from ŵ."),
+               f"Checked on d = {SETTINGS.d} > n = {SETTINGS.n} sparse-teacher data, "
+               f"{SETTINGS.values('steps')} steps: the residual's change over the last decade ≤ "
+               f"{SETTINGS.values('residual_tolerance')} of ‖ŵ‖ log 10; the gap's exponent in 1/log t ≥ "
+               f"{SETTINGS.gap_log_exponent_min:g}; control: with the nearest rival's "
+               f"({', '.join(SETTINGS.rivals)}) max-margin solution in place of ŵ the residual grows "
+               f"≥ {CONTROL_FACTOR:g} tolerances; precondition: that rival is ≥ {SEPARATION_FACTOR:g} "
+               "tolerances from ŵ."),
     check=_check, derivation=_derivation, tags=("linear", "binary", "gd")))

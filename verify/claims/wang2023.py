@@ -36,37 +36,19 @@ Consequences for a check, and how the previous version departed from them:
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 
 from theory.derivation import Derivation
+from verify.experiments import wang2023 as experiment
+from verify.experiments.wang2023 import SETTINGS
 from verify.figures import line_figure, series
 from verify.numbers import nan_max, nan_min
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
 
-#: Task (both profiles): x = s·μ_k + σξ ∈ ℝ^{d×c}, k ∈ {a, b} uniform, s = ±1, y = +1 for k = a,
-#: ‖μ_a‖_F = ‖μ_b‖_F = 1, ⟨μ_a, μ_b⟩ = 0, ξ ~ N(0, I). t-NN width D, He-type init (numerics.tnn).
-TASK = dict(n=32, d=8, c=4, D=16, sigma=0.15, init_scale=1.0)
-#: Normalized-GD step: each update moves this fraction of ‖θ‖.
-REL_STEP = 0.02
-#: Depths compared (J = number of t-product layers; the authors' experiment uses 3).
-SHALLOW, DEEP = 1, 3
-#: The attack radius as a fraction of the training set's robust-separability radius
-#: r_sep = ½ min_{y_i ≠ y_j} ‖x_i − x_j‖_F (above r_sep no classifier is robust on the training set),
-#: and the control's radius (1% of the attack's).
-RADIUS_FRACTION = 0.5
-CONTROL_FRACTION = 0.01
-#: "measurably closer": the farther configuration's ratio at most this fraction of the closer one's.
-RANK_RATIO = 0.9
-#: directional convergence: over the second half of training the layer-mean ratio of every run moves
-#: by at most half the gap the predictions require (the same tolerance as the control).
-SETTLED = (1 - RANK_RATIO) / 2
-#: normalized-GD steps per profile. Full is inconclusive: one run (DFT, seed 4, J = 3, FGSM) climbs
-#: through plateaus of its ratio, 0.52 → 0.60 → 0.72, and is still climbing at 6000 steps (measured;
-#: 1104 s CPU for both claims), so doubling the steps only doubles the cost.
-STEPS = {"quick": 2000, "full": 3000}
+_S = SETTINGS
 
 
 def _derivation() -> Derivation:
@@ -81,105 +63,29 @@ def _derivation() -> Derivation:
              "converges in direction to a KKT point of the adversarial margin problem, and for depth J "
              "large relative to a robustly separating t-NN, (1/J) Σ_l ‖W_l‖_sp/‖W_l‖_F is bounded below "
              "by a quantity → 1 as J → ∞ (‖W‖_sp = max_k ‖M(W)_k‖₂).")
-    der.step(f"Predictions checked: (i) depth trend, mean ratio(J = {SHALLOW}) ≤ {RANK_RATIO} × mean "
-             f"ratio(J = {DEEP}) after adversarial training; (ii) the issue's reading, mean ratio "
-             f"(standard) ≤ {RANK_RATIO} × mean ratio(adversarial) at J = {DEEP} from the same init — "
+    der.step(f"Predictions checked: (i) depth trend, mean ratio(J = {_S.shallow}) ≤ {_S.rank_ratio} × mean "
+             f"ratio(J = {_S.deep}) after adversarial training; (ii) the issue's reading, mean ratio "
+             f"(standard) ≤ {_S.rank_ratio} × mean ratio(adversarial) at J = {_S.deep} from the same init — "
              "not implied by the theorem, which also covers ε = 0.")
     return der
-
-
-def _task(seed: int):
-    n, d, c, sigma = TASK["n"], TASK["d"], TASK["c"], TASK["sigma"]
-    rng = np.random.default_rng(10_000 + seed)
-    mu = rng.standard_normal((2, d * c))
-    mu[1] -= (mu[0] @ mu[1]) / (mu[0] @ mu[0]) * mu[0]
-    mu /= np.linalg.norm(mu, axis=1, keepdims=True)
-    k = rng.integers(0, 2, size=n)
-    y = np.where(k == 0, 1.0, -1.0)
-    X = rng.choice(np.array([-1.0, 1.0]), size=n)[:, None] * mu[k] + sigma * rng.standard_normal((n, d * c))
-    return X.reshape(n, d, c), y
-
-
-def separability_radius(X: np.ndarray, y: np.ndarray) -> float:
-    """½ min over opposite-label pairs of ‖x_i − x_j‖_F: the largest ℓ2 radius at which the training
-    set can still be classified robustly (by any classifier)."""
-    flat = X.reshape(len(X), -1)
-    dist = np.linalg.norm(flat[:, None] - flat[None], axis=-1)
-    return 0.5 * float(dist[y[:, None] != y[None]].min())
-
-
-def _runs(transform_name: str, seeds: list[int], depth: int, arms: dict, steps: int, progress) -> dict:
-    """All (seed, arm) members of one depth trained in lockstep for one transform; per-member
-    histories (radii in units of each seed's separability radius)."""
-    from numerics.tnn import tnn_init, transform
-    from numerics.tnn_train import Attack, train_tnn
-    from numerics.train import small_tensor_mode
-
-    out = {}
-    widths = (TASK["d"],) + (TASK["D"],) * depth
-    for attack, names in arms.values():
-        members, layers, W, X, Y, radii = [], [], [], [], [], []
-        for seed in seeds:
-            x, y = _task(seed)
-            r_sep = separability_radius(x, y)
-            ls, w = tnn_init(widths, TASK["c"], TASK["init_scale"], seed)
-            for name, fraction in names.items():
-                members.append((seed, name))
-                layers.append(ls), W.append(w), X.append(x), Y.append(y), radii.append(fraction * r_sep)
-        record = tuple(range(0, steps + 1, max(1, steps // 10)))
-        with small_tensor_mode():
-            run = train_tnn([np.stack([ls[l] for ls in layers]) for l in range(depth)], np.stack(W),
-                            np.stack(X), np.stack(Y), transform(transform_name, TASK["c"]), steps, REL_STEP,
-                            Attack(*attack), np.array(radii), record=record, progress=progress)
-        for p, key in enumerate(members):
-            out[key] = {k: [h["step"] if k == "step" else h[k][p] for h in run.history]
-                        for k in ("step", "mean_spectral_frobenius", "spectral_frobenius", "max_stable_rank",
-                                  "log_loss", "clean_log_loss", "min_clean_margin", "normalized_margin")}
-            out[key]["radius"] = radii[p]
-    return out
 
 
 def _fmt(values) -> str:
     return ", ".join(f"{v:.3f}" for v in values)
 
 
-def _experiment(ctx) -> dict:
-    """Every run of both claims (cached per transform and depth for the whole `verify` run): per
-    transform, the runs keyed (seed, arm, depth) and the layer-mean ratio at step 0, at half time and
-    at the end."""
-    seeds = [ctx.seed + i for i in range(ctx.pick(quick=2, full=5))]
-    steps = ctx.pick(quick=STEPS["quick"], full=STEPS["full"])
-    arms = {"l2": (("l2", 1), {"standard": 0.0, "control": CONTROL_FRACTION * RADIUS_FRACTION,
-                               "fgsm": RADIUS_FRACTION})}
-    if ctx.profile == "full":
-        arms["pgd"] = (("l2", 5), {"pgd": RADIUS_FRACTION})
-    out = {"seeds": seeds, "steps": steps, "adversarial": ["fgsm"] + (["pgd"] if ctx.profile == "full" else [])}
-    for tname in ("dct", "dft"):
-        runs = {}
-        for depth in (SHALLOW, DEEP):
-            got = ctx.shared(("wang2023", tname, depth, tuple(seeds), steps),
-                             lambda: _runs(tname, seeds, depth, arms, steps,
-                                           lambda t, total: ctx.progress(t, total, f"t-NN {tname} J={depth}")))
-            runs.update({(s, name, depth): r for (s, name), r in got.items()})
-        ratio = {key: r["mean_spectral_frobenius"] for key, r in runs.items()}
-        out[tname] = {"runs": runs, "start": {k: v[0] for k, v in ratio.items()},
-                      "half": {k: v[len(v) // 2] for k, v in ratio.items()},
-                      "final": {k: v[-1] for k, v in ratio.items()}}
-    return out
-
-
-def _preconditions(tname: str, exp: dict) -> list[Check]:
+def _preconditions(tname: str, exp: dict, st) -> list[Check]:
     runs, final, half = exp[tname]["runs"], exp[tname]["final"], exp[tname]["half"]
     settled = nan_max(abs(final[k] / half[k] - 1) for k in runs)
     steps = exp["steps"]
     return [
         Check(f"{tname}_max_final_robust_log_loss", nan_max(r["log_loss"][-1] for r in runs.values()), "<=",
-              float(np.log(np.log(2) / TASK["n"])), role="precondition",
+              float(np.log(np.log(2) / st.task.n)), role="precondition",
               note="the theorem's separability condition: every run's (attacked) logistic loss is below "
                    "ℓ(0)/n, i.e. every perturbed training point is classified correctly"),
-        Check(f"{tname}_max_ratio_drift_second_half", settled, "<=", SETTLED, role="precondition",
+        Check(f"{tname}_max_ratio_drift_second_half", settled, "<=", st.settled, role="precondition",
               note="directional convergence (proxy): the layer-mean ratio of every run moves by at most "
-                   f"a fraction {SETTLED:g} between step {steps // 2} and step {steps}"),
+                   f"a fraction {st.settled:g} between step {steps // 2} and step {steps}"),
     ]
 
 
@@ -188,9 +94,9 @@ def _in_unit(checks: list[Check], tname: str) -> list[Check]:
     return [replace(c, unit=tname) for c in checks]
 
 
-def _trend_figures(tname: str, exp: dict, arms: list[str]) -> list:
+def _trend_figures(tname: str, exp: dict, arms: list[str], st) -> list:
     runs, seeds, figures = exp[tname]["runs"], exp["seeds"], []
-    for depth in (SHALLOW, DEEP):
+    for depth in (st.shallow, st.deep):
         steps_axis = runs[(seeds[0], "standard", depth)]["step"]
         figures.append(line_figure(
             f"{tname}_J{depth}_ratio_trend",
@@ -203,9 +109,9 @@ def _trend_figures(tname: str, exp: dict, arms: list[str]) -> list:
     return figures
 
 
-def _details(exp: dict) -> dict:
-    details = {"task": TASK, "radius_fraction": RADIUS_FRACTION, "rel_step": REL_STEP, "seeds": exp["seeds"],
-               "steps": exp["steps"], "depths": [SHALLOW, DEEP]}
+def _details(exp: dict, st) -> dict:
+    details = {"task": asdict(st.task), "radius_fraction": st.radius_fraction, "rel_step": st.rel_step,
+               "seeds": exp["seeds"], "steps": exp["steps"], "depths": [st.shallow, st.deep]}
     for tname in ("dct", "dft"):
         details[tname] = {f"J{depth}/{s}/{name}": r for (s, name, depth), r in exp[tname]["runs"].items()}
     return details
@@ -213,51 +119,55 @@ def _details(exp: dict) -> dict:
 
 def _check_depth_trend(ctx) -> Outcome:
     """The theorem's prediction: adversarially trained deeper t-NNs end closer to transformed low rank."""
-    exp = _experiment(ctx)
+    st = ctx.settings(experiment.SETTINGS)
+    shallow, deep, rank_ratio = st.shallow, st.deep, st.rank_ratio
+    exp = experiment.experiment(ctx, st)
     seeds, checks, figures = exp["seeds"], [], []
     for tname in ("dct", "dft"):
         first = len(checks)
         start, final = exp[tname]["start"], exp[tname]["final"]
         for adv in exp["adversarial"]:
-            depth_ratio = [final[(s, adv, SHALLOW)] / final[(s, adv, DEEP)] for s in seeds]
+            depth_ratio = [final[(s, adv, shallow)] / final[(s, adv, deep)] for s in seeds]
             checks.append(Check(
-                f"{tname}_{adv}_depth_trend", nan_max(depth_ratio), "<=", RANK_RATIO,
-                note=f"M = {tname.upper()}: max over seeds of [layer-mean ‖W‖_sp/‖W‖_F at J = {SHALLOW}] / "
-                     f"[the same at J = {DEEP}] after {adv}; per seed {_fmt(depth_ratio)} (J = {SHALLOW}: "
-                     f"{_fmt(final[(s, adv, SHALLOW)] for s in seeds)}; J = {DEEP}: "
-                     f"{_fmt(final[(s, adv, DEEP)] for s in seeds)})"))
-        init_depth = [start[(s, "fgsm", SHALLOW)] / start[(s, "fgsm", DEEP)] for s in seeds]
-        std_depth = [final[(s, "standard", SHALLOW)] / final[(s, "standard", DEEP)] for s in seeds]
+                f"{tname}_{adv}_depth_trend", nan_max(depth_ratio), "<=", rank_ratio,
+                note=f"M = {tname.upper()}: max over seeds of [layer-mean ‖W‖_sp/‖W‖_F at J = {shallow}] / "
+                     f"[the same at J = {deep}] after {adv}; per seed {_fmt(depth_ratio)} (J = {shallow}: "
+                     f"{_fmt(final[(s, adv, shallow)] for s in seeds)}; J = {deep}: "
+                     f"{_fmt(final[(s, adv, deep)] for s in seeds)})"))
+        init_depth = [start[(s, "fgsm", shallow)] / start[(s, "fgsm", deep)] for s in seeds]
+        std_depth = [final[(s, "standard", shallow)] / final[(s, "standard", deep)] for s in seeds]
         checks += [
-            Check(f"{tname}_depth_ratio_at_init", nan_min(init_depth), ">=", RANK_RATIO, role="control",
+            Check(f"{tname}_depth_ratio_at_init", nan_min(init_depth), ">=", rank_ratio, role="control",
                   note=f"the same statistic at step 0 (the same inits): the untrained nets do not show the "
                        f"trend, so the prediction measures training, not the architecture; per seed "
                        f"{_fmt(init_depth)}"),
             Check(f"{tname}_standard_depth_trend", nan_max(std_depth), ">=", 0.0, role="info",
                   note="the same depth ratio after standard training (the theorem's ε = 0 case), per seed "
                        + _fmt(std_depth)),
-            *_preconditions(tname, exp),
+            *_preconditions(tname, exp, st),
         ]
         checks[first:] = _in_unit(checks[first:], tname)
-        figures += _trend_figures(tname, exp, exp["adversarial"])
-    return Outcome.from_checks(checks, details=_details(exp), figures=figures)
+        figures += _trend_figures(tname, exp, exp["adversarial"], st)
+    return Outcome.from_checks(checks, details=_details(exp, st), figures=figures)
 
 
 def _check_vs_standard(ctx) -> Outcome:
     """The issue's reading: adversarial training ends closer to transformed low rank than standard
     training from the same init (not a consequence of the theorem, which covers ε = 0 as well)."""
-    exp = _experiment(ctx)
+    st = ctx.settings(experiment.SETTINGS)
+    shallow, deep, rank_ratio = st.shallow, st.deep, st.rank_ratio
+    exp = experiment.experiment(ctx, st)
     seeds, checks, figures = exp["seeds"], [], []
     for tname in ("dct", "dft"):
         first = len(checks)
         runs, final = exp[tname]["runs"], exp[tname]["final"]
         for adv in exp["adversarial"]:
-            vs_std = [final[(s, "standard", DEEP)] / final[(s, adv, DEEP)] for s in seeds]
+            vs_std = [final[(s, "standard", deep)] / final[(s, adv, deep)] for s in seeds]
             checks.append(Check(
-                f"{tname}_{adv}_vs_standard", nan_max(vs_std), "<=", RANK_RATIO,
-                note=f"J = {DEEP}, same init: max over seeds of [standard layer-mean ratio] / [{adv} layer-mean "
-                     f"ratio]; per seed {_fmt(vs_std)} (standard {_fmt(final[(s, 'standard', DEEP)] for s in seeds)})"))
-        for depth in (SHALLOW, DEEP):
+                f"{tname}_{adv}_vs_standard", nan_max(vs_std), "<=", rank_ratio,
+                note=f"J = {deep}, same init: max over seeds of [standard layer-mean ratio] / [{adv} layer-mean "
+                     f"ratio]; per seed {_fmt(vs_std)} (standard {_fmt(final[(s, 'standard', deep)] for s in seeds)})"))
+        for depth in (shallow, deep):
             vs_std = [final[(s, "standard", depth)] / final[(s, "fgsm", depth)] for s in seeds]
             sr = [nan_max(runs[(s, "fgsm", depth)]["max_stable_rank"][-1]) / nan_max(runs[(s, "standard", depth)]
                                                                             ["max_stable_rank"][-1]) for s in seeds]
@@ -266,33 +176,33 @@ def _check_vs_standard(ctx) -> Outcome:
                                                   f"stable rank over layers, per seed {_fmt(sr)}; standard/fgsm "
                                                   f"layer-mean ratio per seed {_fmt(vs_std)}"))
         control = {depth: [abs(final[(s, "control", depth)] / final[(s, "standard", depth)] - 1) for s in seeds]
-                   for depth in (SHALLOW, DEEP)}
+                   for depth in (shallow, deep)}
         checks += [
-            Check(f"{tname}_J{DEEP}_control_small_radius_deviation", nan_max(control[DEEP]), "<=",
-                  (1 - RANK_RATIO) / 2, role="control",
-                  note=f"J = {DEEP}, the depth where the prediction is read: an attack of {CONTROL_FRACTION:g}× "
+            Check(f"{tname}_J{deep}_control_small_radius_deviation", nan_max(control[deep]), "<=",
+                  (1 - rank_ratio) / 2, role="control",
+                  note=f"J = {deep}, the depth where the prediction is read: an attack of {st.control_fraction:g}× "
                        f"the radius through the same pipeline ends within half the required gap of standard; "
-                       f"per seed {_fmt(control[DEEP])}. Where it does not, a 1% perturbation already sends "
+                       f"per seed {_fmt(control[deep])}. Where it does not, a 1% perturbation already sends "
                        "the flow to a different limit direction, and a standard-vs-adversarial difference at "
                        "that depth is not attributable to the attack"),
-            Check(f"{tname}_J{SHALLOW}_small_radius_deviation", nan_max(control[SHALLOW]), ">=", 0.0,
-                  role="info", note=f"the same at J = {SHALLOW}, per seed {_fmt(control[SHALLOW])}"),
-            *_preconditions(tname, exp),
+            Check(f"{tname}_J{shallow}_small_radius_deviation", nan_max(control[shallow]), ">=", 0.0,
+                  role="info", note=f"the same at J = {shallow}, per seed {_fmt(control[shallow])}"),
+            *_preconditions(tname, exp, st),
         ]
         checks[first:] = _in_unit(checks[first:], tname)
-        figures += _trend_figures(tname, exp, ["control"] + exp["adversarial"])
-    return Outcome.from_checks(checks, details=_details(exp), figures=figures)
+        figures += _trend_figures(tname, exp, ["control"] + exp["adversarial"], st)
+    return Outcome.from_checks(checks, details=_details(exp, st), figures=figures)
 
 
-SETTING = (f"t-NNs of Wang et al. eq. (5): J t-product layers (ReLU, width D = {TASK['D']}) and a fully "
-           f"connected layer, J = {SHALLOW} and {DEEP}, M = DFT or orthonormal DCT along c = {TASK['c']} "
-           f"channels, d = {TASK['d']}; XOR task x = ±μ_a (y = +1) or ±μ_b (y = −1) + {TASK['sigma']}ξ, "
-           f"‖μ‖_F = 1, n = {TASK['n']}; logistic loss, gradient flow discretized as normalized GD (relative "
-           f"step {REL_STEP}). Standard vs FGSM-ℓ2 adversarial training (full: also PGD-5) at radius "
-           f"{RADIUS_FRACTION} × the training set's robust-separability radius, from the same init. Statistic "
+SETTING = (f"t-NNs of Wang et al. eq. (5): J t-product layers (ReLU, width D = {_S.task.D}) and a fully "
+           f"connected layer, J = {_S.shallow} and {_S.deep}, M = DFT or orthonormal DCT along c = {_S.task.c} "
+           f"channels, d = {_S.task.d}; XOR task x = ±μ_a (y = +1) or ±μ_b (y = −1) + {_S.task.sigma}ξ, "
+           f"‖μ‖_F = 1, n = {_S.task.n}; logistic loss, gradient flow discretized as normalized GD (relative "
+           f"step {_S.rel_step}). Standard vs FGSM-ℓ2 adversarial training (full: also PGD-5) at radius "
+           f"{_S.radius_fraction} × the training set's robust-separability radius, from the same init. Statistic "
            f"(the paper's): layer mean of ‖W_l‖_sp/‖W_l‖_F, ‖W‖_sp = max_k ‖M(W)_k‖₂. Preconditions: robust "
-           f"loss < ℓ(0)/n; ratio settled (relative change ≤ {SETTLED:g} over the second half). Quick: 2 seeds, "
-           f"{STEPS['quick']} steps; full: 5 seeds, {STEPS['full']} steps. The paper's experiments are "
+           f"loss < ℓ(0)/n; ratio settled (relative change ≤ {_S.settled:g} over the second half). "
+           f"{_S.values('seeds')} seeds, {_S.values('steps')} steps. The paper's experiments are "
            "MNIST-scale (28×28×28 tensors, D = 128/256, 3 layers); these sizes are far smaller.")
 
 register(Claim(
@@ -301,8 +211,8 @@ register(Claim(
     source="Wang et al. 2023",
     section="5 Other seed claims",
     statement=(f"{SETTING} Prediction (the theorem's trend), every seed and both transforms: after adversarial "
-               f"training, layer-mean ratio(J = {SHALLOW}) ≤ {RANK_RATIO} × ratio(J = {DEEP}). Control: the "
-               f"same depth ratio at initialization is ≥ {RANK_RATIO} (the untrained nets show no trend)."),
+               f"training, layer-mean ratio(J = {_S.shallow}) ≤ {_S.rank_ratio} × ratio(J = {_S.deep}). Control: the "
+               f"same depth ratio at initialization is ≥ {_S.rank_ratio} (the untrained nets show no trend)."),
     check=_check_depth_trend, derivation=_derivation, tags=("t-nn", "adversarial", "low-rank")))
 
 register(Claim(
@@ -311,9 +221,9 @@ register(Claim(
     source="Wang et al. 2023",
     section="5 Other seed claims",
     statement=(f"{SETTING} Prediction (the issue's reading of Wang et al.; not implied by the theorem, which "
-               f"covers ε = 0 as well), every seed and both transforms: at J = {DEEP} and from the same init, "
-               f"ratio(standard) ≤ {RANK_RATIO} × ratio(adversarial). Control, at the same depth J = {DEEP}: "
-               f"an attack of radius × {CONTROL_FRACTION:g} ends within 5% of standard. A reading tested on "
+               f"covers ε = 0 as well), every seed and both transforms: at J = {_S.deep} and from the same init, "
+               f"ratio(standard) ≤ {_S.rank_ratio} × ratio(adversarial). Control, at the same depth J = {_S.deep}: "
+               f"an attack of radius × {_S.control_fraction:g} ends within {(1 - _S.rank_ratio) / 2:.0%} of standard. A reading tested on "
                "purpose (the theorem is about depth and covers ε = 0): expected to fail."),
     check=_check_vs_standard, derivation=_derivation, tags=("t-nn", "adversarial", "low-rank"),
     kind="reading", expected="failed"))

@@ -1,0 +1,196 @@
+"""The experiment of ``deep-diagonal-implied-regularizer``: depth-N diagonal networks w = u^N − v^N
+(Woodworth et al. 2020) trained by label-noise GD, against the interpolators of the implied
+regularizers derived by :mod:`theory.implied_regularizer`. The claim, its tests and any bench read
+the settings, the data, the derived exponents and the training here.
+
+Canonical scale. Label-noise GD on u^N − v^N has two symmetries: labels y → b·y (with δ → bδ,
+α → b^{1/N}α, η → b^{−κ}η) and features Z → a·Z (w → w/a, α → a^{−1/N}α, η → a^{−2/N}η). Its
+small-step limit, the interpolator minimizing Σ_j c_j K_N|w_j|^{κ_N}, is homogeneous (w*(bY, aZ) =
+(b/a) w*(Y, Z)), so the relative distance to it does not depend on the scale of the draw, but the
+finite-step bias does: it grows with η·λ*, λ* the top eigenvalue of the Gauss–Newton Hessian at the
+predicted solution (the point of the fibre u_j^N − v_j^N = w*_j where the tr H minimum sits: one of
+u_j, v_j zero), and λ* = eig_max((1/n) Z diag(N²|w*_j|^{κ_N}) Zᵀ) grows like |w*|^{κ_N}. Each depth's
+instance is therefore put in its canonical scale before training: y and Z are rescaled so that
+‖w*‖_∞ = 1 and λ* = ``sharpness``; then η is η·λ*, and δ, α, η²δ²·steps are measured against a
+solution of unit size. Gaussian draws (d = 8) ranged over η·λ* = 0.02–0.85 at one fixed η.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from verify.experiments.settings import Settings
+
+
+@dataclass(frozen=True)
+class DeepDiagonalSettings(Settings):
+    """Settings of the experiment; per-depth fields list the values for N = 2, 3, 4."""
+    # n Gaussian samples in d dimensions, Gaussian labels. d = 32 so that the ℓ_{4/3} and ℓ_{3/2}
+    # interpolators (depths 3 and 4) differ by ≥ 3 × tolerance on nearly every draw: of 1000 draws
+    # (seeds 20000–20999) the nearest rival's interpolator was < 0.15 away from the prediction on
+    # 0.1 % (depth 3), 0 % (depth 4) and 0.6 % (depth 2); at d = 8, on 40 draws, the median was 0.11.
+    n: int = 4
+    d: int = 32
+    sharpness: float = 1.0          # λ* of the canonical instance (so η below is η·λ*)
+    alpha: float = 0.5              # u = v = α at the start (canonical units: ‖w*‖_∞ = 1)
+    delta: float = 1.0              # label noise ±δ
+    # η·λ* and the rescaled time η²δ²·steps per depth, chosen on seeds 10000–10004, 10010–10014
+    # (docs/claims/deep-diagonal-implied-regularizer.md)
+    eta: tuple = (0.05, 0.05, 0.035)
+    rescaled_time: tuple = (200.0, 200.0, 200.0)
+    # replicas (independent label-noise streams) per step size; the check reads their mean, whose
+    # spread falls like (η/R)^{1/2} (each replica fluctuates about the stationary point by O(η^{1/2}))
+    replicas: int = 8
+    tolerance: float = 0.05         # relative distance of the replica mean to the predicted interpolator
+    eta_stability: float = 0.5      # the η vs 2η change of the replica mean must be ≤ this × tolerance
+    settled: float = 0.5            # its change over the last quarter of the run must be ≤ this × tolerance
+    control_ratio: float = 3.0      # rival distance / own distance
+    separation: float = 3.0         # the predictions must differ by ≥ this × tolerance
+    projection_residual: float = 5e-2
+
+    def eta_for(self, N: int) -> float:
+        return self.eta[N - 2]
+
+    def time_for(self, N: int) -> float:
+        return self.rescaled_time[N - 2]
+
+
+SETTINGS = DeepDiagonalSettings()
+DEPTHS = (2, 3, 4)
+
+
+def steps_for(N: int, eta: float, settings=None) -> int:
+    """Steps of label-noise GD at step size η covering depth N's rescaled time η²·δ²·steps."""
+    s = SETTINGS if settings is None else settings
+    return int(round(s.time_for(N) / (eta**2 * s.delta**2)))
+
+
+@lru_cache(maxsize=1)
+def exponent_table():
+    """{(form, measure): [(N, regularizer)]} from the derived closed forms, N = 2…8, for the
+    product of N factors and for u^N − v^N, under tr H (``trace``) and tr Diag(H)^{1/2} (``adam``)."""
+    from theory.implied_regularizer import derive_implied_regularizer
+    from theory.parameterizations import depth, parse_parameterization
+    from theory.sharpness import parse_measure
+
+    table = {}
+    for measure in ("trace", "adam"):
+        for form in ("product", "difference"):
+            rows = []
+            for N in range(2, 9):
+                param = (parse_parameterization("*".join(f"u{k}" for k in range(1, N + 1)))
+                         if form == "product" else depth(N))
+                rows.append((N, derive_implied_regularizer(param, parse_measure(measure))))
+            table[(form, measure)] = rows
+    return table
+
+
+def forms(measure: str = "trace") -> dict:
+    """{N: (K_N, κ_N)} of the derived regularizer K_N|w|^{κ_N} of u^N − v^N under ``measure``."""
+    from numerics.interpolation import power_law_form
+
+    return {N: power_law_form(reg) for N, reg in exponent_table()[("difference", measure)]}
+
+
+def nearest_rival(N: int, depths=(2, 3, 4), measure: str = "trace") -> int:
+    """The other depth (of ``depths``) whose derived exponent is nearest to depth N's."""
+    f = forms(measure)
+    return min((M for M in depths if M != N), key=lambda M: abs(f[M][1] - f[N][1]))
+
+
+def draw(seed: int, settings=None):
+    """The raw draw of one seed: Z (n × d) and y (n), standard Gaussian."""
+    s = SETTINGS if settings is None else settings
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((s.n, s.d)), rng.standard_normal(s.n)
+
+
+def fibre_minimum_point(w: np.ndarray, N: int) -> np.ndarray:
+    """(u, v) with u^N − v^N = w and one of u_j, v_j zero: where tr H is least on the fibre of w
+    among u, v ≥ 0 (the derived vertex minimum), shape (2, d)."""
+    root = np.abs(w) ** (1.0 / N)
+    return np.stack([np.where(w > 0, root, 0.0), np.where(w < 0, root, 0.0)])
+
+
+@dataclass
+class Instance:
+    """One depth's canonical instance: the problem (rescaled data), the predicted interpolator of
+    every depth's regularizer on it, and the rescaling (Z' = aZ, y' = by) with the raw λ*, ‖w*‖_∞."""
+    N: int
+    problem: object
+    predictions: dict
+    a: float
+    b: float
+    raw_sharpness: float
+    raw_scale: float
+
+
+def sharpness_at(problem, P: np.ndarray) -> float:
+    """Top eigenvalue of the Gauss–Newton Hessian JᵀJ/n at parameters P (m, d)."""
+    J = problem.jacobian(P)
+    return float(np.linalg.eigvalsh(J @ J.T / problem.n).max())
+
+
+def instance(seed: int, N: int, settings=None, measure: str = "trace") -> Instance:
+    """Depth N's instance of ``seed`` in canonical scale (‖w*‖_∞ = 1, λ* = ``sharpness``)."""
+    from numerics.deep_diagonal import power_interpolator
+    from numerics.diagonal_nets import DiagonalNetProblem
+    from theory.parameterizations import depth
+
+    s = SETTINGS if settings is None else settings
+    f = forms(measure)
+    Z, y = draw(seed, s)
+    raw = DiagonalNetProblem(depth(N), Z, y)
+    w = power_interpolator(Z, y, f[N][1], f[N][0] * raw.c).w
+    scale = float(np.max(np.abs(w)))
+    lam = sharpness_at(raw, fibre_minimum_point(w, N))
+    # w* → (b/a) w*, λ* → a² (b/a)^κ λ*: ‖w*‖_∞ = 1 and λ* = target.
+    a = float(np.sqrt(s.sharpness * scale ** f[N][1] / lam))
+    b = a / scale
+    problem = DiagonalNetProblem(depth(N), a * Z, b * y)
+    preds = {M: power_interpolator(problem.Z, problem.y, f[M][1], f[M][0] * problem.c).w
+             for M in sorted(set(DEPTHS) | {N, nearest_rival(N, measure=measure)})}
+    got_scale = float(np.max(np.abs(preds[N])))
+    got_lam = sharpness_at(problem, fibre_minimum_point(preds[N], N))
+    if not (abs(got_scale - 1) < 1e-8 and abs(got_lam / s.sharpness - 1) < 1e-8):
+        raise RuntimeError(f"canonical rescaling missed: ‖w*‖_∞ = {got_scale}, λ* = {got_lam}")
+    return Instance(N, problem, preds, a, b, lam, scale)
+
+
+def train_depth(seed: int, N: int, settings=None, eta=None) -> dict:
+    """Label-noise GD on depth N's canonical instance at η and at 2η for the same rescaled time
+    (replicas from ``seed + 1``), then noise-free GD onto Zw = y from the end of each run and from
+    the point at ¾ of the run at η. Plain data."""
+    from numerics.deep_diagonal import train_deep
+    from numerics.diagonal_nets import GD
+
+    s = SETTINGS if settings is None else settings
+    inst = instance(seed, N, s)
+    eta = s.eta_for(N) if eta is None else eta
+    runs = {}
+    for label, e in (("eta", eta), ("2eta", 2 * eta)):
+        steps = steps_for(N, e, s)
+        runs[label] = train_deep(inst.problem, GD(), s.alpha, e, steps, s.delta,
+                                 replicas=s.replicas, seed=seed + 1,
+                                 checkpoints=(3 * steps // 4,) if label == "eta" else ())
+    # A diverged 2η run means the η run is not shown to be in the small-step regime (its change is
+    # then ∞); only a failure at η itself is an error.
+    fine, coarse = runs["eta"], runs["2eta"]
+    late = fine.W_at.get(3 * steps_for(N, eta, s) // 4, np.empty(0)) if fine.status == "ok" else np.empty(0)
+    at_2eta = coarse.W if coarse.status == "ok" else np.full_like(fine.W, np.inf)
+    return {"N": N, "eta": eta, "steps": steps_for(N, eta, s), "rescaled_time": s.time_for(N),
+            "status": fine.status, "message": fine.message, "message_2eta": coarse.message,
+            "predictions": inst.predictions, "trained": fine.W, "trained_at_2eta": at_2eta,
+            "trained_at_three_quarters": late,
+            "projection_residual": max(r.residual for r in runs.values() if r.status == "ok")
+            if fine.status == "ok" else np.inf,
+            "rescaling": {"a": inst.a, "b": inst.b, "raw_sharpness": inst.raw_sharpness,
+                          "raw_scale": inst.raw_scale},
+            "train_seconds": sum(r.seconds for r in runs.values())}
+
+
+def run(settings, seed: int) -> dict:
+    """Every depth's training on ``seed``."""
+    return {N: train_depth(seed, N, settings) for N in DEPTHS}
