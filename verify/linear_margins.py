@@ -290,7 +290,11 @@ def margin_checks(run: PopulationRun, key: str, norm_name: str, tolerance: float
     t_c = confirmation_step(traj.steps, gaps, tolerance)
     checks.append(Check("relative_margin_gap", gaps[-1], "<=", tolerance,
                         note=f"in {norm_name} after {traj.steps[-1]} steps"))
-    if t_c is not None:
+    if t_c is None and gaps[-1] <= tolerance:   # within the target at the last checkpoint only
+        checks.append(Check("read_past_confirmation", 0.0, ">=", CONTINUATION, "precondition",
+                            f"never confirmed within the budget of {traj.steps[-1]} steps (a gap within "
+                            "the target at the last checkpoint alone does not confirm convergence)"))
+    elif t_c is not None:
         after = steps >= t_c
         checks.append(Check("read_past_confirmation", steps[-1] / t_c, ">=", CONTINUATION, "precondition",
                             f"confirmed at step {t_c}, read at step {traj.steps[-1]} (the budget must "

@@ -5,8 +5,7 @@ import dataclasses
 
 import pytest
 
-import verify.claims.gunasekar2018 as gunasekar
-from numerics.datasets import sparse_teacher
+import verify.experiments.gunasekar2018 as gunasekar
 from numerics.optim import PowerSchedule
 from numerics.train import Trajectory
 from theory.norms import parse_norm
@@ -14,14 +13,13 @@ from verify.context import Context
 from verify.linear_margins import margin_checks, run_population
 from verify.outcome import Outcome
 
-TOL = gunasekar.SETTINGS["gap_tolerance"]["quick"]
+TOL = gunasekar.SETTINGS.quick.gap_tolerance
 
 
 @pytest.fixture(scope="module")
 def family():
-    problem = sparse_teacher(**gunasekar.SETTINGS["data"], seed=0)
     norms = [parse_norm(v, "binary") for v in gunasekar.NORMS.values()]
-    return run_population(Context(), "test-gunasekar-family", problem, norms, [], 1)
+    return run_population(Context(), "test-gunasekar-family", gunasekar.problem(0), norms, [], 1)
 
 
 def test_nearest_rival_of_l2_is_l3_and_separated_at_the_quick_tolerance(family):
@@ -46,3 +44,17 @@ def test_a_run_at_the_l3_solution_passes_the_old_control_and_fails_the_new(famil
     by_name = {c.name: c for c in checks}
     assert Outcome.from_checks(checks).status == "failed"
     assert not by_name["control_margin_gap"].passed and by_name["control_margin_gap"].value < 1e-6
+
+
+def test_budget_is_twice_the_horizon_and_statements_render_the_settings():
+    """A run confirmed as late as the horizon can still be read at 2·t_c; the statement's numbers
+    come from the settings (one source)."""
+    from verify.registry import all_claims
+
+    for profile in ("quick", "full"):
+        s = gunasekar.SETTINGS.resolve(profile)
+        assert s.steps == 2 * s.horizon
+    for claim in all_claims():
+        if claim.id.startswith("gunasekar2018"):
+            assert f"T = {gunasekar.SETTINGS.values('horizon')}" in claim.statement
+            assert f"≤ {gunasekar.SETTINGS.values('gap_tolerance')}" in claim.statement

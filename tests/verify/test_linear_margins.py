@@ -204,3 +204,17 @@ def test_record_steps_extend_the_horizons_checkpoints_with_the_same_spacing():
     assert extended[:len(checkpoints(4000, 120))] == checkpoints(4000, 120) and extended[-1] == 8000
     ratios = np.diff(np.log(extended[-10:-1]))
     assert np.allclose(ratios, math.log(4000) / 119, atol=2e-3)
+
+
+def test_a_gap_within_the_target_at_the_last_checkpoint_only_is_not_confirmed(run):
+    """Without a confirmation step the continuation checks cannot run; a final gap inside the target
+    at one checkpoint must not verify on its own (it reads inconclusive: confirm, then read past it)."""
+    norm, tol = "fro", _tolerance(run, "fro")
+    steps = STEPS[STEPS <= 2000]
+    own = _decaying(tol * 20, steps)
+    own = np.where(steps < steps[-1], np.maximum(own, 1.5 * tol), 0.9 * tol)   # inside only at the end
+    assert confirmation_step(steps, own, tol) is None
+    fake, key = _designed(run, norm, steps, _far_rivals(run, norm, own))
+    status, checks = _checks(fake, key, norm, tol)
+    assert checks["relative_margin_gap"].passed               # the old reading verified this
+    assert status == "inconclusive" and not checks["read_past_confirmation"].passed

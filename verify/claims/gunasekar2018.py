@@ -9,54 +9,29 @@ the step where its target was confirmed; the control is the nearest rival of the
 """
 from __future__ import annotations
 
-from numerics.datasets import sparse_teacher
 from theory.derivation import Derivation
 from theory.margin import MarginProblem
 from theory.norms import parse_norm
 from theory.rates import decay_exponent, rate_derivation
 from verify.context import Context
-from verify.linear_margins import Optimizer, margin_checks, run_population, transform_member
+from verify.experiments.gunasekar2018 import NORMS, SETTINGS, population
+from verify.linear_margins import margin_checks
 from verify.outcome import Outcome
 from verify.registry import Claim, register
 
 SOURCE = "Gunasekar, Lee, Soudry, Srebro 2018"
 SECTION = "1 Steepest descent and max-margin: linear models"
-NORMS = {"l1": "lp:1", "l2": "lp:2", "l3": "lp:3", "linf": "lp:inf"}
-SETTINGS = {
-    "kappa": 8.0,   # η₀ = κ·η₀*, see theory.rates.step_size_derivation
-    # horizon: the T the schedules' η₀ are derived for; steps: the budget, 2 × horizon, so that a run
-    # confirmed as late as the horizon can still be read at twice its confirmation step
-    "horizon": {"quick": 20_000, "full": 2_000_000},
-    "steps": {"quick": 40_000, "full": 4_000_000},
-    "gap_tolerance": {"quick": 1e-2, "full": 1e-3},
-    "direction_tolerance": {"quick": 0.15, "full": 0.05},
-    "rate_slack": 0.2,
-    "data": {"n": 40, "d": 60},
-}
-
-
-def _population(ctx: Context):
-    from numerics.optim import nsd
-
-    problem = sparse_teacher(**SETTINGS["data"], seed=ctx.seed)
-    norms = [parse_norm(v, "binary") for v in NORMS.values()]
-    optimizers = [Optimizer(f"nsd-{s}", f"NSD ({parse_norm(v, 'binary').name})",
-                            transform_member(lambda sch, n=parse_norm(v, "binary"): nsd(n, sch), "nsd"),
-                            parse_norm(v, "binary").name, SETTINGS["kappa"])
-                  for s, v in NORMS.items()]
-    return run_population(ctx, "gunasekar2018", problem, norms, optimizers, SETTINGS["steps"][ctx.profile],
-                          targets={o.key: SETTINGS["gap_tolerance"][ctx.profile] for o in optimizers},
-                          horizon=SETTINGS["horizon"][ctx.profile])
 
 
 def _make_check(suffix: str):
     def check(ctx: Context) -> Outcome:
-        run = _population(ctx)
+        run = population(ctx)
+        s = ctx.settings(SETTINGS)
         name = parse_norm(NORMS[suffix], "binary").name
         checks, details, figures = margin_checks(
-            run, f"nsd-{suffix}", name, SETTINGS["gap_tolerance"][ctx.profile], decay_exponent("nsd"),
-            "O(1/√t) up to logs", SETTINGS["rate_slack"], SETTINGS["direction_tolerance"][ctx.profile])
-        details["data"] = dict(SETTINGS["data"], seed=ctx.seed, teacher="sparse (3 nonzeros)")
+            run, f"nsd-{suffix}", name, s.gap_tolerance, decay_exponent("nsd"),
+            "O(1/√t) up to logs", s.rate_slack, s.direction_tolerance)
+        details["data"] = dict(n=s.n, d=s.d, seed=ctx.seed, teacher="sparse (3 nonzeros)")
         return Outcome.from_checks(checks, details=details, figures=figures)
     return check
 
@@ -79,13 +54,14 @@ for _suffix, _text in NORMS.items():
     register(Claim(
         id=f"gunasekar2018-sd-{_suffix}", title=f"steepest descent under {_name} → {_name} max-margin",
         source=SOURCE, section=SECTION,
-        statement=(f"Binary linear model, logistic loss, separable data (d = 60 > n = 40), normalized "
-                   f"steepest descent under {_name} with η_t ∝ 1/√t: the direction converges to the "
-                   f"{_name} max-margin classifier. Checked: relative margin gap ≤ 1e-2 (quick; full "
-                   f"1e-3) at 2× the step where it was first confirmed and at every checkpoint in "
-                   f"between, decay exponent ≤ −½ + 0.2, direction error ≤ 0.15 (quick; full 0.05) for "
-                   f"the strictly convex ℓ2, ℓ3; control: the run's gap in each other ℓp of the family "
-                   f"≥ 2 tolerances; precondition: the nearest rival's certified solution is ≥ 3 "
-                   f"tolerances away. η₀ = 8·η₀* (η₀* minimizes the NSD gap bound at the horizon T = 2e4, "
-                   f"quick; budget 2T)."),
+        statement=(f"Binary linear model, logistic loss, separable data (d = {SETTINGS.d} > n = {SETTINGS.n}), "
+                   f"normalized steepest descent under {_name} with η_t ∝ 1/√t: the direction converges "
+                   f"to the {_name} max-margin classifier. Checked: relative margin gap ≤ "
+                   f"{SETTINGS.values('gap_tolerance')} at 2× the step where it was first confirmed and at "
+                   f"every checkpoint in between, decay exponent ≤ −½ + {SETTINGS.rate_slack:g}, direction "
+                   f"error ≤ {SETTINGS.values('direction_tolerance')} for the strictly convex ℓ2, ℓ3; "
+                   f"control: the run's gap in each other ℓp of the family ≥ 2 tolerances; precondition: "
+                   f"the nearest rival's certified solution is ≥ 3 tolerances away. η₀ = "
+                   f"{SETTINGS.kappa:g}·η₀* (η₀* minimizes the NSD gap bound at the horizon T = "
+                   f"{SETTINGS.values('horizon')}; budget {SETTINGS.values('steps')} steps = 2T)."),
         check=_make_check(_suffix), derivation=_make_derivation(_suffix), tags=("linear", "binary")))
