@@ -29,7 +29,8 @@ def gaussian_clusters(k: int = 4, d: int = 10, per_cluster: int = 8, noise: floa
                       seed: int = 0, noise_in_mean_span: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """With ``noise_in_mean_span`` the noise is σ·N(0, I_k/k) in an orthonormal basis of the means'
     span (noise norm still ≈ σ), so the data have rank k < d while the coordinates stay those of R^d
-    (what Muon's polar step needs to leave unused neurons small: see verify/claims/gronich2026.py)."""
+    (what Muon's polar step needs to leave unused neurons small: see
+    docs/claims/gronich2026-homogeneous-optimizer-kkt.md)."""
     rng = np.random.default_rng(seed)
     means = rng.standard_normal((k, d))
     means /= np.linalg.norm(means, axis=1, keepdims=True)
