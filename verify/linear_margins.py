@@ -294,6 +294,12 @@ def margin_checks(run: PopulationRun, key: str, norm_name: str, tolerance: float
         checks.append(Check("read_past_confirmation", 0.0, ">=", CONTINUATION, "precondition",
                             f"never confirmed within the budget of {traj.steps[-1]} steps (a gap within "
                             "the target at the last checkpoint alone does not confirm convergence)"))
+    elif t_c is None and fitted_exponent(traj.steps, gaps) <= rate_exponent + rate_slack:
+        # outside the target at the end but still falling at the theorem's rate (gap_decay_exponent
+        # below): the budget is too short to decide; a stalled gap fails that check instead
+        checks.append(Check("confirmed_within_budget", 0.0, ">=", 1.0, "precondition",
+                            f"the gap {gaps[-1]:.3g} is still decaying at the theorem's rate when the budget "
+                            f"of {traj.steps[-1]} steps ends: too short to decide, not a contradiction"))
     elif t_c is not None:
         after = steps >= t_c
         checks.append(Check("read_past_confirmation", steps[-1] / t_c, ">=", CONTINUATION, "precondition",

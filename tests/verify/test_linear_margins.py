@@ -218,3 +218,21 @@ def test_a_gap_within_the_target_at_the_last_checkpoint_only_is_not_confirmed(ru
     status, checks = _checks(fake, key, norm, tol)
     assert checks["relative_margin_gap"].passed               # the old reading verified this
     assert status == "inconclusive" and not checks["read_past_confirmation"].passed
+
+
+def test_a_run_still_decaying_at_the_rate_when_the_budget_ends_is_inconclusive_and_a_stalled_one_fails(run):
+    """Never confirmed, final gap outside the target: a gap still falling at the theorem's rate is too
+    short to decide (inconclusive); a gap that has stopped falling contradicts the prediction (failed)."""
+    norm, tol = "fro", _tolerance(run, "fro")
+    steps = STEPS[STEPS <= 2000]
+    falling = _decaying(tol * 2 * np.sqrt(steps[-1]), steps)            # 2× the target at the end
+    fake, key = _designed(run, norm, steps, _far_rivals(run, norm, falling))
+    status, checks = _checks(fake, key, norm, tol)
+    assert not checks["relative_margin_gap"].passed and checks["gap_decay_exponent"].passed
+    assert status == "inconclusive" and not checks["confirmed_within_budget"].passed
+    knee = steps >= steps[-1] / 20
+    stalled = np.where(knee, falling[knee][0], falling)                  # flat over the last decade
+    fake, key = _designed(run, norm, steps, _far_rivals(run, norm, stalled))
+    status, checks = _checks(fake, key, norm, tol)
+    assert "confirmed_within_budget" not in checks
+    assert status == "failed" and not checks["gap_decay_exponent"].passed
