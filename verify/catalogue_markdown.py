@@ -194,12 +194,15 @@ def gallery_page(data: dict | None, name: str | None) -> str:
 
 def compact_report(data: dict) -> dict:
     """The report the documentation keeps: everything the catalogue pages read (statuses per seed,
-    checks, metrics, tolerances, messages), without each seed's ``details`` tables and figures."""
+    checks, metrics, tolerances, messages), without each seed's ``details`` tables and figures, and
+    without the per-seed copies of each check's note (the claim-level check keeps it)."""
     out = {k: v for k, v in data.items() if k != "claims"}
     out["claims"] = []
     for rec in data.get("claims", []):
         rec = {k: v for k, v in rec.items() if k not in ("details", "figures")}
-        rec["per_seed"] = [{k: v for k, v in s.items() if k not in ("details", "figures")}
+        rec["per_seed"] = [{**{k: v for k, v in s.items() if k not in ("details", "figures")},
+                            **({"checks": [{k: v for k, v in c.items() if k != "note"} for c in s["checks"]]}
+                               if "checks" in s else {})}
                            for s in rec.get("per_seed", [])]
         out["claims"].append(rec)
     return out
