@@ -1,9 +1,14 @@
 """Figures for the homogeneous-network claims (Lyu & Li 2020, Gronich & Vardi 2026, Tsilivis et al. 2024,
 Frei et al. 2023).
 
-Prints the machine load, the cost of one training step (population and single optimizer), of one KKT
-residual per norm kind, of one attack search, and the wall/CPU time of each claim's quick profile.
-Run: python bench/bench_homogeneous.py [--claims]   (--claims adds the quick-profile runs, minutes)
+Prints the machine load; the gronich2026 and tsilivis2024 populations in three loops side by side (CPU µs
+per optimizer-step: the plain per-optimizer loop, the anchor; the population stepped one member at a
+time; the population with the steepest-descent members stepped together by
+``numerics.homogeneous_optim.NetworkStack``) and whether the last two end bitwise equal; the cost of
+one training step (population and single optimizer), of one KKT residual per norm kind, of one attack
+search, and the wall/CPU time of each claim's quick profile.
+Run: python bench/bench_homogeneous.py [--populations-only] [--steps N] [--claims]
+(--claims adds the quick-profile runs, minutes)
 """
 from __future__ import annotations
 
@@ -51,6 +56,95 @@ def bench_training():
     wall, cpu, _ = _timed(lambda: train_network(net, X, y, single, steps, net.init(0, 0.3), record=[steps]))
     print(f"training, one GD member (loss-based step): {1e3 * wall / steps:.2f} ms/step wall, "
           f"{1e3 * cpu / steps:.2f} ms/step CPU")
+
+
+def _population_loops(net, X, y, opts, init, steps):
+    """Three loops over the same optimizers, timed in one run (CPU s): the plain per-optimizer loop
+    (the anchor: each optimizer alone, its own loss/gradient pass and step, nothing else), the
+    population with each member stepped one by one after one shared loss pass, and the population
+    with the steepest-descent family stepped together (``numerics.homogeneous_optim.NetworkStack``),
+    the rest one by one. Returns {loop: (CPU s, final parameters by optimizer)}."""
+    import torch
+    from numerics.homogeneous_optim import NetworkStack
+    from numerics.optim import TransformOptimizer
+    from numerics.train import small_tensor_mode
+
+    Xt, yt = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+
+    def fresh():
+        params = {o.name: [torch.tensor(np.asarray(p), dtype=torch.float64) for p in init] for o in opts}
+        return params, {o.name: TransformOptimizer(params[o.name], o.build(o.values), o.name) for o in opts}
+
+    def plain():
+        params, optimizers = fresh()
+        for name, opt in optimizers.items():
+            W, u = params[name]
+            for _ in range(steps):
+                log_l, _, gW, gu = net.log_loss_gradients(W[None], u[None], Xt, yt)
+                opt.apply((gW[0], gu[0]), float(log_l[0]))
+        return params
+
+    def population(stacked: bool):
+        params, optimizers = fresh()
+        names = list(optimizers)
+        stack = NetworkStack.of(optimizers) if stacked else None
+        alone = [i for i, nm in enumerate(names) if stack is None or nm not in stack]
+        together = [i for i, nm in enumerate(names) if stack is not None and nm in stack]
+        for _ in range(steps):
+            W = torch.stack([params[nm][0] for nm in names])
+            u = torch.stack([params[nm][1] for nm in names])
+            log_l, _, gW, gu = net.log_loss_gradients(W, u, Xt, yt)
+            log_l = log_l.tolist()
+            if together:
+                stack.step([names[i] for i in together], [gW.numpy()[together], gu.numpy()[together]],
+                           [log_l[i] for i in together])
+            for i in alone:
+                optimizers[names[i]].apply((gW[i], gu[i]), log_l[i])
+        return params
+
+    out = {}
+    with small_tensor_mode(), torch.no_grad():
+        for key, loop in (("plain loop", plain), ("population, one by one", lambda: population(False)),
+                          ("population, stacked", lambda: population(True))):
+            _, cpu, params = _timed(loop)
+            out[key] = (cpu, params)
+    return out
+
+
+def bench_populations(steps: int = 2000):
+    """Per optimizer-step CPU of the gronich2026 and tsilivis2024 populations (quick settings, seed 0,
+    clusters task) in the three loops of :func:`_population_loops`, side by side, and whether the
+    stacked loop's iterates equal the one-by-one loop's bitwise."""
+    import torch
+    import verify.experiments.gronich2026 as gronich
+    import verify.experiments.tsilivis2024 as tsilivis
+    from numerics.homogeneous_optim import NetworkStack
+    from numerics.network_data import gaussian_clusters
+    from numerics.networks import TwoLayerNetwork
+    from numerics.optim import TransformOptimizer
+
+    s = gronich.SETTINGS
+    c = s["clusters"]
+    X, y = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=0,
+                             noise_in_mean_span=c["noise_in_mean_span"])
+    net = TwoLayerNetwork.build(s["activation"], s["width"], c["d"])
+    init = net.init(0, s["init_scale"])
+    print(f"population loops, {steps} steps, clusters n={len(y)}, width {s['width']} (µs per optimizer-step, CPU):")
+    print(f"  {'population':26s} {'plain loop':>11s} {'one by one':>11s} {'stacked':>11s} {'1-by-1/stk':>10s} "
+          f"{'plain/stk':>10s}  stacked members  bitwise")
+    for label, opts in (("gronich2026 (8 optimizers)", gronich.optimizers(net)),
+                        ("tsilivis2024 (5 NSD)", tsilivis.optimizers())):
+        _population_loops(net, X, y, opts, init, 20)                         # warm-up
+        out = _population_loops(net, X, y, opts, init, steps)
+        per = {k: 1e6 * cpu / steps / len(opts) for k, (cpu, _) in out.items()}
+        one, stk = out["population, one by one"][1], out["population, stacked"][1]
+        same = all(torch.equal(a, b) for nm in one for a, b in zip(one[nm], stk[nm]))
+        probe = [torch.zeros(net.shapes[0], dtype=torch.float64), torch.zeros(net.shapes[1], dtype=torch.float64)]
+        stacked = sum(NetworkStack.plan(TransformOptimizer(probe, o.build(o.values))) is not None for o in opts)
+        print(f"  {label:26s} {per['plain loop']:11.0f} {per['population, one by one']:11.0f} "
+              f"{per['population, stacked']:11.0f} {per['population, one by one'] / per['population, stacked']:9.2f}x "
+              f"{per['plain loop'] / per['population, stacked']:9.2f}x  {stacked}/{len(opts)}"
+              f"{'':14s}{'equal' if same else 'DIFFERENT'}")
 
 
 def bench_kkt():
@@ -132,8 +226,13 @@ def bench_claims():
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--claims", action="store_true", help="also time each claim's quick profile")
+    parser.add_argument("--populations-only", action="store_true", help="only the population loops")
+    parser.add_argument("--steps", type=int, default=2000, help="steps of the population loops")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs")
+    bench_populations(args.steps)
+    if args.populations_only:
+        return
     bench_training()
     net, params, data = bench_kkt()
     bench_attack(net, params, data)

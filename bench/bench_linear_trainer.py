@@ -4,8 +4,9 @@ against a careful plain loop, per member-step, in one run.
 Population: the claims' own (``verify.experiments.fan2025``: NSD and NMD under 7 norms, Adam ε = 0,
 torch's Muon/Adam/SGD), run by ``verify.linear_margins.run_population`` with the quick profile's
 targets, horizon and budget, so each member runs to twice its confirmation step (the library ones
-stop with their partners). One closed-form loss/gradient pass serves all members; the NSD/NMD
-members are stepped together over a leading member axis (``numerics.optim.TransformStack``).
+stop with their partners). One closed-form loss/gradient pass serves all members (the loss in torch,
+the two products in numpy: ``numerics.train.LinearMarginMap``); the NSD/NMD members are stepped
+together over a leading member axis (``numerics.optim.TransformStack``).
 Its cost per member-step is (CPU s of the run − CPU s of its certified max-margin solves, timed
 alone) / Σ_members steps run.
 

@@ -76,6 +76,42 @@ def power_interpolator(Z, y, kappa: float, weights=None) -> Interpolator:
                         {"relative_gap": gap, "residual": residual * scale, "newton_iterations": it + 1})
 
 
+def gauss_newton_sharpness(problem: DiagonalNetProblem, P: np.ndarray) -> np.ndarray:
+    """Top eigenvalue of the Gauss–Newton Hessian JᵀJ/n (that of JJᵀ/n, n × n) per replica of P
+    (shape (..., m, d) → (...))."""
+    J = problem.jacobian(P)
+    return np.linalg.eigvalsh(J @ np.swapaxes(J, -1, -2) / problem.n)[..., -1]
+
+
+class DepthProblem(DiagonalNetProblem):
+    """:class:`DiagonalNetProblem` for w = u^N − v^N with the model and its first derivatives in
+    closed form (w, ∂_u = N u^(N−1), ∂_v = −N v^(N−1)) instead of the lambdified, stacked generic
+    ones: the same maths (``tests/numerics/test_deep_diagonal.py`` compares the two), about 2× fewer
+    seconds per step at the experiment's sizes (numpy call overhead dominates there)."""
+
+    def __init__(self, N: int, Z, y):
+        from theory.parameterizations import depth
+
+        super().__init__(depth(N), Z, y)
+        self.N = int(N)
+
+    def w(self, P: np.ndarray) -> np.ndarray:
+        return P[..., 0, :] ** self.N - P[..., 1, :] ** self.N
+
+    def jacobian_factor(self, P: np.ndarray) -> np.ndarray:
+        out = np.empty_like(P)
+        np.multiply(self.N, P[..., 0, :] ** (self.N - 1), out=out[..., 0, :])
+        np.multiply(-self.N, P[..., 1, :] ** (self.N - 1), out=out[..., 1, :])
+        return out
+
+    def gradient(self, P: np.ndarray, noise: np.ndarray | None = None) -> np.ndarray:
+        r = self.w(P) @ self.Z.T - self.y
+        if noise is not None:
+            r = r - noise
+        gw = (r @ self.Z / self.n)[..., None, :]
+        return self.jacobian_factor(P) * gw
+
+
 @dataclass
 class DeepRun:
     P: np.ndarray            # (R, 2, d) parameters after the projection onto Zw = y
@@ -85,18 +121,48 @@ class DeepRun:
     message: str
     seconds: float
     W_at: dict = field(default_factory=dict)     # step → (R, d): each checkpoint, projected likewise
+    warmup_steps: int = 0                        # equivalent steps at η covered by the warm-up
 
 
 def train_deep(problem: DiagonalNetProblem, optimizer, alpha: float, eta: float, steps: int,
                delta: float, replicas: int = 2, seed: int = 0,
-               projection_steps: int = 4000, checkpoints=()) -> DeepRun:
-    """Label-noise training from u = v = α, then ``projection_steps`` of noise-free GD onto Zw = y
-    from the final parameters and from each of ``checkpoints`` (step numbers)."""
-    marks = sorted(set(int(c) for c in checkpoints if 0 < c < steps))
-    run = train(problem, balanced_init(problem, [alpha] * replicas), optimizer, eta, steps,
+               projection_steps: int = 4000, checkpoints=(), init=None,
+               step_sharpness: float | None = None, warmup_chunk: int = 256) -> DeepRun:
+    """Label-noise training from u = v = α (or from ``init``, shape (R, m, d)), then
+    ``projection_steps`` of noise-free GD onto Zw = y from the final parameters and from each of
+    ``checkpoints`` (step numbers).
+
+    ``step_sharpness`` = s caps η·λ during a warm-up: while η·λ(θ) > s for some replica (λ the top
+    eigenvalue of the Gauss–Newton Hessian JJᵀ/n), chunks of ``warmup_chunk`` steps run at s/λ. A
+    chunk of k steps at η' covers the rescaled time of k(η'/η)² steps at η, which are deducted from
+    ``steps`` (and the checkpoints are counted in the same equivalent steps), so the run still
+    covers the rescaled time η²δ²·steps. Without it the first steps from u = v = α, where every
+    coordinate adds to the sharpness, can diverge at a step size that is stable at the end."""
+    start = balanced_init(problem, [alpha] * replicas) if init is None else np.array(init, dtype=float)
+    equivalent, warm_seconds, chunk_index = 0.0, 0.0, 0
+    while step_sharpness is not None and equivalent < steps:
+        lam = float(np.max(gauss_newton_sharpness(problem, start)))
+        if not np.isfinite(lam):
+            return DeepRun(np.empty(0), np.empty(0), np.inf, "error",
+                           f"non-finite sharpness during the warm-up (chunk {chunk_index})", warm_seconds)
+        if eta * lam <= step_sharpness:
+            break
+        e = step_sharpness / lam
+        chunk = train(problem, start, optimizer, e, warmup_chunk, label_noise=delta,
+                      seed=seed + 7919 * (chunk_index + 1))
+        warm_seconds += chunk.seconds
+        if chunk.status != "ok":
+            return DeepRun(np.empty(0), np.empty(0), np.inf, chunk.status, chunk.message, warm_seconds)
+        start, equivalent, chunk_index = chunk.final, equivalent + warmup_chunk * (e / eta) ** 2, chunk_index + 1
+    done = int(round(equivalent))
+    main_steps = max(steps - done, 1)
+    marks = sorted(set(int(c) - done for c in checkpoints if done < c < steps))
+    run = train(problem, start, optimizer, eta, main_steps,
                 label_noise=delta, seed=seed, checkpoints=marks)
+    run.seconds += warm_seconds
     if run.status != "ok":
         return DeepRun(np.empty(0), np.empty(0), np.inf, run.status, run.message, run.seconds)
+    run.steps = [step + done for step in run.steps]
     lam = float(np.linalg.eigvalsh(problem.Z.T @ problem.Z / problem.n).max())
     seconds, projected = run.seconds, []
     for P in [*run.params, run.final]:
@@ -110,4 +176,4 @@ def train_deep(problem: DiagonalNetProblem, optimizer, alpha: float, eta: float,
     residual /= float(np.linalg.norm(problem.y))
     final = projected[-1]
     return DeepRun(final, problem.w(final), residual, "ok", "", seconds,
-                   {step: problem.w(P) for step, P in zip(run.steps, projected[:-1])})
+                   {step: problem.w(P) for step, P in zip(run.steps, projected[:-1])}, done)

@@ -8,12 +8,14 @@ at interpolation is (δ²/n) H (derived in :mod:`theory.slow_drift`).
 
 Speed: gradients are closed form, ∂L/∂θ_kj = ∂_k f(θ_j) · (1/n) Σ_i r_i z_ij, and R independent
 replicas (seeds) are trained in one vectorized numpy pass (parameters of shape (R, m, d)). The
-update rules are those of ``numerics.optim`` (GD, and Adam with ``bias_correction=False`` and
-exponent e, i.e. x −= η m/(v^e + ε)) and of :mod:`numerics.block_preconditioners` (Adam-mini /
-Adalayer block second moments, order-1 Shampoo); ``tests/numerics/test_diagonal_nets.py`` checks
-step for step that the fast path equals those transformations run through ``TransformOptimizer``.
+update rules are the declarations of ``numerics.optim`` (``GD``; ``AdamFamily``: Adam without bias
+correction and with exponent e, x −= η m/(v^e + ε), RMSProp, Adam-mini / Adalayer block second
+moments; ``Shampoo`` of order 1), run through their array back end;
+``tests/numerics/test_diagonal_nets.py`` checks step for step that it equals their torch back end
+run through ``TransformOptimizer``.
 
-A run whose parameters become non-finite stops with status ``error`` and the step it happened.
+A run whose parameters become non-finite stops with status ``RunStatus.ERROR`` and the step it
+happened.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from numerics.interpolation import interpolation_system
+from numerics.optim import GD, AdamFamily, Shampoo  # noqa: F401  (the update rules train runs)
+from numerics.run_status import RunStatus
 from theory.errors import UserInputError
 from theory.parameterizations import Parameterization
 
@@ -91,115 +95,8 @@ class DiagonalNetProblem:
         return J.reshape(*J.shape[:-2], -1)
 
 
-# -- update rules (the maths of numerics.optim / numerics.block_preconditioners, vectorized) -------
-@dataclass(frozen=True)
-class GD:
-    """x −= η g (``numerics.optim.gd``)."""
-
-    name: str = "SGD"
-
-    def init(self, shape):
-        return None
-
-    def direction(self, G, state, step):
-        return G, state
-
-
-def _initial_second_moment(v0, shape) -> np.ndarray | None:
-    """A writable float copy of ``v0`` broadcast to the second-moment state's ``shape`` (None: None)."""
-    if v0 is None:
-        return None
-    v0 = np.asarray(v0, dtype=float)
-    try:
-        out = np.array(np.broadcast_to(v0, shape), copy=True)
-    except ValueError:
-        raise UserInputError(f"v0 of shape {v0.shape} does not fit the second moment of shape "
-                             f"{tuple(shape)}") from None
-    if not np.all(np.isfinite(out)):
-        raise UserInputError("v0 has non-finite entries")
-    return out
-
-
-@dataclass(frozen=True)
-class AdamFamily:
-    """m = β₁m + (1−β₁)g, v = β₂v + (1−β₂)g², x −= η m/(v^e + ε) without bias correction
-    (``numerics.optim.adam(..., bias_correction=False, exponent=e)``; β₁ = 0 is RMSProp).
-    ``block`` > 1 averages g² over contiguous blocks of that many coordinates of each parameter
-    vector (Adam-mini); ``block = 0`` averages over the whole vector (Adalayer).
-
-    ``v0``: the second moment's initial value (broadcast to the parameters' shape (R, m, d); entries
-    ≥ 0), e.g. an estimate of E[:meth:`second_moment`] at the start point
-    (``numerics.manifold_flow.second_moment_warmup``); None (default) starts v at 0, the usual rule.
-    The first moment always starts at 0."""
-
-    beta1: float = 0.9
-    beta2: float = 0.95
-    eps: float = 1e-6
-    exponent: float = 0.5
-    block: int = 1
-    name: str = "Adam"
-    v0: np.ndarray | None = field(default=None, compare=False, repr=False)
-
-    def init(self, shape):
-        v = _initial_second_moment(self.v0, shape)
-        if v is not None and np.any(v < 0):
-            raise UserInputError("v0 has negative entries (a second moment is ≥ 0)")
-        return (np.zeros(shape), v)
-
-    def _block_mean(self, G2):
-        if self.block == 1:
-            return G2
-        size = G2.shape[-1] if self.block == 0 else self.block
-        if G2.shape[-1] % size:
-            raise ValueError(f"block size {size} does not divide d = {G2.shape[-1]}")
-        B = G2.reshape(*G2.shape[:-1], -1, size).mean(axis=-1, keepdims=True)
-        return np.broadcast_to(B, (*B.shape[:-1], size)).reshape(G2.shape)
-
-    def second_moment(self, G):
-        """The statistic v averages: g² (its block means when ``block`` ≠ 1), same shape as G."""
-        return self._block_mean(G * G)
-
-    def direction(self, G, state, step):
-        m, v = state
-        m = self.beta1 * m + (1 - self.beta1) * G
-        g2 = self.second_moment(G)
-        v = (1 - self.beta2) * g2 if v is None else self.beta2 * v + (1 - self.beta2) * g2
-        return m / (v**self.exponent + self.eps), (m, v)
-
-
-@dataclass(frozen=True)
-class Shampoo:
-    """Order-1 Shampoo per parameter vector: L = β₂L + (1−β₂) g gᵀ, x −= η (L^{1/2} + εI)⁻¹ m
-    (full-matrix Adam on each vector; ``numerics.block_preconditioners.shampoo_preconditioner``).
-
-    ``v0``: L's initial value (broadcast to (R, m, d, d); symmetric), e.g. an estimate of
-    E[:meth:`second_moment`] = E[g gᵀ] at the start point; None (default) starts L at 0."""
-
-    beta1: float = 0.9
-    beta2: float = 0.95
-    eps: float = 1e-6
-    name: str = "Shampoo"
-    v0: np.ndarray | None = field(default=None, compare=False, repr=False)
-
-    def init(self, shape):
-        L = _initial_second_moment(self.v0, (*shape, shape[-1]))
-        if L is not None and not np.allclose(L, np.swapaxes(L, -1, -2), rtol=1e-12, atol=0.0):
-            raise UserInputError("v0 (Shampoo's initial L) is not symmetric")
-        return (np.zeros(shape), L)
-
-    def second_moment(self, G):
-        """The statistic L averages: g gᵀ per parameter vector, shape (..., d, d)."""
-        return G[..., :, None] * G[..., None, :]
-
-    def direction(self, G, state, step):
-        m, L = state
-        m = self.beta1 * m + (1 - self.beta1) * G
-        outer = self.second_moment(G)
-        L = (1 - self.beta2) * outer if L is None else self.beta2 * L + (1 - self.beta2) * outer
-        lam, V = np.linalg.eigh(L)
-        root = 1.0 / (np.sqrt(np.clip(lam, 0.0, None)) + self.eps)
-        Vm = np.einsum("...ji,...j->...i", V, m)
-        return np.einsum("...ij,...j->...i", V, root * Vm), (m, L)
+# -- update rules: the declarations of numerics.optim (GD, AdamFamily, Shampoo), whose array back end
+# (init / direction on arrays of shape (R, m, d)) this trainer runs.
 
 
 @dataclass
@@ -209,7 +106,7 @@ class Run:
     optimizer: str
     steps: list[int] = field(default_factory=list)
     params: list[np.ndarray] = field(default_factory=list)
-    status: str = "ok"
+    status: RunStatus = RunStatus.OK
     message: str = ""
     seconds: float = 0.0
     final: np.ndarray | None = None
@@ -254,7 +151,7 @@ def train(problem: DiagonalNetProblem, P0: np.ndarray, optimizer, eta, steps: in
             D, state = optimizer.direction(G, state, step)
             P -= eta_r * D
             if (step % 256 == 0 or step == steps) and not np.all(np.isfinite(P)):
-                run.status = "error"
+                run.status = RunStatus.ERROR
                 run.message = (f"{run.optimizer} diverged (non-finite parameters) by step {step} "
                                f"with η = {np.ravel(eta_r).tolist()}")
                 break

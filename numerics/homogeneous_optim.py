@@ -9,6 +9,8 @@
   the norm grows geometrically, so the direction gets time to converge; optionally capped at the
   order of step Lyu & Li's GD analysis allows (δ_t ≤ c/|log L|).
 - :func:`muon_shape_factor`: the per-matrix learning-rate factors of practical Muon variants.
+- :class:`NetworkStack`: the members of a population stepped together over a leading member axis
+  (NSD, NMD, Muon and shape-factor Muon on (W, u)), bitwise equal to stepping each alone.
 
 Schedules are ``numerics.optim.PowerSchedule`` (η₀ t^{−a}, the schedules of Gronich & Vardi 2026,
 whose admissibility ``theory.schedules`` decides).
@@ -18,9 +20,11 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+import numpy as np
 import torch
 
 from numerics.optim import Scaled, Transformation
+from theory.norms import BlockMax, Entrywise, Schatten, steepest_directions
 
 
 def scale_by_block(factors: Sequence[float]) -> Transformation:
@@ -34,7 +38,7 @@ def scale_by_block(factors: Sequence[float]) -> Transformation:
             raise ValueError(f"{len(factors)} factors for {len(grads.mantissa)} parameters")
         return Scaled(tuple(f * m for f, m in zip(factors, grads.mantissa)), grads.log_scale), state
 
-    return Transformation(lambda params: None, update)
+    return Transformation(lambda params: None, update, ("scale_blocks", factors))
 
 
 def relative_step(delta: float, loss_cap: float | None = None) -> Transformation:
@@ -57,8 +61,9 @@ def relative_step(delta: float, loss_cap: float | None = None) -> Transformation
         return tuple(params)  # references: TransformOptimizer updates them in place
 
     def update(grads, params, step):
-        theta = math.sqrt(sum(float((p.detach() ** 2).sum()) for p in params))
-        g = math.sqrt(sum(float((m**2).sum()) for m in grads.mantissa))
+        # x·x is x**2 to the bit (torch's pow special-cases 2); the sums and their order are unchanged
+        theta = math.sqrt(sum(float((p * p).sum()) for p in params))
+        g = math.sqrt(sum(float((m * m).sum()) for m in grads.mantissa))
         if g == 0.0 or theta == 0.0:
             return Scaled(tuple(torch.zeros_like(m) for m in grads.mantissa), 0.0), params
         d = delta if loss_cap is None else min(delta, loss_cap / max(abs(grads.log_scale), 1e-300))
@@ -80,3 +85,170 @@ def muon_shape_factor(shape: Sequence[int], convention: str = "max1") -> float:
     if convention == "ratio":
         return math.sqrt(rows / cols)
     raise ValueError(f"unknown shape-factor convention {convention!r}; expected one of {SHAPE_CONVENTIONS}")
+
+
+class NetworkStack:
+    """Several ``TransformOptimizer`` s on parameter tuples of one shape (e.g. a network's (W, u)),
+    stepped together over a leading member axis: the multi-tensor counterpart of
+    ``numerics.optim.TransformStack`` (which takes one tensor per member). It takes over the members
+    of the form [momentum(β₁),] steepest(norm), [scale_by_block(factors),] schedule(η) with the norm
+    entrywise (on the concatenation of all tensors, as ``steepest`` treats it) or a block max of
+    entrywise and Schatten norms (one block per tensor): NSD, NMD, Muon and its shape-factor variant
+    (:meth:`plan`). Each step: the momentum averages as one stacked array, then one oracle call per
+    norm family and block (``theory.norms.steepest_directions``: one stacked SVD for the Schatten
+    blocks of every member, one Hölder map per entrywise exponent), then each member's
+    θ_b ← θ_b − η_t f_b Δ_b. Each member keeps its own step count, so members may join or leave any
+    step. The arithmetic is ``TransformOptimizer.apply``'s, operation for operation, so the iterates
+    are the same to the last bit (tests/numerics/test_homogeneous_optim.py)."""
+
+    def __init__(self, optimizers: dict):
+        self.plans = {nm: self.plan(opt) for nm, opt in optimizers.items()}
+        if None in self.plans.values():
+            raise ValueError("NetworkStack.plan: not every optimizer can be stacked")
+        self.params = {nm: list(opt._params) for nm, opt in optimizers.items()}
+        shapes = {tuple(tuple(p.shape) for p in ps) for ps in self.params.values()}
+        if len(shapes) > 1:
+            raise ValueError(f"stacked optimizers need one parameter shape, got {sorted(shapes)}")
+        self.shapes = next(iter(shapes), ())
+        sizes = [math.prod(s) for s in self.shapes]
+        self.bounds = [(int(a), int(a + n)) for a, n in zip(np.cumsum([0] + sizes[:-1]), sizes)]
+        self.row = {nm: j for j, nm in enumerate(optimizers)}
+        self.steps = dict.fromkeys(optimizers, 0)
+        self.average = np.zeros((len(optimizers), sum(sizes)))
+        self.average_scale = [0.0] * len(optimizers)
+
+    @staticmethod
+    def plan(opt) -> tuple | None:
+        """(β₁ or None, norm, block factors or None, η) of a stackable optimizer, else None."""
+        from numerics.optim import TransformOptimizer
+
+        spec = opt.transform.spec if isinstance(opt, TransformOptimizer) else None
+        if spec is None or spec[0] != "chain":
+            return None
+        parts = list(spec[1])
+        beta = parts.pop(0)[1] if parts and parts[0][0] == "momentum" else None
+        if not parts or parts[0][0] != "steepest":
+            return None
+        norm = parts.pop(0)[1]
+        factors = parts.pop(0)[1] if parts and parts[0][0] == "scale_blocks" else None
+        if len(parts) != 1 or parts[0][0] != "schedule":
+            return None
+        count = len(opt._params)
+        if factors is not None and len(factors) != count:
+            return None
+        if isinstance(norm, BlockMax):
+            if len(norm.norms) != count or not all(isinstance(n, (Entrywise, Schatten)) for n in norm.norms):
+                return None
+            if any(isinstance(n, Schatten) and p.dim() != 2 for n, p in zip(norm.norms, opt._params)):
+                return None
+        elif not isinstance(norm, Entrywise):
+            return None
+        return beta, norm, factors, parts[0][1]
+
+    @classmethod
+    def of(cls, optimizers: dict) -> "NetworkStack | None":
+        """The stack of the stackable ones among ``optimizers`` (None if there are none)."""
+        able = {nm: opt for nm, opt in optimizers.items() if cls.plan(opt) is not None}
+        return cls(able) if able else None
+
+    def __contains__(self, name) -> bool:
+        return name in self.row
+
+    def _momentum(self, names, plans, flat, log_scale):
+        """The oracle's input: g, or M_t = β₁ M_{t−1} + (1 − β₁) g_t exp-scaled as ``optim._ema``."""
+        averaged = [i for i, plan in enumerate(plans) if plan[0] is not None]
+        if not averaged:
+            return flat
+        direction = flat.copy()
+        fresh, kept, a, b = [], [], [], []
+        for i in averaged:
+            beta, row = plans[i][0], self.row[names[i]]
+            new_scale = log_scale[i] + math.log1p(-beta)
+            if self.steps[names[i]] == 1 or beta == 0.0:
+                fresh.append(i)
+                self.average_scale[row] = new_scale
+                continue
+            old_scale = self.average_scale[row] + math.log(beta)
+            top = max(old_scale, new_scale)
+            kept.append(i)
+            a.append(math.exp(old_scale - top))
+            b.append(math.exp(new_scale - top))
+            self.average_scale[row] = top
+        if fresh:
+            self.average[[self.row[names[i]] for i in fresh]] = flat[fresh]
+        if kept:
+            rows = [self.row[names[i]] for i in kept]
+            self.average[rows] = np.array(a)[:, None] * self.average[rows] + np.array(b)[:, None] * flat[kept]
+        direction[averaged] = self.average[[self.row[names[i]] for i in averaged]]
+        return direction
+
+    def _oracle(self, norms, direction) -> list[np.ndarray]:
+        """The steepest direction of each row of ``direction`` (k, P) in ``norms[i]``, per tensor
+        (a list of (k, *shape_b) arrays), as ``numerics.optim.steepest`` computes it."""
+        k = len(norms)
+        out = [np.empty((k, *shape)) for shape in self.shapes]
+        flat_rows = [i for i, n in enumerate(norms) if not isinstance(n, BlockMax)]
+        if flat_rows:                                   # entrywise: the concatenation is one vector
+            d = steepest_directions([norms[i] for i in flat_rows], direction[flat_rows])
+            for b, (lo, hi) in enumerate(self.bounds):
+                out[b][flat_rows] = d[:, lo:hi].reshape(len(flat_rows), *self.shapes[b])
+        block_rows = [i for i, n in enumerate(norms) if isinstance(n, BlockMax)]
+        if block_rows:                                  # block max: each block's own LMO / c_b
+            for b, (lo, hi) in enumerate(self.bounds):
+                blocks = direction[block_rows, lo:hi].reshape(len(block_rows), *self.shapes[b])
+                d = steepest_directions([norms[i].norms[b] for i in block_rows], blocks)
+                weights = np.array([norms[i].weights[b] for i in block_rows], dtype=float)
+                out[b][block_rows] = d / weights.reshape((-1,) + (1,) * len(self.shapes[b]))
+        return out
+
+    @torch.no_grad()
+    def step(self, names: Sequence[str], grads: Sequence[np.ndarray], log_scale: Sequence[float]) -> dict:
+        """One step of the members ``names``, given their gradients exp(log_scale)·grads (one stacked
+        array per parameter tensor, members in the order of ``names``: the trainer's ∇ log L and
+        log L). Returns {name: exception} for the members whose oracle raised (a non-finite input to
+        an SVD; each is tried alone, as its own optimizer would be, and not updated); the others step."""
+        names = list(names)
+        if not names:
+            return {}
+        plans = [self.plans[nm] for nm in names]
+        for nm in names:
+            self.steps[nm] += 1
+        k = len(names)
+        flat = np.concatenate([np.asarray(g, dtype=float).reshape(k, -1) for g in grads], axis=1)
+        direction = self._momentum(names, plans, flat, log_scale)
+        norms = [plan[1] for plan in plans]
+        failed, good = {}, list(range(k))
+        try:
+            update = self._oracle(norms, direction)
+        except Exception:  # noqa: BLE001  rare (a non-finite input to an SVD): find the members that raise
+            for i in range(k):
+                try:
+                    self._oracle([norms[i]], direction[[i]])
+                except Exception as exc:  # noqa: BLE001 (reported per member, as step_member does)
+                    failed[names[i]] = exc
+            good = [i for i in good if names[i] not in failed]
+            if not good:
+                return failed
+            update = self._oracle([norms[i] for i in good], direction[good])
+        for j, i in enumerate(good):
+            factors = plans[i][2]
+            scale = 0.0 + math.log(plans[i][3](self.steps[names[i]]))
+            alpha = -math.exp(scale)
+            for b, p in enumerate(self.params[names[i]]):
+                u = update[b][j] if factors is None else factors[b] * update[b][j]
+                p.add_(torch.from_numpy(u), alpha=alpha)
+        return failed
+
+
+def step_network_stack(stack: NetworkStack, names: list[str], grads: Sequence[np.ndarray], log_l: list[float],
+                       t: int, trajectories: dict) -> None:
+    """Step t of the stacked members ``names`` (:meth:`NetworkStack.step`); a member whose oracle
+    raised is marked ``error`` with the message ``numerics.train.step_member`` gives (all of them if
+    the stack itself raises)."""
+    try:
+        failed = stack.step(names, grads, log_l)
+    except Exception as exc:  # noqa: BLE001
+        failed = dict.fromkeys(names, exc)
+    for nm, exc in failed.items():
+        trajectories[nm].status = "error"
+        trajectories[nm].message = f"optimizer step {t} raised {type(exc).__name__}: {exc}"

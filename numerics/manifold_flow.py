@@ -5,7 +5,10 @@ follow in rescaled time t = η²·steps (Li, Wang, Arora 2022; Li, Wen, Lyu 2025
 
 with κ and σ² = δ²/n taken from :func:`theory.slow_drift.slow_drift_derivation` (derived, not typed),
 H the Gauss–Newton Hessian, and P(θ) the method's quasi-static preconditioner near Γ, evaluated from
-its second-moment estimate v ≈ E[g²] = σ² Diag(H) (:class:`Preconditioner`). The last term (γ > 0)
+its second-moment estimate v ≈ E[g²] = σ² Diag(H) (or E[g gᵀ] = σ² JᵀJ/n per parameter vector for
+Shampoo): the flow back end (``flow_preconditioner``) of the method's declaration in
+``numerics.optim`` (``GD``, ``AdamFamily``, ``Shampoo``; :func:`preconditioner_matrix`), the same
+declaration the trainers run. The last term (γ > 0)
 is a Baumgarte stabilization: it vanishes on Γ and pulls round-off drift back onto it (dr/dt = −γr).
 
 Tracking (:func:`track`) compares the replica mean of trained runs with such flows and reports the
@@ -26,39 +29,46 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from numerics.diagonal_nets import DiagonalNetProblem
+from numerics.optim import GD, AdamFamily, Shampoo
+from numerics.run_status import RunStatus
 
 
-@dataclass(frozen=True)
-class Preconditioner:
-    """P(θ) near Γ: ``sgd`` (identity), ``adam`` ((σ²H_kk)^{−e}), ``block`` (Adam-mini / Adalayer:
-    (σ² mean_B H_kk)^{−e} on blocks of ``block`` coordinates per parameter vector, 0 = whole vector),
-    ``shampoo`` ((σ² H_BB)^{−1/2} on each parameter vector B, pseudo-inverse on its range)."""
+def Preconditioner(kind: str = "sgd", exponent: float = 0.5, block: int = 1):
+    """The update rule whose flow preconditioner P(θ) is meant, by the older names: ``sgd`` (GD:
+    identity), ``adam`` (AdamFamily, (σ²H_kk)^{−e}), ``block`` (AdamFamily with blocks, Adam-mini /
+    Adalayer: (σ² mean_B H_kk)^{−e} on blocks of ``block`` coordinates per parameter vector, 0 = whole
+    vector), ``shampoo`` (Shampoo: (σ² H_BB)^{−1/2} on each parameter vector B, pseudo-inverse on its
+    range). The flow reads only the rule's statistic and exponent; pass a declaration of
+    ``numerics.optim`` directly instead."""
+    rules = {"sgd": lambda: GD(), "adam": lambda: AdamFamily(exponent=exponent),
+             "block": lambda: AdamFamily(exponent=exponent, block=block), "shampoo": lambda: Shampoo()}
+    if kind not in rules:
+        raise ValueError(f"unknown preconditioner kind {kind!r}; known: {', '.join(rules)}")
+    return rules[kind]()
 
-    kind: str = "sgd"
-    exponent: float = 0.5
-    block: int = 1
 
-    def matrix(self, problem: DiagonalNetProblem, theta: np.ndarray, sigma2: float) -> np.ndarray:
-        m, d = theta.shape
-        if self.kind == "sgd":
-            return np.eye(m * d)
-        if self.kind in ("adam", "block"):
-            h = sigma2 * problem.gauss_newton_diagonal(theta)            # (m, d) = E[g²] on Γ
-            if self.kind == "block" and self.block != 1:
-                size = d if self.block == 0 else self.block
-                h = np.repeat(h.reshape(m, -1, size).mean(axis=-1), size, axis=-1)
-            return np.diag(h.ravel() ** (-self.exponent))
-        if self.kind == "shampoo":
-            J = problem.jacobian(theta)                                   # (n, m·d)
-            H = sigma2 * J.T @ J / problem.n
-            out = np.zeros((m * d, m * d))
-            for k in range(m):
-                sl = slice(k * d, (k + 1) * d)
-                lam, V = np.linalg.eigh(H[sl, sl])
-                keep = lam > lam.max() * 1e-12
-                out[sl, sl] = (V[:, keep] / np.sqrt(lam[keep])) @ V[:, keep].T
-            return out
-        raise ValueError(f"unknown preconditioner kind {self.kind!r}")
+def _expected_square(problem: DiagonalNetProblem, theta: np.ndarray, sigma2: float) -> np.ndarray:
+    """E[g²] on Γ = σ² Diag(H) (Gauss–Newton), shape (m, d)."""
+    return sigma2 * problem.gauss_newton_diagonal(theta)
+
+
+def _expected_outer(problem: DiagonalNetProblem, theta: np.ndarray, sigma2: float) -> np.ndarray:
+    """E[g gᵀ] on Γ per parameter vector = the diagonal blocks of σ² JᵀJ/n, shape (m, d, d)."""
+    m, d = theta.shape
+    J = problem.jacobian(theta)                                           # (n, m·d)
+    H = sigma2 * J.T @ J / problem.n
+    return np.stack([H[k * d:(k + 1) * d, k * d:(k + 1) * d] for k in range(m)])
+
+
+#: The expected statistic the flow hands to ``rule.flow_preconditioner``, by ``rule.moment``.
+EXPECTED_MOMENT = {None: lambda problem, theta, sigma2: theta, "square": _expected_square,
+                   "outer": _expected_outer}
+
+
+def preconditioner_matrix(rule, problem: DiagonalNetProblem, theta: np.ndarray, sigma2: float) -> np.ndarray:
+    """P(θ) near Γ of the update rule ``rule`` (a declaration of ``numerics.optim``): its
+    quasi-static preconditioner evaluated at the second moment it averages, v ≈ E[statistic(g)]."""
+    return rule.flow_preconditioner(EXPECTED_MOMENT[rule.moment](problem, theta, sigma2))
 
 
 def semi_gradient(problem: DiagonalNetProblem, theta: np.ndarray, S: np.ndarray) -> np.ndarray:
@@ -71,11 +81,11 @@ def semi_gradient(problem: DiagonalNetProblem, theta: np.ndarray, S: np.ndarray)
     return np.einsum("kj,klj->lj", grad_a, hess).ravel()
 
 
-def drift(problem: DiagonalNetProblem, theta_flat: np.ndarray, precond: Preconditioner,
+def drift(problem: DiagonalNetProblem, theta_flat: np.ndarray, precond,
           sigma2: float, kappa: float, gamma: float = 1.0) -> np.ndarray:
     m = problem.param.m
     theta = theta_flat.reshape(m, problem.d)
-    P = precond.matrix(problem, theta, sigma2)
+    P = preconditioner_matrix(precond, problem, theta, sigma2)
     J = problem.jacobian(theta)
     PJt = P @ J.T
     K = np.linalg.solve(J @ PJt, np.eye(J.shape[0]))
@@ -85,7 +95,7 @@ def drift(problem: DiagonalNetProblem, theta_flat: np.ndarray, precond: Precondi
     return kappa * sigma2 * tangent - gamma * PJt @ (K @ r)
 
 
-def integrate_flow(problem: DiagonalNetProblem, theta0: np.ndarray, precond: Preconditioner,
+def integrate_flow(problem: DiagonalNetProblem, theta0: np.ndarray, precond,
                    delta: float, times, kappa: float | None = None, rtol: float = 1e-7):
     """θ(t) at the requested rescaled times (array (len(times), m, d)); κ defaults to the derived
     drift constant and σ² = δ²/n to the derived noise scale."""
@@ -95,8 +105,8 @@ def integrate_flow(problem: DiagonalNetProblem, theta0: np.ndarray, precond: Pre
 
     der = slow_drift_derivation()
     if kappa is None:
-        kappa = float(der.results["preconditioned_drift_constant" if precond.kind != "sgd"
-                                  else "drift_constant"])
+        kappa = float(der.results["drift_constant" if precond.moment is None
+                                  else "preconditioned_drift_constant"])
     sigma2 = float(der.results["noise_scale"].subs({sp.Symbol("delta", positive=True): delta,
                                                    sp.Symbol("n", positive=True, integer=True):
                                                        problem.n}))
@@ -149,7 +159,7 @@ class Tracking:
     times: np.ndarray
     mean: np.ndarray                   # (len(times), m, d): mean over replicas of θ at η²k = t
     errors: dict                       # flow name → max_t ‖mean(t) − θ_flow(t)‖ / ‖θ(0)‖
-    status: str = "ok"
+    status: RunStatus = RunStatus.OK
     message: str = ""
     seconds: float = 0.0
     standard_error: np.ndarray | None = None   # (len(times),): √(tr Cov(θ(t)) / R) / ‖θ(0)‖
@@ -166,7 +176,7 @@ def track(problem: DiagonalNetProblem, theta0: np.ndarray, optimizer, eta: float
     marks = [int(round(t / eta**2)) for t in times]
     run = train(problem, np.repeat(np.asarray(theta0, float)[None], replicas, axis=0), optimizer, eta,
                 marks[-1], label_noise=delta, seed=seed, checkpoints=marks)
-    if run.status != "ok":
+    if run.status != RunStatus.OK:
         return Tracking(eta, marks[-1], times, np.empty(0), {}, run.status, run.message, run.seconds)
     mean = np.array([p.mean(axis=0) for p in run.params])
     scale = np.linalg.norm(theta0)

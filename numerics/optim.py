@@ -373,3 +373,248 @@ def adam(eta: Callable[[int], float], beta1: float = 0.9, beta2: float = 0.99, e
 def gd(eta: Callable[[int], float]) -> Transformation:
     """Plain gradient descent W ← W − η_t ∇L (Soudry et al. 2018)."""
     return chain(schedule(eta))
+
+
+# -- one declaration per update rule, with its back ends ----------------------------------------
+# A declaration (GD, AdamFamily, Shampoo) names an update rule and its hyperparameters; every trainer
+# takes its back end from it, so adding a method is one declaration:
+#   * ``transformation(eta)``: the torch :class:`Transformation` (run by :class:`TransformOptimizer`);
+#   * ``init(shape)`` / ``direction(G, state, step)``: the same rule vectorized on numpy arrays of shape
+#     (R, m, d), R replicas of m parameter vectors (``numerics.diagonal_nets.train``); x −= η·direction;
+#   * ``flow_preconditioner(expected)``: the quasi-static preconditioner P of the continuous-time flow
+#     near the interpolation manifold (``numerics.manifold_flow``), from the expectation of the
+#     statistic the rule averages, named by ``moment`` (:data:`FLOW_MOMENTS`): None (no second moment:
+#     P = I), "square" (E[g²] of shape (m, d)) or "outer" (E[g gᵀ] per parameter vector, (m, d, d)).
+# ``tests/numerics/test_diagonal_nets.py`` checks step for step that the array back end equals the
+# torch one.
+from dataclasses import field  # noqa: E402  (the declarations' v0 field; appended section)
+
+
+def _initial_second_moment(v0, shape) -> np.ndarray | None:
+    """A writable float copy of ``v0`` broadcast to the second-moment state's ``shape`` (None: None)."""
+    from theory.errors import UserInputError
+
+    if v0 is None:
+        return None
+    v0 = np.asarray(v0, dtype=float)
+    try:
+        out = np.array(np.broadcast_to(v0, shape), copy=True)
+    except ValueError:
+        raise UserInputError(f"v0 of shape {v0.shape} does not fit the second moment of shape "
+                             f"{tuple(shape)}") from None
+    if not np.all(np.isfinite(out)):
+        raise UserInputError("v0 has non-finite entries")
+    return out
+
+
+def _no_initial_moment(rule) -> None:
+    if getattr(rule, "v0", None) is not None:
+        raise ValueError(f"{rule.name}: the torch back end starts the second moment at 0 (v0 is for "
+                         "the array back end)")
+
+
+def _torch_block_mean(x: torch.Tensor, block: int) -> torch.Tensor:
+    """Each entry replaced by the mean over its block of ``block`` contiguous entries (0: all)."""
+    flat = x.reshape(-1)
+    size = flat.numel() if block == 0 else block
+    if flat.numel() % size:
+        raise ValueError(f"block size {size} does not divide the tensor size {flat.numel()}")
+    means = flat.reshape(-1, size).mean(dim=1, keepdim=True)
+    return means.expand(-1, size).reshape(x.shape)
+
+
+def _torch_outer(g: torch.Tensor) -> torch.Tensor:
+    if g.dim() != 1:
+        raise ValueError("this Shampoo preconditioner is defined for vector parameters")
+    return torch.outer(g, g)
+
+
+def _torch_matrix_apply(m: torch.Tensor, L: torch.Tensor, exponent: float, eps: float) -> torch.Tensor:
+    """(L^e + εI)⁻¹ m through the eigendecomposition of the symmetric PSD L."""
+    lam, V = torch.linalg.eigh(L)
+    return V @ ((V.T @ m) / (lam.clamp(min=0) ** exponent + eps))
+
+
+@dataclass(frozen=True)
+class GD:
+    """x −= η g (:func:`gd`); label-noise SGD when the gradient carries label noise."""
+
+    name: str = "SGD"
+    moment = None                       # no second moment: the flow's P is the identity
+    kind = "sgd"                        # label used by older callers (``manifold_flow.Preconditioner``)
+
+    def transformation(self, eta: Callable[[int], float]) -> Transformation:
+        return gd(eta)
+
+    def init(self, shape):
+        return None
+
+    def direction(self, G, state, step):
+        return G, state
+
+    def flow_preconditioner(self, expected: np.ndarray) -> np.ndarray:
+        """P = I on the flattened (m·d) parameters (``expected``: any array of shape (m, d))."""
+        return np.eye(expected.size)
+
+
+@dataclass(frozen=True)
+class AdamFamily:
+    """m = β₁m + (1−β₁)g, v = β₂v + (1−β₂)g², x −= η m/(v^e + ε) without bias correction
+    (:func:`adam` with ``bias_correction=False, exponent=e``; β₁ = 0 is RMSProp). ``block`` > 1
+    averages g² over contiguous blocks of that many coordinates of each parameter vector (Adam-mini,
+    Zhang et al. 2024); ``block = 0`` over the whole vector (Adalayer, Zhao et al. 2024).
+
+    ``v0``: the second moment's initial value for the array back end (broadcast to the parameters'
+    shape (R, m, d); entries ≥ 0), e.g. an estimate of E[:meth:`second_moment`] at the start point
+    (``numerics.manifold_flow.second_moment_warmup``); None (default) starts v at 0, the usual rule.
+    The first moment always starts at 0."""
+
+    beta1: float = 0.9
+    beta2: float = 0.95
+    eps: float = 1e-6
+    exponent: float = 0.5
+    block: int = 1
+    name: str = "Adam"
+    v0: np.ndarray | None = field(default=None, compare=False, repr=False)
+    moment = "square"
+
+    @property
+    def kind(self) -> str:
+        return "adam" if self.block == 1 else "block"
+
+    # torch back end
+    def preconditioner(self) -> Transformation:
+        """m / (v^e + ε), v per coordinate (log form) or shared by blocks, as a transformation."""
+        _no_initial_moment(self)
+        if self.block == 1:
+            return adam_preconditioner(self.beta1, self.beta2, self.eps, bias_correction=False,
+                                       exponent=self.exponent)
+        block = self.block
+        return adam_preconditioner(self.beta1, self.beta2, self.eps, bias_correction=False,
+                                   exponent=self.exponent,
+                                   second_moment=lambda g: _torch_block_mean(g * g, block))
+
+    def transformation(self, eta: Callable[[int], float]) -> Transformation:
+        return chain(self.preconditioner(), schedule(eta))
+
+    # array back end
+    def init(self, shape):
+        v = _initial_second_moment(self.v0, shape)
+        if v is not None and np.any(v < 0):
+            from theory.errors import UserInputError
+
+            raise UserInputError("v0 has negative entries (a second moment is ≥ 0)")
+        return (np.zeros(shape), v)
+
+    def _block_mean(self, G2):
+        if self.block == 1:
+            return G2
+        size = G2.shape[-1] if self.block == 0 else self.block
+        if G2.shape[-1] % size:
+            raise ValueError(f"block size {size} does not divide d = {G2.shape[-1]}")
+        B = G2.reshape(*G2.shape[:-1], -1, size).mean(axis=-1, keepdims=True)
+        return np.broadcast_to(B, (*B.shape[:-1], size)).reshape(G2.shape)
+
+    def second_moment(self, G):
+        """The statistic v averages: g² (its block means when ``block`` ≠ 1), same shape as G."""
+        return self._block_mean(G * G)
+
+    def direction(self, G, state, step):
+        m, v = state
+        m = self.beta1 * m + (1 - self.beta1) * G
+        g2 = self.second_moment(G)
+        v = (1 - self.beta2) * g2 if v is None else self.beta2 * v + (1 - self.beta2) * g2
+        return m / (v**self.exponent + self.eps), (m, v)
+
+    # flow back end
+    def flow_preconditioner(self, expected: np.ndarray) -> np.ndarray:
+        """P = Diag(v̄^{−e}) with v̄ = E[g²] (``expected``, shape (m, d)) averaged over the blocks."""
+        return np.diag(self._block_mean(expected).ravel() ** (-self.exponent))
+
+
+@dataclass(frozen=True)
+class Shampoo:
+    """Order-1 Shampoo per parameter vector (Gupta, Koren, Singer 2018): L = β₂L + (1−β₂) g gᵀ,
+    x −= η (L^{1/2} + εI)⁻¹ m (full-matrix Adam on each vector, no bias correction).
+
+    ``v0``: L's initial value for the array back end (broadcast to (R, m, d, d); symmetric), e.g. an
+    estimate of E[:meth:`second_moment`] = E[g gᵀ] at the start point; None (default) starts L at 0."""
+
+    beta1: float = 0.9
+    beta2: float = 0.95
+    eps: float = 1e-6
+    name: str = "Shampoo"
+    v0: np.ndarray | None = field(default=None, compare=False, repr=False)
+    moment = "outer"
+    kind = "shampoo"
+    exponent = 0.5
+
+    # torch back end
+    def preconditioner(self) -> Transformation:
+        """(L^{1/2} + εI)⁻¹ m per vector parameter, as a transformation."""
+        _no_initial_moment(self)
+        return adam_preconditioner(self.beta1, self.beta2, self.eps, bias_correction=False,
+                                   exponent=self.exponent, second_moment=_torch_outer,
+                                   apply=_torch_matrix_apply)
+
+    def transformation(self, eta: Callable[[int], float]) -> Transformation:
+        return chain(self.preconditioner(), schedule(eta))
+
+    # array back end
+    def init(self, shape):
+        L = _initial_second_moment(self.v0, (*shape, shape[-1]))
+        if L is not None and not np.allclose(L, np.swapaxes(L, -1, -2), rtol=1e-12, atol=0.0):
+            from theory.errors import UserInputError
+
+            raise UserInputError("v0 (Shampoo's initial L) is not symmetric")
+        return (np.zeros(shape), L)
+
+    def second_moment(self, G):
+        """The statistic L averages: g gᵀ per parameter vector, shape (..., d, d)."""
+        return G[..., :, None] * G[..., None, :]
+
+    def direction(self, G, state, step):
+        m, L = state
+        m = self.beta1 * m + (1 - self.beta1) * G
+        outer = self.second_moment(G)
+        L = (1 - self.beta2) * outer if L is None else self.beta2 * L + (1 - self.beta2) * outer
+        lam, V = np.linalg.eigh(L)
+        root = 1.0 / (np.sqrt(np.clip(lam, 0.0, None)) + self.eps)
+        Vm = np.einsum("...ji,...j->...i", V, m)
+        return np.einsum("...ij,...j->...i", V, root * Vm), (m, L)
+
+    # flow back end
+    def flow_preconditioner(self, expected: np.ndarray) -> np.ndarray:
+        """P = blockdiag((E[g gᵀ]_B)^{−1/2}) over the parameter vectors B (``expected``: (m, d, d)),
+        the pseudo-inverse square root on each block's range."""
+        m, d = expected.shape[0], expected.shape[-1]
+        out = np.zeros((m * d, m * d))
+        for k in range(m):
+            sl = slice(k * d, (k + 1) * d)
+            lam, V = np.linalg.eigh(expected[k])
+            keep = lam > lam.max() * 1e-12
+            out[sl, sl] = (V[:, keep] / np.sqrt(lam[keep])) @ V[:, keep].T
+        return out
+
+
+#: The update rules by the statistic their flow preconditioner reads (``moment``).
+FLOW_MOMENTS = {None: "no second moment (P = I)", "square": "E[g²] per coordinate",
+                "outer": "E[g gᵀ] per parameter vector"}
+
+
+class FactoryError(RuntimeError):
+    """A (user's) optimizer factory raised or returned something other than a torch optimizer; the
+    message is one line, for the report."""
+
+
+def construct_optimizer(factory: Callable, params: Sequence[torch.Tensor]) -> torch.optim.Optimizer:
+    """``factory(params)``, checked to be a ``torch.optim.Optimizer`` (:class:`FactoryError` with a
+    one-line message otherwise): the one check of a user's factory, for every trainer."""
+    try:
+        opt = factory(params)
+    except Exception as exc:  # a user's factory: reported, never a traceback
+        text = " ".join(str(exc).split())
+        raise FactoryError(f"the factory raised {type(exc).__name__}" + (f": {text}" if text else "")) from None
+    if not isinstance(opt, torch.optim.Optimizer):
+        raise FactoryError(f"the factory returned a {type(opt).__name__}, not a torch.optim.Optimizer")
+    return opt

@@ -25,7 +25,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from numerics.classification import Classification
-from numerics.losses import log_loss_and_margin_gradient, log_loss_and_score_gradient
+from numerics.losses import log_loss_and_margin_gradient, log_loss_and_score_gradient, score_labels
 from numerics.optim import TransformOptimizer, TransformStack
 
 OptimizerFactory = Callable[[list], torch.optim.Optimizer]
@@ -63,28 +63,36 @@ class LinearMarginMap:
     """The loss of a :class:`Classification` and its gradient, batched over a population of m
     parameter sets (``numerics.classification`` holds the per-model reference it is tested against).
     Layout (m, C, n), classes before samples, so that the reductions of the loss run over contiguous
-    memory. numpy, float64: at these sizes torch's per-call overhead and its BLAS's small products
-    cost ~2× more (``bench/bench_linear_trainer.py``); the trainer shares memory with torch."""
+    memory. float64; the products in numpy (its BLAS is ~1.5× torch's at these sizes), the multiclass
+    loss in torch and the binary one in numpy (``numerics.losses``: whichever is faster at its size)."""
 
     def __init__(self, problem: Classification):
         self.problem = problem
         self.X = np.ascontiguousarray(problem.X, dtype=np.float64)
         self.XT = np.ascontiguousarray(self.X.T)
         self.y = np.asarray(problem.y)
+        self.own = score_labels(self.y, problem.k) if problem.model != "binary" else None
 
-    def log_loss_and_gradient(self, W: np.ndarray, loss: str) -> tuple[np.ndarray, np.ndarray]:
+    def log_loss_and_gradient(self, W, loss: str):
         """(log L, ∇_W log L) for a population W of shape (m, *param_shape), in closed form: binary
         through the margins y_i⟨w, x_i⟩ (m, 1, n) and their adjoint, multiclass through the class
-        scores W xᵢ (m, k, n) (``log_loss_and_score_gradient``, which never forms the margins)."""
-        m = W.shape[0]
+        scores W xᵢ (m, k, n) (``log_loss_and_score_gradient``, which never forms the margins).
+        numpy in, numpy out; torch in, torch out (zero-copy)."""
+        Wn = W.numpy() if isinstance(W, torch.Tensor) else np.asarray(W, dtype=np.float64)
+        m = Wn.shape[0]
         if self.problem.model == "binary":
-            margins = (self.y * (W @ self.XT))[:, None, :]
+            margins = (self.y * (Wn @ self.XT))[:, None, :]
             log_l, g = log_loss_and_margin_gradient(margins, loss, class_dim=-2)
-            return log_l, (g[:, 0, :] * self.y) @ self.X
-        k, n = self.problem.k, self.problem.n
-        scores = (W.reshape(m * k, -1) @ self.XT).reshape(m, k, n)
-        log_l, g = log_loss_and_score_gradient(scores, self.y, loss)
-        return log_l, (g.reshape(m * k, n) @ self.X).reshape(W.shape)
+            grad = (g[:, 0, :] * self.y) @ self.X
+        else:
+            k, n = self.problem.k, self.problem.n
+            scores = (Wn.reshape(m * k, -1) @ self.XT).reshape(m, k, n)
+            log_l, g = log_loss_and_score_gradient(torch.from_numpy(scores), self.y, loss, own=self.own)
+            grad = (g.numpy().reshape(m * k, n) @ self.X).reshape(Wn.shape)
+            log_l = log_l.numpy()
+        if isinstance(W, torch.Tensor):
+            return torch.from_numpy(log_l), torch.from_numpy(grad)
+        return log_l, grad
 
 
 @contextmanager
@@ -211,8 +219,8 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
                     break
                 W = torch.stack([params[nm].reshape(problem.param_shape) if view else params[nm]
                                  for nm in active])
-            log_l, grads = amap.log_loss_and_gradient(W.numpy(), loss)
-            log_l, grads = log_l.tolist(), torch.from_numpy(grads)
+            log_l, grads = amap.log_loss_and_gradient(W, loss)
+            log_l = log_l.tolist()
             floored = [] if log_loss_floor is None else \
                 [i for i in range(len(active)) if log_l[i] <= log_loss_floor]
             if t - 1 in record or floored:

@@ -22,6 +22,7 @@ import torch
 
 from numerics.networks import TwoLayerNetwork
 from numerics.train import Member, Trajectory, build_optimizer, checkpoints, small_tensor_mode, step_member
+from numerics.homogeneous_optim import NetworkStack, step_network_stack
 
 
 @dataclass
@@ -50,6 +51,8 @@ def train_network(net: TwoLayerNetwork, X, y, members: dict[str, Member], steps:
         if opt is not None:
             opts[nm] = opt
     active = [nm for nm in names if nm in opts]
+    # the members of the steepest-descent family step together (the same iterates, bitwise)
+    stack = NetworkStack.of({nm: opt for nm, opt in opts.items() if members[nm].schedule is None})
     previous: dict[str, float] = {}
     size = sum(int(np.asarray(p).size) for p in init)
     x_max = float(np.max(np.abs(np.asarray(X)))) if np.asarray(X).size else 1.0
@@ -100,8 +103,12 @@ def train_network(net: TwoLayerNetwork, X, y, members: dict[str, Member], steps:
                                            f"{log_loss_floor:g}")
             if t == steps:
                 break
+            stacked = [] if stack is None else [i for i, nm in enumerate(active) if i not in floored and nm in stack]
+            if stacked:
+                step_network_stack(stack, [active[i] for i in stacked], [gW.numpy()[stacked], gu.numpy()[stacked]],
+                                   [log_l[i] for i in stacked], t + 1, traj)
             for i, nm in enumerate(active):
-                if i not in floored:
+                if i not in floored and (stack is None or nm not in stack):
                     step_member(opts[nm], members[nm], params[nm], [gW[i], gu[i]], log_l[i], t + 1, traj[nm])
             active = [nm for i, nm in enumerate(active) if i not in floored and traj[nm].status == "ok"]
             if progress is not None:

@@ -13,6 +13,15 @@ If ∇tr(SH)|_{S=S(θ)} = λ ∇M(θ) for some function M, the method decreases 
 
 Each identity is verified below symbolically (block of two coordinates with arbitrary functions
 h_k(θ); a 2×2 symmetric positive definite H(θ) with the closed-form square root).
+
+How far apart two block methods' flows can be (:func:`block_drift_cap_derivation`): where H_kk depends
+on θ_k only (the diagonal network), the preconditioned semi-gradient of a block method on coordinate
+k is ∂_k H_kk / (σ² mean_B H). A method whose blocks R are unions of ``A/a`` blocks b of another's
+moves each coordinate of b by the factor ρ_b = mean_b H / mean_R H of the finer method's drift, with
+ρ_b ≥ 0 and Σ_{b ⊂ R} ρ_b = A/a, so |ρ_b − 1| ≤ max(1, A/a − 1): before the tangent projection the
+coarser method's drift differs from the finer one's by at most that multiple of the finer one's. For
+RMSProp (a = 1) against Adam-mini (A = 2), and Adam-mini against Adalayer on d = 4 (A/a = 2), the cap
+is 1: the two flows differ by about one displacement of the finer method's flow at most.
 """
 from __future__ import annotations
 
@@ -63,3 +72,38 @@ def adaptive_measures_derivation() -> Derivation:
     d.result("shampoo_measure", sp.Symbol("tr(H_BB^(1/2))"), "Shampoo measure per parameter block:")
     d.result("shampoo_factor", lam_sh, "λ with ∂tr(SH)|_S = λ ∂ tr(H^(1/2)):")
     return d
+
+
+@lru_cache(maxsize=1)
+def block_drift_cap_derivation() -> Derivation:
+    """The factor between two nested block methods' drifts (see the module docstring)."""
+    d = Derivation("How far a coarser block second moment can move a finer method's drift")
+    h1, h2 = sp.symbols("h_1 h_2", positive=True)          # the finer method's two block means of H
+    rho = h1 / ((h1 + h2) / 2)                               # ρ_b = mean_b H / mean_R H, A/a = 2
+    d.step("Coarser block R = b₁ ∪ b₂ (A/a = 2): the drift on b₁ is ρ = mean_b₁H / mean_RH times the "
+           "finer method's, ρ =", rho)
+    gap = sp.factor(sp.simplify(1 - (rho - 1) ** 2))
+    d.step("1 − (ρ − 1)² =", gap)
+    if sp.simplify(gap - 4 * h1 * h2 / (h1 + h2) ** 2) != 0:
+        raise RuntimeError("the nested-block factor identity failed")
+    d.result("nested_block_cap_two", sp.Integer(1),
+             "1 − (ρ − 1)² = 4h₁h₂/(h₁ + h₂)² ≥ 0, so |ρ − 1| ≤ 1: with two finer blocks per coarse "
+             "block the coarser drift differs from the finer one's by at most the finer drift itself "
+             "(coordinatewise, before the tangent projection); in general ρ_b ≥ 0 with Σ_b ρ_b = A/a "
+             "gives |ρ_b − 1| ≤ max(1, A/a − 1):")
+    return d
+
+
+def nested_block_drift_cap(fine: int, coarse: int) -> float | None:
+    """max |ρ_b − 1| for a method with blocks of ``coarse`` coordinates against one with blocks of
+    ``fine`` coordinates (1: per coordinate, RMSProp), relative to the FINER method's drift, when every
+    coarse block is a union of fine blocks; None when the blocks are not nested that way (no cap: the
+    coarse method's drift can vanish where the finer one's does not, and vice versa)."""
+    if fine < 1 or coarse < fine or coarse % fine:
+        return None
+    k = coarse // fine
+    if k == 1:
+        return 0.0                                           # the same blocks: the same drift
+    if k == 2:
+        return float(block_drift_cap_derivation().results["nested_block_cap_two"])
+    return float(max(1, k - 1))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 import sys
@@ -137,18 +138,23 @@ class ResultCache:
             self.writable = False
             self._warn(f"cannot write to the cache in {self.root} ({exc}); the rest of this run is not cached")
 
-    # Task costs from earlier runs (any source version): the order tasks start in and the ETA.
-    def timings(self, profile: str) -> dict[str, float]:
+    # What earlier runs (any source version) measured: each claim's cost per seed (timings.json)
+    # and the experiments each claim read with their costs (plan.json). They decide how tasks are
+    # grouped and the order they start in, and the ETA; never a number of a result. Read and
+    # merged leniently (a corrupt file counts as empty), written atomically (two runs sharing the
+    # directory may lose one another's update, never tear the file).
+    def _table(self, name: str, profile: str) -> dict:
         try:
-            data = json.loads((self.root / "timings.json").read_text())
-            return {str(k): float(v) for k, v in data.get(profile, {}).items()}
+            data = json.loads((self.root / name).read_text())
+            table = data.get(profile, {})
+            return table if isinstance(table, dict) else {}
         except (OSError, ValueError, AttributeError, TypeError):
             return {}
 
-    def save_timings(self, profile: str, seconds: dict[str, float]) -> None:
-        if not self.writable or not seconds:
+    def _merge(self, name: str, profile: str, update) -> None:
+        if not self.writable:
             return
-        path = self.root / "timings.json"
+        path = self.root / name
         try:
             try:
                 data = json.loads(path.read_text())
@@ -157,8 +163,48 @@ class ResultCache:
             except (OSError, ValueError):
                 data = {}
             table = data.get(profile) if isinstance(data.get(profile), dict) else {}
-            table.update({k: round(float(v), 3) for k, v in seconds.items()})
-            data[profile] = table
-            _atomic_write(path, json.dumps(data, indent=1, sort_keys=True))
-        except OSError:
+            data[profile] = update(table)
+            _atomic_write(path, json.dumps(data, indent=1, sort_keys=True, allow_nan=False))
+        except (OSError, ValueError, TypeError):
             pass
+
+    def timings(self, profile: str) -> dict[str, float]:
+        """Claim id → seconds per seed (its mean over the last run that ran it)."""
+        out = {}
+        for k, v in self._table("timings.json", profile).items():
+            try:
+                out[str(k)] = float(v)
+            except (TypeError, ValueError):
+                continue
+        return out
+
+    def save_timings(self, profile: str, seconds: dict[str, float]) -> None:
+        seconds = {k: round(float(v), 3) for k, v in seconds.items() if math.isfinite(v)}
+        if seconds:
+            self._merge("timings.json", profile, lambda table: {**table, **seconds})
+
+    def plan(self, profile: str) -> tuple[dict[str, list[str]], dict[str, float]]:
+        """(claim id → experiment keys it read, experiment key → seconds computing it)."""
+        table = self._table("plan.json", profile)
+        reads, costs = table.get("reads", {}), table.get("experiments", {})
+        reads = {str(k): [str(x) for x in v] for k, v in (reads if isinstance(reads, dict) else {}).items()
+                 if isinstance(v, list)}
+        out_costs = {}
+        for k, v in (costs if isinstance(costs, dict) else {}).items():
+            try:
+                out_costs[str(k)] = float(v)
+            except (TypeError, ValueError):
+                continue
+        return reads, out_costs
+
+    def save_plan(self, profile: str, reads: dict[str, list[str]], costs: dict[str, float]) -> None:
+        costs = {k: round(float(v), 3) for k, v in costs.items() if math.isfinite(v)}
+        if not reads and not costs:
+            return
+
+        def update(table):
+            old_reads = table.get("reads") if isinstance(table.get("reads"), dict) else {}
+            old_costs = table.get("experiments") if isinstance(table.get("experiments"), dict) else {}
+            return {"reads": {**old_reads, **{k: list(v) for k, v in reads.items()}},
+                    "experiments": {**old_costs, **costs}}
+        self._merge("plan.json", profile, update)

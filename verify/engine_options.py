@@ -22,7 +22,7 @@ def add_engine_arguments(parser, cache: bool = True) -> None:
         return
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--cache", metavar="DIR", help=f"result cache directory (default {default_dir()})")
-    group.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    group.add_argument("--no-cache", action="store_true", help="neither read nor write results (the recorded task costs still order the tasks)")
     parser.add_argument("--refresh", action="store_true", help="recompute every result (and re-cache it)")
 
 
@@ -43,5 +43,8 @@ def engine_kwargs(args) -> dict:
 
         check_scheduler(args.scheduler)
     cache_dir = None if no_cache else (args.cache if args.cache is not None else str(default_dir()))
+    # --no-cache reads no result; the default directory's recorded task costs and experiment map
+    # still plan and order the tasks (they change no number), and are not written.
+    costs_dir = str(default_dir()) if getattr(args, "no_cache", False) else None
     return {"seeds": seeds, "jobs": args.jobs or 1, "scheduler": args.scheduler,
-            "cache_dir": cache_dir, "refresh": refresh}
+            "cache_dir": cache_dir, "refresh": refresh, "costs_dir": costs_dir}

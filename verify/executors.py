@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
+import threading
 import uuid
 from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterator
@@ -82,6 +84,54 @@ class InProcess:
         pass
 
 
+ROUTED = (signal.SIGINT, signal.SIGTERM)
+
+
+def keep_signal_mask_in_dask_threads() -> None:
+    """Start multiprocessing's resource tracker from this thread, its signal mask restored after.
+
+    ``resource_tracker.ensure_running`` blocks SIGINT/SIGTERM while it spawns the tracker and then
+    *unblocks* them in the calling thread, whatever they were before. When the first caller is
+    Dask's IO-loop thread (a LocalCluster's first queue or worker process), that thread, the Nanny
+    threads it starts and the worker processes they spawn lose the mask ``python -m verify`` set
+    (``verify.interrupts``): a Ctrl-C could then land in a Dask thread instead of the router, and
+    whether workers see SIGTERM would depend on which thread happened to start the tracker first.
+    Started here, every later call finds it running and leaves the masks alone."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return
+    from multiprocessing import resource_tracker
+
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+try:
+    from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
+except ImportError:  # pragma: no cover - dask is a dependency
+    _WorkerPlugin = object
+
+
+class WorkerSignals(_WorkerPlugin):
+    """Signals in a local worker process (``--jobs N``), whatever mask it inherited from the parent
+    (whose main thread blocks SIGINT/SIGTERM, ``verify.interrupts``): SIGTERM unblocked with its
+    default action, so the worker dies on it (the Nanny's terminate, a batch system ending the job,
+    ``kill``); SIGINT ignored, because Ctrl-C reaches the whole process group and the parent
+    handles it: it cancels the tasks, keeps the finished results and closes the cluster (a worker
+    dying of the same Ctrl-C would turn its running task into an error first)."""
+    name = "verify-worker-signals"
+
+    def setup(self, worker=None):
+        if not hasattr(signal, "pthread_sigmask"):
+            return
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, ROUTED)
+
+
 class DaskExecutor:
     def __init__(self, jobs: int | None = None, address: str | None = None):
         try:
@@ -106,10 +156,26 @@ class DaskExecutor:
             self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
             self.description = f"Dask cluster at {address} ({self.workers} workers)"
         else:
-            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR,
-                                        env=dict(THREAD_ENV))
-            self.client = Client(self.cluster, set_as_default=False)
+            keep_signal_mask_in_dask_threads()
+            from distributed.deploy.spec import SpecCluster
+
+            before = set(SpecCluster._instances)
+            try:
+                self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.ERROR,
+                                            env=dict(THREAD_ENV))
+                self.client = Client(self.cluster, set_as_default=False)
+                self.client.register_plugin(WorkerSignals(), name=WorkerSignals.name)
+            except BaseException:      # Ctrl-C/SIGTERM while the cluster starts: stop what started
+                client = getattr(self, "client", None)
+                if client is not None:
+                    try:
+                        client.close()
+                    except BaseException:
+                        pass
+                for cluster in set(SpecCluster._instances) - before:
+                    _quietly_close(cluster)
+                raise
             self.workers = jobs
             self.description = f"{jobs} local worker processes"
 
@@ -146,6 +212,22 @@ class DaskExecutor:
                 self.cluster.close()
 
 
+def _quietly_close(cluster) -> None:
+    """Close a cluster whose start was interrupted (its workers may still be starting, which Dask's
+    own exit hook reports as a traceback): its worker processes end with this process anyway
+    (each watches its parent)."""
+    try:
+        cluster.close(timeout=5)
+    except BaseException:
+        pass
+    try:
+        from distributed.deploy.spec import SpecCluster
+
+        SpecCluster._instances.discard(cluster)
+    except Exception:  # pragma: no cover
+        pass
+
+
 def check_scheduler(address: str) -> None:
     """A one-line usage error for a malformed or unreachable TCP address, found with a plain socket
     before any Dask client exists (a client that fails to connect hangs at exit, closing itself)."""
@@ -175,12 +257,16 @@ def check_scheduler(address: str) -> None:
 
     try:
         socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT).close()
-        asyncio.run(asyncio.wait_for(identity(), CONNECT_TIMEOUT))
     except OSError as exc:
         raise UserInputError(f"cannot reach the Dask scheduler at {address!r} ({exc.strerror or exc})")
-    except Exception as exc:       # a timeout, or a server that is not a Dask scheduler
+    try:
+        asyncio.run(asyncio.wait_for(identity(), CONNECT_TIMEOUT))
+    except (asyncio.TimeoutError, TimeoutError):
+        raise UserInputError(f"no Dask scheduler answers at {address!r} (no reply within {CONNECT_TIMEOUT} s)")
+    except Exception as exc:       # something listens there, but it does not speak Dask's protocol
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UserInputError(f"no Dask scheduler answers at {address!r} ({reason[:120]})")
+        raise UserInputError(f"no Dask scheduler answers at {address!r}: something listens there but does "
+                             f"not answer as a Dask scheduler ({type(exc).__name__}: {reason[:80]})")
 
 
 def shut_down(executor) -> None:

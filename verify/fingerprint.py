@@ -46,6 +46,7 @@ from typing import Callable
 import numpy as np
 
 from numerics.classification import Classification
+from numerics.run_status import RunStatus
 from theory.norms import Norm, parse_norm
 from verify.identification import UNDETERMINED, Identification, identify
 
@@ -137,7 +138,7 @@ class MemberRun:
     iterate_gaps: list = field(default_factory=list)      # per checkpoint: norm → 1 − ratio
     increment_gaps: list = field(default_factory=list)    # per checkpoint: norm → gap, or None
     min_margin: list = field(default_factory=list)        # per checkpoint: min_i A(W)_i
-    status: str = "ok"
+    status: RunStatus = RunStatus.OK
     message: str = ""
 
     def describe(self) -> str:
@@ -246,6 +247,7 @@ def first_step_degree(factory: Callable, params: list[np.ndarray], grads: list[n
     from ``params`` under gradients g and c·g."""
     import torch
 
+    from numerics.optim import FactoryError, construct_optimizer
     from verify.spec import one_line
 
     scale = SETTINGS["probe_scale"]
@@ -253,12 +255,9 @@ def first_step_degree(factory: Callable, params: list[np.ndarray], grads: list[n
     for c in (1.0, scale):
         ps = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in params]
         try:
-            opt = factory(ps)
-        except Exception as exc:
-            raise OptimizerFailure(f"the factory raised {one_line(exc)}") from None
-        if not isinstance(opt, torch.optim.Optimizer):
-            raise OptimizerFailure(f"the factory returned a {type(opt).__name__}, not a "
-                                   f"torch.optim.Optimizer")
+            opt = construct_optimizer(factory, ps)
+        except FactoryError as exc:
+            raise OptimizerFailure(str(exc)) from None
         for group in opt.param_groups:
             group["lr"] = 1.0
         for p, g in zip(ps, grads):
@@ -357,7 +356,7 @@ def _select(members: list[MemberRun]) -> int | None:
     """The member whose late increment is closest to some norm's max margin, among those that ran
     their course (not pruned) and whose iterate and increment separate the data."""
     ok = [i for i, m in enumerate(members)
-          if m.status == "ok" and not m.pruned and m.min_margin and m.min_margin[-1] > 0
+          if m.status == RunStatus.OK and not m.pruned and m.min_margin and m.min_margin[-1] > 0
           and m.increment_gaps and m.increment_gaps[-1] and m.best_increment_gap() < 1.0]
     return min(ok, key=lambda i: members[i].best_increment_gap()) if ok else None
 
@@ -424,11 +423,11 @@ def margin_fingerprint(factory: Callable, model: str, profile: str = "quick", se
         result.seconds = time.perf_counter() - start
         raise FingerprintInterrupted(result) from None
     for key, tr in trajectories.items():
-        runs[key].status, runs[key].message = tr.status, tr.message
+        runs[key].status, runs[key].message = RunStatus.of(tr.status), tr.message
         if runs[key].pruned:
             runs[key].message = (f"stopped after step {runs[key].steps[-1]}: behind the best runs "
                                  f"of the sweep at T/{1 / SETTINGS['prune_at']:g}")
-        elif recorder.out_of_budget and tr.status == "ok" and runs[key].steps \
+        elif recorder.out_of_budget and tr.status == RunStatus.OK and runs[key].steps \
                 and runs[key].steps[-1] < steps and "floor" not in tr.message:
             runs[key].message = (f"stopped after step {runs[key].steps[-1]}: the training used its "
                                  f"CPU budget of {SETTINGS['cpu_budget'][profile]:g} s")
@@ -450,7 +449,7 @@ def _finish(result: ModelFingerprint, threshold: float) -> None:
         return
     if result.status == "interrupted":
         return
-    errors = [m for m in members if m.status != "ok"]
+    errors = [m for m in members if m.status != RunStatus.OK]
     if members and len(errors) == len(members):
         result.status = "error"
         result.message = errors[0].message + ("" if len(errors) == 1 else

@@ -50,12 +50,16 @@ def same_prediction(own, controls: dict, tolerance: float) -> list[str]:
 
 
 def run_optimizer_task(ctx, task: str, net, X, y, init, optimizers: list[Optimizer], controls: dict,
-                       steps: int, tolerance: float) -> dict:
+                       steps: int, tolerance: float, control_ratio: float = 3.0) -> dict:
     """Train ``optimizers`` in lockstep from ``init`` for ``steps`` steps (float64, log-space loss) and
     measure, for each that separates the data, the KKT residual of its normalized last parameters in
     every norm of ``controls`` (name → norm), the normalized margins in them, the own-norm residual
-    over the last half of the run, cos(θ_t, θ_T) and the last step's change of log L."""
+    over the last half of the run, cos(θ_t, θ_T) and the last step's change of log L. For every other
+    norm whose certified residual is below ``control_ratio`` × the own one (a control that would
+    miss), ``transfer`` holds how much of that norm's KKT condition the own certificate implies at
+    the same parameters (``numerics.kkt_transfer.transfer_bound``)."""
     from numerics.kkt_residual import kkt_residual, norm_value, normalized_margin
+    from numerics.kkt_transfer import transfer_bound
     from numerics.optim import TransformOptimizer
     from numerics.train import Member
     from numerics.train_network import train_network
@@ -80,11 +84,16 @@ def run_optimizer_task(ctx, task: str, net, X, y, init, optimizers: list[Optimiz
         row["log_loss"] = tr.log_loss[-1]
         row["cos_min_last_half"] = nan_min(direction_cosines(net, tr.params))
         row["dlogL_last_step"] = tr.log_loss[-1] - tr.log_loss[-2]     # momentum tracks when small
-        row["residuals"], row["margins"] = {}, {}
+        row["residuals"], row["margins"], row["transfer"] = {}, {}, {}
+        certificates = {}
         for key, nm in controls.items():
-            r = kkt_residual(net, final, X, y, nm)
+            certificates[key] = r = kkt_residual(net, final, X, y, nm)
             row["residuals"][key] = r.as_dict()
             row["margins"][key] = normalized_margin(net, final, X, y, nm)
+        own_res = certificates[own.name]
+        for key, nm in controls.items():
+            if key != own.name and not certificates[key].lower_bound >= control_ratio * own_res.residual:
+                row["transfer"][key] = transfer_bound(net, final, X, y, own, nm, own_res.multipliers).as_dict()
         row["residual_series"] = series = last_half_residuals(net, tr.steps, tr.params, X, y, own,
                                                               row["residuals"][own.name]["residual"])
         row["theta_l2_half_final"] = (norm_value(L2, half), norm_value(L2, final))
@@ -114,7 +123,8 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
     has settled or is within ``tolerance``; the own-norm residual is within it; the smallest certified
     residual in another norm (not the same prediction) is ≥ ``control_ratio`` × it (negative control,
     against the nearest rival); the own-norm normalized margin is the largest among the optimizers of
-    other norms; cos(θ_t, θ_T) reported.
+    other norms whose endpoints are not themselves own-norm KKT points within ``tolerance`` (the
+    theorems say nothing about which of two KKT points has the larger margin); cos(θ_t, θ_T) reported.
 
     A rival whose prediction coincides with the own one on the drawn data cannot be told apart by the
     control: when the rival norm's own optimizer reached a point that is KKT in this optimizer's norm
@@ -122,8 +132,14 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
     × ``tolerance``: the separation the control asks for; :func:`rival_coincides`),
     the control against that rival goes to a unit of its own, ``task/name vs rival``, with a
     precondition that the predictions differ (so it reads inconclusive with that reason), and the
-    optimizer's own control is read against the nearest rival that does differ. Returns (checks,
-    metrics, figures)."""
+    optimizer's own control is read against the nearest rival that does differ. The same holds for a
+    one-way coincidence at this optimizer's own endpoint θ (:func:`implied_by_own`): the own KKT
+    certificate at θ is a rival one with residual ≤ U (``numerics.kkt_transfer``: U ≤ √((D + E)² + cs²),
+    D the distance from the own norm's gradient direction to the rival's subdifferential at θ), and
+    U is below the separation asked — then no run ending at θ could pass that control, and its unit's
+    precondition ``rival_separable_at_endpoint`` reads inconclusive. A rival that could be separated
+    at θ (U at least the separation asked) and is not stays the decisive control: failed. Returns
+    (checks, metrics, figures)."""
     checks, metrics, figures = [], {}, []
     rows = result["rows"]
     for name, row in rows.items():
@@ -148,7 +164,8 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
         others = {n: r["lower_bound"] for n, r in res.items() if n != own and n not in same}
         # the separation the control asks for: control_ratio × the own residual (at most the tolerance)
         asked = control_ratio * min(own_res, tolerance)
-        coincide = {n: rival_coincides(rows, own, n, tolerance, asked) for n in others}
+        coincide = {n: rival_coincides(rows, own, n, tolerance, asked) or implied_by_own(row, n, asked)
+                    for n in others}
         separable = {n: v for n, v in others.items() if coincide[n] is None}
         same_note = f"; not controls, the same prediction at this tolerance: {', '.join(same)}" if same else ""
         if separable:
@@ -161,26 +178,47 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
         nearest_all = min(others, key=lambda n: (not math.isnan(others[n]), others[n])) if others else None
         if nearest_all is not None and coincide[nearest_all] is not None:
             # the nearest rival coincides on these data: its control is its own, undecidable, unit
-            rival, value = coincide[nearest_all]
             pair = f"{key} vs {nearest_all}"
+            if isinstance(coincide[nearest_all], dict):         # one way, at this endpoint
+                t = coincide[nearest_all]
+                precondition = Check(
+                    f"{pair}: rival_separable_at_endpoint", t["bound"] / max(asked / control_ratio, 1e-300), ">=",
+                    control_ratio, "precondition",
+                    note=f"at {name}'s endpoint its own KKT certificate (residual {own_res:.3g}) is a {nearest_all} "
+                         f"one with residual ≤ {t['bound']:.3g} (numerics.kkt_transfer: r_rival ≤ √((D + E)² + cs²), "
+                         f"subgradient distance D = {t['distance']:.3g}, own stationarity carried into the rival's "
+                         f"dual norm E = {t['transported']:.3g}, cs = {t['own_slackness']:.3g}): every {own} KKT "
+                         f"point there is within that of a {nearest_all} one, so a control asking "
+                         f"{control_ratio:g}× the own residual cannot separate the two predictions at this point",
+                    unit=pair)
+            else:
+                rival, value = coincide[nearest_all]
+                precondition = Check(
+                    f"{pair}: rival_prediction_differs", value / max(asked / control_ratio, 1e-300), ">=",
+                    control_ratio, "precondition",
+                    note=f"{rival}'s limit (the {nearest_all} prediction) has certified residual {value:.3g} in "
+                         f"{own}, against {own_res:.3g} for {name}'s own: the two predictions coincide on these "
+                         f"data (they must differ by ≥ {control_ratio:g}× the own residual for the control to "
+                         "separate them)", unit=pair)
             checks += [
-                Check(f"{pair}: rival_prediction_differs", value / max(asked / control_ratio, 1e-300), ">=",
-                      control_ratio,
-                      "precondition",
-                      note=f"{rival}'s limit (the {nearest_all} prediction) has certified residual {value:.3g} in "
-                           f"{own}, against {own_res:.3g} for {name}'s own: the two predictions coincide on these "
-                           f"data (they must differ by ≥ {control_ratio:g}× the own residual for the control to "
-                           "separate them)", unit=pair),
+                precondition,
                 Check(f"{pair}: kkt_control_ratio", others[nearest_all] / max(own_res, 1e-300), ">=",
                       control_ratio, "control",
                       note=f"certified residual in {nearest_all} / own residual", unit=pair),
             ]
-        rivals = {o: rows[o]["margins"][own] for o in rows
-                  if rows[o]["norm"] != own and rows[o]["norm"] not in same and "margins" in rows[o]}
+        candidates = {o: rows[o]["margins"][own] for o in rows
+                      if rows[o]["norm"] != own and rows[o]["norm"] not in same and "margins" in rows[o]}
+        # an endpoint that is itself a KKT point of the own norm (achieved residual within tolerance) is
+        # the own prediction too: the theorems do not rank the margins of two KKT points
+        own_kkt = sorted(o for o in candidates if rows[o]["residuals"][own]["residual"] <= tolerance)
+        rivals = {o: v for o, v in candidates.items() if o not in own_kkt}
         if rivals:
             best = max(rivals, key=lambda o: (math.isnan(rivals[o]), rivals[o]))
+            skipped = (f"; not compared, their endpoints are {own} KKT points within tolerance: {', '.join(own_kkt)}"
+                       if own_kkt else "")
             checks.append(Check(f"{key}: margin_rank", row["margins"][own] / rivals[best], ">=", 1.0,
-                                note=f"own-norm normalized margin / the best other optimizer's ({best})", unit=key))
+                                note=f"own-norm normalized margin / the best other optimizer's ({best})" + skipped,
+                                unit=key))
         checks.append(Check(f"{key}: cos_last_half", row["cos_min_last_half"], ">=", -1.0, "info",
                             note="min over the last half of cos(θ_t, θ_T) (directional convergence, assumed)",
                             unit=key))
@@ -194,13 +232,27 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
     return checks, metrics, figures
 
 
+def implied_by_own(row: dict, rival: str, within: float) -> dict | None:
+    """The row's ``transfer`` entry for ``rival`` (``numerics.kkt_transfer.TransferBound.as_dict``)
+    when its bound U is below ``within`` (the separation the control asks for): at this optimizer's
+    endpoint the own KKT certificate is, as it stands, a rival KKT certificate with residual ≤ U, so
+    the rival's residual is below the control's threshold whatever the optimizer does — the one-way
+    coincidence (every own KKT point at θ is a rival one within U; not conversely). None otherwise,
+    and when no bound was computed (NaN): the control then stands."""
+    t = row.get("transfer", {}).get(rival)
+    if t is not None and t["bound"] < within:
+        return t
+    return None
+
+
 def rival_coincides(rows: dict, own: str, rival: str, tolerance: float, within: float):
     """(optimizer, residual) when an optimizer whose norm is ``rival`` separated the data, reached its
     own prediction (own-norm residual within ``tolerance``) and its limit is also a KKT point of
     ``own`` within ``within`` (certified lower bound): on these data the two predictions coincide at
     that resolution. None when no such optimizer exists. (Only a coincidence both ways is seen so: a
     one-sided one, where every KKT point of ``own`` is one of ``rival`` but not conversely, as for an
-    ℓ2 KKT point with equal orthogonal neurons and the layers' spectral max, is not.)"""
+    ℓ2 KKT point whose layers have equal singular values and are balanced, and the layers' spectral
+    max, is :func:`implied_by_own`'s.)"""
     for name, row in rows.items():
         if row["norm"] != rival or "residuals" not in row:
             continue
@@ -285,7 +337,7 @@ def optimizer_kkt_outcome(ctx, settings: dict, tasks: list, optimizers: Callable
         net = TwoLayerNetwork.build(s["activation"], width, X.shape[1])
         opts = optimizers(net)
         result = run_optimizer_task(ctx, task, net, X, y, net.init(ctx.seed, s["init_scale"]), opts,
-                                    controls(opts), steps, tol)
+                                    controls(opts), steps, tol, s["control_ratio"])
         details[task] = result
         task_checks, task_metrics, task_figures = optimizer_task_checks(task, result, tol, s["settled_rate"],
                                                                         s["control_ratio"])

@@ -22,9 +22,11 @@ from verify.numbers import nan_max, nan_min
 from verify.outcome import Check
 from verify import figures as figs
 
-#: a target counts as reached once the gap is within it at this many consecutive checkpoints
+#: a target counts as reached once the gap is within it at this many consecutive checkpoints (and its
+#: recent upper envelope is too: ``gap_envelope``)
 CONFIRMING_CHECKPOINTS = 2
-#: a run that reached its target at step t_c continues to step CONTINUATION · t_c, where it is read
+#: a run that reached its target at step t_c continues to step CONTINUATION · t_c, where it is read;
+#: the envelope that confirms it looks back over the same span, [t/CONTINUATION, t]
 CONTINUATION = 2.0
 #: a certificate with (P − D)/P below this is broken (weak duality violated beyond the rounding of the
 #: sums over ≤ 10⁴ constraints, ~10⁴ · 2⁻⁵³ ≈ 1e-12)
@@ -143,9 +145,10 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
     ``targets`` (optimizer key → tolerance): each listed optimizer's target is *confirmed* at the
     first checkpoint t_c where its relative margin gap in its own geometry has been ≤ the tolerance
     at that checkpoint and at the one before (120 log-spaced checkpoints, ≈ 10% apart: a
-    single-checkpoint dip does not count); it then continues to the first checkpoint ≥
-    ``CONTINUATION`` · t_c and stops there, so that the claims read it past its confirmation (the
-    gap must stay within the tolerance and keep decaying). ``run.confirmed`` holds each t_c. The
+    single-checkpoint dip does not count) and its envelope over [t_c/2, t_c] is too
+    (``confirmation_step``: a dip of a fluctuating gap does not count either); it then continues to
+    the first checkpoint ≥ ``CONTINUATION`` · t_c and stops there, so that the claims read it past its
+    confirmation (the gap must stay within the tolerance and keep decaying). ``run.confirmed`` holds each t_c. The
     unlisted ones (e.g. library optimizers shown for comparison) run until every listed one has
     stopped, and the step budget bounds them all. ``companions`` (optimizer key → listed key) stop
     with their partner instead: a library optimizer is then read at the step where the idealized
@@ -163,7 +166,7 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
         members = {o.key: o.make(schedules[o.key]) for o in optimizers}
         run = PopulationRun(problem, schedules, steps, solutions, {}, by_name)
         geometry = {o.key: o.geometry for o in optimizers}
-        below: dict[str, int] = {}               # optimizer → consecutive checkpoints on target
+        curves: dict[str, list] = {}             # optimizer → its gap at every checkpoint so far
         stopped: set[str] = set()
 
         def on_record(t, trajectories):
@@ -172,9 +175,9 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
                 if key in stopped or not tr.steps or tr.steps[-1] != t:
                     continue
                 if key not in run.confirmed:
-                    gap = run.relative_gap(tr.params[-1], geometry[key])
-                    below[key] = below.get(key, 0) + 1 if gap <= tol else 0
-                    if below[key] >= CONFIRMING_CHECKPOINTS:
+                    curve = curves.setdefault(key, [])
+                    curve.append(run.relative_gap(tr.params[-1], geometry[key]))
+                    if curve[-1] <= tol and confirmation_step(tr.steps[-len(curve):], curve, tol) == t:
                         run.confirmed[key] = t
                 if key in run.confirmed and t >= CONTINUATION * run.confirmed[key]:
                     stopped.add(key)
@@ -221,14 +224,44 @@ def fitted_exponent(steps, gaps, window: float = 10.0, start: float | None = Non
     return float(np.polyfit(np.log(steps[keep]), np.log(gaps[keep]), 1)[0])
 
 
+def gap_envelope(steps, gaps, window: float = CONTINUATION) -> np.ndarray:
+    """At each checkpoint t, the upper envelope of the gap's recent fluctuations: the log-log line
+    fitted to the checkpoints in [t/window, t], raised until it touches the highest of them, read at t.
+
+    The theorems bound the envelope sup_{s ≥ t} gap(s) by a decaying B(t); they do not make the gap
+    itself monotone (a normalized steepest-descent step moves W by a fixed fraction ~1/(2t) of its
+    norm, and the active margin constraint switches), so a gap can dip below a tolerance while its
+    envelope is still above it. Causal (uses checkpoints ≤ t only); ≥ the gap; equal to it for an
+    exact power law. NaN where a gap in the window is NaN; the gap itself where fewer than 3
+    checkpoints fall in the window or a gap there is ≤ 0 (no log)."""
+    steps, gaps = np.asarray(steps, float), np.asarray(gaps, float)
+    return np.array([_envelope_at(steps, gaps, i, window) for i in range(len(steps))])
+
+
+def _envelope_at(steps: np.ndarray, gaps: np.ndarray, i: int, window: float) -> float:
+    keep = (steps >= steps[i] / window) & (steps <= steps[i])
+    window_gaps = gaps[keep]
+    if np.isnan(window_gaps).any():
+        return float("nan")
+    if keep.sum() < 3 or not np.all(window_gaps > 0):
+        return float(gaps[i])
+    x, y = np.log(steps[keep]), np.log(window_gaps)
+    slope, intercept = np.polyfit(x, y, 1)
+    fit = intercept + slope * x
+    return max(float(gaps[i]), float(np.exp(fit[-1] + np.max(y - fit))))
+
+
 def confirmation_step(steps, gaps, tolerance: float) -> int | None:
-    """The first recorded step at which the gap has been ≤ tolerance at ``CONFIRMING_CHECKPOINTS``
-    consecutive checkpoints (the stopping rule of ``run_population``); None if never."""
+    """The first recorded step t_c at which the gap has been ≤ tolerance at ``CONFIRMING_CHECKPOINTS``
+    consecutive checkpoints and its envelope over [t_c/CONTINUATION, t_c] (``gap_envelope``) is ≤
+    tolerance as well, so that a dip of a fluctuating gap does not confirm (the stopping rule of
+    ``run_population``); None if never."""
+    steps, gaps = np.asarray(steps, float), np.asarray(gaps, float)
     run_length = 0
-    for t, g in zip(steps, gaps):
+    for i, g in enumerate(gaps):
         run_length = run_length + 1 if g <= tolerance else 0
-        if run_length >= CONFIRMING_CHECKPOINTS:
-            return int(t)
+        if run_length >= CONFIRMING_CHECKPOINTS and _envelope_at(steps, gaps, i, CONTINUATION) <= tolerance:
+            return int(steps[i])
     return None
 
 
@@ -255,9 +288,10 @@ def margin_checks(run: PopulationRun, key: str, norm_name: str, tolerance: float
     """The checks of a max-margin claim for optimizer ``key`` and predicted norm ``norm_name``.
 
     Preconditions: every norm's certificate (``certificate_checks``); the data separated at the end;
-    the run read at ≥ ``CONTINUATION`` × its confirmation step t_c (the first step at which the gap
-    was ≤ tolerance at two consecutive checkpoints); the predictions differ: the nearest rival norm
-    of the family (smallest ``PopulationRun.separation``) is ≥ ``SEPARATION_FACTOR`` × tolerance away.
+    the run read at ≥ ``CONTINUATION`` × its confirmation step t_c (``confirmation_step``: the first
+    step at which the gap was ≤ tolerance at two consecutive checkpoints and its envelope was too);
+    the predictions differ: the nearest rival norm of the family (smallest
+    ``PopulationRun.separation``) is ≥ ``SEPARATION_FACTOR`` × tolerance away.
 
     (a) relative gap in the predicted norm ≤ tolerance where the run is read, and at every
         checkpoint from t_c on (it stays within the tolerance past its confirmation);

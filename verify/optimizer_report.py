@@ -22,8 +22,8 @@ import numpy as np
 
 from theory.norms import Entrywise, Norm, parse_norm
 from verify.aggregate import RULE
+from verify.outcome import Verdict
 
-_STATUS_ORDER = ("error", "failed", "inconclusive", "verified")
 MARGIN_PARTS = ("binary", "multiclass")
 OPTIMIZER_RULE = (RULE + " A seed is verified when both models identify a norm (with --predict: the "
                   "predicted one); without --predict the seeds must also identify the same norm in each "
@@ -98,20 +98,20 @@ class Report:
     # -- verdicts ----------------------------------------------------------------------------
     def seed_verdict(self, seed: int) -> tuple[str, str]:
         if self.load_error:
-            return "error", self.load_error
+            return Verdict.ERROR, self.load_error
         parts = self.of_seed(seed)
         verdicts = {p: (parts[p]["verdict"]["status"], parts[p]["verdict"]["message"])
                     for p in MARGIN_PARTS if p in parts}
         for p in ("network", "sharpness"):
-            if p in parts and parts[p]["verdict"]["status"] == "error":
-                verdicts[p] = ("error", parts[p]["verdict"]["message"])
+            if p in parts and parts[p]["verdict"]["status"] == Verdict.ERROR:
+                verdicts[p] = (Verdict.ERROR, parts[p]["verdict"]["message"])
         if not verdicts:
-            return "inconclusive", "no fingerprint finished"
-        status = min((s for s, _ in verdicts.values()), key=_STATUS_ORDER.index)
+            return Verdict.INCONCLUSIVE, "no fingerprint finished"
+        status = Verdict.worst(s for s, _ in verdicts.values())
         incomplete = [p for p in MARGIN_PARTS if p not in parts or parts[p].get("interrupted")]
-        if incomplete and status not in ("error", "failed"):
-            status = "inconclusive"
-        message = "; ".join(m for s, m in verdicts.values() if s != "verified")
+        if incomplete and status not in (Verdict.ERROR, Verdict.FAILED):
+            status = Verdict.INCONCLUSIVE
+        message = "; ".join(m for s, m in verdicts.values() if s != Verdict.VERIFIED)
         if incomplete:
             note = f"{' and '.join(incomplete)} did not finish"
             message = f"{note}; {message}" if message else note
@@ -144,15 +144,15 @@ class Report:
         agg = aggregate(per_seed)
         status = agg["status"]
         message = per_seed[0]["message"] if len(per_seed) == 1 else agg["message"]
-        if len(per_seed) > 1 and status != "verified" and \
+        if len(per_seed) > 1 and status != Verdict.VERIFIED and \
                 len({(r["status"], r["message"]) for r in per_seed}) == 1:     # the same on every seed
             message = f"0/{len(per_seed)} seeds verified; every seed {per_seed[0]['status']}: {per_seed[0]['message']}"
         if self.load_error:
-            status, message = "error", self.load_error
-        elif status == "verified" and self.predicted is None:
+            status, message = Verdict.ERROR, self.load_error
+        elif status == Verdict.VERIFIED and self.predicted is None:
             split = [m for m in MARGIN_PARTS if len({r["identified"].get(m) for r in per_seed}) > 1]
             if split:
-                status = "inconclusive"
+                status = Verdict.INCONCLUSIVE
                 message = "; ".join(f"{m}: the seeds identify different norms ("
                                     + ", ".join(f"seed {r['seed']} {r['identified'].get(m)}" for r in per_seed)
                                     + ")" for m in split)
@@ -300,7 +300,7 @@ class Report:
             return 130
         if not written:             # as `run`/`all`: the verdict was printed, an output is missing
             return 1
-        return 0 if status == "verified" else 1
+        return 0 if status == Verdict.VERIFIED else 1
 
     def sections(self):
         """The claim pipeline's HTML (``verify.runner.html_sections``: a summary row and the checks

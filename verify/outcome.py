@@ -20,9 +20,34 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-STATUSES = ("verified", "failed", "inconclusive", "error")
+
+class Verdict(StrEnum):
+    """A claim's (or ``verify optimizer``'s) verdict: the one vocabulary of every report. A ``str``
+    enumeration, so a member equals, prints and is written to JSON as its value. How a numerical run
+    ended is another vocabulary (``numerics.run_status.RunStatus``): a verdict is read from runs."""
+
+    VERIFIED = "verified"
+    FAILED = "failed"
+    INCONCLUSIVE = "inconclusive"
+    ERROR = "error"
+
+    @property
+    def mark(self) -> str:
+        """One letter per seed in the summary table."""
+        return _VERDICT_MARKS[self]
+
+    @classmethod
+    def worst(cls, verdicts) -> "Verdict":
+        """The most severe of ``verdicts`` (error, failed, inconclusive, verified: in that order)."""
+        return min((cls(v) for v in verdicts), key=_SEVERITY.index)
+
+
+_VERDICT_MARKS = {Verdict.VERIFIED: "v", Verdict.FAILED: "F", Verdict.INCONCLUSIVE: "i", Verdict.ERROR: "E"}
+_SEVERITY = (Verdict.ERROR, Verdict.FAILED, Verdict.INCONCLUSIVE, Verdict.VERIFIED)
+STATUSES = tuple(Verdict)
 _OPS = {"<=": lambda v, t: v <= t, ">=": lambda v, t: v >= t}
 
 
@@ -50,7 +75,7 @@ class Check:
 
 @dataclass
 class Outcome:
-    status: str
+    status: Verdict
     metrics: dict[str, float] = field(default_factory=dict)
     tolerances: dict[str, float] = field(default_factory=dict)
     message: str = ""
@@ -71,7 +96,7 @@ class Outcome:
         return cls(status, all_metrics, tolerances, message, checks, details or {}, figures or [])
 
     @property
-    def unit_statuses(self) -> dict[str, str]:
+    def unit_statuses(self) -> dict[str, Verdict]:
         """Each unit's own status (the unit-less checks count in every unit)."""
         return unit_statuses(self.checks)
 
@@ -90,17 +115,17 @@ class Outcome:
 
     @classmethod
     def error(cls, message: str) -> "Outcome":
-        return cls("error", message=message)
+        return cls(Verdict.ERROR, message=message)
 
 
-def _status(checks: list[Check]) -> str:
+def _status(checks: list[Check]) -> Verdict:
     misses = [c for c in checks if not c.passed]
     if any(c.role == "precondition" for c in misses):
-        return "inconclusive"
-    return "failed" if misses else "verified"
+        return Verdict.INCONCLUSIVE
+    return Verdict.FAILED if misses else Verdict.VERIFIED
 
 
-def unit_statuses(checks: list[Check]) -> dict[str, str]:
+def unit_statuses(checks: list[Check]) -> dict[str, Verdict]:
     """Status per unit: a unit is judged on its own checks plus the unit-less ones."""
     common = [c for c in checks if not c.unit]
     units = sorted({c.unit for c in checks if c.unit})
@@ -109,15 +134,15 @@ def unit_statuses(checks: list[Check]) -> dict[str, str]:
     return {u: _status(common + [c for c in checks if c.unit == u]) for u in units}
 
 
-def status_of(checks: list[Check]) -> str:
+def status_of(checks: list[Check]) -> Verdict:
     """The verdict of one seed's checks: ``error`` when nothing decisive was checked; ``failed`` when
     some unit (with its preconditions met) missed a prediction or control; else ``inconclusive``
     when a precondition missed anywhere; else ``verified``."""
     if not any(c.role != "info" for c in checks):
-        return "error"
+        return Verdict.ERROR
     statuses = unit_statuses(checks)
-    if "failed" in statuses.values():
-        return "failed"
-    if "inconclusive" in statuses.values():
-        return "inconclusive"
-    return "verified"
+    if Verdict.FAILED in statuses.values():
+        return Verdict.FAILED
+    if Verdict.INCONCLUSIVE in statuses.values():
+        return Verdict.INCONCLUSIVE
+    return Verdict.VERIFIED

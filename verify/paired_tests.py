@@ -23,14 +23,27 @@ def sign_interval(better: int, worse: int, level: float = 0.95) -> tuple[float, 
     return better / m, lower, upper
 
 
-def paired_sign(better_arr, worse_arr, level: float = 0.95, tie: float = 1e-6):
+def paired_sign(better_arr, worse_arr, level: float = 0.95, tie: float = 1e-6, same=None):
     """:func:`sign_interval` for per-instance values where smaller is better: the first array's
-    method wins an instance when its value is below the second's by more than ``tie``; NaN (all
-    three) if any value is not finite."""
+    method wins an instance when its value is below the second's by more than ``tie``; an instance
+    where ``same`` is true (both methods ended at the same solution, within the resolution of the
+    runs) is a tie whatever the values; NaN (all three) if any value is not finite."""
     diff = np.asarray(worse_arr, float) - np.asarray(better_arr, float)     # > 0: first is better
     if not np.all(np.isfinite(diff)):
         return float("nan"), float("nan"), float("nan")
+    if same is not None:
+        diff = np.where(np.asarray(same, bool), 0.0, diff)
     return sign_interval(int(np.sum(diff > tie)), int(np.sum(diff < -tie)), level)
+
+
+def same_solution(W_a, W_b, tol: float):
+    """Per instance: True when every replica of method a ended within relative distance ``tol`` of
+    method b's (‖w_a − w_b‖/‖w_b‖, arrays (replicas, S, d)): the two runs reached the same
+    interpolator at the resolution the runs have, so neither did better. NaN distances are False."""
+    W_a, W_b = np.asarray(W_a, float), np.asarray(W_b, float)
+    dist = np.linalg.norm(W_a - W_b, axis=-1) / np.linalg.norm(W_b, axis=-1)   # (replicas, S)
+    with np.errstate(invalid="ignore"):
+        return np.all(dist <= tol, axis=0)
 
 
 def sign_checks(name: str, label: str, frac: tuple, count: int, level: float = 0.95,
@@ -51,27 +64,32 @@ def sign_checks(name: str, label: str, frac: tuple, count: int, level: float = 0
 
 
 def paired_sign_checks(risk: dict, support: dict, level: float = 0.95,
-                       tie: float = 1e-6) -> list[Check]:
+                       tie: float = 1e-6, same: dict | None = None) -> list[Check]:
     """The paired comparison of ``li2025-adam-sparser-than-sgd`` from per-instance arrays (keys
     ``adam``, ``trace`` (label-noise SGD), ``gd``): for each comparison the exact sign-test interval of
-    the probability that the first method does better on an instance (ties within ``tie`` dropped).
+    the probability that the first method does better on an instance (ties within ``tie`` dropped,
+    and the instances where ``same[(a, b)]`` says both methods ended at the same interpolator).
     Prediction/control: the interval's lower end ≥ ½; precondition: the interval excludes ½ (else the
     instances do not decide the sign: inconclusive). An interval wholly below ½ contradicts the claim."""
     S = len(np.asarray(risk["adam"]))
+    same = same or {}
 
-    def pair(name, label, better, worse, role="prediction"):
-        return sign_checks(name, label, paired_sign(better, worse, level, tie), S, level, role)
+    def pair(name, label, better, worse, key, role="prediction"):
+        mask = same.get(key)
+        ties = "" if mask is None else f"; {int(np.sum(mask))} at the same interpolator (ties)"
+        return sign_checks(name, label + ties, paired_sign(better[key[0]], worse[key[1]], level, tie,
+                                                           mask), S, level, role)
 
     return (pair("adam_lower_test_error", "Adam's test error ‖w − w*‖²/‖w*‖² below SGD's",
-                 risk["adam"], risk["trace"])
+                 risk, risk, ("adam", "trace"))
             + pair("adam_sparser", "Adam's effective support ‖w‖₁²/‖w‖₂² below SGD's",
-                   support["adam"], support["trace"])
+                   support, support, ("adam", "trace"))
             + pair("control_adam_lower_test_error_than_gd", "noise-free GD from the same init (a "
                    "dense Q_α interpolator) in SGD's place: Adam's test error below GD's",
-                   risk["adam"], risk["gd"], role="control")
+                   risk, risk, ("adam", "gd"), role="control")
             + pair("control_sgd_sparser_than_gd", "the instrument sees a sparsity difference where "
                    "one exists: label-noise SGD sparser than noise-free GD",
-                   support["trace"], support["gd"], role="control"))
+                   support, support, ("trace", "gd"), role="control"))
 
 
 def sign_test_power(p: float, m: int, level: float = 0.95) -> float:

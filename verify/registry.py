@@ -82,6 +82,28 @@ def group_of(claim: Claim) -> str:
     return module
 
 
+def declared_seconds(group: str, profile: str) -> float:
+    """A module's declared cost of one seed of all its claims, for ordering tasks before any run
+    has measured them: ``SECONDS_PER_SEED = {"quick": s, "full": s}`` in the claim module or in
+    its experiment module (``verify.claims.X`` → ``verify.experiments.X``); NaN when neither
+    declares it (measured costs, ``ResultCache.timings``, take precedence)."""
+    module = group.split(":", 1)[0].split("[", 1)[0]
+    candidates = [module]
+    if module.startswith("verify.claims."):
+        candidates.append("verify.experiments." + module.rsplit(".", 1)[-1])
+    for name in candidates:
+        mod = sys.modules.get(name)
+        if mod is None and name.startswith("verify.experiments."):
+            try:
+                mod = importlib.import_module(name)
+            except ImportError:
+                mod = None
+        table = getattr(mod, "SECONDS_PER_SEED", None)
+        if isinstance(table, dict) and isinstance(table.get(profile), (int, float)):
+            return float(table[profile])
+    return float("nan")
+
+
 def lookup(claim_id: str, module: str | None = None) -> Claim:
     """A claim by id, importing only its registering module when known (what a worker does)."""
     if module and claim_id not in _REGISTRY:

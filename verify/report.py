@@ -9,7 +9,7 @@ from importlib import metadata
 
 import numpy as np
 
-from verify.outcome import Outcome
+from verify.outcome import STATUSES, Outcome, Verdict
 
 _PACKAGES = ("implicit-bias-verify", "numpy", "scipy", "sympy", "cvxpy", "clarabel", "torch")
 
@@ -110,16 +110,17 @@ def evidence(status: str, checks: list[dict], message: str = "") -> str:
     return f"{c['name']} {fmt_range(c)} ({c['op']} {c['tolerance']:.3g}{seeds})"
 
 
-_MARKS = {"verified": "v", "failed": "F", "inconclusive": "i", "error": "E"}
+def _mark(status: str) -> str:
+    return Verdict(status).mark if status in STATUSES else "?"
 
 
 def seed_marks(statuses: list[str]) -> str:
     """One letter per seed (v verified, F failed, i inconclusive, E error); counts beyond 12 seeds."""
     if len(statuses) <= 12:
-        return "".join(_MARKS.get(s, "?") for s in statuses)
+        return "".join(_mark(s) for s in statuses)
     counts = {}
     for s in statuses:
-        counts[_MARKS.get(s, "?")] = counts.get(_MARKS.get(s, "?"), 0) + 1
+        counts[_mark(s)] = counts.get(_mark(s), 0) + 1
     return " ".join(f"{n}{m}" for m, n in counts.items())
 
 

@@ -18,11 +18,11 @@ from verify import figures as figs
 from verify.aggregate import RULE, aggregate, fmt_range, meets_expectation
 from verify.cache import ResultCache, source_hash
 from verify.progress import TaskProgress
-from verify.registry import Claim, group_of
+from verify.registry import Claim, declared_seconds, group_of
 from verify.report import (seed_entry, claim_record, environment, evidence, headline, seed_marks, status_text,
                            summary_table, write_json)
 from verify.seeds import default_seeds, describe
-from verify.tasks import check_claim, error_records, plan_tasks
+from verify.tasks import check_claim, error_records, plan_tasks, schedule
 
 __all__ = ["run_claims", "check_claim", "html_sections", "headline"]
 
@@ -77,6 +77,9 @@ class _Run:
         self.rows: dict[str, dict] = {}
         self.figure_specs: dict[str, list] = {}
         self.warned_source = False
+        self.task_of: dict[str, str] = {}               # claim id → the task group it ran in
+        self.reads: dict[str, list[str]] = {}          # claim id → experiments read (this run)
+        self.experiment_seconds: dict[str, float] = {}
 
     def add(self, claim_id: str, record: dict, cached: bool = False, source: str | None = None) -> None:
         record = dict(record, cached=cached)
@@ -103,6 +106,8 @@ class _Run:
         record = claim_record(claim, per_seed, agg, seconds, cached)
         record["statement"] = claim.statement
         record["group"] = group_of(claim)
+        if claim_id in self.task_of:
+            record["task"] = self.task_of[claim_id]
         first_with_figures = next((r for r in per_seed if r.get("figures")), None)
         if first_with_figures is not None:
             self.figure_specs[claim_id] = first_with_figures["figures"]
@@ -148,10 +153,11 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
                json_path: str | None = None, figures_dir: str | None = None,
                stream=None, verbose: bool = False, html_path: str | None = None, *,
                seeds: list[int] | None = None, jobs: int = 1, scheduler: str | None = None,
-               cache_dir: str | None = None, refresh: bool = False) -> int:
+               cache_dir: str | None = None, refresh: bool = False, costs_dir: str | None = None) -> int:
     """Run ``claims`` on ``seeds`` (default: ``[seed]`` when given, else the profile's default) and
     report. ``jobs``/``scheduler`` pick the executor (``verify.executors``); ``cache_dir`` turns the
-    result cache on (None: no cache). Exit 0 iff every paper/extension claim is verified and every
+    result cache on (None: no cache); ``costs_dir``, without a cache, a cache directory whose recorded
+    task costs and experiment map are read (never written) to plan and order the tasks. Exit 0 iff every paper/extension claim is verified and every
     reading gets its expected verdict; 1 otherwise; 130 on Ctrl-C or SIGTERM."""
     from verify.executors import make_executor
 
@@ -159,6 +165,7 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
     if seeds is None:
         seeds = [seed] if seed is not None else default_seeds(profile)
     cache = ResultCache.open(cache_dir, refresh) if cache_dir is not None else None
+    costs = cache if cache is not None else (ResultCache(costs_dir) if costs_dir is not None else None)
     run = _Run(claims, profile, seeds, cache, stream, verbose)
     payload = {"claims": [], "seeds": list(seeds), "aggregation": RULE,
                "environment": environment(profile, seeds[0] if len(seeds) == 1 else None, seeds),
@@ -212,16 +219,20 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
             if run.complete(claim.id):
                 run.finish(claim.id, figures_dir)
         save_json()
-        tasks = plan_tasks(claims, profile, seeds, done=lambda cid, s: s in run.per_seed[cid])
-        timings = cache.timings(profile) if cache is not None else {}
+        reads, _ = costs.plan(profile) if costs is not None else ({}, {})
+        tasks = plan_tasks(claims, profile, seeds, done=lambda cid, s: s in run.per_seed[cid], reads=reads)
+        timings = costs.timings(profile) if costs is not None else {}
         for task in tasks:
-            costs = [timings.get(cid, float("nan")) for cid in task.claim_ids]
-            task.estimate = sum(costs)
+            known = [timings.get(cid, float("nan")) for cid in task.claim_ids]
+            task.estimate = sum(known)
+            if not math.isfinite(task.estimate) and "[" not in task.group:
+                task.estimate = declared_seconds(task.group, profile)     # a module's declaration, if any
+            for cid in task.claim_ids:
+                run.task_of[cid] = task.group
         if tasks:
             if executor is None:
                 executor = make_executor(min(jobs, len(tasks)), None, progress.update)
-            if executor.workers > 1 and all(math.isfinite(t.estimate) for t in tasks):
-                tasks.sort(key=lambda t: -t.estimate)          # longest first: a shorter makespan
+            tasks = schedule(tasks, executor.workers)        # longest first on several workers
             payload["environment"]["executor"] = executor.description
             progress.begin(len(tasks), executor.workers, {id(t): t.estimate for t in tasks})
 
@@ -247,6 +258,9 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
                     records, source = error_records(task, error), None
                 else:
                     records, source = result["records"], result.get("source")
+                    for cid, keys in (result.get("reads") or {}).items():
+                        run.reads[cid] = list(dict.fromkeys(run.reads.get(cid, []) + list(keys)))
+                    run.experiment_seconds.update(result.get("experiments") or {})
                 for cid, record in records.items():
                     if record["seed"] not in run.per_seed[cid] or run.per_seed[cid][record["seed"]].get("cached"):
                         run.add(cid, record, source=source)
@@ -275,6 +289,8 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
             signal.signal(signal.SIGTERM, previous_term)
     if cache is not None and task_seconds:
         cache.save_timings(profile, {cid: sum(v) / len(v) for cid, v in task_seconds.items()})
+    if cache is not None and run.reads:
+        cache.save_plan(profile, run.reads, run.experiment_seconds)
     payload["complete"] = not interrupted
     payload["seconds"] = round(time.perf_counter() - t_run, 3)
     unfinished = [c.id for c in claims if c.id not in run.finished]

@@ -42,3 +42,46 @@ def test_train_deep_projects_the_checkpoints_onto_the_interpolation_manifold():
         assert worst <= out.residual * np.linalg.norm(problem.y) * (1 + 1e-12)
     assert out.residual < 1e-3
     assert not np.allclose(out.W_at[200], out.W)
+
+
+@pytest.mark.parametrize("N", [2, 3, 4])
+def test_depth_problem_equals_the_generic_problem(N):
+    """The closed-form u^N − v^N problem computes what the lambdified generic one computes; a wrong
+    exponent in the derivative (sabotage) is caught by the same comparison."""
+    from numerics.deep_diagonal import DepthProblem
+    from numerics.diagonal_nets import DiagonalNetProblem
+    from theory.parameterizations import depth
+
+    rng = np.random.default_rng(10003)
+    Z, y = rng.standard_normal((4, 7)), rng.standard_normal(4)
+    fast, generic = DepthProblem(N, Z, y), DiagonalNetProblem(depth(N), Z, y)
+    P = rng.uniform(0.1, 1.5, (5, 2, 7))
+    noise = rng.choice([-1.0, 1.0], (5, 4))
+    for name in ("w", "jacobian_factor", "residual", "jacobian"):
+        assert np.allclose(getattr(fast, name)(P), getattr(generic, name)(P), rtol=1e-13, atol=0)
+    assert np.allclose(fast.gradient(P, noise), generic.gradient(P, noise), rtol=1e-13, atol=0)
+
+    class Wrong(DepthProblem):
+        def jacobian_factor(self, P):
+            return N * P ** N * np.array([1.0, -1.0])[:, None]
+
+    assert not np.allclose(Wrong(N, Z, y).gradient(P, noise), generic.gradient(P, noise))
+
+
+def test_warm_up_caps_the_step_while_the_start_is_sharp_and_keeps_the_rescaled_time():
+    """From u = v = α every coordinate adds to the sharpness: plain label-noise GD
+    diverges (at η·λ₀ = 4), the capped warm-up (η·λ ≤ 1) does not, and the run's warm-up plus main steps cover the
+    same rescaled time (equivalent steps at η)."""
+    from numerics.deep_diagonal import DepthProblem, gauss_newton_sharpness, train_deep
+    from numerics.diagonal_nets import GD, balanced_init
+
+    rng = np.random.default_rng(10004)
+    problem = DepthProblem(2, rng.standard_normal((4, 16)), rng.standard_normal(4))
+    lam0 = float(gauss_newton_sharpness(problem, balanced_init(problem, [0.5]))[0])
+    eta = 4.0 / lam0
+    plain = train_deep(problem, GD(), 0.5, eta, 3000, 0.5, replicas=2, seed=3, projection_steps=200)
+    capped = train_deep(problem, GD(), 0.5, eta, 3000, 0.5, replicas=2, seed=3, step_sharpness=1.0,
+                        checkpoints=(2500,), projection_steps=200)
+    assert plain.status != "ok"
+    assert capped.status == "ok" and 0 < capped.warmup_steps < 3000 and 2500 in capped.W_at
+    assert np.all(np.isfinite(capped.W))

@@ -5,7 +5,6 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from numerics.block_preconditioners import block_adam_preconditioner, shampoo_preconditioner
 from numerics.diagonal_nets import (AdamFamily, DiagonalNetProblem, GD, Shampoo, balanced_init,
                                     torch_loss, train)
 from numerics.interpolation import InconsistentSystemError
@@ -61,7 +60,7 @@ def test_fast_rmsprop_is_adam_without_momentum():
 @pytest.mark.parametrize("block", [0, 2])
 def test_fast_block_adam_equals_transformation(block):
     fast = AdamFamily(beta1=0.9, beta2=0.95, eps=1e-6, exponent=0.5, block=block)
-    ref = chain(block_adam_preconditioner(block, 0.9, 0.95, 1e-6, 0.5), schedule(lambda t: 0.05))
+    ref = chain(fast.preconditioner(), schedule(lambda t: 0.05))
     assert _lockstep(_problem(), fast, ref) < 1e-12
 
 
@@ -69,7 +68,7 @@ def test_fast_shampoo_equals_transformation():
     # ε well above round-off: L starts at rank one, and (L^{1/2} + εI)⁻¹ amplifies rounding in its
     # null space by 1/ε, so two correct implementations agree only to ~1e-16/ε.
     fast = Shampoo(beta1=0.9, beta2=0.95, eps=1e-2)
-    ref = chain(shampoo_preconditioner(0.9, 0.95, 1e-2), schedule(lambda t: 0.05))
+    ref = fast.transformation(lambda t: 0.05)
     assert _lockstep(_problem(), fast, ref) < 1e-12
 
 
@@ -188,3 +187,30 @@ def test_divergence_reports_the_step():
 def test_inconsistent_data_is_rejected():
     with pytest.raises(InconsistentSystemError):
         DiagonalNetProblem(quadratic_difference(), np.ones((2, 3)), np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("make", [lambda: GD(), lambda: AdamFamily(0.9, 0.95, 1e-6, 0.25),
+                                  lambda: AdamFamily(0.0, 0.9, 1e-8, 0.5, block=0),
+                                  lambda: Shampoo(0.9, 0.95, 1e-2)])
+def test_one_declaration_array_back_end_equals_its_torch_back_end(make):
+    rule = make()
+    assert _lockstep(_problem(), rule, rule.transformation(lambda t: 0.05)) < 1e-12
+
+
+def test_array_back_end_lockstep_detects_another_rule():
+    # sabotaged: the torch back end of a neighbouring exponent is told apart by the same comparison
+    fast = AdamFamily(0.9, 0.95, 1e-6, 0.5)
+    assert _lockstep(_problem(), fast, AdamFamily(0.9, 0.95, 1e-6, 0.45).transformation(lambda t: 0.05)) > 1e-6
+
+
+def test_torch_back_end_refuses_an_initial_second_moment():
+    with pytest.raises(ValueError, match="starts the second moment at 0"):
+        AdamFamily(v0=np.ones((2, 4))).transformation(lambda t: 0.05)
+
+
+def test_diverged_run_has_the_error_status():
+    from numerics.run_status import RunStatus
+
+    problem = _problem()
+    run = train(problem, balanced_init(problem, 3.0), GD(), 50.0, 300)
+    assert run.status is RunStatus.ERROR and run.status == "error" and "diverged" in run.message

@@ -107,3 +107,67 @@ def test_track_reports_the_standard_error_of_the_replica_mean():
     np.testing.assert_allclose(tr.errors["still"],
                                np.max(np.linalg.norm((tr.mean - flow).reshape(3, -1), axis=1))
                                / np.linalg.norm(theta0))
+
+
+# -- the flow back end of the optimizer declarations (numerics.optim) ------------------------------
+def _quasi_static(rule, problem, theta, sigma2, draws=1):
+    """P from its definition: the exact label-noise mean of the rule's own statistic
+    (``rule.second_moment``, the array back end's) over every noise pattern, at θ on Γ, then v^{−e}
+    (Shampoo: the pseudo-inverse square root per parameter vector)."""
+    import itertools
+
+    patterns = [np.array(p) for p in itertools.product((-1.0, 1.0), repeat=problem.n)]
+    delta = np.sqrt(sigma2 * problem.n)
+    v = np.mean([rule.second_moment(problem.gradient(theta, delta * p)) for p in patterns], axis=0)
+    m, d = theta.shape
+    if rule.moment == "square":
+        return np.diag(v.ravel() ** (-rule.exponent))
+    out = np.zeros((m * d, m * d))
+    for k in range(m):
+        lam, V = np.linalg.eigh(v[k])
+        keep = lam > lam.max() * 1e-12
+        out[k * d:(k + 1) * d, k * d:(k + 1) * d] = (V[:, keep] / np.sqrt(lam[keep])) @ V[:, keep].T
+    return out
+
+
+@pytest.mark.parametrize("rule_args", [("adam", dict(exponent=0.5)), ("adam", dict(exponent=0.25)),
+                                       ("adam", dict(exponent=0.5, block=0)),
+                                       ("adam", dict(exponent=0.5, block=2)), ("shampoo", {})])
+def test_flow_preconditioner_is_the_rules_second_moment_at_the_manifold(rule_args):
+    from numerics.manifold_flow import preconditioner_matrix
+    from numerics.optim import AdamFamily, Shampoo
+
+    kind, kwargs = rule_args
+    rule = AdamFamily(**kwargs) if kind == "adam" else Shampoo()
+    n, d = (3, 3) if kind == "shampoo" else (2, 4)
+    Z, y, theta0 = manifold_point(n, d, seed=4)
+    problem = DiagonalNetProblem(quadratic_difference(), Z, y)
+    P = preconditioner_matrix(rule, problem, theta0, 0.5)
+    np.testing.assert_allclose(P, _quasi_static(rule, problem, theta0, 0.5), rtol=1e-9, atol=1e-12)
+    # sabotaged: another exponent's preconditioner is told apart
+    if kind == "adam":
+        other = AdamFamily(**dict(kwargs, exponent=kwargs["exponent"] + 0.25))
+        assert not np.allclose(P, _quasi_static(other, problem, theta0, 0.5), rtol=1e-6)
+
+
+def test_preconditioner_names_map_to_the_declarations():
+    from numerics.optim import GD, AdamFamily, Shampoo
+
+    assert Preconditioner("sgd") == GD() and Preconditioner("shampoo") == Shampoo()
+    assert Preconditioner("adam", 0.25) == AdamFamily(exponent=0.25)
+    assert Preconditioner("block", 0.5, block=0).kind == "block"
+    with pytest.raises(ValueError, match="unknown preconditioner kind 'adamw'"):
+        Preconditioner("adamw")
+
+
+def test_the_flow_of_a_trained_declaration_is_its_preconditioners():
+    """A trainer's own declaration (β's, ε: the flow's quasi-static limit does not read them) gives
+    the same flow as the named preconditioner, bit for bit: callers may pass the optimizer itself."""
+    from numerics.optim import AdamFamily, Shampoo
+
+    problem, theta0 = _drift_problem()
+    for trained, named in ((AdamFamily(0.0, 0.99, 1e-8, 0.5), Preconditioner("adam", 0.5)),
+                           (AdamFamily(0.9, 0.9, 1e-8, 0.5, block=0), Preconditioner("block", 0.5, block=0)),
+                           (Shampoo(0.9, 0.99, 1e-8), Preconditioner("shampoo"))):
+        assert np.array_equal(drift(problem, theta0.ravel(), trained, 0.5, -0.25),
+                              drift(problem, theta0.ravel(), named, 0.5, -0.25))

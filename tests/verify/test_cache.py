@@ -141,3 +141,45 @@ def test_concurrent_writers_never_tear_an_entry(tmp_path):
         t.join()
     assert not errors
     assert [p.name for p in cache.path("c", "quick", 0).parent.iterdir()] == ["c.json"]
+
+
+WRITER = """
+import sys
+from verify.cache import ResultCache
+from verify.outcome import Check, Outcome
+from verify.tasks import outcome_data
+
+cache = ResultCache(sys.argv[1], source="b" * 64)
+i = int(sys.argv[2])
+record = outcome_data(0, Outcome.from_checks([Check("gap", float(i), "<=", 1e9, note="x" * 50000)]), 0.1)
+for n in range(60):
+    cache.put("c", "quick", 0, record)
+    cache.save_timings("quick", {f"c{i}": float(n)})
+    cache.save_plan("quick", {f"c{i}": [f"k{n}"]}, {f"k{n}": 1.0})
+"""
+
+
+def test_two_processes_sharing_a_cache_never_tear_an_entry(tmp_path):
+    """Two runs writing one entry, the costs and the plan at once (separate processes): every read
+    is a whole record of one of them, and the cost files stay JSON (an update may be lost)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path / "c"), str(i)]) for i in (1, 2)]
+    import io
+
+    warnings = io.StringIO()
+    cache = ResultCache(tmp_path / "c", source="b" * 64, stream=warnings)
+    seen = set()
+    while any(p.poll() is None for p in procs):
+        rec = cache.get("c", "quick", 0)
+        if rec is not None:
+            seen.add(rec["checks"][0]["value"])
+        assert isinstance(cache.timings("quick"), dict) and isinstance(cache.plan("quick")[0], dict)
+    assert [p.wait() for p in procs] == [0, 0]
+    assert seen <= {1.0, 2.0} and warnings.getvalue() == ""     # never a torn (corrupt) entry
+    assert cache.get("c", "quick", 0)["checks"][0]["value"] in (1.0, 2.0)
+    assert json.loads((tmp_path / "c" / "timings.json").read_text())["quick"]
+    assert not list((tmp_path / "c").rglob("*.tmp"))          # no temporary file left behind

@@ -38,15 +38,17 @@ def test_statement_renders_its_numbers_from_the_settings():
     assert f"≥ {s.separation * s.tolerance:g}" in text
 
 
-def _fake_training(monkeypatch, make):
-    """Replace training by results built from each depth's real (canonical) predictions."""
+def _fake_training(monkeypatch, make, flow_distance=0.0):
+    """Replace training by results built from each depth's real (canonical) predictions (the η → 0
+    flow at ``flow_distance`` from the prediction at the run's horizon)."""
     def fake(seed, N, settings=None, eta=None):
         inst = exp.instance(seed, N, settings)
         W, W2 = make(N, inst.predictions)
         return {"N": N, "eta": 0.05, "steps": 1, "rescaled_time": 1.0, "status": "ok", "message": "",
                 "predictions": inst.predictions, "trained": W, "trained_at_2eta": W2,
                 "trained_at_three_quarters": W,
-                "projection_residual": 0.0, "rescaling": {}, "train_seconds": 0.0}
+                "projection_residual": 0.0, "rescaling": {}, "train_seconds": 0.0,
+                "flow_distance": flow_distance, "flow_distances": {200.0: flow_distance}}
     monkeypatch.setattr(exp, "train_depth", fake)
 
 
@@ -129,9 +131,25 @@ def test_predictions_too_close_for_the_control_read_inconclusive(monkeypatch):
     assert all(s == "inconclusive" for s in out.unit_statuses.values())
 
 
+def test_a_draw_whose_slow_flow_has_not_arrived_reads_inconclusive_not_failed(monkeypatch):
+    """Trained runs halfway to the prediction, as the η → 0 flow itself is at the run's horizon (the
+    slow ℓ1 draws): too short for this draw, not a counterexample. With the flow arrived, the same runs
+    fail."""
+    def halfway(N, P):
+        w = 0.5 * (P[N] + P[exp.nearest_rival(N)])
+        return _copies(w), _copies(w)
+
+    _fake_training(monkeypatch, halfway, flow_distance=0.3)
+    out = _run()
+    assert all(s == "inconclusive" for s in out.unit_statuses.values()), out.unit_statuses
+    assert all(not c.passed for c in out.checks if c.name.endswith("flow_reached"))
+    _fake_training(monkeypatch, halfway, flow_distance=0.0)
+    assert _run().status == "failed"
+
+
 def test_the_check_misses_when_training_is_too_short(monkeypatch):
     """300 steps leave depth 3 far from every prediction: the prediction check must miss."""
-    monkeypatch.setattr(exp, "steps_for", lambda N, eta, settings=None: 300)
+    monkeypatch.setattr(exp, "steps_for", lambda T, eta, settings=None: 300)
     monkeypatch.setattr(exp, "DEPTHS", (3,))
     out = _run()
     assert out.status != "verified"

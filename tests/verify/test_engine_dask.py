@@ -36,6 +36,47 @@ def test_unreachable_scheduler_is_one_line_within_30_s(monkeypatch, capsys):
     assert err.startswith("error: cannot reach the Dask scheduler") and "\n" not in err
 
 
+@pytest.mark.parametrize("reply", [None, b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4])
+def test_a_listener_that_is_not_a_scheduler_is_one_line_within_30_s(capsys, reply):
+    """A port that accepts and stays silent (default timeouts: no reply within 10 s), or answers in
+    another protocol: one line, exit 2, within 30 s."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    server.settimeout(0.2)
+    stop, conns = threading.Event(), []
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            conns.append(conn)
+            if reply:
+                conn.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        t0 = time.monotonic()
+        code = main(["all", "-k", "wager2013", "--no-cache", "--scheduler",
+                     f"tcp://127.0.0.1:{server.getsockname()[1]}"])
+        elapsed = time.monotonic() - t0
+    finally:
+        stop.set()
+        thread.join()
+        for c in conns:
+            c.close()
+        server.close()
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and elapsed < 30 and "\n" not in err
+    assert err.startswith("error: no Dask scheduler answers at")
+    assert ("no reply within" in err) if reply is None else ("does not answer as a Dask scheduler" in err)
+
+
 def _values(report: dict) -> dict:
     return {(c["id"], p["seed"], k["name"]): k["value"]
             for c in report["claims"] for p in c["per_seed"] for k in p["checks"]}

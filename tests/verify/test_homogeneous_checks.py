@@ -133,3 +133,124 @@ def test_not_fit_names_the_points_with_every_neuron_inactive():
     X = np.array([[1.0, 1.0], [-1.0, -2.0]])
     assert "1 training point(s) (index 1)" in not_fit_reason(net, (W, u), X)
     assert "every neuron inactive" not in not_fit_reason(net, (W, u), X[:1])
+
+
+# -- the one-way coincidence (issue 23 item 9): the own KKT certificate implies the rival's at θ ---------
+import numpy as np
+
+from numerics.kkt_residual import kkt_residual
+from numerics.kkt_transfer import transfer_bound
+from numerics.networks import TwoLayerNetwork
+from theory.norms import BlockMax, parse_norm
+
+L2_NORM, LINF_NORM = parse_norm("l2", "binary"), parse_norm("linf", "binary")
+LAYER_SPECTRAL = BlockMax((parse_norm("spectral"), parse_norm("spectral")), (1.0, 1.0))
+
+
+def _two_neuron_point(scale: float, eps: float, seed: int = 0):
+    """Squared-ReLU network, neurons w_j = a_j e_j with output weights ±b_j, one point per neuron
+    (x_1 = e_1, y = +1; x_2 = scale·e_2, y = −1). The exact ℓ2 KKT point of min ½‖θ‖² s.t. q_i ≥ 1
+    has a_j² = 2b_j² and 2 b_j³ s_j² = 1 (s_1 = 1, s_2 = scale). At scale 1 both layers have equal
+    singular values (a, a) and are balanced (‖W‖_sp = a = √2 b = ‖u‖): θ itself is a subgradient of the
+    layers' spectral max, so every ℓ2 KKT point there is a spectral-max one. At scale ≠ 1 the singular
+    values differ and it is not. ``eps``: a Gaussian perturbation of θ (a point near the KKT point)."""
+    d = 4
+    net = TwoLayerNetwork.build("squared_relu", 2, d)
+    X, y = np.array([np.eye(d)[0], scale * np.eye(d)[1]]), np.array([1.0, -1.0])
+    b = np.array([2.0 ** (-1 / 3), (2 * scale**2) ** (-1 / 3)])
+    W, u = np.sqrt(2) * b[:, None] * np.eye(d)[:2], np.array([[b[0], -b[1]]])
+    rng = np.random.default_rng(seed)
+    return net, X, y, (W + eps * rng.standard_normal(W.shape), u + eps * rng.standard_normal(u.shape))
+
+
+@pytest.mark.parametrize("scale, eps, rival", [(1.0, 0.0, LAYER_SPECTRAL), (1.0, 1e-2, LAYER_SPECTRAL),
+                                               (1.05, 3e-3, LAYER_SPECTRAL), (2.0, 1e-2, LAYER_SPECTRAL),
+                                               (1.0, 1e-2, LINF_NORM)])
+def test_the_rival_residual_is_at_most_the_transferred_own_certificate(scale, eps, rival):
+    """(*) of numerics.kkt_transfer: r_rival ≤ U ≤ √((D + E)² + cs²), and the own residual of the
+    multipliers used is the reported one."""
+    net, X, y, theta = _two_neuron_point(scale, eps)
+    own = kkt_residual(net, theta, X, y, L2_NORM)
+    other = kkt_residual(net, theta, X, y, rival)
+    t = transfer_bound(net, theta, X, y, L2_NORM, rival, own.multipliers)
+    assert math.hypot(t.own_stationarity, t.own_slackness) == pytest.approx(own.residual, rel=1e-9, abs=1e-15)
+    assert other.lower_bound <= t.bound <= t.inequality_rhs * (1 + 1e-12) + 1e-15
+    assert other.residual <= t.bound + 1e-8                  # U is achieved: the rival's minimum is below it
+    if scale == 1.0 and rival is LAYER_SPECTRAL:
+        # θ is a spectral-max subgradient direction (up to the perturbation)
+        assert t.distance < (1e-7 if eps == 0 else 2 * eps)
+    else:
+        assert t.distance > 0.04                             # the subdifferentials differ at θ
+
+
+def _rows_at(scale: float, eps: float, with_transfer: bool = True):
+    """The row of an ℓ2 optimizer ending at ``_two_neuron_point(scale, eps)``, measured as
+    run_optimizer_task does (residuals in ℓ2, ℓ∞ and the layers' spectral max; transfer bounds)."""
+    net, X, y, theta = _two_neuron_point(scale, eps)
+    norms = {"l2": L2_NORM, "linf": LINF_NORM, "spec": LAYER_SPECTRAL}
+    certs = {k: kkt_residual(net, theta, X, y, n) for k, n in norms.items()}
+    row = _row("l2", {k: (c.residual, c.lower_bound) for k, c in certs.items()})
+    if with_transfer:
+        row["transfer"] = {k: transfer_bound(net, theta, X, y, L2_NORM, norms[k], certs["l2"].multipliers).as_dict()
+                           for k in ("linf", "spec") if certs[k].lower_bound < 3.0 * certs["l2"].residual}
+    return {"A": row}
+
+
+def test_a_rival_implied_by_the_own_kkt_point_is_inconclusive_not_failed():
+    # equal singular values, balanced layers: the spectral-max residual (0.019) is below the ℓ2 one
+    # (0.020); no optimizer of the rival norm exists, so the two-way test cannot see the coincidence
+    rows = _rows_at(1.0, 1e-2)
+    spec = rows["A"]["residuals"]["spec"]["lower_bound"] / rows["A"]["residuals"]["l2"]["residual"]
+    assert spec < 1.0
+    old_checks, old = _status(_rows_at(1.0, 1e-2, with_transfer=False))
+    assert old == "failed"                                   # the old reading: a control that missed
+    checks, status = _status(rows)
+    assert status == "inconclusive"
+    pair = {c.name: c for c in checks if c.unit == "t/A vs spec"}
+    assert not pair["t/A vs spec: rival_separable_at_endpoint"].passed
+    assert "cannot separate" in pair["t/A vs spec: rival_separable_at_endpoint"].note
+    assert next(c for c in checks if c.name == "t/A: kkt_control_ratio").passed          # against ℓ∞
+    assert all(c.passed for c in checks if c.unit == "t/A")
+
+
+def test_a_rival_that_could_be_separated_and_is_not_still_fails():
+    # a generic endpoint: unequal singular values, the subdifferentials 0.59 apart in the rival's dual
+    # norm, U = 25× the own residual; the rival's certified residual is sabotaged to 2× the own one
+    rows = _rows_at(2.0, 1e-2)
+    row = rows["A"]
+    own = row["residuals"]["l2"]["residual"]
+    assert row["transfer"] == {}                             # the real rival residual passes: nothing computed
+    net, X, y, theta = _two_neuron_point(2.0, 1e-2)
+    row["transfer"]["spec"] = transfer_bound(net, theta, X, y, L2_NORM, LAYER_SPECTRAL,
+                                             kkt_residual(net, theta, X, y, L2_NORM).multipliers).as_dict()
+    assert row["transfer"]["spec"]["bound"] > 3.0 * own
+    row["residuals"]["spec"].update(residual=2.0 * own, lower_bound=2.0 * own)
+    checks, status = _status(rows)
+    assert status == "failed"
+    control = next(c for c in checks if c.name == "t/A: kkt_control_ratio")
+    assert not control.passed and control.value == pytest.approx(2.0) and "(spec)" in control.note
+    assert not any(c.unit == "t/A vs spec" for c in checks)
+
+
+def test_a_transfer_bound_that_was_not_computed_leaves_the_control_decisive():
+    rows = _rows_at(1.0, 1e-2)
+    for t in rows["A"]["transfer"].values():
+        t["bound"] = math.nan                                # e.g. a ReLU network: not computed
+    assert _status(rows)[1] == "failed"
+
+
+def test_margin_rank_skips_a_rival_whose_endpoint_is_an_own_kkt_point():
+    # M's (muon) own-norm margin is below A's (l2) endpoint's, but A's endpoint is itself a muon KKT
+    # point (0.02 ≤ 0.05): two KKT points, which the theorems do not rank
+    rows = {"A": _row("l2", {"l2": (0.01, 0.01), "muon": (0.02, 0.02), "linf": (0.5, 0.5)}),
+            "M": _row("muon", {"l2": (0.5, 0.5), "muon": (0.01, 0.01), "linf": (0.6, 0.6)}),
+            "S": _row("linf", {"l2": (0.5, 0.5), "muon": (0.5, 0.5), "linf": (0.01, 0.01)})}
+    rows["A"]["margins"]["muon"] = 2.0
+    checks, _ = _status(rows)
+    rank = next(c for c in checks if c.name == "t/M: margin_rank")
+    assert rank.passed and "(S)" in rank.note and "A" in rank.note.split("within tolerance:")[1]
+    # sabotaged: A's endpoint is far from muon-KKT, so its larger muon margin is a miss for M
+    rows["A"]["residuals"]["muon"].update(residual=0.3, lower_bound=0.3)
+    checks, _ = _status(rows)
+    rank = next(c for c in checks if c.name == "t/M: margin_rank")
+    assert not rank.passed and "(A)" in rank.note

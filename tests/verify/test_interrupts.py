@@ -2,6 +2,7 @@
 the negative control), a KeyboardInterrupt after the solve with it (what ``python -m verify`` does).
 Ctrl-C and SIGTERM during a blocking call, and SIGTERM's partial JSON."""
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -132,3 +133,74 @@ def test_the_third_untaken_ctrl_c_ends_a_native_call():
         warnings.simplefilter("ignore")
         code, err = _scs_with_signals(FORCE_AFTER - 1)
     assert code == 130 and "exiting now" not in err
+
+
+ENGINE_PROBE = Path(__file__).with_name("engine_signal_probe.py")
+
+
+def _mask(pid: int, field: str) -> int:
+    """A signal set of process ``pid``'s main thread from /proc (bit n-1: signal n)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1], 16)
+    raise AssertionError(field)
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _ready_pid(proc) -> int:
+    for line in proc.stdout:
+        if line.startswith("ready "):
+            return int(line.split()[1])
+    raise AssertionError(f"the probe ended before a worker was ready: {proc.stderr.read()}")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads signal masks from /proc")
+@pytest.mark.parametrize("how", ["sigterm", pytest.param("ctrl-c", marks=pytest.mark.slow)])
+def test_local_workers_die_on_sigterm_and_leave_ctrl_c_to_the_parent(tmp_path, how):
+    """``--jobs 2`` from a parent whose main thread blocks SIGINT/SIGTERM (``python -m verify``): the
+    worker's main thread does not block SIGTERM and ignores SIGINT (the parent's Ctrl-C handling
+    keeps the partial results); a SIGTERM sent to the worker itself ends it (with the mask inherited
+    it stayed pending and the worker lived on); the task is retried on the Nanny's new worker; then
+    SIGTERM to the parent, or Ctrl-C to the whole process group, gives status 130, the finished
+    claim in the JSON, and no worker left."""
+    out = tmp_path / "run.json"
+    proc = subprocess.Popen([sys.executable, str(ENGINE_PROBE), str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        worker = _ready_pid(proc)
+        for _ in range(600):                        # the other claim's result is back and written
+            if out.exists() and '"probe-done"' in out.read_text():
+                break
+            time.sleep(0.1)
+        assert not _mask(worker, "SigBlk") & (1 << (signal.SIGTERM - 1))
+        assert _mask(worker, "SigIgn") & (1 << (signal.SIGINT - 1))
+        os.kill(worker, signal.SIGTERM)
+        assert _gone(worker, 20), "the worker outlived its SIGTERM"
+        second = _ready_pid(proc)                   # Dask retries the task on the Nanny's new worker
+        assert second != worker
+        if how == "sigterm":
+            proc.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)      # what a terminal's Ctrl-C sends
+        _, err = proc.communicate(timeout=120)
+        assert _gone(second, 20), "a worker outlived its parent"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted: partial results kept" in err
+    report = json.loads(out.read_text())
+    assert report["interrupted"] is True and [c["id"] for c in report["claims"]] == ["probe-done"]
+    assert report["claims"][0]["status"] == "verified"

@@ -13,7 +13,7 @@ from verify.interpolator_checks import bias_checks
 from verify.outcome import status_of
 from verify.paired_tests import paired_sign_checks, sign_interval
 from verify.registry import get
-from verify.tracking_checks import tracking_unit_checks
+from verify.tracking_checks import tracking_pair_checks
 
 
 def test_sign_interval_exact_values():
@@ -107,39 +107,87 @@ def test_adaptive_unit_with_coinciding_flows_is_inconclusive():
     """Seed 1's Shampoo unit (before the designed instance): its derived flow and SGD's differed by
     only 0.40 of the displacement, the tolerance is 0.3. A run ON the SGD flow then passes the
     prediction (0.25 ≤ 0.3 when the flows differ by 0.25) and the old verdict blamed the theory
-    (control miss → failed); the separation precondition makes that unit inconclusive, and a
+    (control miss → failed); the separation precondition makes that pair inconclusive, and a
     separated draw still verifies or fails."""
     move, tol = 1.0, 0.3
-    on_sgd_flow = tracking_unit_checks("Shampoo", 0.25, {"SGD": 1e-9}, move, {"SGD": 0.25}, tol)
+    on_sgd_flow = tracking_pair_checks("Shampoo", 0.25, {"SGD": 1e-9}, move, {"SGD": 0.25}, tol)
     assert on_sgd_flow[0].passed                                  # the prediction passes wrongly
     assert status_of(on_sgd_flow) == "inconclusive"
-    good = tracking_unit_checks("RMSProp", 0.04, {"SGD": 1.4}, move, {"SGD": 1.4}, tol)
+    good = tracking_pair_checks("RMSProp", 0.04, {"SGD": 1.4}, move, {"SGD": 1.4}, tol)
     assert status_of(good) == "verified"
-    bad = tracking_unit_checks("RMSProp", 0.5, {"SGD": 1.0}, move, {"SGD": 1.4}, tol)  # tracks SGD
+    bad = tracking_pair_checks("RMSProp", 0.5, {"SGD": 1.0}, move, {"SGD": 1.4}, tol)  # tracks SGD
     assert status_of(bad) == "failed"
-    assert status_of(good + on_sgd_flow) == "inconclusive"       # one unit undecided, none failed
+    assert status_of(good + on_sgd_flow) == "inconclusive"       # one pair undecided, none failed
 
 
-def test_adaptive_control_is_the_nearest_rival_method():
+def test_adaptive_control_is_each_rival_method():
     """A run that follows Adam-mini's flow while RMSProp's is the prediction: SGD's flow is far (the
-    old control, against SGD only, passed), the nearest rival (Adam-mini) is what catches it; and a
-    rival flow within 3× the tolerance makes the unit inconclusive whatever SGD's separation."""
+    old control, against SGD only, passed), the Adam-mini pair is what catches it; a rival flow within
+    3× the tolerance makes that pair (and so the claim) inconclusive whatever SGD's separation."""
     move, tol = 1.0, 0.3
     errors = {"SGD": 1.5, "Adam-mini": 0.02, "Adalayer": 1.2}
-    checks = tracking_unit_checks("RMSProp", 0.25, errors, move, {"SGD": 1.5, "Adam-mini": 1.0,
-                                                                  "Adalayer": 1.1}, tol)
-    assert checks[0].passed and not checks[1].passed and checks[2].passed
+    seps = {"SGD": 1.5, "Adam-mini": 1.0, "Adalayer": 1.1}
+    checks = tracking_pair_checks("RMSProp", 0.25, errors, move, seps, tol)
+    by = {c.name: c for c in checks}
+    assert by["RMSProp_relative_tracking_error"].passed
+    assert not by["RMSProp_vs_Adam-mini_control"].passed and by["RMSProp_vs_SGD_control"].passed
     assert status_of(checks) == "failed"
-    assert errors["SGD"] / 0.25 >= 2                              # the SGD-only control passes
-    close = tracking_unit_checks("RMSProp", 0.05, errors | {"Adam-mini": 0.5}, move,
-                                 {"SGD": 1.5, "Adam-mini": 0.5, "Adalayer": 1.1}, tol)
-    assert status_of(close) == "inconclusive" and "Adam-mini" in close[2].note
+    close = tracking_pair_checks("RMSProp", 0.05, errors | {"Adam-mini": 0.5}, move,
+                                 seps | {"Adam-mini": 0.5}, tol)
+    assert status_of(close) == "inconclusive"
+    missed = [c for c in close if not c.passed]
+    assert [c.unit for c in missed] == ["RMSProp vs Adam-mini"] and missed[0].role == "precondition"
+
+
+def test_adaptive_pair_names_the_derived_cap():
+    """RMSProp against Adam-mini (blocks of 2) and Adam-mini against Adalayer (d = 4) are capped at
+    one displacement; the reverse directions and SGD are not; the capped pair's precondition says why."""
+    from numerics.manifold_flow import Preconditioner
+    from verify.experiments import li2025 as exp
+
+    pre = {"SGD": Preconditioner("sgd"), "RMSProp": Preconditioner("adam", 0.5),
+           "Adalayer": Preconditioner("block", 0.5, block=0),
+           "Adam-mini": Preconditioner("block", 0.5, block=2)}
+    assert exp.separation_caps(pre, "RMSProp", 4) == {"SGD": None, "Adalayer": 3.0, "Adam-mini": 1.0}
+    assert exp.separation_caps(pre, "Adam-mini", 4) == {"SGD": None, "RMSProp": None, "Adalayer": 1.0}
+    assert set(exp.separation_caps(pre, "Adalayer", 4).values()) == {None}
+    checks = tracking_pair_checks("RMSProp", 0.05, {"SGD": 1.5, "Adam-mini": 0.2}, 1.0,
+                                  {"SGD": 1.5, "Adam-mini": 0.6}, 0.3,
+                                  exp.separation_caps(pre, "RMSProp", 4))
+    sep = {c.unit: c for c in checks if c.role == "precondition"}
+    assert "cap ≈ 1 displacement = 3.33× the tolerance" in sep["RMSProp vs Adam-mini"].note
+    assert "only draws near the extreme" in sep["RMSProp vs Adam-mini"].note
+    assert "cap" not in sep["RMSProp vs SGD"].note
+    capped = tracking_pair_checks("RMSProp", 0.05, {"Adam-mini": 0.2}, 1.0, {"Adam-mini": 0.6}, 0.4,
+                                  {"Adam-mini": 1.0})
+    assert "cannot be told apart (capped)" in capped[-1].note and status_of(capped) == "inconclusive"
+
+
+def test_nested_block_cap_holds_and_is_tight():
+    """|ρ_b − 1| ≤ cap for random positive block means (ρ_b = mean_b H / mean_R H), reached in the
+    limit of one vanishing block; a cap of 0.9 would be violated (the check can fail)."""
+    from theory.adaptive_measures import nested_block_drift_cap
+
+    rng = np.random.default_rng(0)
+    for fine, coarse in ((1, 2), (2, 4), (1, 4), (1, 3)):
+        k = coarse // fine
+        means = rng.lognormal(0.0, 3.0, size=(20000, k))
+        rho = means / means.mean(axis=1, keepdims=True)
+        worst = np.max(np.abs(rho - 1))
+        cap = nested_block_drift_cap(fine, coarse)
+        assert worst <= cap + 1e-12 and worst > 0.95 * cap
+        assert not worst <= 0.9 * cap
+    assert nested_block_drift_cap(2, 1) is None and nested_block_drift_cap(2, 3) is None
 
 
 def test_adaptive_unit_with_a_nan_rival_is_not_verified():
-    checks = tracking_unit_checks("RMSProp", 0.04, {"SGD": 1.4, "Adam-mini": float("nan")}, 1.0,
+    checks = tracking_pair_checks("RMSProp", 0.04, {"SGD": 1.4, "Adam-mini": float("nan")}, 1.0,
                                   {"SGD": 1.4, "Adam-mini": 1.2}, 0.3)
-    assert math.isnan(checks[1].value) and status_of(checks) != "verified"
-    assert "nearest: Adam-mini" in checks[1].note
-    checks = tracking_unit_checks("RMSProp", 0.04, {"SGD": 1.4}, 1.0, {"SGD": float("nan")}, 0.3)
-    assert math.isnan(checks[2].value) and status_of(checks) != "verified"
+    by = {c.name: c for c in checks}
+    assert math.isnan(by["RMSProp_vs_Adam-mini_control"].value) and status_of(checks) != "verified"
+    checks = tracking_pair_checks("RMSProp", 0.04, {"SGD": 1.4}, 1.0, {"SGD": float("nan")}, 0.3)
+    by = {c.name: c for c in checks}
+    assert math.isnan(by["RMSProp_vs_SGD_flow_separation"].value) and status_of(checks) != "verified"
+    checks = tracking_pair_checks("RMSProp", float("nan"), {"SGD": 1.4}, 1.0, {"SGD": 1.4}, 0.3)
+    assert status_of(checks) != "verified"
+

@@ -236,7 +236,8 @@ def test_slutzky2025_beyond_one_nan_loss(monkeypatch):
 
 def _fake_tnn(monkeypatch):
     """t-NN training stand-in: the layer-mean ratio ends at 0.5 (J = 1) or 0.8 (J = 3) from 0.6,
-    losses far below ℓ(0)/n; the second member of every J = 3 population ends at NaN."""
+    losses far below ℓ(0)/n; the third member of every J = 3 population (the first seed's FGSM run,
+    which both claims read) ends at NaN."""
     import numerics.tnn_train as tt
 
     def fake_train(layers0, w0, X, y, M, steps, rel_step, attack, radii, record=(), progress=None):
@@ -246,7 +247,7 @@ def _fake_tnn(monkeypatch):
         for t in sorted(set(record) | {0, steps}):
             ratio = np.full(P, 0.6 if t == 0 else end)
             if depth > 1 and t == steps:
-                ratio[1] = np.nan
+                ratio[2] = np.nan
             history.append({"step": t, "log_loss": [-50.0] * P, "clean_log_loss": [-50.0] * P,
                             "min_clean_margin": [1.0] * P, "normalized_margin": [0.1] * P,
                             "spectral_frobenius": [[r] * depth for r in ratio],

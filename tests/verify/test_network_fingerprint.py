@@ -166,3 +166,29 @@ def test_a_norm_outside_the_family_is_not_identified(file, name, seed):
     # 0.128 in the layers' Frobenius max and was named so until only deep runs were scored.
     fp = network_fingerprint(_factory(file, name), "quick", seed)
     assert fp.status == "undetermined" and fp.identification.best_gap > SETTINGS["fit_tolerance"]
+
+
+def test_a_run_that_stops_before_its_step_size_decays_is_not_scored(monkeypatch):
+    """Item 4 of issue 26: a run that reaches the loss floor within a few steps (torch's Adamax,
+    sign-momentum at large η₀: 1–22 steps) is not the vanishing-step limit; it needs
+    min_steps() = ⌈10^(1/0.7)⌉ = 27 steps (η_T ≤ η₁/10) to be scored, and is reported as `short`."""
+    from verify.network_fingerprint import classify, min_steps
+
+    assert min_steps() == 27 and 27 ** -SETTINGS["decay"] <= 0.1 < 26 ** -SETTINGS["decay"]
+    params = [[[1.0, -2.0]], [[0.5]]]
+    short = NetworkRun(10.0, 22, -350.0, min_margin=3.0)
+    assert classify(short, 16, params, -300.0) == "short"
+    assert "22 steps" in short.message and "at least 27 steps" in short.message
+    assert classify(NetworkRun(1.0, 27, -350.0, min_margin=3.0), 16, params, -300.0) == "deep"
+    # a blow-up through the floor is still `jumped`, whatever its length
+    assert classify(NetworkRun(10.0, 1, -1.39e4, min_margin=3.0), 16, params, -300.0) == "jumped"
+    # sabotaged: without the decade rule the 22-step run would be scored
+    monkeypatch.setitem(SETTINGS, "min_decay", 1.0)
+    assert classify(NetworkRun(10.0, 22, -350.0, min_margin=3.0), 16, params, -300.0) == "deep"
+
+
+def test_short_runs_alone_leave_the_fingerprint_undetermined():
+    fp = NetworkFingerprint(runs=[NetworkRun(10.0, 3, -350.0, phase="short", message="short run")])
+    _finish(fp)
+    assert fp.status == "undetermined" and fp.run is None and "fell tenfold" in fp.message
+    assert fp.record()["min_steps"] == 27

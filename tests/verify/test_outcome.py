@@ -1,5 +1,7 @@
 import math
 
+import pytest
+
 from verify.numbers import nan_max, nan_median, nan_min
 from verify.outcome import Check, Outcome
 
@@ -46,3 +48,19 @@ def test_nan_aggregation_propagates():
     assert math.isnan(nan_median([1.0, math.nan, 2.0]))
     assert math.isnan(nan_max([]))
     assert nan_max([1.0, 3.0, 2.0]) == 3.0
+
+
+def test_verdicts_are_one_enumeration_of_plain_strings():
+    import json
+
+    from verify.outcome import STATUSES, Verdict
+    from verify.report import seed_marks
+
+    assert STATUSES == ("verified", "failed", "inconclusive", "error")
+    assert json.dumps(Verdict.FAILED) == '"failed"' and f"{Verdict.ERROR}" == "error"
+    assert Verdict.worst(["verified", "inconclusive", "failed"]) is Verdict.FAILED
+    assert Verdict.worst(["verified", "verified"]) is Verdict.VERIFIED
+    assert Verdict.worst(["inconclusive", "error"]) is Verdict.ERROR
+    assert seed_marks(["verified", "failed", "inconclusive", "error", "ok"]) == "vFiE?"
+    with pytest.raises(ValueError):
+        Verdict.worst(["ok"])                         # a run status is not a verdict

@@ -97,3 +97,69 @@ def test_reading_verifies_when_the_control_follows_standard(monkeypatch):
 def test_reading_is_a_reading_expected_to_fail():
     claim = get(VS_STANDARD)
     assert claim.kind == "reading" and claim.expected == "failed"
+
+
+def test_second_half_drift_reads_a_trend_not_the_step_to_step_jitter():
+    """Normalized GD jitters about its limit direction by O(rel_step) from record to record. The
+    earlier statistic, |final/half − 1| between two single records, read a stationary series jittering
+    by ±1.5% as a 3% drift; the least-squares trend reads it near 0 and still reads a steady climb in
+    full (a sabotaged, still-drifting run fails the 0.05 precondition)."""
+    from verify.experiments.wang2023 import SETTINGS, second_half_drift
+
+    steps = np.arange(0, 2001, 200)
+    jitter = 0.6 * (1 + 0.015 * np.array([1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1]))
+    jitter[5] = 0.6 * 0.985
+    assert abs(jitter[-1] / jitter[len(jitter) // 2] - 1) > 0.03                  # the old reading
+    assert second_half_drift(steps, jitter) < 0.015                  # under half the old reading
+    climb = 0.6 + 0.06 * np.clip((steps - 1000) / 1000, 0, None)                   # +10% over the half
+    assert second_half_drift(steps, climb) == pytest.approx(0.06 / np.mean(climb[5:]), rel=1e-9)
+    assert second_half_drift(steps, climb) > SETTINGS.settled
+    assert np.isnan(second_half_drift(steps, np.where(steps == 2000, np.nan, climb)))
+
+
+def _fake_drifting(monkeypatch, drifting: str):
+    """Members per seed: standard, control, fgsm. Every J = 1 run ends at 0.5, J = 3 at 0.8 (standard,
+    control) or 1.0 (fgsm), flat over the second half, except the J = 3 member ``drifting``, which still
+    climbs by 20% over the second half."""
+    import numerics.tnn_train as tt
+
+    names = ["standard", "control", "fgsm"]
+
+    def fake_train(layers0, w0, X, y, M, steps, rel_step, attack, radii, record=(), progress=None):
+        P, depth = w0.shape[0], len(layers0)
+        end = np.full(P, 0.5) if depth == 1 else np.tile([0.8, 0.8, 1.0], P // 3)
+        climbs = np.array([depth > 1 and names[p % 3] == drifting for p in range(P)])
+        history = []
+        for t in sorted(set(record) | {0, steps}):
+            late = max(0.0, (t - steps / 2) / (steps / 2))
+            ratio = np.full(P, 0.6) if t == 0 else end * np.where(climbs, 0.8 + 0.2 * late, 1.0)
+            history.append({"step": t, "log_loss": [-50.0] * P, "clean_log_loss": [-50.0] * P,
+                            "min_clean_margin": [1.0] * P, "normalized_margin": [0.1] * P,
+                            "spectral_frobenius": [[r] * depth for r in ratio],
+                            "mean_spectral_frobenius": list(map(float, ratio)),
+                            "max_stable_rank": [[1.5] * depth for _ in range(P)]})
+        return tt.TNNRun(list(layers0), w0, history)
+
+    monkeypatch.setattr(tt, "train_tnn", fake_train)
+
+
+def test_each_claim_reads_settling_only_on_the_runs_it_uses(monkeypatch):
+    """A standard run still drifting at J = 3 is not read by the depth-trend claim (its prediction and
+    control use the adversarial runs) but is read by the reading (standard vs adversarial at J = 3);
+    before, every claim's drift precondition read every run."""
+    _fake_drifting(monkeypatch, "standard")
+    ctx = Context(profile="quick", seed=10_000)
+    trend = {c.name: c for c in get(CLAIM).check(ctx).checks}
+    reading = {c.name: c for c in get(VS_STANDARD).check(ctx).checks}
+    for t in ("dct", "dft"):
+        assert trend[f"{t}_max_ratio_drift_second_half"].passed
+        assert not reading[f"{t}_max_ratio_drift_second_half"].passed
+
+
+def test_a_drifting_adversarial_run_makes_the_depth_trend_inconclusive(monkeypatch):
+    _fake_drifting(monkeypatch, "fgsm")
+    outcome = get(CLAIM).check(Context(profile="quick", seed=10_000))
+    checks = {c.name: c for c in outcome.checks}
+    assert not checks["dct_max_ratio_drift_second_half"].passed
+    assert checks["dct_max_ratio_drift_second_half"].value == pytest.approx(0.2 / 0.9, rel=0.05)
+    assert outcome.status == "inconclusive"

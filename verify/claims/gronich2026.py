@@ -14,7 +14,11 @@ of Muon+Adam and of Muon with shape factors, and the ℓ∞ margin problem's KKT
 (else inconclusive, naming the points with every neuron inactive); the KKT residual of the normalized
 final parameters in its own norm is within tolerance, or has not settled (inconclusive); in every other
 optimizer's norm it is ≥ 3× larger (negative control against the nearest rival; a rival whose own limit
-is KKT in this norm too is the same prediction on the data: a pair unit, inconclusive); its own-norm
+is KKT in this norm too is the same prediction on the data, and so is a rival whose KKT condition the own
+KKT certificate implies at the run's endpoint within less than the separation asked — one way, e.g. ℓ2
+and the layers' spectral max when the layers have equal singular values and are balanced,
+``numerics.kkt_transfer``: a pair unit, inconclusive; a rival that could be separated and is not
+fails); its own-norm
 margin is the largest; cos(θ_t, θ_T) and the last step's change of log L are reported. Design notes and
 measurements: docs/claims/gronich2026-homogeneous-optimizer-kkt.md.
 """
@@ -67,7 +71,9 @@ register(Claim(
                "max{(η^A/η^M)‖W‖_sp, ‖u‖_∞}; Muon with shape factors s_b a max weighted by 1/s_b. "
                "Checked per optimizer: KKT residual in its own norm, ≥3× larger in every other norm "
                "(including the inverted Muon+Adam weight; a block max within a factor 1 + tolerance of the "
-               "own norm is the same prediction, neither control nor rival), largest own-norm margin; "
+               "own norm is the same prediction, neither control nor rival; a rival whose KKT condition "
+               "the own KKT certificate implies at the endpoint, to within less than 3× the own residual, "
+               "cannot be separated there: inconclusive), largest own-norm margin; "
                "cos(θ_t, θ_T) reported. A residual above tolerance that has not settled (still falling, "
                "rising or fluctuating over the last half of the run) is inconclusive: the direction moves by only (1 − a)·log T in T steps. quick: 2 Gaussian "
                f"clusters in R^10 with noise in the means' span (16 points of rank 2), width {SETTINGS['width']}, "

@@ -32,9 +32,9 @@ from verify.experiments.label_noise import AVERAGE_LAST, gd_without_noise, rival
 from verify.figures import bar_figure, line_figure, series
 from verify.interpolator_checks import bias_checks
 from verify.outcome import Check, Outcome
-from verify.paired_tests import paired_sign_checks
+from verify.paired_tests import paired_sign_checks, same_solution
 from verify.registry import Claim, register
-from verify.tracking_checks import standard_error_check, tracking_unit_checks
+from verify.tracking_checks import standard_error_check, tracking_pair_checks
 
 SECTION = "3 Sharpness, label noise and adaptive methods"
 
@@ -173,13 +173,18 @@ def _sparser_check(ctx):
     scale = float(np.sum(np.asarray(setting.support) ** 2))                      # ‖w*‖²
     risk = {k: excess_risk(W, w_star).mean(axis=0) / scale for k, W in runs.items()}   # (S,)
     support = {k: effective_support(W).mean(axis=0) for k, W in runs.items()}
-    checks = paired_sign_checks(risk, support)
+    same = {pair: same_solution(runs[pair[0]], runs[pair[1]], setting.same_interpolator)
+            for pair in (("adam", "trace"), ("adam", "gd"), ("trace", "gd"))}
+    checks = paired_sign_checks(risk, support, same=same)
     checks += [
         Check("projection_relative_residual",
               nan_max((_residual(instances, runs["adam"]), _residual(instances, runs["trace"]))), "<=",
               5e-2, role="precondition"),
         Check("gd_relative_residual", _residual(instances, runs["gd"]), "<=", 5e-2,
               role="precondition"),
+        Check("instances_at_the_same_interpolator", float(np.mean(same[("adam", "trace")])), ">=", 0.0,
+              role="info", note=f"fraction of instances where Adam and SGD ended within "
+                                f"{setting.same_interpolator:g} (relative) of each other: ties"),
         Check("instances_adam_sparser", float(np.mean(support["adam"] < support["trace"])), ">=", 0.0,
               role="info", note="fraction of instances with a smaller effective support for Adam"),
         Check("instances_adam_lower_test_error", float(np.mean(risk["adam"] < risk["trace"])), ">=",
@@ -388,14 +393,15 @@ def _family_check(ctx):
 
 
 def _adaptive_derivation():
-    from theory.adaptive_measures import adaptive_measures_derivation
+    from theory.adaptive_measures import adaptive_measures_derivation, block_drift_cap_derivation
     from theory.derivation import Derivation
     from theory.slow_drift import second_moment_time_scales
 
-    d = Derivation("Adaptive methods: derived sharpness measures and the β₂–η scaling of their "
-                   "second moments")
+    d = Derivation("Adaptive methods: derived sharpness measures, the β₂–η scaling of their "
+                   "second moments, and how far nested block methods' flows can be apart")
     d.extend(adaptive_measures_derivation())
     d.extend(second_moment_time_scales())
+    d.extend(block_drift_cap_derivation())
     return d
 
 
@@ -411,9 +417,9 @@ def _adaptive_check(ctx):
         ctx.progress(i, len(methods), name)
         if size not in instances:                        # one instance (and its flows) per size
             problem, theta0 = exp.adaptive_instance(ctx.seed, *size)
-            instances[size] = (problem, theta0, exp.flows(problem, theta0,
-                                                          exp.adaptive_rivals(methods, size)))
-        problem, theta0, flows = instances[size]
+            rivals = exp.adaptive_rivals(methods, size)
+            instances[size] = (problem, theta0, exp.flows(problem, theta0, rivals), rivals)
+        problem, theta0, flows, preconds = instances[size]
         tr = track(problem, theta0, exp.warm(opt, problem, theta0, replicas, ctx.seed + 18), eta,
                    exp.HORIZON, exp.DELTA, flows, replicas=replicas, seed=ctx.seed + 17)
         if tr.status != "ok":
@@ -422,10 +428,11 @@ def _adaptive_check(ctx):
         se[name] = float(np.max(tr.standard_error)) / move
         rivals = [k for k in flows if k != name]
         separations = {k: exp.flow_separation(flows[name], flows[k], theta0) / move for k in rivals}
+        caps = exp.separation_caps(preconds, name, size[1])
         table[name] = {"errors": tr.errors, "displacement": move, "relative_standard_error": se[name],
-                       "flow_separations": separations}
-        checks += tracking_unit_checks(name, tr.errors[name], {k: tr.errors[k] for k in rivals}, move,
-                                       separations, tol)
+                       "flow_separations": separations, "separation_caps": caps}
+        checks += tracking_pair_checks(name, tr.errors[name], {k: tr.errors[k] for k in rivals}, move,
+                                       separations, tol, caps)
     checks.append(standard_error_check(se, tol, replicas, "method"))
     return Outcome.from_checks(checks, details={
         "eta": eta, "beta2_exponent": s, "beta2": 1 - eta**s, "replicas": replicas, "table": table,
@@ -495,11 +502,17 @@ register(Claim(
                "layers), Shampoo Σ_B tr(H_BB^½) on each parameter vector. Instances: the start on Γ of "
                "li2025-adam-drift (n = 2, d = 4; Shampoo: n = d = 3 so that H_BB is invertible). "
                "Prediction: each label-noise trajectory tracks its own derived flow within "
-               f"{exp.ADAPTIVE.values('tolerance')} of the flow's displacement. Control: every rival "
-               "flow on the same instance (SGD's tr(H) flow and the other methods' derived flows "
-               "defined there) is ≥ 2× farther from the run. Precondition per method: its flow "
-               "differs from the NEAREST rival flow by ≥ 3× the tolerance (else the instance cannot "
-               "tell the predictions apart and that method's unit is inconclusive). "
+               f"{exp.ADAPTIVE.values('tolerance')} of the flow's displacement (one unit per "
+               "method, read on every draw). Control, one unit per (method, rival flow) pair — SGD's "
+               "tr(H) flow and the other methods' derived flows defined on the instance: the rival "
+               "flow is ≥ 2× farther from the run; precondition of that pair: the two flows differ "
+               "by ≥ 3× the tolerance, else the pair is inconclusive. What the instance can show: "
+               "each method against SGD's flow (typically 2–3 displacements apart); RMSProp against "
+               "Adam-mini and Adam-mini against Adalayer are capped at about one displacement "
+               "(derived, theory.adaptive_measures.nested_block_drift_cap: a block second moment "
+               "rescales each coordinate's drift by a factor in [0, 2]) = 3.3 tolerances, so those "
+               "pairs are decided only on near-degenerate draws and the claim reads inconclusive "
+               "elsewhere, naming the pair. "
                f"Horizon {exp.DRIFT.horizon:g}, no bias correction, β₁ = 0.9 (RMSProp: 0), "
                "1−β₂ = η^(3/2) (derived, as in li2025-adam-drift), second moments (g², their block "
                f"means, Shampoo's g gᵀ) warm-started at θ₀; η = {exp.ADAPTIVE.values('eta')}, "
@@ -518,7 +531,12 @@ register(Claim(
                f"comparison), paired over {exp.SPARSER.values('instances')} instances drawn afresh per "
                "seed: the exact 95% sign-test interval of the probability that Adam's test error "
                "‖w − w*‖²/‖w*‖² is below SGD's on an instance lies above ½, and so does that of a "
-               "smaller effective support ‖w‖₁²/‖w‖₂² (ties within 1e-6 dropped). Precondition: each "
+               "smaller effective support ‖w‖₁²/‖w‖₂² (ties dropped: values within 1e-6, or both runs "
+               "ended at the same interpolator, within "
+               f"{exp.SPARSER.values('same_interpolator')} relative distance — the interpolator "
+               "tolerance of li2025-adam-sharpness). The instance count is a power calculation "
+               "(effects measured on seeds 10000–10005): the sparsity interval clears ½ on all three "
+               "quick seeds with probability ≥ 0.8 at the measured effect. Precondition: each "
                "interval excludes ½ (else the instances do not decide: inconclusive); an interval "
                "wholly below ½ contradicts the claim. Controls (same form): Adam's test error below "
                "noise-free GD's; label-noise SGD sparser than noise-free GD. "
@@ -526,8 +544,9 @@ register(Claim(
                f"{exp.SPARSER.values('support')} (quick: n below the ℓ1 recovery threshold; full: "
                "the authors' d and k, not yet run), "
                f"{exp.SPARSER.values('replicas')} replicas, Adam/SGD steps "
-               f"{exp.SPARSER.values('steps_adam')} / {exp.SPARSER.values('steps_sgd')}, trained as "
-               "one block-diagonal stack."),
+               f"{exp.SPARSER.values('steps_adam')} / {exp.SPARSER.values('steps_sgd')}, trained in "
+               f"block-diagonal stacks of at most {exp.CHUNK} instances (each instance an exact, "
+               "separate run)."),
     check=_sparser_check, derivation=_sparser_derivation, tags=("diagonal-net", "adam", "sparse")))
 
 register(Claim(

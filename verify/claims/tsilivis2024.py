@@ -13,8 +13,11 @@ decided symbolically). ℓ3 and the layerwise nuclear max lie outside Gronich & 
 KKT faces are a smooth gradient with a dual ℓ3/2 stationarity and the vanishing singular values'
 spectral ball. The checks are ``verify.homogeneous_checks.optimizer_kkt_outcome``, per optimizer: the
 data are fit, the own-norm KKT residual is within tolerance (or has not settled: inconclusive), every
-other norm's is ≥ 3× larger (negative control against the nearest rival), the own-norm margin is the
-largest. Measurements and the choice of η₀: docs/claims/tsilivis2024-steepest-descent-homogeneous-kkt.md.
+other norm's is ≥ 3× larger (negative control against the nearest rival; a rival whose KKT condition
+the own KKT certificate implies at the run's endpoint within less than that separation — e.g. ℓ2 and
+the layers' spectral max when the layers have equal singular values and are balanced,
+``numerics.kkt_transfer`` — cannot be separated there: a pair unit, inconclusive), the own-norm margin
+is the largest. Measurements and the choice of η₀: docs/claims/tsilivis2024-steepest-descent-homogeneous-kkt.md.
 """
 from __future__ import annotations
 
@@ -58,7 +61,9 @@ register(Claim(
                f"steepest descent with η_t = η₀ t^(−{SETTINGS['decay']:g}) under ℓ2, ℓ3 and ℓ∞ of θ and the "
                "layerwise spectral and nuclear maxima (norms derived from the update rules). Checked per "
                "optimizer: KKT residual of the normalized final parameters in its own norm, ≥ 3× larger in "
-               "every other one, largest own-norm margin, residual settled; cos(θ_t, θ_T) reported. Data: "
+               "every other one (a rival whose KKT condition the own certificate implies at the endpoint "
+               "within less than that cannot be separated there: inconclusive), largest own-norm margin, "
+               "residual settled; cos(θ_t, θ_T) reported. Data: "
                f"gronich2026's clusters (16 points of rank 2 in R^10), width {SETTINGS['width']}; quick "
                f"{SETTINGS['steps']['quick']} steps (tolerance {SETTINGS['kkt_tolerance']['quick']:g}), full "
                f"{SETTINGS['steps']['full']} ({SETTINGS['kkt_tolerance']['full']:g}). ℓ1.5 is measured too slow to include (see the claim's notes)."),

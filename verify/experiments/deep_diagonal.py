@@ -35,11 +35,21 @@ class DeepDiagonalSettings(Settings):
     d: int = 32
     sharpness: float = 1.0          # λ* of the canonical instance (so η below is η·λ*)
     alpha: float = 0.5              # u = v = α at the start (canonical units: ‖w*‖_∞ = 1)
+    # warm-up: while η·λ(θ) > this (λ the Gauss–Newton sharpness; at u = v = α every coordinate adds
+    # to it, so λ₀ ≫ λ* on some draws), steps of this/λ (half of GD's stability limit 2/λ)
+    step_sharpness: float = 1.0
     delta: float = 1.0              # label noise ±δ
-    # η·λ* and the rescaled time η²δ²·steps per depth, chosen on seeds 10000–10004, 10010–10014
-    # (docs/claims/deep-diagonal-implied-regularizer.md)
+    # η·λ* per depth, chosen on seeds 10000–10004, 10010–10014 (docs/claims/deep-diagonal-implied-
+    # regularizer.md). The rescaled time T = η²δ²·steps is derived per draw from the integrated
+    # η → 0 slow flow (numerics.manifold_flow, from the noise-free limit of u = v = α): the smallest
+    # of ``horizons`` at which the flow is within ``flow_margin`` × tolerance of the prediction, at
+    # most ``max_horizon[N]`` (the quick budget). Depth 2's ℓ1 case converges at a rate set by the
+    # slack of the ℓ1 dual certificate, which is small on many draws (T = 200 … > 1600 on tuning seeds).
     eta: tuple = (0.05, 0.05, 0.035)
-    rescaled_time: tuple = (200.0, 200.0, 200.0)
+    horizons: tuple = (200.0, 400.0, 800.0)
+    max_horizon: tuple = (800.0, 200.0, 200.0)
+    flow_margin: float = 0.25
+    flow_reached: float = 0.5       # precondition: the flow at the run's T within this × tolerance
     # replicas (independent label-noise streams) per step size; the check reads their mean, whose
     # spread falls like (η/R)^{1/2} (each replica fluctuates about the stationary point by O(η^{1/2}))
     replicas: int = 8
@@ -53,18 +63,18 @@ class DeepDiagonalSettings(Settings):
     def eta_for(self, N: int) -> float:
         return self.eta[N - 2]
 
-    def time_for(self, N: int) -> float:
-        return self.rescaled_time[N - 2]
+    def horizons_for(self, N: int) -> tuple:
+        return tuple(T for T in self.horizons if T <= self.max_horizon[N - 2])
 
 
 SETTINGS = DeepDiagonalSettings()
 DEPTHS = (2, 3, 4)
 
 
-def steps_for(N: int, eta: float, settings=None) -> int:
-    """Steps of label-noise GD at step size η covering depth N's rescaled time η²·δ²·steps."""
+def steps_for(T: float, eta: float, settings=None) -> int:
+    """Steps of label-noise GD at step size η covering the rescaled time T = η²·δ²·steps."""
     s = SETTINGS if settings is None else settings
-    return int(round(s.time_for(N) / (eta**2 * s.delta**2)))
+    return int(round(T / (eta**2 * s.delta**2)))
 
 
 @lru_cache(maxsize=1)
@@ -135,21 +145,19 @@ def sharpness_at(problem, P: np.ndarray) -> float:
 
 def instance(seed: int, N: int, settings=None, measure: str = "trace") -> Instance:
     """Depth N's instance of ``seed`` in canonical scale (‖w*‖_∞ = 1, λ* = ``sharpness``)."""
-    from numerics.deep_diagonal import power_interpolator
-    from numerics.diagonal_nets import DiagonalNetProblem
-    from theory.parameterizations import depth
+    from numerics.deep_diagonal import DepthProblem, power_interpolator
 
     s = SETTINGS if settings is None else settings
     f = forms(measure)
     Z, y = draw(seed, s)
-    raw = DiagonalNetProblem(depth(N), Z, y)
+    raw = DepthProblem(N, Z, y)
     w = power_interpolator(Z, y, f[N][1], f[N][0] * raw.c).w
     scale = float(np.max(np.abs(w)))
     lam = sharpness_at(raw, fibre_minimum_point(w, N))
     # w* → (b/a) w*, λ* → a² (b/a)^κ λ*: ‖w*‖_∞ = 1 and λ* = target.
     a = float(np.sqrt(s.sharpness * scale ** f[N][1] / lam))
     b = a / scale
-    problem = DiagonalNetProblem(depth(N), a * Z, b * y)
+    problem = DepthProblem(N, a * Z, b * y)
     preds = {M: power_interpolator(problem.Z, problem.y, f[M][1], f[M][0] * problem.c).w
              for M in sorted(set(DEPTHS) | {N, nearest_rival(N, measure=measure)})}
     got_scale = float(np.max(np.abs(preds[N])))
@@ -157,6 +165,34 @@ def instance(seed: int, N: int, settings=None, measure: str = "trace") -> Instan
     if not (abs(got_scale - 1) < 1e-8 and abs(got_lam / s.sharpness - 1) < 1e-8):
         raise RuntimeError(f"canonical rescaling missed: ‖w*‖_∞ = {got_scale}, λ* = {got_lam}")
     return Instance(N, problem, preds, a, b, lam, scale)
+
+
+def slow_flow(inst: Instance, settings=None) -> dict:
+    """The η → 0 slow flow of label-noise GD (``numerics.manifold_flow``: gradient flow of tr H along
+    Γ = {Zw = y}, derived constants) from the noise-free limit of u = v = α on Γ, at the candidate
+    horizons of depth N; the derived horizon (the smallest at which the flow is within
+    ``flow_margin`` × tolerance of the prediction, else the largest) and the flow's distance there."""
+    from numerics.deep_diagonal import gauss_newton_sharpness
+    from numerics.diagonal_nets import GD, balanced_init, train
+    from numerics.interpolation import relative_distance
+    from numerics.manifold_flow import Preconditioner, integrate_flow
+
+    s = SETTINGS if settings is None else settings
+    problem, N = inst.problem, inst.N
+    start = balanced_init(problem, [s.alpha])
+    lam0 = float(gauss_newton_sharpness(problem, start)[0])
+    onto = train(problem, start, GD(), min(0.02, 1.0 / lam0), 20000)
+    theta = onto.final[0]
+    residual = float(np.linalg.norm(problem.residual(theta)) / np.linalg.norm(problem.y))
+    if onto.status != "ok" or not residual <= 1e-8:
+        raise RuntimeError(f"depth {N}: noise-free GD from u = v = α did not reach Zw = y "
+                           f"(relative residual {residual:.2g})")
+    horizons = s.horizons_for(N)
+    flow = integrate_flow(problem, theta, Preconditioner("sgd"), s.delta,
+                          [0.0] + [T / s.delta**2 for T in horizons], rtol=1e-6)
+    dist = {T: relative_distance(problem.w(x), inst.predictions[N]) for T, x in zip(horizons, flow[1:])}
+    T = next((T for T in horizons if dist[T] <= s.flow_margin * s.tolerance), horizons[-1])
+    return {"horizon": T, "distance": dist[T], "distances": dist, "initial_sharpness": lam0}
 
 
 def train_depth(seed: int, N: int, settings=None, eta=None) -> dict:
@@ -168,26 +204,29 @@ def train_depth(seed: int, N: int, settings=None, eta=None) -> dict:
 
     s = SETTINGS if settings is None else settings
     inst = instance(seed, N, s)
+    flow = slow_flow(inst, s)
+    T = flow["horizon"]
     eta = s.eta_for(N) if eta is None else eta
     runs = {}
     for label, e in (("eta", eta), ("2eta", 2 * eta)):
-        steps = steps_for(N, e, s)
+        steps = steps_for(T, e, s)
         runs[label] = train_deep(inst.problem, GD(), s.alpha, e, steps, s.delta,
-                                 replicas=s.replicas, seed=seed + 1,
+                                 replicas=s.replicas, seed=seed + 1, step_sharpness=s.step_sharpness,
                                  checkpoints=(3 * steps // 4,) if label == "eta" else ())
     # A diverged 2η run means the η run is not shown to be in the small-step regime (its change is
     # then ∞); only a failure at η itself is an error.
     fine, coarse = runs["eta"], runs["2eta"]
-    late = fine.W_at.get(3 * steps_for(N, eta, s) // 4, np.empty(0)) if fine.status == "ok" else np.empty(0)
+    late = fine.W_at.get(3 * steps_for(T, eta, s) // 4, np.empty(0)) if fine.status == "ok" else np.empty(0)
     at_2eta = coarse.W if coarse.status == "ok" else np.full_like(fine.W, np.inf)
-    return {"N": N, "eta": eta, "steps": steps_for(N, eta, s), "rescaled_time": s.time_for(N),
+    return {"N": N, "eta": eta, "steps": steps_for(T, eta, s), "rescaled_time": T,
+            "flow_distance": flow["distance"], "flow_distances": flow["distances"],
             "status": fine.status, "message": fine.message, "message_2eta": coarse.message,
             "predictions": inst.predictions, "trained": fine.W, "trained_at_2eta": at_2eta,
             "trained_at_three_quarters": late,
             "projection_residual": max(r.residual for r in runs.values() if r.status == "ok")
             if fine.status == "ok" else np.inf,
             "rescaling": {"a": inst.a, "b": inst.b, "raw_sharpness": inst.raw_sharpness,
-                          "raw_scale": inst.raw_scale},
+                          "raw_scale": inst.raw_scale, "initial_sharpness": flow["initial_sharpness"]},
             "train_seconds": sum(r.seconds for r in runs.values())}
 
 

@@ -54,4 +54,35 @@ def test_steps_cover_the_rescaled_time():
     s = exp.SETTINGS
     for N in exp.DEPTHS:
         eta = s.eta_for(N)
-        assert exp.steps_for(N, eta) * eta**2 * s.delta**2 == pytest.approx(s.time_for(N), rel=1e-3)
+        for T in s.horizons_for(N):
+            assert exp.steps_for(T, eta) * eta**2 * s.delta**2 == pytest.approx(T, rel=1e-3)
+    assert exp.SETTINGS.horizons_for(2)[-1] == 800 and exp.SETTINGS.horizons_for(3) == (200,)
+
+
+def test_the_derived_horizon_is_the_first_at_which_the_slow_flow_arrives(monkeypatch):
+    """slow_flow picks the smallest candidate horizon whose flow is within flow_margin × tolerance of
+    the prediction, and the largest (with its distance, for the precondition) when none is; a flow
+    stand-in puts the flow at chosen distances."""
+    import numerics.manifold_flow as mf
+
+    inst = exp.instance(10001, 2)
+    s = exp.SETTINGS
+    target = inst.predictions[2]
+    far = inst.predictions[3]
+
+    def fake_flow(distances):
+        """The flow at distance distances[k] from the prediction at the k-th candidate horizon."""
+        def flow(problem, theta0, precond, delta, times, **kw):
+            out = [np.array(theta0)]
+            for d in distances:
+                w = target + d * (far - target) * np.linalg.norm(target) / np.linalg.norm(far - target)
+                out.append(exp.fibre_minimum_point(w, 2))
+            return np.array(out)
+        return flow
+
+    monkeypatch.setattr(mf, "integrate_flow", fake_flow([0.3, 0.011, 0.0]))
+    got = exp.slow_flow(inst, s)
+    assert got["horizon"] == 400 and got["distance"] == pytest.approx(0.011, rel=1e-6)
+    monkeypatch.setattr(mf, "integrate_flow", fake_flow([0.5, 0.4, 0.2]))
+    got = exp.slow_flow(inst, s)
+    assert got["horizon"] == 800 and got["distance"] == pytest.approx(0.2, rel=1e-6)

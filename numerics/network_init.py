@@ -1,0 +1,32 @@
+"""Initializations of a two-layer network other than ``TwoLayerNetwork.init`` (i.i.d. Gaussian).
+
+``mirrored``: neurons in pairs (w, u), (−w, u). For any input x ≠ 0 with ⟨w, x⟩ ≠ 0 exactly one neuron
+of a pair is active on it, with the pair's output weight u. The pairs' output signs alternate
+(+, −, +, …), so with at least two pairs both signs are present and every direction x (in particular
+every cluster mean μ_c) has, at initialization, at least one active neuron of each output sign per
+pair of pairs: a neuron *serving* c (active on μ_c, u of the sign of c's label) exists with certainty,
+where under i.i.d. signs each neuron serves c with probability 1/4 and a cluster has none with
+probability (3/4)^m. Magnitudes are drawn as in ``TwoLayerNetwork.init`` (W ~ scale·N(0, 1/d),
+|u| ~ scale·|N(0, 1/m)|), so the initial scale is the same in distribution.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def mirrored(net, seed: int, scale: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """(W, u) with rows 2i and 2i + 1 equal to w_i and −w_i and u_(2i) = u_(2i+1) = (−1)^i |v_i|
+    (``net.width`` even, ≥ 4)."""
+    m, d = net.shapes[0]
+    if m % 2 or m < 4:
+        raise ValueError(f"a mirrored initialization needs an even width ≥ 4, got {m}")
+    rng = np.random.default_rng(seed)
+    half = scale * rng.standard_normal((m // 2, d)) / math.sqrt(d)
+    mags = scale * np.abs(rng.standard_normal(m // 2)) / math.sqrt(m)
+    W = np.empty((m, d))
+    W[0::2], W[1::2] = half, -half
+    signs = np.where(np.arange(m // 2) % 2 == 0, 1.0, -1.0)
+    u = np.repeat(signs * mags, 2)[None, :]
+    return W, u
