@@ -15,6 +15,8 @@ import time
 
 import numpy as np
 
+from numerics.network_init import initialize
+
 
 def main() -> None:
     import verify.experiments.gronich2026 as gronich
@@ -41,7 +43,7 @@ def main() -> None:
     members = {o.name: Member(lambda ps, o=o: TransformOptimizer(ps, o.build(o.values), o.name)) for o in opts}
     record = sorted({args.steps // 2 ** k for k in range(7)})
     t0 = time.process_time()
-    traj = train_network(net, X, y, members, args.steps, net.init(0, s["init_scale"]), record=record)
+    traj = train_network(net, X, y, members, args.steps, initialize(net, 0, s["init_scale"], s["init"]), record=record)
     print(f"training: {time.process_time() - t0:.0f} s CPU, {len(opts)} optimizers × {args.steps} steps")
     tol = s["kkt_tolerance"]["full"]
     for o in opts:

@@ -15,19 +15,11 @@ catalogue order, as a first run). The ratio is wall(jobs 1) / wall(jobs 2); its 
 total / max(total / 2, longest task), from the jobs-1 run's task costs. Wall times on a shared machine are noisy: quote them with
 the load average printed.
 
-``--plan``: tasks (experiment group × seed) with costs from a report JSON (``--report``: per-seed
-seconds of each claim, summed per task) or a cache directory (``--cache``: ``timings.json``). For a
-profile that was not measured, each module's measured cost per seed is scaled by its *work ratio*:
-a declared ``SECONDS_PER_SEED = {"quick": s, "full": s}`` in its experiment module when there is
-one, else, per settings object of the module (one experiment), the product of full/quick over its
-integer size settings (n, d, replicas, chains, seeds, instances) and sequence lengths (step sizes,
-rates, configurations), times the largest ratio of its step budgets (steps, iterations: sequential
-phases), the module taking its largest experiment's factor; float settings (tolerances, step sizes)
-and horizons are left out. That is "linear in every size and budget"; it misses work a profile adds
-outside its settings' values (a task only the full profile runs), early stopping and superlinear
-solvers, so each module's factor and the fields behind it are printed. The tasks are independent, so the critical path is the longest task, and the wall on W
-workers is at least max(longest, total / W); the greedy longest-first schedule is printed (within
-4/3 of the optimum).
+``--plan``: ``verify.engine_plan`` (the planner ``python -m verify all --plan`` prints; its docstring
+says how costs are estimated and extrapolated between profiles) with costs from a report JSON
+(``--report``: per-seed seconds of each claim, summed per task) or a cache directory (``--cache``:
+``timings.json``; every task planned, as on a cold run), on the worker counts of ``--workers``;
+``--measured MODULE=S`` replaces a module's extrapolation by a measured cost per seed.
 """
 from __future__ import annotations
 
@@ -44,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from verify.engine_plan import task_costs  # noqa: E402
 from verify.tasks import makespan  # noqa: E402
 
 # Task costs spread like the catalogue's (seconds per seed in the 2026-12-07 quick run: 107, 52,
@@ -52,7 +45,6 @@ from verify.tasks import makespan  # noqa: E402
 REPRESENTATIVE = ("tsilivis2024 or gronich2026 or deep-diagonal or rudoler2025 or lyu2020 or gunasekar2018"
                   " or soudry2018 or wager2013")
 COST_FILES = ("timings.json", "plan.json")
-TWO_HOURS = 7200.0
 
 
 def children_cpu() -> float:
@@ -92,18 +84,6 @@ def compare(a: dict, b: dict) -> tuple[int, float]:
         else:
             worst = max(worst, abs(x - y) / max(abs(x), abs(y), 1e-300))
     return unequal, worst
-
-
-def task_costs(report: dict) -> dict[tuple[str, int], float]:
-    """Seconds per task (the task group a claim ran in × seed) from its claims' per-seed costs; a
-    report without task names groups by module."""
-    costs: dict[tuple[str, int], float] = {}
-    for c in report["claims"]:
-        task = c.get("task") or c.get("group") or c["id"].split("-", 1)[0]
-        for p in c["per_seed"]:
-            if isinstance(p.get("seconds"), (int, float)) and not p.get("cached"):
-                costs[(task, p["seed"])] = costs.get((task, p["seed"]), 0.0) + p["seconds"]
-    return costs
 
 
 def timing_runs(args) -> None:
@@ -150,110 +130,13 @@ def timing_runs(args) -> None:
               f"{makespan(list(costs.values()), 2):.0f} s")
 
 
-# --plan ------------------------------------------------------------------------------------------
-
-def _profiled_pairs(obj, name=""):
-    """(field, quick, full) for every value that differs between the profiles in a module's settings:
-    ``Settings`` objects and plain dicts with ``{"quick": ..., "full": ...}`` leaves."""
-    from verify.experiments.settings import Settings
-
-    if isinstance(obj, Settings):
-        q, f = obj.quick, obj.full
-        for field in obj.__dataclass_fields__:
-            qv, fv = getattr(q, field), getattr(f, field)
-            if isinstance(getattr(obj, field), Settings):
-                yield from _profiled_pairs(getattr(obj, field), f"{name}{field}.")
-            elif qv != fv:
-                yield f"{name}{field}", qv, fv
-    elif isinstance(obj, dict):
-        if set(obj) == {"quick", "full"}:
-            if obj["quick"] != obj["full"]:
-                yield name.rstrip("."), obj["quick"], obj["full"]
-            return
-        for key, value in obj.items():
-            yield from _profiled_pairs(value, f"{name}{key}.")
-
-
-STEP_WORDS = ("step", "iteration", "epoch")      # sequential phases: the longest one counts
-NOT_WORK = ("horizon",)                           # a schedule's parameter, not a budget
-
-
-def experiment_factor(obj, name: str) -> tuple[float, list[str]]:
-    """One settings object's full/quick work factor: (∏ size ratios) × (largest step-count ratio)."""
-    size, steps, used = 1.0, 1.0, []
-    for field, q, f in _profiled_pairs(obj, f"{name}."):
-        leaf = field.rsplit(".", 1)[-1]
-        if isinstance(q, bool) or isinstance(f, bool) or any(w in leaf for w in NOT_WORK):
-            continue
-        if isinstance(q, int) and isinstance(f, int) and q > 0:
-            if any(w in leaf for w in STEP_WORDS):
-                steps = max(steps, f / q)
-            else:
-                size *= f / q
-            used.append(f"{field} {q}→{f}")
-        elif isinstance(q, (tuple, list)) and isinstance(f, (tuple, list)) and q and len(q) != len(f):
-            size *= len(f) / len(q)
-            used.append(f"len {field} {len(q)}→{len(f)}")
-    return size * steps, used
-
-
-def work_ratio(module: str, profile: str) -> tuple[float, str]:
-    """(full/quick cost factor of a claim module's tasks, how it was obtained): a declared
-    ``SECONDS_PER_SEED`` in its experiment module, else the largest factor of its settings objects
-    (each an experiment: sizes multiply, sequential step budgets do not; an upper estimate for a
-    module whose experiments grow unequally)."""
-    import importlib
-
-    from verify.experiments.settings import Settings
-
-    if profile == "quick":
-        return 1.0, "measured profile"
-    short = module.split(":", 1)[0].split("[", 1)[0].rsplit(".", 1)[-1]
-    try:
-        mod = importlib.import_module(f"verify.experiments.{short}")
-    except ImportError:
-        return float("nan"), "no experiment module"
-    declared = getattr(mod, "SECONDS_PER_SEED", None)
-    if isinstance(declared, dict) and declared.get("quick") and declared.get(profile):
-        return declared[profile] / declared["quick"], "declared SECONDS_PER_SEED"
-    best, how, factors = 1.0, "no integer setting differs", []
-    for name, obj in vars(mod).items():
-        if name.isupper() and isinstance(obj, (Settings, dict)):
-            factor, used = experiment_factor(obj, name)
-            if used:
-                factors.append(factor)
-            if used and factor >= best:
-                best, how = factor, "; ".join(used)
-    if len({round(f, 6) for f in factors}) > 1:
-        how += (f"  [upper estimate: the largest of {len(factors)} experiments' factors "
-                f"({', '.join(f'{f:.3g}' for f in sorted(factors, reverse=True))})]")
-    return best, how
-
+# --plan: the engine library's planner (verify.engine_plan), with costs from a report or a cache ----
 
 def plan(args) -> None:
+    from verify.engine_plan import NoRecordedCosts, format_plan, plan_from_cache, plan_from_report
+    from verify.registry import all_claims
     from verify.seeds import default_seeds, resolve_seeds
 
-    if args.report:
-        report = json.loads(Path(args.report).read_text())
-        measured_profile = report.get("environment", {}).get("profile", "quick")
-        per_seed: dict[str, list[float]] = {}
-        for (task, _), cost in task_costs(report).items():
-            per_seed.setdefault(task, []).append(cost)
-        source = f"{args.report} ({measured_profile}, seeds {report.get('seeds')})"
-    else:
-        from verify.cache import ResultCache, default_dir
-        from verify.registry import all_claims, group_of
-
-        cache = ResultCache(args.cache or default_dir())
-        measured_profile = args.profile if cache.timings(args.profile) else "quick"
-        timings = cache.timings(measured_profile)
-        per_seed = {}
-        for claim in all_claims():
-            if claim.id in timings:
-                per_seed.setdefault(group_of(claim), [0.0])[0] += timings[claim.id]
-        source = f"{cache.root}/timings.json ({measured_profile})"
-    if not per_seed:
-        sys.exit("no task costs found (give --report REPORT.json or --cache DIR of an earlier run)")
     seeds = resolve_seeds(args.seeds, None, args.profile) if args.seeds else default_seeds(args.profile)
     measured = {}
     for item in args.measured:
@@ -262,45 +145,19 @@ def plan(args) -> None:
             measured[name.strip()] = float(value)
         except ValueError:
             sys.exit(f"error: --measured takes MODULE=SECONDS, got {item!r}")
-    module_total: dict[str, float] = {}
-    for task, costs in per_seed.items():
-        module = task.split("[", 1)[0]
-        module_total[module] = module_total.get(module, 0.0) + sum(costs) / len(costs)
-    rows, factors = [], {}
-    for task, costs in per_seed.items():
-        mean = sum(costs) / len(costs)
-        module = task.split("[", 1)[0]
-        short = module.rsplit(".", 1)[-1]
-        if short in measured:
-            cost = measured[short] * mean / module_total[module]     # the module's seconds, shared by its tasks
-            factors[module] = (cost / mean, f"measured {measured[short]:.0f} s per seed (--measured)")
-        elif module not in factors:
-            factors[module] = work_ratio(module, args.profile) if measured_profile != args.profile else (1.0, "measured")
-        rows += [(task, seed, mean * factors[module][0]) for seed in seeds]
-    rows.sort(key=lambda r: -r[2])
-    total = sum(r[2] for r in rows)
-    print(f"profile {args.profile}, seeds {seeds[0]}..{seeds[-1]} ({len(seeds)}); costs from {source}")
-    if measured_profile != args.profile:
-        print(f"\nwork ratio {args.profile}/{measured_profile} per module (see the docstring):")
-        for module, (factor, how) in sorted(factors.items(), key=lambda kv: -kv[1][0]):
-            print(f"  {module.rsplit('.', 1)[-1]:<28} ×{factor:9.1f}   {how}")
-    print(f"\n{'task':<60} {'seed':>5} {'est. s':>10}")
-    shown = rows if args.all_tasks else rows[:25]
-    for task, seed, cost in shown:
-        flag = "  > 2 h: split by seed part/size/checkpoint" if cost > TWO_HOURS else ""
-        print(f"{task:<60} {seed:>5} {cost:10.0f}{flag}")
-    if len(shown) < len(rows):
-        print(f"... {len(rows) - len(shown)} more (--all-tasks)")
-    longest = rows[0]
-    print(f"\n{len(rows)} tasks, {total:.0f} s of compute ({total / 3600:.1f} h); critical path (the longest task): "
-          f"{longest[0]} seed {longest[1]} {longest[2]:.0f} s ({longest[2] / 3600:.2f} h)")
-    for workers in args.workers:
-        wall = makespan([r[2] for r in rows], workers)
-        print(f"  {workers:>3} workers: longest-first schedule {wall:9.0f} s ({wall / 3600:.2f} h); "
-              f"lower bound {max(longest[2], total / workers):9.0f} s")
-    over = sorted({r[0] for r in rows if r[2] > TWO_HOURS})
-    if over:
-        print("tasks over two hours alone: " + ", ".join(over))
+    try:
+        if args.report:
+            result = plan_from_report(json.loads(Path(args.report).read_text()), args.profile, seeds,
+                                      source=args.report, measured=measured)
+        else:
+            from verify.cache import default_dir
+
+            # every task, as a cold run would plan it (no cached result replayed)
+            result = plan_from_cache(all_claims(), args.profile, seeds, args.cache or default_dir(),
+                                     replay=False, measured=measured)
+    except (OSError, ValueError, NoRecordedCosts) as exc:
+        sys.exit(f"error: {exc}")
+    print(format_plan(result, args.workers, limit=None if args.all_tasks else 25))
 
 
 def main() -> None:

@@ -18,6 +18,8 @@ import time
 
 import numpy as np
 
+from numerics.network_init import initialize
+
 
 def _timed(fn, repeat: int = 1):
     t0, c0 = time.perf_counter(), time.process_time()
@@ -42,7 +44,7 @@ def bench_training():
     opts = gronich.optimizers(net)
     members = {o.name: Member(lambda ps, o=o: TransformOptimizer(ps, o.build(o.values))) for o in opts}
     steps = 500
-    init = net.init(0, s["init_scale"])
+    init = initialize(net, 0, s["init_scale"], s["init"])
     train_network(net, X, y, members, 5, init)          # warm-up (imports)
     wall, cpu, _ = _timed(lambda: train_network(net, X, y, members, steps, init, record=[steps]))
     print(f"training, {len(members)}-optimizer population (n={len(y)}, width {s['width']}, P={net.num_params}): "
@@ -128,7 +130,7 @@ def bench_populations(steps: int = 2000):
     X, y = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=0,
                              noise_in_mean_span=c["noise_in_mean_span"])
     net = TwoLayerNetwork.build(s["activation"], s["width"], c["d"])
-    init = net.init(0, s["init_scale"])
+    init = initialize(net, 0, s["init_scale"], s["init"])
     print(f"population loops, {steps} steps, clusters n={len(y)}, width {s['width']} (µs per optimizer-step, CPU):")
     print(f"  {'population':26s} {'plain loop':>11s} {'one by one':>11s} {'stacked':>11s} {'1-by-1/stk':>10s} "
           f"{'plain/stk':>10s}  stacked members  bitwise")

@@ -7,8 +7,9 @@ horizon on seeds that are never reported (≥ 10 000). Each member runs the cata
     python bench/tune_linear_margins.py gunasekar2018 --seeds 10000:10004 --kappas 4,8 --budget 120000
 
 ``--own-norms-only`` solves only the members' own norms (their gap curves and t_c are the same; the
-rival separations are then not reported). Prints, per seed, t_c of every member × κ and the CPU
-seconds; ``--json`` keeps the gap curves."""
+rival separations are then not reported). Prints, per seed, t_c of every member × κ, the latest
+t_c with the step-size derivation's gap bound at η₀* there (fan2025's ``bound_level`` is the
+smallest of these over the tuning seeds) and the CPU seconds; ``--json`` keeps the gap curves."""
 from __future__ import annotations
 
 import argparse
@@ -22,6 +23,23 @@ def _seeds(text: str) -> list[int]:
     from verify.seeds import parse_seeds
 
     return list(parse_seeds(text))
+
+
+def _bound_at_latest(run, opts):
+    """The latest confirmation step over the members (None if one never confirmed) and the largest
+    over their norms of the step-size derivation's gap bound at η₀* there
+    (``verify.linear_margins.gap_bound_at_best``): the quantity whose smallest value over the tuning
+    seeds sets fan2025's ``bound_level`` (the spread data's per-draw budget)."""
+    from verify.linear_margins import data_radius, gap_bound_at_best
+
+    steps = [run.confirmed.get(o.key) for o in opts]
+    if any(t is None for t in steps):
+        return None, float("nan")
+    latest = max(steps)
+    N = run.problem.n * (run.problem.k - 1)
+    level = max(gap_bound_at_best(data_radius(run.problem, run.norms[g]), N, latest, run.solutions[g].margin)
+                for g in {o.geometry for o in opts})
+    return latest, level
 
 
 def main(argv=None) -> int:
@@ -76,8 +94,10 @@ def main(argv=None) -> int:
                        "gaps": run.gap_curve(o.key, o.geometry).tolist(),
                        "schedule": run.schedules[o.key].describe()} for o in opts}
         cpu = time.process_time() - t0
-        out[seed] = {"cpu_seconds": cpu, "members": row}
-        print(seed, f"cpu {cpu:.1f}s", {k: v["t_c"] for k, v in row.items()}, flush=True)
+        latest, level = _bound_at_latest(run, opts)
+        out[seed] = {"cpu_seconds": cpu, "members": row, "latest_t_c": latest, "bound_at_latest_t_c": level}
+        print(seed, f"cpu {cpu:.1f}s", {k: v["t_c"] for k, v in row.items()},
+              f"latest t_c {latest}, gap bound at η₀* there {level:.4g}", flush=True)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh)

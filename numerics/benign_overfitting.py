@@ -7,7 +7,7 @@ evaluates the *exact* test error Φ(−⟨θ̂, μ⟩/‖θ̂‖) derived in ``t
 by ``scipy.special.log_ndtr``, accurate down to errors far below 1e-300). In the all-support-vector
 regime y ⊙ (XXᵀ)⁻¹y > 0 the SVM is cross-checked against the closed form Xᵀ(XXᵀ)⁻¹y. A point whose
 data are not linearly separable is kept in the results with status ``not separable`` (never
-silently dropped).
+silently dropped); a point the solver could not certify has status ``inaccurate``.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from scipy.special import log_ndtr
 
 from numerics.classification import Classification, NotSeparableError
 from numerics.maxmargin import max_margin
+from numerics.run_status import RunStatus, status_field
 from theory.benign_overfitting import d as d_sym
 from theory.benign_overfitting import n as n_sym
 from theory.benign_overfitting import r as r_sym
@@ -72,7 +73,7 @@ class SweepPoint:
     d: int
     radius: float
     seed: int
-    status: str                      # "ok" | "not separable" | solver status
+    status: RunStatus = status_field()   # OK | NOT_SEPARABLE | INACCURATE (the solver's best point)
     exponent: float
     control_exponent: float
     log_test_error: float = float("nan")
@@ -91,12 +92,15 @@ def sweep_point(n: int, d: int, radius: float, seed: int) -> SweepPoint:
     try:
         sol = max_margin(Classification.from_arrays(X, y, "binary"), parse_norm("l2", "binary"))
     except NotSeparableError:
-        return SweepPoint(status="not separable", **base)
+        return SweepPoint(status=RunStatus.NOT_SEPARABLE, **base)
     theta = np.asarray(sol.W, dtype=float).ravel()
     closed, alpha = min_norm_interpolator(X, y)
     all_sv = bool(np.all(y * alpha > 0))
     dist = float(np.linalg.norm(theta - closed) / np.linalg.norm(closed)) if all_sv else float("nan")
-    return SweepPoint(status="ok" if sol.status == "optimal" else sol.status,
+    # max_margin's status: "optimal" (certified gap ≤ tol; RunStatus.OK once that record is converted)
+    # or "inaccurate" (its best point)
+    certified = sol.status in ("optimal", RunStatus.OK)
+    return SweepPoint(status=RunStatus.OK if certified else RunStatus.INACCURATE,
                       log_test_error=log_test_error(theta, mu),
                       duality_gap=float(sol.certificate.relative_gap), all_support_vectors=all_sv,
                       closed_form_distance=dist, **base)
@@ -111,7 +115,7 @@ class LinearFit:
 
 def fit_log_error(points: list[SweepPoint], control: bool = False) -> LinearFit:
     """Least squares log(test error) ≈ intercept + slope·E over the points with status ok."""
-    ok = [p for p in points if p.status == "ok"]
+    ok = [p for p in points if p.status is RunStatus.OK]
     x = np.array([p.control_exponent if control else p.exponent for p in ok])
     yv = np.array([p.log_test_error for p in ok])
     slope, intercept = np.polyfit(x, yv, 1)

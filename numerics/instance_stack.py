@@ -50,3 +50,16 @@ def blocks(w: np.ndarray, S: int) -> np.ndarray:
     """(..., S·d) stacked coordinates → (..., S, d), one row per instance."""
     w = np.asarray(w)
     return w.reshape(*w.shape[:-1], S, w.shape[-1] // S)
+
+
+def instance_problem(problem: DiagonalNetProblem, s: int, S: int) -> DiagonalNetProblem:
+    """Instance s of a stack of S (its diagonal block (Z_s, y_s)) as a problem of its own."""
+    n, d = problem.n // S, problem.d // S
+    return DiagonalNetProblem(problem.param, problem.Z[s * n:(s + 1) * n, s * d:(s + 1) * d],
+                              problem.y[s * n:(s + 1) * n])
+
+
+def instance_residuals(problem: DiagonalNetProblem, P: np.ndarray, S: int) -> np.ndarray:
+    """‖Z_s w_s − y_s‖/‖y_s‖ per replica and instance, shape (..., S) (S = 1: the whole problem)."""
+    r = blocks(problem.residual(P), S)
+    return np.linalg.norm(r, axis=-1) / np.linalg.norm(blocks(problem.y, S), axis=-1)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from numerics.diagonal_nets import GD, DiagonalNetProblem, balanced_init, train
+from numerics.run_status import RunStatus, status_field
 
 
 @dataclass
@@ -30,7 +31,7 @@ class LabelNoiseResult:
     residual: float               # max relative residual ‖Zw − y‖/‖y‖ after projection
     steps: list                   # checkpoints of the noisy phase
     measure: np.ndarray           # (len(steps), R): M_e along the noisy phase
-    status: str
+    status: RunStatus = status_field()   # the noisy run's or the projection's (OK when both are)
     message: str
     seconds: float
     movement: float = float("nan")   # max over replicas of ‖w(θ̄_last) − w(θ̄_previous)‖/‖w(θ̄_last)‖
@@ -41,7 +42,10 @@ def run_to_interpolator(problem: DiagonalNetProblem, optimizer, alpha: float, et
                         projection_steps: int = 4000, projection_eta: float = 0.02,
                         points: int = 25, average_last: float = 0.0, average_points: int = 50,
                         projection_chunks: int = 4,
-                        projection_residual: float = 1e-3) -> LabelNoiseResult:
+                        projection_residual: float = 1e-3, instances: int = 1) -> LabelNoiseResult:
+    """``problem`` may be a stack of ``instances`` independent instances
+    (:mod:`numerics.instance_stack`); ``projection_residual`` then bounds every instance's own
+    relative residual (and ``projection_eta`` is the stack's step, S × each instance's)."""
     if not 0.0 <= average_last < 1.0:
         raise ValueError(f"average_last must be in [0, 1), got {average_last}")
     marks = np.unique(np.concatenate([[0], np.geomspace(1, steps, points).astype(int)]))
@@ -53,7 +57,7 @@ def run_to_interpolator(problem: DiagonalNetProblem, optimizer, alpha: float, et
     run = train(problem, balanced_init(problem, [alpha] * replicas), optimizer, eta, steps,
                 label_noise=delta, seed=seed,
                 checkpoints=np.union1d(np.union1d(marks, tail), previous))
-    if run.status != "ok":
+    if run.status != RunStatus.OK:
         return LabelNoiseResult(np.empty(0), np.inf, [], np.empty(0), run.status, run.message,
                                 run.seconds)
     recorded = dict(zip(run.steps, run.params))
@@ -65,30 +69,68 @@ def run_to_interpolator(problem: DiagonalNetProblem, optimizer, alpha: float, et
         movement = float(np.max(np.linalg.norm(w_last - w_prev, axis=-1)
                                 / np.linalg.norm(w_last, axis=-1)))
     measured = [k for k in run.steps if k in set(marks.tolist())]
-    lam = float(np.linalg.eigvalsh(problem.Z.T @ problem.Z / problem.n).max())
-    top = float(np.max(np.sum(problem.jacobian_factor(start) ** 2, axis=-2)))
-    proj_eta = min(projection_eta, 1.0 / (lam * max(top, 1e-12)))
-    proj = train(problem, start, GD(), proj_eta, projection_steps)
+    proj = _project(problem, start, projection_eta, projection_steps, projection_chunks,
+                    projection_residual, instances)
     seconds = run.seconds + proj.seconds
-    # Continue the projection (up to ``projection_chunks`` × its steps) until every replica is within
-    # ``projection_residual`` of Γ: a tail average of a run that hops between basins starts farther.
-    for _ in range(projection_chunks - 1):
-        if proj.status != "ok" or _relative_residual(problem, proj.final) <= projection_residual:
-            break
-        proj = train(problem, proj.final, GD(), proj_eta, projection_steps)
-        seconds += proj.seconds
-    if proj.status != "ok":
+    if proj.status != RunStatus.OK:
         return LabelNoiseResult(np.empty(0), np.inf, [], np.empty(0), proj.status, proj.message,
                                 seconds)
     measure = np.array([np.sum(problem.gauss_newton_diagonal(recorded[k]) ** (1.0 - exponent),
                                axis=(-2, -1)) for k in measured])
-    return LabelNoiseResult(problem.w(proj.final), _relative_residual(problem, proj.final), measured,
-                            measure, "ok", "", seconds, movement)
+    return LabelNoiseResult(problem.w(proj.final), _relative_residual(problem, proj.final, instances),
+                            measured, measure, RunStatus.OK, "", seconds, movement)
 
 
-def _relative_residual(problem: DiagonalNetProblem, P: np.ndarray) -> float:
-    """max over replicas of ‖Zw − y‖/‖y‖ (NaN-propagating: np.max)."""
-    return float(np.max(np.linalg.norm(problem.residual(P), axis=-1)) / np.linalg.norm(problem.y))
+def _relative_residual(problem: DiagonalNetProblem, P: np.ndarray, instances: int = 1) -> float:
+    """max over replicas (and over the ``instances`` stacked instances) of ‖Z_s w_s − y_s‖/‖y_s‖
+    (NaN-propagating: np.max)."""
+    from numerics.instance_stack import instance_residuals
+
+    return float(np.max(instance_residuals(problem, P, instances)))
+
+
+def _projection_eta(problem: DiagonalNetProblem, P: np.ndarray, cap: float) -> float:
+    """GD step for the projection: ``cap``, or 1/(λ_max(ZᵀZ/n) · max_j Σ_k (∂_k f(θ_j))²) at P when
+    that is smaller (the stability bound of the loss's curvature at P)."""
+    lam = float(np.linalg.eigvalsh(problem.Z.T @ problem.Z / problem.n).max())
+    top = float(np.max(np.sum(problem.jacobian_factor(P) ** 2, axis=-2)))
+    return min(cap, 1.0 / (lam * max(top, 1e-12)))
+
+
+def _project(problem: DiagonalNetProblem, start: np.ndarray, cap: float, steps: int, chunks: int,
+             target: float, instances: int = 1):
+    """Noise-free GD from ``start`` towards Γ: one chunk of ``steps`` on the whole problem (one step
+    size, its curvature at ``start``), then every instance of the stack (``instances`` = S) whose
+    residual ‖Z_s w_s − y_s‖/‖y_s‖ still exceeds ``target`` on some replica continues ALONE, with the
+    step size of its own curvature, for up to ``chunks`` − 1 more chunks, stopping once every replica
+    is within ``target`` (a tail average of a run that hops between basins starts farther, and an
+    instance with small curvature is slow under the stack's shared step). Returns the Run of the
+    first chunk with ``final`` holding the result and ``seconds`` the total."""
+    from numerics.instance_stack import instance_problem, instance_residuals
+
+    proj = train(problem, start, GD(), _projection_eta(problem, start, cap), steps)
+    if proj.status != RunStatus.OK:
+        return proj
+    S = instances
+    P = proj.final
+    d = problem.d // S
+    for s in np.flatnonzero(np.max(instance_residuals(problem, P, S), axis=0) > target):
+        sub = problem if S == 1 else instance_problem(problem, s, S)
+        cols = slice(s * d, (s + 1) * d)
+        eta = _projection_eta(sub, start[..., cols], cap / S)
+        Ps = P[..., cols]
+        for _ in range(chunks - 1):
+            if np.max(instance_residuals(sub, Ps, 1)) <= target:
+                break
+            part = train(sub, Ps, GD(), eta, steps)
+            proj.seconds += part.seconds
+            if part.status != RunStatus.OK:
+                proj.status, proj.message = part.status, f"instance {s}: {part.message}"
+                return proj
+            Ps = part.final
+        P[..., cols] = Ps
+    proj.final = P
+    return proj
 
 
 def drift_setting(seed: int, n: int = 2, d: int = 4, box: tuple[float, float] = (1.0, 2.0)):

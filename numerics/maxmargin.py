@@ -29,7 +29,13 @@ kind to its constructions (:mod:`numerics.maxmargin_conic`: a HiGHS linear progr
 1- and ∞-norms, then Clarabel conic programs), so adding a norm kind is one entry. Solvers are
 tried in order until one certifies; if none does, the multipliers of the best point are re-solved
 on its active constraints (``→refine``), and the best certified point is returned, with status
-``inaccurate`` if its gap is still above tol.
+``inaccurate`` if its gap is still above tol and a ``note`` saying why.
+
+Many classes (k(k − 1)·3 > 2n): the first working set and a separating classifier come from the
+matrix-free dual coordinate method of :mod:`numerics.maxmargin_cd`, whose pair (W, λ) is also
+certified under the requested norm as a fallback bracket. LP/conic solves on more than
+:data:`MAX_CONIC_ROWS` rows and Schatten 1/∞ LMIs of order above :data:`MAX_LMI_ORDER` are refused
+(their factorizations outgrow memory); ``cpu_budget`` bounds a solve's CPU time.
 """
 from __future__ import annotations
 
@@ -48,6 +54,7 @@ from numerics.certificate import Certificate, certify
 from numerics.classification import Classification, DataError, NotSeparableError
 from numerics.maxmargin_conic import (ConicError, cvxpy_atom, solve_dual, solve_lp, solve_nuclear_dual,
                                       solve_primal)
+from numerics.maxmargin_cd import separating_start
 from numerics.maxmargin_dual import solve_dual_newton
 from theory.norms import Entrywise, Norm, NormError, Schatten
 
@@ -70,6 +77,7 @@ class MaxMarginSolution:
     solver: str                # the restricted solver that produced (W, λ)
     status: str                # "optimal" (gap ≤ tol) | "inaccurate" (best found, gap > tol)
     seconds: float
+    note: str = ""             # why the gap is above tol, when it is (budget, refused solvers)
 
     @property
     def margin(self) -> float:
@@ -85,35 +93,78 @@ class MaxMarginSolution:
 Restricted = Callable[[np.ndarray, tuple, "np.ndarray | None"], tuple[np.ndarray, np.ndarray]]
 
 
-def _clarabel(norm: Norm) -> tuple[str, Restricted]:
+MAX_LMI_ORDER = 600   # largest k + m of a Schatten 1/∞ LMI handed to Clarabel (k = 10, m ≤ 512 measured)
+
+
+def _remaining(deadline: float | None) -> float | None:
+    """CPU seconds of this process left before ``deadline`` (a ``time.process_time()`` value)."""
+    return None if deadline is None else max(deadline - time.process_time(), 0.0)
+
+
+MAX_CONIC_ROWS = 50_000   # working-set rows handed to HiGHS or Clarabel (measured failures at 78–98 k)
+
+
+def _check_conic_rows(A) -> None:
+    """Refuse an LP/conic restricted solve on more than :data:`MAX_CONIC_ROWS` constraints: at
+    20 000 × 64, k = 1000, Clarabel's factorization on 78 394 rows was killed for memory and HiGHS's
+    LP on ~98 000 rows × 64 001 columns grew past 10 GB (docs/claims/maxmargin-solvers.md)."""
+    if A.shape[0] > MAX_CONIC_ROWS:
+        raise ConicError(f"working set of {A.shape[0]} constraints > {MAX_CONIC_ROWS}: too large for the "
+                         f"LP/conic solvers (their factorizations outgrow memory)")
+
+
+def _check_lmi(norm: Norm, shape: tuple) -> None:
+    """Refuse a Schatten 1/∞ conic program whose LMI [[·, W], [Wᵀ, ·]] has order k + m above
+    :data:`MAX_LMI_ORDER` (its semidefinite cone has (k + m)(k + m + 1)/2 entries, and the
+    interior-point scaling of that cone is dense)."""
+    if isinstance(norm, Schatten) and len(shape) == 2 and sum(shape) > MAX_LMI_ORDER:
+        raise ConicError(f"the {norm.name} LMI would have order k + m = {shape[0]} + {shape[1]} = "
+                         f"{sum(shape)} > {MAX_LMI_ORDER} (no conic construction at this many classes)")
+
+
+def _clarabel(norm: Norm, deadline: float | None = None) -> tuple[str, Restricted]:
     atom = cvxpy_atom(norm)
-    return "clarabel", lambda A, shape, lam0: solve_primal(A, shape, atom)[:2]
+
+    def solve(A, shape, lam0):
+        _check_lmi(norm, shape)
+        _check_conic_rows(A)
+        return solve_primal(A, shape, atom)[:2]
+    return "clarabel", solve
 
 
-def _highs(norm: Entrywise) -> tuple[str, Restricted]:
-    return "highs-lp", lambda A, shape, lam0: solve_lp(A, shape, norm.p)[:2]
+def _highs(norm: Entrywise, deadline: float | None = None) -> tuple[str, Restricted]:
+    def solve(A, shape, lam0):
+        _check_conic_rows(A)
+        return solve_lp(A, shape, norm.p, _remaining(deadline))[:2]
+    return "highs-lp", solve
 
 
-def _nuclear_dual(norm: Schatten) -> tuple[str, Restricted]:
-    return "clarabel-dual", lambda A, shape, lam0: solve_nuclear_dual(A, shape)[:2]
+def _nuclear_dual(norm: Schatten, deadline: float | None = None) -> tuple[str, Restricted]:
+    def solve(A, shape, lam0):
+        _check_lmi(norm, shape)
+        _check_conic_rows(A)
+        return solve_nuclear_dual(A, shape)[:2]
+    return "clarabel-dual", solve
 
 
-# Norm kind -> its constructions, in the order tried.
-REGISTRY: dict[type, Callable[[Norm], list[tuple[str, Restricted]]]] = {
-    Entrywise: lambda norm: ([_highs(norm)] if norm.p in (1, sp.oo) else []) + [_clarabel(norm)],
-    Schatten: lambda norm: {1: [_nuclear_dual(norm), _clarabel(norm)],
-                            sp.oo: [_clarabel(norm)]}.get(norm.p, []),
+# Norm kind -> its constructions, in the order tried (each given the norm and the CPU deadline).
+REGISTRY: dict[type, Callable[[Norm, "float | None"], list[tuple[str, Restricted]]]] = {
+    Entrywise: lambda norm, deadline: ([_highs(norm, deadline)] if norm.p in (1, sp.oo) else [])
+    + [_clarabel(norm, deadline)],
+    Schatten: lambda norm, deadline: {1: [_nuclear_dual(norm, deadline), _clarabel(norm, deadline)],
+                                      sp.oo: [_clarabel(norm, deadline)]}.get(norm.p, []),
 }
 
 
-def restricted_solvers(norm: Norm) -> list[tuple[str, Restricted]]:
+def restricted_solvers(norm: Norm, deadline: float | None = None) -> list[tuple[str, Restricted]]:
     """The solvers tried for ``norm``: the generic dual method first when the norm is strictly
     convex (it needs only the norm's oracles and reaches machine precision), then the conic
-    constructions of :data:`REGISTRY`."""
+    constructions of :data:`REGISTRY`. ``deadline`` (process CPU time) stops the dual method and
+    HiGHS early; their best point so far is then certified like any other."""
     if type(norm) not in REGISTRY:
         raise NormError(f"no max-margin solver is registered for the norm {norm.name}")
-    smooth = [("dual-newton", lambda A, shape, lam0: solve_dual_newton(A, shape, norm, lam0))]
-    return (smooth if norm.strictly_convex else []) + REGISTRY[type(norm)](norm)
+    smooth = [("dual-newton", lambda A, shape, lam0: solve_dual_newton(A, shape, norm, lam0, deadline))]
+    return (smooth if norm.strictly_convex else []) + REGISTRY[type(norm)](norm, deadline)
 
 
 def _groups(problem: Classification) -> np.ndarray:
@@ -234,23 +285,40 @@ def _initial_working_set(problem: Classification, margins: np.ndarray) -> np.nda
     return _worst_per_sample(margins.reshape(problem.n, -1), np.empty(0, dtype=np.int64), np.inf)
 
 
-def _separating(problem: Classification, max_rounds: int = 50) -> tuple[np.ndarray, np.ndarray]:
-    """(w, S): a W with A(W) > 0 and the working set S that produced it. W is the class-centroid
-    classifier A*(1) if it separates (S empty), else the ℓ2 min-norm classifier of S
-    (:func:`_separating_restricted`), grown by constraint generation until W separates (rounds as
-    in :func:`_constraint_generation`). An infeasible working set proves the full problem
-    infeasible (it has more constraints)."""
+def _many_classes(problem: Classification) -> bool:
+    """Label pairs outnumber the samples (k(k − 1)·3 > 2n): the regime of :func:`_initial_working_set`
+    where each sample's smallest margin starts the working set, and of the dual coordinate start."""
+    return problem.model == "multiclass" and problem.k * (problem.k - 1) * _INITIAL_PER_GROUP > 2 * problem.n
+
+
+def _separating(problem: Classification, max_rounds: int = 50):
+    """(w, S, λ): a W with A(W) > 0, the working set S that produced it and, when they come from
+    the dual coordinate method, its multipliers λ (n, k − 1), else None. With many classes
+    (:func:`_many_classes`) W is the iterate of the dual coordinate method
+    (:func:`numerics.maxmargin_cd.separating_start`: the first sweep that separates; S = its
+    support and the constraints it violates in min-norm scale; the class-centroid classifier may
+    separate too, but its working set of each sample's smallest margin grew 20 000 → 245 191
+    constraints at 20 000 × 64, k = 1000); else the class-centroid classifier A*(1) if it
+    separates (S empty); else the ℓ2 min-norm classifier of S (:func:`_separating_restricted`), grown by
+    constraint generation until W separates (rounds as in :func:`_constraint_generation`). An
+    infeasible working set proves the full problem infeasible (it has more constraints)."""
+    if _many_classes(problem):
+        try:
+            W, index, lam = separating_start(problem)
+            return W.ravel(), index, lam
+        except RuntimeError:   # no sweep separated: the working-set search below decides
+            pass
     per_sample = 1 if problem.model == "binary" else problem.k - 1
     w = problem.adjoint(np.ones((problem.n, per_sample))).ravel()
     margins = _flat_margins(problem, w)
     if margins.min() > 0:
-        return w, np.empty(0, dtype=np.int64)
+        return w, np.empty(0, dtype=np.int64), None
     working = _WorkingSet(problem, _initial_working_set(problem, margins))
     for round_ in range(max_rounds):
         w = _separating_restricted(problem, working.rows)
         margins = _flat_margins(problem, w)
         if margins.min() > 0:
-            return w, working.index
+            return w, working.index, None
         working.add(_most_violated(margins, problem.n, working.index, 2 ** round_))
     raise SolverError(f"no separating classifier found in {max_rounds} constraint-generation rounds")
 
@@ -282,11 +350,12 @@ def _feasible_point(problem: Classification, A: np.ndarray) -> np.ndarray:
 
 
 def _constraint_generation(problem: Classification, norm: Norm, solve: Restricted,
-                           index: np.ndarray, tol: float, max_rounds: int = 50):
+                           index: np.ndarray, tol: float, max_rounds: int = 50,
+                           deadline: float | None = None):
     """Best certified (W, λ, certificate) of a restricted solver over constraint-generation rounds.
     Round r adds up to 2^r of the most violated constraints of each violating sample
     (:func:`_most_violated`): a sample whose support has s constraints (up to k − 1 with many
-    classes) is covered after O(log s) rounds."""
+    classes) is covered after O(log s) rounds. No round starts after ``deadline`` (CPU time)."""
     lam0, best = None, None
     working = _WorkingSet(problem, index)
     size = problem.margins(np.zeros(problem.param_shape)).size
@@ -300,7 +369,7 @@ def _constraint_generation(problem: Classification, norm: Norm, solve: Restricte
         if best is None or cert.relative_gap < best[2].relative_gap:
             best = (W, lam, cert)
         scale = (rows @ w).min()
-        if cert.relative_gap <= tol or not scale > 0:
+        if cert.relative_gap <= tol or not scale > 0 or _remaining(deadline) == 0.0:
             break
         new = _most_violated(_flat_margins(problem, W) / scale, problem.n, working.index, 2 ** round_)
         if new.size == 0:
@@ -323,6 +392,9 @@ def _refine_multipliers(problem: Classification, norm: Norm, W: np.ndarray,
     active = np.flatnonzero(margins <= margins.min() * (1 + _ACTIVE))
     try:
         _check_rows(problem, active.size)
+        _check_lmi(norm.dual, problem.param_shape)
+        if active.size > MAX_CONIC_ROWS:
+            raise ConicError(f"{active.size} active constraints > {MAX_CONIC_ROWS}")
         lam_active = solve_dual(constraint_rows(problem, active), problem.param_shape, dual_atom)[0]
     except (ConicError, DataError):
         return W, lam, cert, name
@@ -388,7 +460,8 @@ def check_separable(problem: Classification) -> None:
 MAX_CONSTRAINT_ENTRIES = 500_000_000   # nonzeros of a working set's sparse rows (6 GB)
 
 
-def max_margin(problem: Classification, norm: Norm, tol: float = 1e-6) -> MaxMarginSolution:
+def max_margin(problem: Classification, norm: Norm, tol: float = 1e-6,
+               cpu_budget: float | None = None) -> MaxMarginSolution:
     """The max-margin classifier of ``problem`` under ``norm``, certified to relative gap ``tol``.
 
     The problem is solved and certified on X/s (s the largest row norm of X, :class:`DataScale`):
@@ -399,15 +472,23 @@ def max_margin(problem: Classification, norm: Norm, tol: float = 1e-6) -> MaxMar
     Raises NotSeparableError (non-separable data), NormError (no solver for this norm and model),
     DataError (no features, a working set too large, or an answer outside the float64 range at
     this scale),
-    ValueError (tol not in (0, 1)) or SolverError (every solver failed outright)."""
+    ValueError (tol not in (0, 1)) or SolverError (every solver failed outright).
+
+    ``cpu_budget`` (seconds of process CPU time, None = no limit): no constraint-generation round
+    or solver starts after it is spent, the dual method and HiGHS stop at it, and the best
+    certified pair so far is returned (status ``inaccurate`` if its gap is above tol). Whenever the
+    gap is above tol, ``note`` says why (the budget, or the solvers that failed or were refused)."""
     start = time.perf_counter()
     if not 0.0 < tol < 1.0:
         raise ValueError(f"tol must be a relative gap in (0, 1), got {tol!r}")
+    if cpu_budget is not None and not cpu_budget > 0:
+        raise ValueError(f"cpu_budget must be a positive number of seconds, got {cpu_budget!r}")
+    deadline = None if cpu_budget is None else time.process_time() + cpu_budget
     if problem.model == "binary" and not isinstance(norm, Entrywise):
         raise NormError(f"{norm.name} needs a matrix model; the binary model has a vector w")
-    solvers = restricted_solvers(norm)
+    solvers = restricted_solvers(norm, deadline)
     unit, scale = _unit_problem(problem)
-    W, lam, name = _solve_unit(unit, norm, solvers, tol)
+    W, lam, name, note = _solve_unit(unit, norm, solvers, tol, deadline)
     cert = certify(unit, norm, W, lam)
     W, lam = scale.down(W), scale.down(lam)
     lower, upper = (float(scale.up(m)) for m in (cert.margin_lower, cert.margin_upper))
@@ -416,29 +497,41 @@ def max_margin(problem: Classification, norm: Norm, tol: float = 1e-6) -> MaxMar
                         f"norm) is outside the float64 range (margin {lower:.3g}); rescale X")
     cert = Certificate(float(scale.down(cert.primal_value)), float(scale.down(cert.dual_value)),
                        cert.relative_gap, lower, upper)
+    optimal = cert.relative_gap <= tol
     return MaxMarginSolution(norm, problem.model, W, lam, cert, name,
-                             "optimal" if cert.relative_gap <= tol else "inaccurate",
-                             time.perf_counter() - start)
+                             "optimal" if optimal else "inaccurate",
+                             time.perf_counter() - start, "" if optimal else note)
 
 
-def _solve_unit(problem: Classification, norm: Norm, solvers, tol: float):
-    """(W, λ, solver name) on the unit-scale problem: W in min-norm form (min A(W) = 1), λ dual
-    feasible (‖A*λ‖_* = 1)."""
+def _solve_unit(problem: Classification, norm: Norm, solvers, tol: float, deadline: float | None = None):
+    """(W, λ, solver name, note) on the unit-scale problem: W in min-norm form (min A(W) = 1), λ dual
+    feasible (‖A*λ‖_* = 1); the note says why the gap is above tol if it is. With many classes the
+    separating pair of the dual coordinate method is itself certified under ``norm`` (a bracket
+    for every norm) and kept if no solver does better."""
     with threadpool_limits(limits=1, user_api="blas"):   # small dense algebra: threads only cost
-        W0, needed = _separating(problem)   # the constraints ℓ2 needed: a start for every norm
+        W0, needed, lam0 = _separating(problem)   # the constraints ℓ2 needed: a start for every norm
         working = np.union1d(_initial_working_set(problem, _flat_margins(problem, W0)), needed)
         best, failures = None, []
+        if lam0 is not None:
+            W0 = W0.reshape(problem.param_shape)
+            best = (W0, lam0.ravel(), certify(problem, norm, W0, lam0), "dual-cd separator")
         for name, solve in solvers:
+            if _remaining(deadline) == 0.0:
+                failures.append(f"{name}: not started, CPU budget spent")
+                continue
             try:
-                W, lam, cert = _constraint_generation(problem, norm, solve, working, tol)
+                W, lam, cert = _constraint_generation(problem, norm, solve, working, tol, deadline=deadline)
             except (ConicError, np.linalg.LinAlgError) as exc:
                 failures.append(f"{name}: {exc}")
                 continue
+            if _remaining(deadline) == 0.0 and cert.relative_gap > tol:
+                failures.append(f"{name}: stopped by the CPU budget at gap {cert.relative_gap:.2g}")
             if best is None or cert.relative_gap < best[2].relative_gap:
                 best = (W, lam, cert, name)
             if cert.relative_gap <= tol:
                 break
-        if best is not None and np.isfinite(best[2].relative_gap) and best[2].relative_gap > tol:
+        if (best is not None and np.isfinite(best[2].relative_gap) and best[2].relative_gap > tol
+                and _remaining(deadline) != 0.0):
             best = _refine_multipliers(problem, norm, *best)
     if best is None or not np.isfinite(best[2].relative_gap):
         raise SolverError(f"no max-margin solver found a classifier for {norm.name}: "
@@ -448,4 +541,4 @@ def _solve_unit(problem: Classification, norm: Norm, solvers, tol: float):
     lam = lam.reshape(problem.n, -1)
     dual_norm = norm.dual.value(problem.adjoint(lam))
     lam = lam / dual_norm if dual_norm > 0 else lam
-    return W, lam, name
+    return W, lam, name, "; ".join(failures) or "no solver reached the gap"

@@ -104,11 +104,13 @@ def solve_dual(A: np.ndarray, shape: tuple[int, ...], dual_atom: Atom) -> tuple[
     return lam.value, status
 
 
-def solve_lp(A: np.ndarray, shape: tuple[int, ...], p) -> tuple[np.ndarray, np.ndarray, str]:
+def solve_lp(A: np.ndarray, shape: tuple[int, ...], p,
+             time_limit: float | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """(vec W, λ, status) for min ‖W‖_p s.t. A vec(W) ≥ 1 with p = 1 or ∞ (entrywise), as an LP:
     p = ∞ in the max-margin form max γ s.t. A w ≥ γ, −1 ≤ w_j ≤ 1 (bounds, no extra rows), then
     W = w/γ; p = 1: w = u − v, u, v ≥ 0, min Σ(u + v). λ are the HiGHS marginals of the margin
-    constraints (the certificate rescales them). Raises ConicError unless HiGHS reports optimal."""
+    constraints (the certificate rescales them). Raises ConicError unless HiGHS reports optimal
+    (e.g. when it stops at ``time_limit`` seconds)."""
     m, q = A.shape
     if p == sp.oo:
         c = np.zeros(q + 1)
@@ -123,7 +125,8 @@ def solve_lp(A: np.ndarray, shape: tuple[int, ...], p) -> tuple[np.ndarray, np.n
         bounds = [(0, None)] * (2 * q)
     else:
         raise ValueError(f"solve_lp handles p = 1 or inf, got {p}")
-    result = scipy.optimize.linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
+    options = {} if time_limit is None else {"time_limit": max(time_limit, 1e-3)}
+    result = scipy.optimize.linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs", options=options)
     if result.status != 0:
         raise ConicError(f"highs returned status {result.status}: {result.message}")
     x = result.x

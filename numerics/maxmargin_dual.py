@@ -19,6 +19,8 @@ to a tighter tolerance first. Nothing here is trusted: the caller certifies the 
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import scipy.optimize
 import scipy.sparse
@@ -55,8 +57,12 @@ def _dense_rows(A):
 class _DualMap:
     """λ ↦ W(λ) for constraint rows A (dense or sparse; vec W = w, A w ≥ 1) under a norm."""
 
-    def __init__(self, A: np.ndarray, shape: tuple[int, ...], norm: Norm):
+    def __init__(self, A: np.ndarray, shape: tuple[int, ...], norm: Norm, deadline: float | None = None):
         self.A, self.shape, self.norm, self.dual = A, shape, norm, norm.dual
+        self.deadline = deadline   # process CPU time after which the iterations stop
+
+    def late(self) -> bool:
+        return self.deadline is not None and time.process_time() > self.deadline
 
     def primal(self, g: np.ndarray) -> np.ndarray:
         """vec W = ∇(½‖·‖_*²) at vec G = g: ‖G‖_* times the steepest direction of G."""
@@ -77,8 +83,12 @@ class _DualMap:
             w = self.primal(g)
             return 0.5 * float(g @ w) - lam.sum(), self.A @ w - 1.0   # ⟨G, W(G)⟩ = ‖G‖_*²
 
+        def stop_when_late(intermediate_result):
+            if self.late():
+                raise StopIteration
+
         result = scipy.optimize.minimize(objective, lam0, jac=True, method="L-BFGS-B",
-                                         bounds=[(0.0, None)] * lam0.size,
+                                         bounds=[(0.0, None)] * lam0.size, callback=stop_when_late,
                                          options={"maxiter": 5000, "ftol": 0.0, "gtol": gtol})
         return result.x
 
@@ -114,7 +124,7 @@ class _DualMap:
         best = np.clip(lam, 0.0, None)
         start = best_value = self.kkt_residual(best)
         for _ in range(max_iter):
-            if best_value <= _KKT_TARGET:
+            if best_value <= _KKT_TARGET or self.late():
                 break
             active = self.gradient(lam) < lam
             lam = np.where(active, lam, 0.0)
@@ -131,9 +141,11 @@ class _DualMap:
 
 
 def solve_dual_newton(A: np.ndarray, shape: tuple[int, ...], norm: Norm,
-                      lam0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                      lam0: np.ndarray | None = None,
+                      deadline: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(vec W, λ) for min ‖W‖ s.t. A vec(W) ≥ 1; λ ≥ 0 are the multipliers of the squared problem
-    (‖W‖ times those of min ‖W‖). ``lam0`` warm-starts the dual (e.g. from a smaller working set).
+    (‖W‖ times those of min ‖W‖). ``lam0`` warm-starts the dual (e.g. from a smaller working set);
+    after ``deadline`` (process CPU time) the iterations stop and the best point so far is returned.
 
     The data are first scaled to unit typical row norm r (A → A/r gives W → rW and λ → r²λ, as
     W(λ) is 1-homogeneous), so that the tolerances below are scale free."""
@@ -141,7 +153,7 @@ def solve_dual_newton(A: np.ndarray, shape: tuple[int, ...], norm: Norm,
     if A.nnz >= _SPARSE_BELOW * A.shape[0] * A.shape[1]:   # dense products are faster (BLAS)
         A = A.toarray()
     r = float(np.median(_row_norms(A)))
-    dual_map = _DualMap(A / r, shape, norm)
+    dual_map = _DualMap(A / r, shape, norm, deadline)
     starts = [np.zeros(A.shape[0])] if lam0 is None else [r**2 * lam0, np.zeros(A.shape[0])]
     best, best_value = None, np.inf
     with threadpool_limits(limits=1, user_api="blas"):   # small BLAS calls: threads only cost
@@ -151,8 +163,8 @@ def solve_dual_newton(A: np.ndarray, shape: tuple[int, ...], norm: Norm,
                 value = dual_map.kkt_residual(lam)
                 if value < best_value:
                     best, best_value = lam, value
-                if value <= _KKT_TARGET:
+                if value <= _KKT_TARGET or dual_map.late():
                     break
-            if best_value <= _KKT_TARGET:
+            if best_value <= _KKT_TARGET or dual_map.late():
                 break
     return dual_map.primal(dual_map.A.T @ best) / r, best / r**2

@@ -8,6 +8,9 @@ pair of pairs: a neuron *serving* c (active on μ_c, u of the sign of c's label)
 where under i.i.d. signs each neuron serves c with probability 1/4 and a cluster has none with
 probability (3/4)^m. Magnitudes are drawn as in ``TwoLayerNetwork.init`` (W ~ scale·N(0, 1/d),
 |u| ~ scale·|N(0, 1/m)|), so the initial scale is the same in distribution.
+
+``initialize`` picks one by name (``"iid"``: ``TwoLayerNetwork.init``; ``"mirrored"``), and
+``unserved_points`` lists the training points without a serving neuron at a given initialization.
 """
 from __future__ import annotations
 
@@ -30,3 +33,26 @@ def mirrored(net, seed: int, scale: float = 0.1) -> tuple[np.ndarray, np.ndarray
     signs = np.where(np.arange(m // 2) % 2 == 0, 1.0, -1.0)
     u = np.repeat(signs * mags, 2)[None, :]
     return W, u
+
+
+INITIALIZATIONS = ("iid", "mirrored")
+
+
+def initialize(net, seed: int, scale: float, kind: str = "iid") -> tuple[np.ndarray, np.ndarray]:
+    """The initial (W, u) of ``net`` by name: ``"iid"`` (``net.init``) or ``"mirrored"``."""
+    if kind == "iid":
+        return net.init(seed, scale)
+    if kind == "mirrored":
+        return mirrored(net, seed, scale)
+    raise ValueError(f"unknown initialization {kind!r}; known: {', '.join(INITIALIZATIONS)}")
+
+
+def unserved_points(params, X, y) -> np.ndarray:
+    """Indices of the points x_i with no neuron *serving* them at ``params``: active on x_i
+    (⟨w_j, x_i⟩ > 0) with an output weight of the sign of y_i. Only a serving neuron pushes y_i f(x_i)
+    up; under the i.i.d. initialization a given point has none with probability (3/4)^m, under
+    ``mirrored`` (both output signs present) never unless ⟨w, x_i⟩ = 0 exactly."""
+    W, u = (np.asarray(p, dtype=float) for p in params)
+    active = np.asarray(X, dtype=float) @ W.T > 0
+    same_sign = np.sign(u.reshape(-1))[None, :] == np.sign(np.asarray(y, dtype=float))[:, None]
+    return np.nonzero(~(active & same_sign).any(axis=1))[0]

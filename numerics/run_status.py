@@ -5,6 +5,10 @@ how it ended with a :class:`RunStatus`. It is a ``str`` enumeration: a member eq
 (``RunStatus.OK == "ok"``), prints as its value and is written to JSON as its value, so records that
 still compare or store the plain strings read the same.
 
+A record declares its status with :func:`status_field` (a dataclass field): every value assigned to
+it, at construction or later, goes through :meth:`RunStatus.of`, so the record holds a member and a
+string outside the enumeration is rejected (``ValueError``) where it is written, not where it is read.
+
 This is how a *run* ended, not a claim's verdict (``verify.outcome``: verified / failed /
 inconclusive / error) and not what a fingerprint identified: a verdict is read from runs.
 """
@@ -31,8 +35,9 @@ class RunStatus(StrEnum):
         return self is RunStatus.OK
 
     @classmethod
-    def of(cls, text: str) -> "RunStatus":
-        """The member whose value is ``text`` (ValueError naming the known values otherwise)."""
+    def of(cls, text: "str | RunStatus") -> "RunStatus":
+        """The member whose value is ``text`` (a member is itself; ValueError naming the known
+        values otherwise)."""
         try:
             return cls(text)
         except ValueError:
@@ -48,3 +53,30 @@ _MESSAGES = {
     RunStatus.INACCURATE: "a solver returned its best point without meeting its tolerance",
     RunStatus.INTERRUPTED: "the run was interrupted by the user",
 }
+
+
+class status_field:
+    """A record's status attribute, declared in a dataclass as ``status: RunStatus = status_field()``
+    (required) or ``status_field(RunStatus.NOT_CONVERGED)`` (with a default). Assigning stores
+    ``RunStatus.of(value)``: the old strings still work, anything else raises ``ValueError``. The
+    value lives in the instance's ``__dict__``, so frozen dataclasses stay frozen (their ``__init__``
+    assigns through ``object.__setattr__``, which calls this descriptor) and pickling is unchanged."""
+
+    def __init__(self, default: "RunStatus | str | None" = None):
+        self.default = None if default is None else RunStatus.of(default)
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name, self.slot = name, f"_{name}_run_status"
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            if self.default is None:        # dataclasses read "no default" from AttributeError
+                raise AttributeError(self.name)
+            return self.default
+        try:
+            return obj.__dict__[self.slot]
+        except KeyError:
+            raise AttributeError(self.name) from None
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.slot] = RunStatus.of(value)

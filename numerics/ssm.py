@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
+from numerics.run_status import RunStatus, status_field
 from theory.ssm import SSMProblem, baseline_invariant_derivation, j, student, teacher, validate_setting
 from theory.ssm import impulse_response as symbolic_impulse_response
 
@@ -113,7 +114,7 @@ def near_tied_init(d: int, k: int, scale: float, gap: float, seed: int) -> np.nd
 class FlowRun:
     a: np.ndarray            # final state
     loss: float
-    status: str              # "ok" | "not converged" | "error"
+    status: RunStatus = status_field()   # OK | NOT_CONVERGED | ERROR (what happened: ``message``)
     message: str
     tau: float               # τ reached
     nfev: int
@@ -161,20 +162,20 @@ def integrate_gradient_flow(flow: CompiledFlow, a0: np.ndarray, rtol: float = 1e
     start = time.perf_counter()
     a, tau, tau_end = np.asarray(a0, dtype=float).copy(), 0.0, tau_first
     nfev = njev = steps = 0
-    status, message = "not converged", ""
+    status, message = RunStatus.NOT_CONVERGED, ""
     while True:
         a, tau, fev, jev, taken, outcome = _integrate_chunk(flow, a, tau, tau_end, rtol, solver_class,
                                                             max_steps - steps)
         nfev, njev, steps = nfev + fev, njev + jev, steps + taken
         if outcome.startswith("failed") or not np.all(np.isfinite(a)):
-            status, message = "error", f"{method}: {outcome}"
+            status, message = RunStatus.ERROR, f"{method}: {outcome}"
             break
         if outcome == "budget":
             message = (f"step budget {max_steps} exhausted at τ = {tau:.3g}, loss {flow.loss(a):.3g} (the "
                        f"target {target_loss:g} is checked at τ = {tau_first:g}·10^m)")
             break
         if flow.loss(a) <= target_loss:
-            status, message = "ok", f"loss ≤ {target_loss:g} at τ = {tau:.3g}"
+            status, message = RunStatus.OK, f"loss ≤ {target_loss:g} at τ = {tau:.3g}"
             break
         if tau_end >= tau_max:
             message = f"loss {flow.loss(a):.3g} > {target_loss:g} at τ_max = {tau_max:g}"

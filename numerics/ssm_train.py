@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from numerics.optim import TransformOptimizer, gd
+from numerics.run_status import RunStatus, status_field
 from numerics.ssm import CompiledFlow
 
 
@@ -51,7 +52,7 @@ class GDRun:
     a: np.ndarray
     loss: float
     steps: int
-    status: str            # "ok" (loss ≤ target) | "not converged" | "error"
+    status: RunStatus = status_field()   # OK (loss ≤ target) | NOT_CONVERGED | ERROR
     message: str = ""
     seconds: float = 0.0
     losses: list[tuple[int, float]] = field(default_factory=list)   # (step, loss) checkpoints
@@ -87,7 +88,7 @@ def train_gd(flows: list[CompiledFlow], a0s: list[np.ndarray], c: float, max_ste
     eta = [0.0] * len(params)
     opts = [TransformOptimizer([p], gd(lambda t, m=m: eta[m])) for m, p in enumerate(params)]
     ones = torch.ones(params[0].shape[0], dtype=torch.float64)
-    runs = [GDRun(np.asarray(a0, dtype=float), np.inf, 0, "not converged") for a0 in a0s]
+    runs = [GDRun(np.asarray(a0, dtype=float), np.inf, 0, RunStatus.NOT_CONVERGED) for a0 in a0s]
     active = list(range(len(params)))
     start = time.perf_counter()
     for step in range(1, max_steps + 1):
@@ -99,13 +100,13 @@ def train_gd(flows: list[CompiledFlow], a0s: list[np.ndarray], c: float, max_ste
         for m in active:
             a = params[m].detach().numpy()
             if not np.isfinite(values[m]) or not np.all(np.isfinite(a)):
-                runs[m].status, runs[m].message = "error", f"NaN/Inf at step {step}"
+                runs[m].status, runs[m].message = RunStatus.ERROR, f"NaN/Inf at step {step}"
                 continue
             if step % record_every == 1:
                 runs[m].losses.append((step - 1, float(values[m])))
             runs[m].steps, runs[m].loss = step - 1, float(values[m])
             if values[m] <= target_loss:
-                runs[m].status, runs[m].message = "ok", f"loss ≤ {target_loss:g} after {step - 1} steps"
+                runs[m].status, runs[m].message = RunStatus.OK, f"loss ≤ {target_loss:g} after {step - 1} steps"
                 continue
             eta[m] = c / float(np.max(np.abs(np.linalg.eigvalsh(flows[m].hessian(a)))))
             opts[m].apply((grads[m],))
@@ -118,7 +119,7 @@ def train_gd(flows: list[CompiledFlow], a0s: list[np.ndarray], c: float, max_ste
     for m, p in enumerate(params):
         runs[m].a = p.detach().numpy().copy()
         runs[m].seconds = time.perf_counter() - start
-        if runs[m].status == "not converged":
+        if runs[m].status is RunStatus.NOT_CONVERGED:
             runs[m].steps, runs[m].loss = max_steps, flows[m].loss(runs[m].a)
             runs[m].message = f"loss {runs[m].loss:.3g} > {target_loss:g} after {max_steps} steps"
     return runs

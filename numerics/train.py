@@ -9,8 +9,8 @@ any other optimizer (``torch.optim.SGD/Adam/Muon``, a user's factory) receives t
 exp(log L)·∇ log L in ``p.grad`` and, when the member has a schedule, ``lr = η_t`` before each step.
 float64 throughout.
 
-A member whose parameters become NaN/Inf stops with status ``error`` and the step it happened; the
-others continue. Parameters are recorded at log-spaced checkpoints.
+A member whose parameters become NaN/Inf stops with status ``RunStatus.ERROR`` and the step it
+happened in its message; the others continue. Parameters are recorded at log-spaced checkpoints.
 """
 from __future__ import annotations
 
@@ -25,8 +25,10 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from numerics.classification import Classification
+from numerics.optimizer_step import step as step_optimizer
 from numerics.losses import log_loss_and_margin_gradient, log_loss_and_score_gradient, score_labels
 from numerics.optim import TransformOptimizer, TransformStack
+from numerics.run_status import RunStatus, status_field
 
 OptimizerFactory = Callable[[list], torch.optim.Optimizer]
 
@@ -50,7 +52,7 @@ class Trajectory:
     steps: list[int] = field(default_factory=list)
     params: list[np.ndarray] = field(default_factory=list)
     log_loss: list[float] = field(default_factory=list)
-    status: str = "ok"            # "ok" | "error"
+    status: RunStatus = status_field(RunStatus.OK)      # OK | ERROR (what happened: ``message``)
     message: str = ""
     seconds: float = 0.0
 
@@ -126,10 +128,10 @@ def build_optimizer(member: Member, params: list, trajectory: Trajectory):
     try:
         opt = member.factory(params)
     except Exception as exc:  # a user factory: report, keep going
-        trajectory.status, trajectory.message = "error", f"factory failed: {type(exc).__name__}: {exc}"
+        trajectory.status, trajectory.message = RunStatus.ERROR, f"factory failed: {type(exc).__name__}: {exc}"
         return None
     if not isinstance(opt, torch.optim.Optimizer):
-        trajectory.status, trajectory.message = "error", "factory did not return a torch.optim.Optimizer"
+        trajectory.status, trajectory.message = RunStatus.ERROR, "factory did not return a torch.optim.Optimizer"
         return None
     return opt
 
@@ -151,9 +153,9 @@ def step_member(opt, member: Member, params: list, grads: list, log_l: float, t:
             factor = math.exp(log_l)
             for p, g in zip(params, grads):
                 p.grad = factor * g
-            opt.step()
+            step_optimizer(opt)
     except Exception as exc:  # a user optimizer: report, keep going
-        trajectory.status = "error"
+        trajectory.status = RunStatus.ERROR
         trajectory.message = f"optimizer step {t} raised {type(exc).__name__}: {exc}"
 
 
@@ -165,7 +167,7 @@ def step_stack(stack: TransformStack, names: list[str], grads: np.ndarray, log_l
         stack.step(names, grads, log_l)
     except Exception as exc:
         for nm in names:
-            trajectories[nm].status = "error"
+            trajectories[nm].status = RunStatus.ERROR
             trajectories[nm].message = f"optimizer step {t} raised {type(exc).__name__}: {exc}"
 
 
@@ -212,7 +214,7 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
             if not all(finite):
                 for nm, ok in zip(active, finite):
                     if not ok:
-                        traj[nm].status = "error"
+                        traj[nm].status = RunStatus.ERROR
                         traj[nm].message = f"parameters became NaN/Inf at step {t - 1}"
                 active = [nm for nm, ok in zip(active, finite) if ok]
                 if not active:
@@ -256,7 +258,7 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
                 if stack is None or nm not in stack:
                     step_member(opts[nm], members[nm], [params[nm]],
                                 [grads[i].reshape(shape) if view else grads[i]], log_l[i], t, traj[nm])
-            active = [nm for nm in active if traj[nm].status == "ok"]
+            active = [nm for nm in active if traj[nm].status is RunStatus.OK]
             if progress is not None:
                 progress(t, steps)
     elapsed = time.perf_counter() - t0

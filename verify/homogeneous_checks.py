@@ -324,7 +324,10 @@ def optimizer_kkt_outcome(ctx, settings: dict, tasks: list, optimizers: Callable
     then for each task (name, X, y, width, steps) the population ``optimizers(net)`` is trained and
     checked (:func:`run_optimizer_task` with the norms ``controls(optimizers)``,
     :func:`optimizer_task_checks`). ``settings`` gives activation, decay, init_scale, kkt_tolerance
-    (per profile), settled_rate and control_ratio."""
+    (per profile), settled_rate, control_ratio and optionally init (``numerics.network_init.initialize``:
+    "iid", the default, or "mirrored"); each task's details record the points with no serving neuron at
+    initialization."""
+    from numerics.network_init import initialize, unserved_points
     from numerics.networks import TwoLayerNetwork
     from theory.homogeneous import two_layer_network
     from theory.schedules import is_admissible
@@ -336,8 +339,11 @@ def optimizer_kkt_outcome(ctx, settings: dict, tasks: list, optimizers: Callable
     for task, X, y, width, steps in tasks:
         net = TwoLayerNetwork.build(s["activation"], width, X.shape[1])
         opts = optimizers(net)
-        result = run_optimizer_task(ctx, task, net, X, y, net.init(ctx.seed, s["init_scale"]), opts,
-                                    controls(opts), steps, tol, s["control_ratio"])
+        init = initialize(net, ctx.seed, s["init_scale"], s.get("init", "iid"))
+        result = run_optimizer_task(ctx, task, net, X, y, init, opts, controls(opts), steps, tol,
+                                    s["control_ratio"])
+        result["init"] = s.get("init", "iid")
+        result["unserved_at_init"] = unserved_points(init, X, y).tolist()
         details[task] = result
         task_checks, task_metrics, task_figures = optimizer_task_checks(task, result, tol, s["settled_rate"],
                                                                         s["control_ratio"])

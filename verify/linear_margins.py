@@ -78,6 +78,64 @@ class Optimizer:
         return PowerSchedule(eta0, self.decay)
 
 
+def gap_bound_at_best(radius: float, constraints: int, steps: float, gamma: float) -> float:
+    """The relative-gap bound of ``theory.rates.step_size_derivation`` at its minimizing η₀* for a
+    run of ``steps`` steps: R·√(log N · log T / 2) / (γ*·√T) (R = max_i ‖A_i‖_*, N constraints, γ*
+    the max margin in the same norm). NaN if an input is not finite."""
+    values = (radius, constraints, steps, gamma)
+    if not all(np.isfinite(v) and v > 0 for v in values):
+        return float("nan")
+    return float(_gap_at_best()(*values))
+
+
+def _gap_at_best():
+    global _GAP_AT_BEST
+    if _GAP_AT_BEST is None:
+        import sympy as sp
+        from theory.rates import step_size_derivation
+
+        expr = step_size_derivation().results["gap_at_best"]
+        sym = {s.name: s for s in expr.free_symbols}
+        _GAP_AT_BEST = sp.lambdify([sym["R"], sym["N"], sym["T"], sym["gamma"]], expr, "math")
+    return _GAP_AT_BEST
+
+
+_GAP_AT_BEST = None
+
+
+def steps_to_bound(level: float, radius: float, constraints: int, gamma: float) -> float:
+    """The step count T at which ``gap_bound_at_best`` falls to ``level`` (the bound decreases in T
+    for T > e; bisection in log T over [e, 1e15]). NaN if an input is not finite or the bound does not
+    reach the level by 1e15 steps."""
+    if not (np.isfinite(level) and level > 0) or math.isnan(gap_bound_at_best(radius, constraints, 3.0, gamma)):
+        return float("nan")
+    lo, hi = 1.0, math.log(1e15)
+    if gap_bound_at_best(radius, constraints, math.exp(hi), gamma) > level:
+        return float("nan")
+    if gap_bound_at_best(radius, constraints, math.exp(lo), gamma) <= level:
+        return math.e
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if gap_bound_at_best(radius, constraints, math.exp(mid), gamma) > level else (lo, mid)
+    return math.exp(hi)
+
+
+def bound_step_budget(run: "PopulationRun", geometries, level: float, margin: float, floor: int) -> int:
+    """A step budget derived per draw from the step-size derivation's gap bound: the step t̂ at which
+    the largest of the geometries' bounds at η₀* (``gap_bound_at_best``; R and γ* of this draw) falls
+    to ``level``, times ``margin`` (a late draw's slack) times ``CONTINUATION`` (the run is read at
+    2·t_c), and at least ``floor``. The bound scales as (R/γ*)·√(log N log T / T), so a draw whose
+    data radius is large against its max margin gets proportionally more steps. ``floor`` if the
+    bound cannot be evaluated (e.g. a NaN margin: the certificate preconditions report that)."""
+    constraints = run.problem.n * (run.problem.k - 1)
+    hats = [steps_to_bound(level, data_radius(run.problem, run.norms[g]), constraints,
+                           run.solutions[g].margin) for g in geometries]
+    t_hat = nan_max(hats) if hats else float("nan")
+    if not np.isfinite(t_hat):
+        return int(floor)
+    return int(max(floor, math.ceil(CONTINUATION * margin * t_hat)))
+
+
 def data_radius(problem: Classification, norm: Norm) -> float:
     """R = max_i ‖A_i‖_* over the rows of the margin map, in the dual norm."""
     rows = problem.constraint_matrix()
@@ -131,7 +189,7 @@ class PopulationRun:
 
 
 def run_population(ctx: Context, tag: str, problem: Classification, norms: list[Norm],
-                   optimizers: list[Optimizer], steps: int, loss: str = "cross_entropy",
+                   optimizers: list[Optimizer], steps: int | Callable, loss: str = "cross_entropy",
                    targets: dict[str, float] | None = None,
                    companions: dict[str, str] | None = None,
                    horizon: int | None = None) -> PopulationRun:
@@ -140,7 +198,9 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
     ``horizon`` (default ``steps``): the T for which the schedules' η₀ are derived and over which the
     120 log-spaced checkpoints run; a larger step budget ``steps`` extends the checkpoints with the
     same spacing, so that a run confirmed late (t_c up to the horizon) can still be read at 2·t_c
-    while every run that stops earlier is unchanged.
+    while every run that stops earlier is unchanged. ``steps`` may be a function of the run (its
+    problem, norms and certified solutions, e.g. ``bound_step_budget``), evaluated once the solutions
+    are computed; ``horizon`` is then required.
 
     ``targets`` (optimizer key → tolerance): each listed optimizer's target is *confirmed* at the
     first checkpoint t_c where its relative margin gap in its own geometry has been ≤ the tolerance
@@ -156,6 +216,9 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
     from numerics.maxmargin import max_margin
     from numerics.train import train_linear
 
+    if callable(steps) and horizon is None:
+        raise ValueError("run_population: a step budget computed per draw needs an explicit horizon")
+
     def compute():
         solutions = {}
         for i, n in enumerate(norms):
@@ -164,7 +227,9 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
         by_name = {n.name: n for n in norms}
         schedules = {o.key: o.schedule(problem, by_name, solutions, horizon or steps) for o in optimizers}
         members = {o.key: o.make(schedules[o.key]) for o in optimizers}
-        run = PopulationRun(problem, schedules, steps, solutions, {}, by_name)
+        run = PopulationRun(problem, schedules, 0, solutions, {}, by_name)
+        run.steps = int(steps(run)) if callable(steps) else steps
+        budget = run.steps
         geometry = {o.key: o.geometry for o in optimizers}
         curves: dict[str, list] = {}             # optimizer → its gap at every checkpoint so far
         stopped: set[str] = set()
@@ -189,8 +254,8 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
         def progress(t, total):
             ctx.progress(t, total, f"training {len(members)} optimizers ({tag})")
 
-        run.trajectories = train_linear(problem, members, steps, loss=loss, progress=progress,
-                                        record=record_steps(horizon or steps, steps) if targets else None,
+        run.trajectories = train_linear(problem, members, budget, loss=loss, progress=progress,
+                                        record=record_steps(horizon or budget, budget) if targets else None,
                                         on_record=on_record if targets else None)
         return run
 

@@ -139,16 +139,17 @@ def _train(factory: Callable, problem, theta0: np.ndarray, eta: float, marks: li
         out[:, 0] = P
         mi = 1
     delta, steps = SETTINGS["delta"], marks[-1]
+    from numerics.optimizer_step import step
     from numerics.train import small_tensor_mode
 
     with small_tensor_mode(), torch.no_grad():     # one thread, subnormals flushed (tiny tensors)
         for k in range(1, steps + 1):
             noise = delta * (2.0 * rng.integers(0, 2, size=(replicas, problem.n)) - 1.0)
-            G = problem.gradient(P, noise)
+            G = torch.from_numpy(problem.gradient(P, noise))      # a fresh array every step
             for r, (th, opt) in enumerate(zip(thetas, opts)):
-                th.grad = torch.from_numpy(G[r].copy())
+                th.grad = G[r]                 # replica r's row: no other replica reads it
                 try:
-                    opt.step()
+                    step(opt)
                 except Exception as exc:
                     raise RuntimeError(f"optimizer step {k} raised {one_line(exc)}") from None
                 P[r] = th.detach().numpy()

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from numerics.diagonal_nets import GD, AdamFamily, DiagonalNetProblem, Shampoo
-from numerics.instance_stack import blocks, stack_instances, stacked_optimizer
+from numerics.instance_stack import blocks, instance_problem, stack_instances, stacked_optimizer
 from theory.parameterizations import quadratic_difference
 
 
@@ -59,3 +59,12 @@ def test_bad_input():
                                                  (np.ones((3, 3)), np.ones(3))])
     with pytest.raises(ValueError, match="no exact stacking rule"):
         stacked_optimizer(Shampoo(), 0.1, 2)
+
+
+def test_instance_problem_is_the_instance():
+    instances = _instances(3, 3, 5)
+    stack = stack_instances(quadratic_difference(), instances)
+    for s, (Z, y) in enumerate(instances):
+        alone = instance_problem(stack, s, 3)
+        np.testing.assert_array_equal(alone.Z, Z)
+        np.testing.assert_array_equal(alone.y, y)

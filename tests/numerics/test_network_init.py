@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from numerics.network_init import mirrored
+from numerics.network_data import gaussian_clusters
+from numerics.network_init import initialize, mirrored, unserved_points
 from numerics.networks import TwoLayerNetwork
 
 
@@ -25,3 +26,27 @@ def test_odd_or_too_small_widths_are_refused():
     for m in (3, 7, 2):
         with pytest.raises(ValueError):
             mirrored(TwoLayerNetwork.build("squared_relu", m, 10), 0)
+
+
+def test_initialize_by_name_and_unknown_names_refused():
+    net = TwoLayerNetwork.build("squared_relu", 8, 10)
+    for a, b in zip(initialize(net, 5, 0.1, "iid"), net.init(5, 0.1)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(initialize(net, 5, 0.1, "mirrored"), mirrored(net, 5, 0.1)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="unknown initialization"):
+        initialize(net, 5, 0.1, "orthogonal")
+
+
+def test_unserved_points_finds_the_cluster_no_neuron_serves():
+    """Seed 2's clusters (gronich2026's quick task): the i.i.d. draw leaves the +1 cluster without a
+    serving neuron (the cluster that ends dead for every optimizer); mirrored pairs serve every point. A
+    sabotaged mirrored init (every output weight of one sign) leaves the other label's points unserved."""
+    X, y = gaussian_clusters(2, 10, 8, 0.1, seed=2, noise_in_mean_span=True)
+    net = TwoLayerNetwork.build("squared_relu", 8, 10)
+    unserved = unserved_points(net.init(2, 0.1), X, y)
+    assert unserved.size == 8 and np.all(y[unserved] == 1.0)
+    W, u = mirrored(net, 2, 0.1)
+    assert unserved_points((W, u), X, y).size == 0
+    bad = unserved_points((W, np.abs(u)), X, y)
+    assert bad.size == int(np.sum(y == -1.0)) and np.all(y[bad] == -1.0)

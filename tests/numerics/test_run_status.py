@@ -20,3 +20,44 @@ def test_unknown_status_is_named():
     assert RunStatus.of("interrupted") is RunStatus.INTERRUPTED
     with pytest.raises(ValueError, match="unknown run status 'finished'; known: ok, error"):
         RunStatus.of("finished")
+
+
+def test_records_hold_members_and_reject_a_status_outside_the_enum():
+    """Every run record of the linear, SSM, sweep and label-noise trainers declares its status with
+    ``status_field``: the old strings become members, anything else raises where it is written."""
+    import dataclasses
+
+    import numpy as np
+
+    from numerics.benign_overfitting import SweepPoint
+    from numerics.label_noise_runs import LabelNoiseResult
+    from numerics.ssm import FlowRun
+    from numerics.ssm_train import GDRun
+    from numerics.train import Trajectory
+
+    traj = Trajectory("gd")
+    assert traj.status is RunStatus.OK
+    traj.status = "error"                               # an old string: stored as the member
+    assert traj.status is RunStatus.ERROR and traj.status == "error"
+    with pytest.raises(ValueError, match="unknown run status 'finished'"):
+        traj.status = "finished"
+    flow = FlowRun(np.zeros(2), 0.0, "not converged", "", 1.0, 1, 1, 1, 1e-10, "LSODA", 0.0)
+    assert flow.status is RunStatus.NOT_CONVERGED
+    assert dataclasses.asdict(flow)["status"] == "not converged"
+    with pytest.raises(dataclasses.FrozenInstanceError):     # a frozen record stays frozen
+        flow.status = RunStatus.OK
+    made = {
+        "FlowRun": lambda s: FlowRun(np.zeros(2), 0.0, s, "", 1.0, 1, 1, 1, 1e-10, "LSODA", 0.0),
+        "GDRun": lambda s: GDRun(np.zeros(2), 0.0, 0, s),
+        "SweepPoint": lambda s: SweepPoint(1, 1, 1.0, 0, s, 0.0, 0.0),
+        "LabelNoiseResult": lambda s: LabelNoiseResult(np.empty(0), 0.0, [], np.empty(0), s, "", 0.0),
+        "Trajectory": lambda s: Trajectory("gd", status=s),
+    }
+    for name, make in made.items():
+        assert make("ok").status is RunStatus.OK, name
+        for bad in ("optimal", "not-separated", "converged", ""):
+            with pytest.raises(ValueError, match="unknown run status"):
+                make(bad)
+    with pytest.raises(TypeError):                      # a required status has no default
+        GDRun(np.zeros(2), 0.0, 0)
+    assert json.loads(json.dumps({"s": GDRun(np.zeros(2), 0.0, 0, "error").status})) == {"s": "error"}

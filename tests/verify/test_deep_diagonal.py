@@ -163,3 +163,34 @@ def test_verified_on_a_tuning_seed():
     10010–10014 and 10020–10023; the reported seeds are in the claim's notes)."""
     out = _run(10021)
     assert out.status == "verified", out.message
+
+
+def test_the_flow_is_integrated_past_the_stage_only_for_draws_not_arrived(monkeypatch):
+    """slow_flow integrates the candidates ≤ flow_stage in one call and the later ones (from the state
+    at the stage's end) only when the flow has not arrived by then; the horizon is the first arrival."""
+    import numerics.manifold_flow as mf
+    from numerics.deep_diagonal import DepthProblem
+
+    rng = np.random.default_rng(0)
+    problem = DepthProblem(2, rng.standard_normal((2, 3)), rng.standard_normal(2))
+    target = np.array([1.0, 0.0, 0.0])
+    calls = []
+
+    def fake_flow(arrive_at):
+        def integrate(problem, theta0, precond, delta, times, rtol=1e-7):
+            calls.append(list(times))
+            start = 0.0 if len(calls) == 1 else 800.0
+            # θ with w = target (arrived) from ``arrive_at`` on, else w = 0.5·target (far)
+            return np.array([[np.sqrt(target * (1.0 if start + t >= arrive_at else 0.5)), np.zeros(3)]
+                             for t in times])
+        return integrate
+
+    inst = exp.Instance(2, problem, {2: target}, 1.0, 1.0, 1.0, 1.0)
+    for arrive_at, want_T, want_calls in ((400.0, 400.0, 1), (1600.0, 1600.0, 2), (1e9, 3200.0, 2)):
+        calls.clear()
+        monkeypatch.setattr(mf, "integrate_flow", fake_flow(arrive_at))
+        out = exp.slow_flow(inst)
+        assert out["horizon"] == want_T and len(calls) == want_calls
+        assert calls[0] == [0.0, 200.0, 400.0, 800.0]
+        if want_calls == 2:
+            assert calls[1] == [0.0, 800.0, 2400.0]

@@ -95,3 +95,11 @@ def test_statements_state_their_tolerances_and_data():
             data = fan.SETTINGS["data"][fan.DATASET[suffix]]
             assert f"{data['per_class']} samples per class" in claim.statement
             assert ("rank 3" in claim.statement) == (fan.DATASET[suffix] == "spread")
+
+
+def test_the_paper_population_keeps_its_fixed_budget_and_the_spread_one_is_derived_per_draw():
+    """Only the spread data's quick budget is derived per draw (its runs confirmed after the horizon
+    set for the paper's data); the paper population and the full profile keep 2 × the horizon."""
+    assert fan.step_budget("paper", "quick") == fan.SETTINGS["steps"]["quick"] == 2 * fan.SETTINGS["horizon"]["quick"]
+    assert fan.step_budget("spread", "full") == fan.SETTINGS["steps"]["full"]
+    assert callable(fan.step_budget("spread", "quick"))

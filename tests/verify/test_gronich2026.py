@@ -55,3 +55,15 @@ def test_muon_with_shape_factors_is_muon_on_the_digits(inputs, same):
     assert (same_prediction(shape, controls, 1e-2) == [norms["Muon"].name]) is same
     assert all(same_prediction(norms[o], controls, 1e-2) == [] for o in norms if "Muon" not in o)
 
+
+
+@pytest.mark.parametrize("init, unserved", [("mirrored", 0), ("iid", 8)])
+def test_the_claim_trains_from_its_initialization_and_records_unserved_points(monkeypatch, init, unserved):
+    """Seed 2's clusters, 20 steps: the claim's mirrored initialization leaves no point without a serving
+    neuron (recorded in the task's details); the i.i.d. one (the sabotage) leaves the +1 cluster's 8."""
+    X, y, width = next((X, y, w) for _, X, y, w, _ in experiment.tasks(Context(seed=2)))
+    monkeypatch.setattr(experiment, "tasks", lambda ctx: [("clusters", X, y, width, 20)])
+    monkeypatch.setitem(experiment.SETTINGS, "init", init)
+    out = check_claim(get("gronich2026-homogeneous-optimizer-kkt"), Context(seed=2))
+    assert out.details["clusters"]["init"] == init
+    assert len(out.details["clusters"]["unserved_at_init"]) == unserved

@@ -191,3 +191,49 @@ def test_adaptive_unit_with_a_nan_rival_is_not_verified():
     checks = tracking_pair_checks("RMSProp", float("nan"), {"SGD": 1.4}, 1.0, {"SGD": 1.4}, 0.3)
     assert status_of(checks) != "verified"
 
+
+
+def test_adaptive_tolerances_are_the_derived_ones():
+    """Each block method's quick tolerance is the derived one (1.5 × its largest measured error on
+    seeds 10000–10003, floored at 5 × the standard error) at the η it was measured at; Shampoo's is
+    unchanged. A hand-lowered tolerance would break this."""
+    from verify.experiments import li2025 as exp
+
+    quick = exp.ADAPTIVE.resolve("quick")
+    etas, tols = dict(quick.etas), dict(quick.tolerances)
+    for name, (eta, error, se) in exp.ADAPTIVE_ERRORS.items():
+        assert etas[name] == eta and tols[name] == exp.derived_tolerance(error, se)
+        assert tols[name] >= error and tols[name] / 4 >= se
+    assert tols["Shampoo"] == 0.3 and set(tols) == set(etas) == set(exp.adaptive_methods(0.005, 1.5))
+
+
+def _nearest_separations(problem, theta0):
+    from verify.experiments import li2025 as exp
+
+    methods = exp.adaptive_methods(0.005, 1.5)
+    rivals = exp.adaptive_rivals(methods, exp.BLOCK_SIZE)
+    flows = exp.flows(problem, theta0, rivals)
+    out = {}
+    for name in ("RMSProp", "Adalayer", "Adam-mini"):
+        move = exp.displacement(flows[name], theta0)
+        out[name] = min(exp.flow_separation(flows[name], flows[k], theta0) / move
+                        for k in flows if k != name)
+    return out
+
+
+def test_block_instance_separates_every_block_method_from_its_nearest_rival():
+    """On the designed block instance (seed 10000, a tuning seed) every block method's flow is ≥ 3×
+    its quick tolerance from the nearest rival flow; on the random start of the same seed (the old
+    instance) some pair is not (0.31 / 0.49 / 0.32 of the displacement), so that instance cannot
+    decide the claim. The designed instance keeps θ₀ on Γ and has the designed second moments."""
+    from verify.experiments import li2025 as exp
+
+    tols = dict(exp.ADAPTIVE.resolve("quick").tolerances)
+    problem, theta0 = exp.block_instance(10000)
+    r = exp.BLOCK_SPREAD
+    assert np.allclose(problem.c, exp.BLOCK_SCALE * np.array([1, 1 / r, 1 / r, 1 / r**2]))
+    assert np.max(np.abs(problem.residual(theta0))) < 1e-12
+    designed = _nearest_separations(problem, theta0)
+    assert all(designed[k] >= 3 * tols[k] for k in designed), designed
+    old = _nearest_separations(*drift_setting(10000, 2, 4))
+    assert any(old[k] < 3 * tols[k] for k in old), old

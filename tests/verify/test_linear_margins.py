@@ -287,3 +287,82 @@ def test_a_dip_of_a_fluctuating_gap_does_not_confirm_its_envelope_does(run):
     fake, key = _designed(run, norm, FINE, _far_rivals(run, norm, stalled))
     status, checks = _checks(fake, key, norm, tol)
     assert status == "failed"
+
+
+# --- a step budget derived per draw from the step-size derivation's gap bound (fan2025 spread data) ---
+
+def test_gap_bound_at_best_is_the_derivations_and_steps_to_bound_inverts_it():
+    from verify.linear_margins import gap_bound_at_best, steps_to_bound
+
+    R, N, gamma, T = 7.4, 450, 0.3, 4e4
+    expected = R * math.sqrt(math.log(N) * math.log(T) / 2) / (gamma * math.sqrt(T))
+    assert gap_bound_at_best(R, N, T, gamma) == pytest.approx(expected, rel=1e-12)
+    t = steps_to_bound(0.6, R, N, gamma)
+    assert gap_bound_at_best(R, N, t, gamma) == pytest.approx(0.6, rel=1e-9)
+    # twice R/γ*: about four times the steps ((R/γ*)·√(log T / T): four, and a little more for the log)
+    assert 4 < steps_to_bound(0.6, R, N, gamma / 2) / t < 5
+    for bad in [(float("nan"), R, N, gamma), (0.6, R, N, float("nan")), (0.6, R, N, -1.0), (0.0, R, N, gamma)]:
+        assert math.isnan(steps_to_bound(*bad))
+
+
+def test_the_derived_budget_grows_with_radius_over_margin_and_falls_back_to_the_floor(run):
+    """A harder draw (the same data with half the max margin: twice R/γ*) gets ≈ 4× the budget; a NaN
+    margin (a broken solve) does not shrink it below the floor (the certificate checks report it)."""
+    from verify.linear_margins import bound_step_budget, data_radius, gap_bound_at_best
+
+    N = run.problem.n * (run.problem.k - 1)
+    sol = run.solutions["fro"]
+    level = gap_bound_at_best(data_radius(run.problem, run.norms["fro"]), N, 1000.0, sol.margin)
+    budget = bound_step_budget(run, ["fro"], level, 1.5, 100)
+    assert budget == pytest.approx(CONTINUATION * 1.5 * 1000, abs=1)
+
+    def with_margin(m):
+        cert = dataclasses.replace(sol.certificate, margin_lower=m)
+        return dataclasses.replace(run, solutions=dict(run.solutions, fro=dataclasses.replace(sol, certificate=cert)))
+
+    harder = with_margin(sol.margin / 2)
+    assert 4 * budget < bound_step_budget(harder, ["fro"], level, 1.5, 100) < 5 * budget
+    broken = with_margin(float("nan"))
+    assert bound_step_budget(broken, ["fro"], level, 1.5, 100) == 100
+    assert bound_step_budget(run, ["fro"], level, 1.5, 10 ** 6) == 10 ** 6     # the floor
+
+
+def test_population_budget_computed_from_the_draw():
+    """``steps`` as a function of the solved run: evaluated after the certified solves, it sets the
+    budget a never-confirmed member runs to; it needs an explicit horizon (the schedules' T)."""
+    problem = gaussian_classes(k=3, d=6, per_class=15, noise=0.3, seed=3)
+    norm = parse_norm("fro")
+    opt = Optimizer("nsd-fro", "NGD", transform_member(lambda s: nsd(norm, s), "nsd"), "fro", 8.0)
+    seen = []
+
+    def budget(r):
+        seen.append(r.solutions["fro"].margin)
+        return 1500
+
+    run = run_population(Context(), "test-budget-fn", problem, [norm], [opt], budget,
+                         targets={"nsd-fro": 1e-9}, horizon=1000)
+    assert run.steps == 1500 and run.trajectories["nsd-fro"].steps[-1] == 1500 and seen[0] > 0
+    assert "nsd-fro" not in run.confirmed
+    with pytest.raises(ValueError):
+        run_population(Context(), "test-budget-fn-2", problem, [norm], [opt], budget, targets={"nsd-fro": 1e-9})
+
+
+def test_a_late_confirmation_is_read_within_the_derived_budget_and_still_fails_if_it_stalls(run):
+    """A run confirmed after the floor's half (t_c > T): inside the floor it cannot be read at 2·t_c
+    (inconclusive); with the budget extended it is read and verifies — and the same run whose gap
+    stalls after confirmation fails there (the longer budget does not make a miss pass)."""
+    norm, tol = "fro", _tolerance(run, "fro")
+    own = _decaying(tol * 60)                                       # t_c ≈ 3600 of 10 000
+    t_c = confirmation_step(STEPS, own, tol)
+    floor = STEPS <= 1.5 * t_c
+    fake, key = _designed(run, norm, STEPS[floor], _far_rivals(run, norm, own[floor]))
+    status, checks = _checks(fake, key, norm, tol)
+    assert status == "inconclusive" and not checks["read_past_confirmation"].passed
+    extended = STEPS <= 2.2 * t_c
+    fake, key = _designed(run, norm, STEPS[extended], _far_rivals(run, norm, own[extended]))
+    status, checks = _checks(fake, key, norm, tol)
+    assert status == "verified", checks
+    stalled = np.where(STEPS >= t_c, own[STEPS == t_c][0], own)[extended]
+    fake, key = _designed(run, norm, STEPS[extended], _far_rivals(run, norm, stalled))
+    status, checks = _checks(fake, key, norm, tol)
+    assert status == "failed" and not checks["continuation_decay_exponent"].passed

@@ -54,3 +54,8 @@ def test_quick_claim_is_verified_with_controls():
     assert out.status == "verified", out.message
     ratios = [c.value for c in out.checks if c.name.endswith("kkt_control_ratio")]
     assert len(ratios) == 5 and min(ratios) >= 3.0
+
+
+def test_the_initialization_is_gronich2026s():
+    from verify.experiments import gronich2026
+    assert experiment.SETTINGS["init"] == gronich2026.SETTINGS["init"] == "mirrored"

@@ -11,6 +11,11 @@ Checked: label-noise GD on u^N − v^N (N = 2, 3, 4) reaches argmin Σ_j c_j K_N
 scale of :mod:`verify.experiments.deep_diagonal` (the experiment: settings, data, training);
 precondition: the replica mean moves little between η and 2η; negative control: it is much farther
 from the interpolator of the nearest other depth's regularizer.
+
+``deep-diagonal-adam-implied-regularizer`` (project extension): label-noise Adam on u^N − v^N
+(N = 2, 3, 4) reaches the global argmin of the derived Σ_j c_j^{1/2} K_N|w_j|^{(N−1)/N}; control: the
+nearer of label-noise SGD's argmin and the c^{1/2}-weighted ℓ1 argmin (docs/claims/deep-diagonal-adam-
+implied-regularizer.md: it fails, the runs stop at other vertices).
 """
 from __future__ import annotations
 
@@ -104,16 +109,27 @@ def depth_checks(N: int, result: dict, settings=None) -> list[Check]:
     ]
 
 
+def _over_depths(ctx, train, make_checks, s):
+    """Train every depth of ``exp.DEPTHS`` with ``train(seed, N, s)`` and gather ``make_checks(N,
+    result, s)``: (checks, {N: result}), or (None, the error outcome) when a depth's run failed."""
+    checks, results = [], {}
+    for i, N in enumerate(exp.DEPTHS):
+        ctx.progress(i, len(exp.DEPTHS), f"depth {N}")
+        result = train(ctx.seed, N, s)
+        if result["status"] != "ok":
+            return None, Outcome.error(result["message"])
+        checks += make_checks(N, result, s)
+        results[N] = result
+    return checks, results
+
+
 def _check(ctx):
     s = ctx.settings(exp.SETTINGS)
     details = {"seed": ctx.seed, **{k: getattr(s, k) for k in ("n", "d", "sharpness", "alpha", "delta")}}
-    checks = []
-    for i, N in enumerate(exp.DEPTHS):
-        ctx.progress(i, len(exp.DEPTHS), f"depth {N}")
-        result = exp.train_depth(ctx.seed, N, s)
-        if result["status"] != "ok":
-            return Outcome.error(result["message"])
-        checks += depth_checks(N, result, s)
+    checks, results = _over_depths(ctx, exp.train_depth, depth_checks, s)
+    if checks is None:
+        return results
+    for N, result in results.items():
         details[f"depth{N}"] = {k: result[k] for k in ("eta", "steps", "rescaled_time", "rescaling",
                                                        "train_seconds", "flow_distance")} | {
             "flow_distances": {f"{T:g}": v for T, v in result["flow_distances"].items()},
@@ -156,7 +172,7 @@ def _statement() -> str:
         f"inconclusive. While η·λ > {s.step_sharpness:g} (λ the Gauss–Newton sharpness, large at u = v = α) "
         f"the steps are {s.step_sharpness:g}/λ, counted in rescaled time. {per_depth} (η chosen on seeds "
         "10000–10004 and 10010–10014; the settling test on 10020–10023; the depth-2 budget from the "
-        "flow's times on 10030–10036).")
+        "flow's times on 10030–10036, its cap 3200 on 10002, 10022, 10031, 10036).")
 
 
 register(Claim(
@@ -169,4 +185,131 @@ register(Claim(
     derivation=_derivation,
     tags=("sharpness", "label-noise", "adam", "depth", "diagonal-network"),
     kind="extension",
+))
+
+
+# -- label-noise Adam (e = ½) at depth N ----------------------------------------------------------
+def adam_depth_checks(N: int, result: dict, settings=None) -> list[Check]:
+    """The checks of one depth's Adam result (``exp.train_adam_depth``), unit ``depth{N}``: the
+    replica mean against the global argmin of the derived Adam-implied regularizer and against the
+    nearer of the two rivals (label-noise SGD's tr H argmin, the c^{1/2}-weighted ℓ1 argmin)."""
+    import numpy as np
+
+    from numerics.interpolation import relative_distance
+    from verify.numbers import nan_max, nan_min
+
+    s = exp.ADAM_SETTINGS if settings is None else settings
+    tol, pred = s.tolerance, result["prediction"]
+    K, kappa = exp.forms("adam")[N]
+    rivals = result["rivals"]
+    gaps = {name: relative_distance(w, pred) for name, w in rivals.items()}
+    rival = min(gaps, key=gaps.get)
+    W = np.asarray(result["trained"])
+    mean = np.mean(W, axis=0)
+    own = relative_distance(mean, pred)
+    c = result["problem"].c
+    weights = K * np.sqrt(c)
+
+    def objective(w):
+        return float(np.sum(weights * np.abs(w) ** kappa))
+
+    Z, y = result["problem"].Z, result["problem"].y
+
+    def on_support(w):
+        # the nearest point of Zw = y with the same support (least-norm correction on it), so that
+        # regularizer values compare on the constraint set (the projection leaves a small residual)
+        keep = np.abs(w) > s.support_threshold * np.max(np.abs(w))
+        out = np.where(keep, w, 0.0)
+        out[keep] += np.linalg.lstsq(Z[:, keep], y - Z @ out, rcond=None)[0]
+        return out if np.linalg.norm(Z @ out - y) <= 1e-8 * np.linalg.norm(y) else \
+            w + np.linalg.lstsq(Z, y - Z @ w, rcond=None)[0]
+
+    support = [int(np.sum(np.abs(w) > s.support_threshold * np.max(np.abs(w)))) for w in W]
+    late = np.asarray(result["trained_at_three_quarters"])
+    settled = relative_distance(np.mean(late, axis=0), mean) if late.size else np.inf
+    unit = f"depth{N}"
+    names = {"trace": f"label-noise SGD's argmin (Σ c_j|w_j|^{2 * (N - 1) / N:.4g})",
+             "l1": "the c^(1/2)-weighted ℓ1 argmin (κ → 1, N → ∞)"}
+    return [
+        Check(f"depth{N}_distance_to_prediction", own, "<=", tol, unit=unit,
+              note=f"mean of {len(W)} label-noise Adam replicas on u^{N} − v^{N} vs the global argmin of "
+                   f"Σ c_j^(1/2)|w_j|^{kappa:.4g} s.t. Zw = y (support enumeration)"),
+        Check(f"depth{N}_control_rival_over_own", relative_distance(mean, rivals[rival]) / max(own, 1e-300),
+              ">=", s.control_ratio, role="control", unit=unit,
+              note=f"distance to the nearer rival, {names[rival]}, over the distance to the prediction"),
+        Check(f"depth{N}_predictions_differ", gaps[rival], ">=", s.separation * tol,
+              role="precondition", unit=unit,
+              note=f"the nearer rival ({rival}) must be {s.separation:g}× the tolerance from the "
+                   f"prediction (other rival: {nan_max(v for k, v in gaps.items() if k != rival):.3g})"),
+        Check(f"depth{N}_settled", settled, "<=", s.settled * tol, role="precondition", unit=unit,
+              note="relative change of the replica mean over the last quarter of the run (the "
+                   "prediction is where the slow drift ends; a run still moving has not reached it)"),
+        Check(f"depth{N}_projection_residual", result["projection_residual"], "<=",
+              s.projection_residual, role="precondition", unit=unit),
+        Check(f"depth{N}_replicas_at_prediction",
+              float(np.mean([relative_distance(w, pred) <= tol for w in W])), ">=", 0.0, role="info",
+              unit=unit, note="fraction of replicas within the tolerance of the global argmin"),
+        Check(f"depth{N}_endpoint_support", float(nan_max(support)), ">=", 0.0, role="info", unit=unit,
+              note=f"largest support over replicas (|w_j| > {s.support_threshold:g}·‖w‖_∞; a vertex of "
+                   f"Zw = y has ≤ n = {len(result['problem'].y)}): local minima of the concave "
+                   "regularizer are vertices"),
+        Check(f"depth{N}_objective_excess",
+              float(nan_min(objective(on_support(w)) for w in W)) / objective(pred) - 1.0, ">=", 0.0,
+              role="info", unit=unit,
+              note="least regularizer value over replicas (each put on Zw = y within its support) over "
+                   "the global minimum, − 1 (> 0 at a vertex: a local, not the global, minimum)"),
+    ]
+
+
+def _adam_check(ctx):
+    s = ctx.settings(exp.ADAM_SETTINGS)
+    details = {"seed": ctx.seed, **{k: getattr(s, k) for k in ("n", "d", "alpha", "delta", "eta")}}
+    checks, results = _over_depths(ctx, exp.train_adam_depth, adam_depth_checks, s)
+    if checks is None:
+        return results
+    for N, result in results.items():
+        details[f"depth{N}"] = {k: result[k] for k in ("eta", "steps", "rescaled_time", "rescaling",
+                                                       "train_seconds")} | {
+            "kappa": exp.forms("adam")[N][1], "predicted": result["prediction"],
+            "rivals": result["rivals"], "trained": result["trained"]}
+    der = _derivation()
+    checks.append(Check("limit_kappa_adam", float(der.results["limit_difference_adam"]), ">=", 1.0,
+                        role="info", note="lim κ(N), Adam (derived, u^N − v^N)"))
+    return Outcome.from_checks(checks, details=details)
+
+
+def _adam_statement() -> str:
+    s = exp.ADAM_SETTINGS
+    per_depth = ", ".join(f"{s.horizon_for(N):g}" for N in exp.DEPTHS)
+    return (
+        "On w = u^N − v^N the fibre minimum of Adam's sharpness tr(Diag(H)^(1/2)) is c^(1/2) K_N|w|^((N−1)/N) "
+        "per coordinate (derived for N = 2…8 with the certifying argument; κ_N = (N−1)/N → 1 as N → ∞). "
+        f"Label-noise Adam (±δ, δ = {s.delta:g}; no bias correction, β₁ = {s.beta1:g}, 1 − β₂ = η^s with s "
+        f"derived, second moment warm-started at the start) on u^N − v^N from u = v = α = {s.alpha:g} "
+        f"reaches the global argmin of Σ_j c_j^(1/2) K_N|w_j|^((N−1)/N) s.t. Zw = y for N = "
+        f"{', '.join(str(N) for N in exp.DEPTHS)}: on n = {s.n} Gaussian samples in d = {s.d} dimensions "
+        f"(canonical scale: that argmin has ‖w*‖_∞ = 1, λ* = {s.sharpness:g}), at η = {s.eta:g} and "
+        f"η²δ²·steps = {per_depth} (N = 2, 3, 4), the mean of {s.replicas} replicas is within relative "
+        f"distance {s.tolerance:g} of it and ≥ {s.control_ratio:g}× closer to it than to the nearer rival "
+        "(label-noise SGD's argmin, Σ c_j|w_j|^(2(N−1)/N), or the c^(1/2)-weighted ℓ1 argmin), which must "
+        f"differ from it by ≥ {s.separation * s.tolerance:g}; a depth whose replica mean still moves by "
+        f"more than {s.settled * s.tolerance:g} over the last quarter of the run reads inconclusive. "
+        "The regularizer is concave (κ_N < 1): every vertex of Zw = y is a local minimum, so the "
+        "statement is that the drift selects the global one — a stronger reading than the local "
+        "statement the derivation supports (the drift decreases the regularizer), tested on purpose "
+        "and expected to fail: runs stop at other vertices (η and the horizons chosen on seeds "
+        "10000–10011).")
+
+
+register(Claim(
+    id="deep-diagonal-adam-implied-regularizer",
+    title="Reading: depth-N diagonal networks under label-noise Adam reach the GLOBAL argmin of "
+          "c^½|w|^((N−1)/N)",
+    source="Woodworth et al. 2020; Li, Wen, Lyu 2025",
+    section=SECTION,
+    statement=_adam_statement(),
+    check=_adam_check,
+    derivation=_derivation,
+    tags=("sharpness", "label-noise", "adam", "depth", "diagonal-network"),
+    kind="reading", expected="failed",
 ))

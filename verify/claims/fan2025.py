@@ -29,7 +29,7 @@ from theory.norms import parse_norm
 from theory.rates import decay_exponent, rate_derivation
 from verify.context import Context
 from verify.linear_margins import margin_checks, run_population
-from verify.experiments.fan2025 import DATASET, LIBRARY, NORMS, SETTINGS, dataset_of, problem
+from verify.experiments.fan2025 import DATASET, LIBRARY, NORMS, SETTINGS, dataset_of, problem, step_budget
 from verify.experiments.fan2025 import optimizers as population
 from verify.outcome import Outcome
 from verify.registry import Claim, register
@@ -46,7 +46,7 @@ def _population(ctx: Context, dataset: str):
     targets = {o.key: SETTINGS["adam_gap_tolerance" if o.key == "adam" else "gap_tolerance"][ctx.profile]
                for o in optimizers if o.key not in LIBRARY}
     return run_population(ctx, f"fan2025-{dataset}", problem(ctx.seed, dataset), norms, optimizers,
-                          SETTINGS["steps"][ctx.profile], targets=targets, companions=LIBRARY,
+                          step_budget(dataset, ctx.profile), targets=targets, companions=LIBRARY,
                           horizon=SETTINGS["horizon"][ctx.profile])
 
 
@@ -122,7 +122,17 @@ def _how(tolerance_key: str, dataset: str) -> str:
             f"≤ the bound's + {SETTINGS['rate_slack']:g}; control: the run's gap in every other norm of "
             f"the family ≥ 2 tolerances; precondition: the nearest rival's certified solution is ≥ 3 "
             f"tolerances away. η₀ = {SETTINGS['kappa']:g}·η₀* (η₀* minimizes the NSD gap bound at the "
-            f"horizon T = {_sci(SETTINGS['horizon']['quick'])}, quick; budget 2T).")
+            f"horizon T = {_sci(SETTINGS['horizon']['quick'])}, quick); {_budget_text(dataset)}.")
+
+
+def _budget_text(dataset: str) -> str:
+    level = SETTINGS["bound_level"]["quick"] if dataset == "spread" else None
+    if level is None:
+        return "step budget 2T"
+    factor = SETTINGS["budget_margin"] * 2
+    return (f"step budget derived per draw: {factor:g}× the step at which that bound at η₀* (R and γ* of "
+            f"the draw, the largest over the Frobenius, entrywise-p and Schatten-p norms) falls to "
+            f"{level:g}, at least 2T (quick)")
 
 
 def _register_all() -> None:

@@ -7,7 +7,8 @@ points of min ½‖θ‖² s.t. y_i f(x_i; θ) ≥ 1 in the optimizer's own norm
 The claim reads the experiment ``verify.experiments.gronich2026``: the optimizers given by their
 per-block update rules, from which each one's norm is derived (``theory.optimizer_geometry``), the
 tasks (a two-layer squared-ReLU network, C¹ and 3-homogeneous, on Gaussian clusters; the full profile
-adds full-rank clusters and the digits with a constant input coordinate) and the control norms. The
+adds full-rank clusters and the digits with a constant input coordinate; neurons initialized in mirrored
+pairs, ``numerics.network_init``) and the control norms. The
 derivation shows the network's degree, the schedule conditions decided symbolically, the derived norms
 of Muon+Adam and of Muon with shape factors, and the ℓ∞ margin problem's KKT conditions. The checks are
 ``verify.homogeneous_checks.optimizer_kkt_outcome``, per optimizer (each its own unit): the data are fit
@@ -76,7 +77,8 @@ register(Claim(
                "cannot be separated there: inconclusive), largest own-norm margin; "
                "cos(θ_t, θ_T) reported. A residual above tolerance that has not settled (still falling, "
                "rising or fluctuating over the last half of the run) is inconclusive: the direction moves by only (1 − a)·log T in T steps. quick: 2 Gaussian "
-               f"clusters in R^10 with noise in the means' span (16 points of rank 2), width {SETTINGS['width']}, "
+               f"clusters in R^10 with noise in the means' span (16 points of rank 2), width {SETTINGS['width']} "
+               "initialized in mirrored pairs (w, u), (−w, u) (every point has a serving neuron at t = 0), "
                f"{SETTINGS['steps']['quick']} steps; full: "
                f"{SETTINGS['steps']['full']} steps on them, adds the same clusters with full-rank noise "
                f"({SETTINGS['full_task_steps']['clusters_full_rank']} steps) and digits odd/even (60 images, width 8, with a "

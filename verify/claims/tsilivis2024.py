@@ -64,7 +64,8 @@ register(Claim(
                "every other one (a rival whose KKT condition the own certificate implies at the endpoint "
                "within less than that cannot be separated there: inconclusive), largest own-norm margin, "
                "residual settled; cos(θ_t, θ_T) reported. Data: "
-               f"gronich2026's clusters (16 points of rank 2 in R^10), width {SETTINGS['width']}; quick "
+               f"gronich2026's clusters (16 points of rank 2 in R^10), width {SETTINGS['width']}, its mirrored-pair "
+               "initialization; quick "
                f"{SETTINGS['steps']['quick']} steps (tolerance {SETTINGS['kkt_tolerance']['quick']:g}), full "
                f"{SETTINGS['steps']['full']} ({SETTINGS['kkt_tolerance']['full']:g}). ℓ1.5 is measured too slow to include (see the claim's notes)."),
     check=_check, derivation=_derivation, tags=("homogeneous", "optimizers", "steepest-descent")))

@@ -71,12 +71,12 @@ def run(args) -> int:
             "norm": norm.name, "model": problem.model, "classes": list(problem.classes),
             "margin": cert.margin_lower,
             "margin_upper": cert.margin_upper, "W": sol.W, "duality_gap": cert.relative_gap,
-            "solver": sol.solver, "status": sol.status, "seconds": sol.seconds},
+            "solver": sol.solver, "status": sol.status, "seconds": sol.seconds, "note": sol.note},
             "environment": environment()})
     if sol.status != "optimal":
         print(f"warning: the certificate did not reach the target gap {args.tol:g}: certified is only "
               f"γ* ∈ [{cert.margin_lower:.15g}, {cert.margin_upper:.15g}] (relative gap "
               f"{cert.relative_gap:.2e}), the best pair (W, λ) any solver for {norm.name} reached "
-              f"(from {sol.solver})")
+              f"(from {sol.solver})" + (f"; why: {sol.note}" if sol.note else ""))
         return 1
     return 0

@@ -44,6 +44,15 @@ SETTINGS = {
     # confirmed as late as the horizon can still be read at twice its confirmation step
     "horizon": {"quick": 40_000, "full": 2_000_000},
     "steps": {"quick": 80_000, "full": 4_000_000},
+    # spread data (quick): the budget is derived per draw (``step_budget``): 2 × 1.5 × the step at which
+    # the step-size derivation's gap bound at η₀* (theory.rates.step_size_derivation, R and γ* of the
+    # draw, the largest over the spread members' norms) falls to ``bound_level``, and at least
+    # ``steps``. bound_level: the smallest value of that bound at the latest confirmation step of the
+    # spread members over the tuning seeds 10000–10004 and 10007 (κ = 8, T = 4e4), so that every tuning draw had
+    # confirmed by the step it gives; 1.5: the late-draw slack of gunasekar2018's horizon rule.
+    # docs/claims/fan2025-family.md (2026-12-07, session 3). Full profile: the fixed budget.
+    "bound_level": {"quick": 0.61, "full": None},
+    "budget_margin": 1.5,
     "gap_tolerance": {"quick": 1e-2, "full": 1e-3},
     # quick tolerances: the largest of 1, 2, 3, 4, 5 × 10⁻² at most a third of the smallest nearest-rival
     # separation on seeds ≥ 10000 (docs/claims/fan2025-family.md), so that the control can tell each
@@ -65,6 +74,27 @@ def problem(seed: int, dataset: str = "paper"):
     if dataset == "spread":
         return low_rank_classes(**SETTINGS["data"]["spread"], seed=seed)
     return gaussian_classes(**SETTINGS["data"]["paper"], seed=seed)
+
+
+def step_budget(dataset: str, profile: str):
+    """The step budget of the population trained on ``dataset``: ``SETTINGS["steps"]`` (2 × the
+    horizon), or on the spread data (quick profile) a function of the draw
+    (``verify.linear_margins.bound_step_budget`` over the spread members' norms; see ``SETTINGS``).
+
+    Why: η₀* (and so the schedule) does not depend on the max margin γ*, but the steps a run needs to
+    reach a relative gap do: the bound at η₀* is (R/γ*)·√(log N log T/(2T)). On the spread data
+    R/γ* (Frobenius) is 14–39 on seeds 10000–10009 against 4–7 on the paper's data, so the horizon
+    chosen for the paper's data is too short for most spread draws, and by a factor that varies
+    with the draw."""
+    from verify.linear_margins import bound_step_budget
+
+    fixed = SETTINGS["steps"][profile]
+    level = SETTINGS["bound_level"][profile] if dataset == "spread" else None
+    if level is None:
+        return fixed
+    geometries = sorted({parse_norm(NORMS[s][0]).name for s, d in DATASET.items()
+                         if d == dataset and s in NORMS})
+    return lambda run: bound_step_budget(run, geometries, level, SETTINGS["budget_margin"], fixed)
 
 
 def dataset_of(key: str) -> str:

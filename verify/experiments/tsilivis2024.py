@@ -16,7 +16,7 @@ L2, L3, LINF = (parse_norm(n, "binary") for n in ("l2", "lp:3", "linf"))
 SPECTRAL, NUCLEAR = parse_norm("spectral"), parse_norm("nuclear")
 ETA = sp.Symbol("eta", positive=True)
 
-_SHARED = ("activation", "width", "init_scale", "clusters", "decay", "kkt_tolerance", "control_ratio",
+_SHARED = ("activation", "width", "init_scale", "init", "clusters", "decay", "kkt_tolerance", "control_ratio",
            "settled_rate")
 SETTINGS = {
     **{key: gronich2026.SETTINGS[key] for key in _SHARED},

@@ -56,7 +56,7 @@ def test_steps_cover_the_rescaled_time():
         eta = s.eta_for(N)
         for T in s.horizons_for(N):
             assert exp.steps_for(T, eta) * eta**2 * s.delta**2 == pytest.approx(T, rel=1e-3)
-    assert exp.SETTINGS.horizons_for(2)[-1] == 800 and exp.SETTINGS.horizons_for(3) == (200,)
+    assert exp.SETTINGS.horizons_for(2)[-1] == 3200 and exp.SETTINGS.horizons_for(3) == (200,)
 
 
 def test_the_derived_horizon_is_the_first_at_which_the_slow_flow_arrives(monkeypatch):
@@ -71,18 +71,27 @@ def test_the_derived_horizon_is_the_first_at_which_the_slow_flow_arrives(monkeyp
     far = inst.predictions[3]
 
     def fake_flow(distances):
-        """The flow at distance distances[k] from the prediction at the k-th candidate horizon."""
+        """The flow at distance distances[k] from the prediction at the k-th candidate horizon (the
+        integration runs in stages: each call takes the next len(times) − 1 distances)."""
+        queue = list(distances)
+
         def flow(problem, theta0, precond, delta, times, **kw):
             out = [np.array(theta0)]
-            for d in distances:
+            for _ in times[1:]:
+                d = queue.pop(0)
                 w = target + d * (far - target) * np.linalg.norm(target) / np.linalg.norm(far - target)
                 out.append(exp.fibre_minimum_point(w, 2))
             return np.array(out)
         return flow
 
+    assert s.horizons_for(2) == (200, 400, 800, 1600, 3200) and s.flow_stage == 800
     monkeypatch.setattr(mf, "integrate_flow", fake_flow([0.3, 0.011, 0.0]))
-    got = exp.slow_flow(inst, s)
+    got = exp.slow_flow(inst, s)                 # arrives in the first stage: the later one not run
     assert got["horizon"] == 400 and got["distance"] == pytest.approx(0.011, rel=1e-6)
-    monkeypatch.setattr(mf, "integrate_flow", fake_flow([0.5, 0.4, 0.2]))
-    got = exp.slow_flow(inst, s)
-    assert got["horizon"] == 800 and got["distance"] == pytest.approx(0.2, rel=1e-6)
+    assert sorted(got["distances"]) == [200, 400, 800]
+    monkeypatch.setattr(mf, "integrate_flow", fake_flow([0.5, 0.4, 0.2, 0.05, 0.011]))
+    got = exp.slow_flow(inst, s)                 # arrives only in the second stage
+    assert got["horizon"] == 3200 and got["distance"] == pytest.approx(0.011, rel=1e-6)
+    monkeypatch.setattr(mf, "integrate_flow", fake_flow([0.5, 0.4, 0.2, 0.15, 0.1]))
+    got = exp.slow_flow(inst, s)                 # never arrives: the largest, with its distance
+    assert got["horizon"] == 3200 and got["distance"] == pytest.approx(0.1, rel=1e-6)
