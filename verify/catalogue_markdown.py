@@ -192,18 +192,32 @@ def gallery_page(data: dict | None, name: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+_CLAIM_LEVEL = ("note", "op", "tolerance", "role", "unit")   # kept once, on the claim-level check
+
+
+def _compact_seed(entry: dict) -> dict:
+    """One seed's entry without ``details``/``figures``, its checks reduced to name, value and
+    passed (the rest is on the claim-level check), and the metrics that only repeat a check's value."""
+    out = {k: v for k, v in entry.items() if k not in ("details", "figures")}
+    if "checks" in entry:
+        out["checks"] = [{k: v for k, v in c.items() if k not in _CLAIM_LEVEL} for c in entry["checks"]]
+        values = {c.get("name"): c.get("value") for c in entry["checks"]}
+        if "metrics" in entry:
+            out["metrics"] = {k: v for k, v in entry["metrics"].items()
+                              if not (k in values and (values[k] == v or (v != v and values[k] != values[k])))}
+    return out
+
+
 def compact_report(data: dict) -> dict:
     """The report the documentation keeps: everything the catalogue pages read (statuses per seed,
-    checks, metrics, tolerances, messages), without each seed's ``details`` tables and figures, and
-    without the per-seed copies of each check's note (the claim-level check keeps it)."""
+    checks, metrics, tolerances, messages), without each seed's ``details`` tables and figures; each
+    seed's checks keep name, value and passed (note, op, tolerance, role are on the claim-level
+    check) and its metrics only where they are not a check's value."""
     out = {k: v for k, v in data.items() if k != "claims"}
     out["claims"] = []
     for rec in data.get("claims", []):
         rec = {k: v for k, v in rec.items() if k not in ("details", "figures")}
-        rec["per_seed"] = [{**{k: v for k, v in s.items() if k not in ("details", "figures")},
-                            **({"checks": [{k: v for k, v in c.items() if k != "note"} for c in s["checks"]]}
-                               if "checks" in s else {})}
-                           for s in rec.get("per_seed", [])]
+        rec["per_seed"] = [_compact_seed(s) for s in rec.get("per_seed", [])]
         out["claims"].append(rec)
     return out
 

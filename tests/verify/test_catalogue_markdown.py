@@ -45,6 +45,21 @@ def test_compact_report_keeps_what_the_pages_read():
     assert "details" in full["claims"][0]["per_seed"][0]          # the input is not modified
 
 
+def test_compact_report_keeps_each_seeds_values_once():
+    """A seed's check keeps name, value, passed; a metric that repeats a check's value (NaN included)
+    goes, a metric that is not a check's value stays."""
+    from verify.catalogue_markdown import compact_report
+
+    nan = float("nan")
+    check = {"name": "x", "value": 0.5, "passed": True, "op": "<=", "tolerance": 1.0, "role": "prediction",
+             "note": "n"}
+    full = {"claims": [{"id": "a", "per_seed": [{"seed": 0, "checks": [check, {"name": "z", "value": nan}],
+                                                 "metrics": {"x": 0.5, "z": nan, "y": 2.0, "w": 0.4}}]}]}
+    seed = compact_report(full)["claims"][0]["per_seed"][0]
+    assert seed["checks"][0] == {"name": "x", "value": 0.5, "passed": True}
+    assert seed["metrics"] == {"y": 2.0, "w": 0.4}
+
+
 def test_claim_page_lists_its_settings_per_profile():
     page = claim_page(get("wager2013-dropout-ridge"), None, has_notes=False)
     assert "## Settings" in page and "| `chains` | 64 | 256 |" in page and "| `rate` | 0.3 | 0.3 |" in page
