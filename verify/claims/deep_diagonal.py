@@ -109,39 +109,41 @@ def depth_checks(N: int, result: dict, settings=None) -> list[Check]:
     ]
 
 
-def _over_depths(ctx, train, make_checks, s):
-    """Train every depth of ``exp.DEPTHS`` with ``train(seed, N, s)`` and gather ``make_checks(N,
-    result, s)``: (checks, {N: result}), or (None, the error outcome) when a depth's run failed."""
-    checks, results = [], {}
+_LIMITS = {"trace": ("limit_kappa_trace", "limit_difference_trace", 2.0, "label noise"),
+           "adam": ("limit_kappa_adam", "limit_difference_adam", 1.0, "Adam")}
+
+
+def _over_depths(ctx, s, setting_keys, train, make_checks, record, limits):
+    """Train every depth of ``exp.DEPTHS`` with ``train(seed, N, s)``, gather ``make_checks(N, result,
+    s)`` and ``record(N, result)`` (the depth's details), and add the derived limits of κ(N) named in
+    ``limits`` (info): the outcome, or the error of the first depth whose run failed."""
+    details = {"seed": ctx.seed, **{k: getattr(s, k) for k in setting_keys}}
+    checks = []
     for i, N in enumerate(exp.DEPTHS):
         ctx.progress(i, len(exp.DEPTHS), f"depth {N}")
         result = train(ctx.seed, N, s)
         if result["status"] != "ok":
-            return None, Outcome.error(result["message"])
+            return Outcome.error(result["message"])
         checks += make_checks(N, result, s)
-        results[N] = result
-    return checks, results
+        details[f"depth{N}"] = record(N, result)
+    der = _derivation()
+    for measure in limits:
+        name, key, bound, label = _LIMITS[measure]
+        checks.append(Check(name, float(der.results[key]), ">=", bound, role="info",
+                            note=f"lim κ(N), {label} (derived, u^N − v^N)"))
+    return Outcome.from_checks(checks, details=details)
 
 
 def _check(ctx):
-    s = ctx.settings(exp.SETTINGS)
-    details = {"seed": ctx.seed, **{k: getattr(s, k) for k in ("n", "d", "sharpness", "alpha", "delta")}}
-    checks, results = _over_depths(ctx, exp.train_depth, depth_checks, s)
-    if checks is None:
-        return results
-    for N, result in results.items():
-        details[f"depth{N}"] = {k: result[k] for k in ("eta", "steps", "rescaled_time", "rescaling",
-                                                       "train_seconds", "flow_distance")} | {
+    def record(N, result):
+        return {k: result[k] for k in ("eta", "steps", "rescaled_time", "rescaling", "train_seconds",
+                                       "flow_distance")} | {
             "flow_distances": {f"{T:g}": v for T, v in result["flow_distances"].items()},
             "kappa": exp.forms()[N][1], "rival_depth": exp.nearest_rival(N),
             "predicted": result["predictions"][N], "trained": result["trained"],
             "trained_at_2eta": result["trained_at_2eta"]}
-    der = _derivation()
-    checks.append(Check("limit_kappa_trace", float(der.results["limit_difference_trace"]), ">=", 2.0,
-                        role="info", note="lim κ(N), label noise (derived, u^N − v^N)"))
-    checks.append(Check("limit_kappa_adam", float(der.results["limit_difference_adam"]), ">=", 1.0,
-                        role="info", note="lim κ(N), Adam (derived, u^N − v^N)"))
-    return Outcome.from_checks(checks, details=details)
+    return _over_depths(ctx, ctx.settings(exp.SETTINGS), ("n", "d", "sharpness", "alpha", "delta"),
+                        exp.train_depth, depth_checks, record, ("trace", "adam"))
 
 
 def _statement() -> str:
@@ -262,20 +264,12 @@ def adam_depth_checks(N: int, result: dict, settings=None) -> list[Check]:
 
 
 def _adam_check(ctx):
-    s = ctx.settings(exp.ADAM_SETTINGS)
-    details = {"seed": ctx.seed, **{k: getattr(s, k) for k in ("n", "d", "alpha", "delta", "eta")}}
-    checks, results = _over_depths(ctx, exp.train_adam_depth, adam_depth_checks, s)
-    if checks is None:
-        return results
-    for N, result in results.items():
-        details[f"depth{N}"] = {k: result[k] for k in ("eta", "steps", "rescaled_time", "rescaling",
-                                                       "train_seconds")} | {
+    def record(N, result):
+        return {k: result[k] for k in ("eta", "steps", "rescaled_time", "rescaling", "train_seconds")} | {
             "kappa": exp.forms("adam")[N][1], "predicted": result["prediction"],
             "rivals": result["rivals"], "trained": result["trained"]}
-    der = _derivation()
-    checks.append(Check("limit_kappa_adam", float(der.results["limit_difference_adam"]), ">=", 1.0,
-                        role="info", note="lim κ(N), Adam (derived, u^N − v^N)"))
-    return Outcome.from_checks(checks, details=details)
+    return _over_depths(ctx, ctx.settings(exp.ADAM_SETTINGS), ("n", "d", "alpha", "delta", "eta"),
+                        exp.train_adam_depth, adam_depth_checks, record, ("adam",))
 
 
 def _adam_statement() -> str:
