@@ -122,6 +122,7 @@ class DeepRun:
     seconds: float
     W_at: dict = field(default_factory=dict)     # step → (R, d): each checkpoint, projected likewise
     warmup_steps: int = 0                        # equivalent steps at η covered by the warm-up
+    P_at: dict = field(default_factory=dict)     # step → (R, m, d): the projected parameters there
 
 
 def train_deep(problem: DiagonalNetProblem, optimizer, alpha: float, eta: float, steps: int,
@@ -176,4 +177,5 @@ def train_deep(problem: DiagonalNetProblem, optimizer, alpha: float, eta: float,
     residual /= float(np.linalg.norm(problem.y))
     final = projected[-1]
     return DeepRun(final, problem.w(final), residual, "ok", "", seconds,
-                   {step: problem.w(P) for step, P in zip(run.steps, projected[:-1])}, done)
+                   {step: problem.w(P) for step, P in zip(run.steps, projected[:-1])}, done,
+                   dict(zip(run.steps, projected[:-1])))

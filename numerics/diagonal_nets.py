@@ -26,7 +26,7 @@ import numpy as np
 
 from numerics.interpolation import interpolation_system
 from numerics.optim import GD, AdamFamily, Shampoo  # noqa: F401  (the update rules train runs)
-from numerics.run_status import RunStatus
+from numerics.run_status import RunStatus, status_field
 from theory.errors import UserInputError
 from theory.parameterizations import Parameterization
 
@@ -106,7 +106,7 @@ class Run:
     optimizer: str
     steps: list[int] = field(default_factory=list)
     params: list[np.ndarray] = field(default_factory=list)
-    status: RunStatus = RunStatus.OK
+    status: RunStatus = status_field(RunStatus.OK)
     message: str = ""
     seconds: float = 0.0
     final: np.ndarray | None = None

@@ -56,6 +56,7 @@ import sympy as sp
 from scipy.optimize import nnls
 
 from numerics.networks import TwoLayerNetwork
+from numerics.run_status import RunStatus, status_field
 from theory.errors import UserInputError
 from theory.kkt import NORM, Q_MIN, homogeneity_derivation
 from theory.norms import BlockMax, Entrywise, Norm, Schatten
@@ -82,19 +83,20 @@ class KKTResidual:
     tolerance: float                 # τ of the active sets (0 for smooth norms and models)
     support: int                     # number of samples with λ_i > 1e-6 max λ
     solver: str
-    status: str                      # "optimal" or the solver's status (e.g. "optimal_inaccurate")
+    status: RunStatus = status_field()   # OK (solved) | INACCURATE | ERROR: RunStatus.from_solver
     multipliers: np.ndarray = field(repr=False, default=None)
     lower_bound: float = math.nan    # certified: no multipliers do better (see kkt_residual)
+    message: str = ""                # the solver's own status when not OK (e.g. "optimal_inaccurate")
 
     @property
     def accurate(self) -> bool:
-        return self.status == "optimal"
+        return self.status is RunStatus.OK
 
     def as_dict(self) -> dict:
         return {"norm": self.norm, "residual": self.residual, "stationarity": self.stationarity,
                 "complementary_slackness": self.complementary_slackness, "tolerance": self.tolerance,
                 "support": self.support, "solver": self.solver, "status": self.status,
-                "lower_bound": self.lower_bound}
+                "message": self.message, "lower_bound": self.lower_bound}
 
 
 # -- blocks and their faces ---------------------------------------------------------------------
@@ -377,7 +379,7 @@ def kkt_residual(net: TwoLayerNetwork, params, X, y, norm: Norm,
             relaxed = _conic_residual(*args, relax_nuclear=True)
             bound = max(bound, relaxed.lower_bound)
             if relaxed.residual < res.residual:   # better multipliers; the exact problem stays unsolved
-                res = dataclasses.replace(relaxed, status=res.status)
+                res = dataclasses.replace(relaxed, status=res.status, message=res.message)
         lower = min(lower, bound)
         if best is None or res.residual < best.residual:
             best = res
@@ -504,7 +506,7 @@ def _nnls_residual(net, theta, q, X, y, norm) -> KKTResidual:
                     J, np.zeros(0, dtype=int), np.zeros((0, flat.size)), c * (q - 1.0), 0.0, size, flat)
     # the dual direction of min ‖Aλ − b‖ over λ ≥ 0: the stationarity residual θ̂ − Jᵀλ
     lower = min(dual_bound(data, [flat - J.T @ lam]), res)
-    return KKTResidual(norm.name, res, stat, cs, 0.0, _support(lam), "nnls", "optimal", lam, lower)
+    return KKTResidual(norm.name, res, stat, cs, 0.0, _support(lam), "nnls", RunStatus.OK, lam, lower)
 
 
 def _support(lam) -> int:
@@ -576,11 +578,13 @@ def _conic_residual(net, theta, q, X, y, norm, arrays, weights, kinds, slices, t
                          [cp.sum(cp.hstack(masses)) == 1] + constraints)
     psd_side = max((sum(a.shape) for k, a in zip(kinds, arrays)
                     if k == "nuclear" or (k == "spectral" and not relax_nuclear)), default=0)
-    status, solver = _solve(problem, cp, psd_side)
+    text, solver = _solve(problem, cp, psd_side)
+    status, message = RunStatus.from_solver(text)
     if relax_nuclear:
         solver += " (nuclear ≥ Frobenius)"
     if lam.value is None:
-        return KKTResidual(norm.name, math.inf, math.inf, math.inf, gap, 0, solver, status, lower_bound=gap)
+        return KKTResidual(norm.name, math.inf, math.inf, math.inf, gap, 0, solver, RunStatus.ERROR,
+                           lower_bound=gap, message=message or f"{text}: no multipliers returned")
     # Re-evaluate from the multipliers, projected onto their constraints.
     lam_v = np.clip(lam.value, 0.0, None)
     combo = J.T @ lam_v
@@ -607,7 +611,7 @@ def _conic_residual(net, theta, q, X, y, norm, arrays, weights, kinds, slices, t
         candidates = [W, -W]
     lower = dual_bound(data, candidates)
     return KKTResidual(norm.name, math.hypot(stat_v, cs_v), float(stat_v), cs_v, gap, _support(lam_v), solver,
-                       status, lam_v, lower)
+                       status, lam_v, lower, message)
 
 
 def _solve(problem, cp, psd_side: int = 0) -> tuple[str, str]:

@@ -10,6 +10,8 @@ Shampoo): the flow back end (``flow_preconditioner``) of the method's declaratio
 ``numerics.optim`` (``GD``, ``AdamFamily``, ``Shampoo``; :func:`preconditioner_matrix`), the same
 declaration the trainers run. The last term (γ > 0)
 is a Baumgarte stabilization: it vanishes on Γ and pulls round-off drift back onto it (dr/dt = −γr).
+:func:`integrate_flow_to_rest` continues the flow of a diagonal preconditioner through the finite-time
+collapses of adaptive methods (a parameter reaching a floor is frozen) to the point where it stops.
 
 Tracking (:func:`track`) compares the replica mean of trained runs with such flows and reports the
 Monte-Carlo standard error of that mean. An adaptive run whose second moment v should already be
@@ -30,7 +32,7 @@ from scipy.integrate import solve_ivp
 
 from numerics.diagonal_nets import DiagonalNetProblem
 from numerics.optim import GD, AdamFamily, Shampoo
-from numerics.run_status import RunStatus
+from numerics.run_status import RunStatus, status_field
 
 
 def Preconditioner(kind: str = "sgd", exponent: float = 0.5, block: int = 1):
@@ -95,10 +97,10 @@ def drift(problem: DiagonalNetProblem, theta_flat: np.ndarray, precond,
     return kappa * sigma2 * tangent - gamma * PJt @ (K @ r)
 
 
-def integrate_flow(problem: DiagonalNetProblem, theta0: np.ndarray, precond,
-                   delta: float, times, kappa: float | None = None, rtol: float = 1e-7):
-    """θ(t) at the requested rescaled times (array (len(times), m, d)); κ defaults to the derived
-    drift constant and σ² = δ²/n to the derived noise scale."""
+def flow_constants(problem: DiagonalNetProblem, precond, delta: float,
+                   kappa: float | None = None) -> tuple[float, float]:
+    """(κ, σ²) of the flow: κ the derived drift constant of ``precond`` (unless given) and
+    σ² = δ²/n the derived noise scale (``theory.slow_drift.slow_drift_derivation``)."""
     import sympy as sp
 
     from theory.slow_drift import slow_drift_derivation
@@ -110,6 +112,14 @@ def integrate_flow(problem: DiagonalNetProblem, theta0: np.ndarray, precond,
     sigma2 = float(der.results["noise_scale"].subs({sp.Symbol("delta", positive=True): delta,
                                                    sp.Symbol("n", positive=True, integer=True):
                                                        problem.n}))
+    return kappa, sigma2
+
+
+def integrate_flow(problem: DiagonalNetProblem, theta0: np.ndarray, precond,
+                   delta: float, times, kappa: float | None = None, rtol: float = 1e-7):
+    """θ(t) at the requested rescaled times (array (len(times), m, d)); κ defaults to the derived
+    drift constant and σ² = δ²/n to the derived noise scale."""
+    kappa, sigma2 = flow_constants(problem, precond, delta, kappa)
     times = np.asarray(times, dtype=float)
     sol = solve_ivp(lambda t, x: drift(problem, x, precond, sigma2, kappa), (0.0, float(times[-1])),
                     np.asarray(theta0, float).ravel(), t_eval=times, rtol=rtol, atol=1e-12,
@@ -117,6 +127,85 @@ def integrate_flow(problem: DiagonalNetProblem, theta0: np.ndarray, precond,
     if not sol.success:
         raise RuntimeError(f"flow integration failed: {sol.message}")
     return sol.y.T.reshape(len(times), problem.param.m, problem.d)
+
+
+class _Frozen:
+    """``rule`` with the parameters outside ``active`` (flattened bool mask) frozen: its flow
+    preconditioner with their rows and columns set to 0 (their statistic replaced by 1 first, so a
+    vanishing E[g²] there gives no 0^(−e)). Only for diagonal preconditioners."""
+
+    def __init__(self, rule, active: np.ndarray):
+        self.rule, self.active, self.moment = rule, active, rule.moment
+
+    def flow_preconditioner(self, expected: np.ndarray) -> np.ndarray:
+        mask = self.active.reshape(expected.shape)
+        P = self.rule.flow_preconditioner(np.where(mask, expected, 1.0))
+        return P * np.outer(self.active, self.active)
+
+
+@dataclass
+class FlowRest:
+    """Where :func:`integrate_flow_to_rest` stopped."""
+
+    theta: np.ndarray                  # (m, d)
+    time: float                        # rescaled time at the end
+    active: np.ndarray                 # (m, d) bool: the parameters not frozen
+    collapses: list                    # (time, flat index) of each freeze, in order
+    status: str                        # "rest": no tangent direction left; "horizon": t_max reached;
+    #                                    "degenerate": the active parameters no longer span Zw = y
+    residual: float                    # ‖Zf(θ) − y‖ / ‖y‖ at the end
+
+
+def integrate_flow_to_rest(problem: DiagonalNetProblem, theta0: np.ndarray, precond, delta: float,
+                           t_max: float, floor: float = 1e-3, kappa: float | None = None,
+                           rtol: float = 1e-6) -> FlowRest:
+    """The flow of :func:`integrate_flow` continued through finite-time collapses to where it stops.
+
+    Under an adaptive preconditioner (e > 0) a parameter heading to 0 gets there in finite time
+    (for Adam, e = ½, on u^N − v^N: d(u²)/dt → a negative constant), where P = (σ²H_kk)^(−e) blows
+    up and the integration cannot pass. A parameter whose |θ_k| falls to ``floor`` is frozen there
+    (its row and column of P set to 0: it neither moves nor takes part in the projection onto Γ),
+    and the flow goes on with the others. It stops when the active parameters have no direction
+    tangent to Γ left (their Jacobian has full column rank: on u^N − v^N, a vertex of Zw = y with one
+    of u_j, v_j active per nonzero w_j), at ``t_max``, or when they no longer span the constraints.
+    For update rules with a diagonal P (``GD``, ``AdamFamily`` with block = 1)."""
+    if precond.moment not in (None, "square") or getattr(precond, "block", 1) != 1:
+        raise ValueError("integrate_flow_to_rest needs a diagonal flow preconditioner "
+                         "(GD or AdamFamily with block = 1)")
+    kappa, sigma2 = flow_constants(problem, precond, delta, kappa)
+    m, d = problem.param.m, problem.d
+    x = np.asarray(theta0, dtype=float).ravel().copy()
+    active = np.abs(x) > floor
+    t, collapses, status = 0.0, [], "horizon"
+    while t < t_max:
+        idx = np.flatnonzero(active)
+        J = problem.jacobian(x.reshape(m, d))[:, idx]
+        rank = np.linalg.matrix_rank(J)
+        if rank < problem.n:
+            status = "degenerate"
+            break
+        if rank == idx.size:
+            status = "rest"
+            break
+        rule = _Frozen(precond, active)
+
+        def hits_floor(_, z, idx=idx):
+            return float(np.min(np.abs(z[idx]))) - floor
+
+        hits_floor.terminal, hits_floor.direction = True, -1
+        sol = solve_ivp(lambda _, z: drift(problem, z, rule, sigma2, kappa), (t, float(t_max)), x,
+                        rtol=rtol, atol=1e-12, method="RK45", events=hits_floor)
+        if sol.status == -1:
+            raise RuntimeError(f"flow integration failed: {sol.message}")
+        x, t = sol.y[:, -1].copy(), float(sol.t[-1])
+        if sol.status == 1:
+            low = idx[np.abs(x[idx]) <= floor * (1 + 1e-9)]
+            low = low if low.size else idx[[int(np.argmin(np.abs(x[idx])))]]
+            active[low] = False
+            collapses += [(t, int(k)) for k in low]
+    theta = x.reshape(m, d)
+    residual = float(np.linalg.norm(problem.residual(theta)) / max(np.linalg.norm(problem.y), 1e-300))
+    return FlowRest(theta, t, active.reshape(m, d), collapses, status, residual)
 
 
 def second_moment_warmup(problem: DiagonalNetProblem, theta0: np.ndarray, delta: float, replicas: int,
@@ -159,7 +248,7 @@ class Tracking:
     times: np.ndarray
     mean: np.ndarray                   # (len(times), m, d): mean over replicas of θ at η²k = t
     errors: dict                       # flow name → max_t ‖mean(t) − θ_flow(t)‖ / ‖θ(0)‖
-    status: RunStatus = RunStatus.OK
+    status: RunStatus = status_field(RunStatus.OK)
     message: str = ""
     seconds: float = 0.0
     standard_error: np.ndarray | None = None   # (len(times),): √(tr Cov(θ(t)) / R) / ‖θ(0)‖

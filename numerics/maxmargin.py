@@ -447,6 +447,11 @@ def _unit_problem(problem: Classification) -> tuple[Classification, DataScale]:
     if scale is None:
         raise NotSeparableError(f"the data are not linearly separable: X is zero, so every linear "
                                 f"classifier has margin 0 on all {problem.n} samples")
+    flat = np.asarray(problem.X).reshape(problem.n, -1)
+    zero = np.flatnonzero(~np.any(flat != 0, axis=1))
+    if zero.size:   # its margin is 0 under every W (binary and multiclass alike)
+        raise NotSeparableError(f"the data are not linearly separable: sample {int(zero[0])} is the zero "
+                                f"vector, so every linear classifier has margin 0 on it")
     return dataclasses.replace(problem, X=scale.unit(problem.X)), scale
 
 

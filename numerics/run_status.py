@@ -35,6 +35,14 @@ class RunStatus(StrEnum):
         return self is RunStatus.OK
 
     @classmethod
+    def from_solver(cls, text: str) -> "tuple[RunStatus, str]":
+        """(status, message) of an optimization solver's own status (cvxpy's words): "optimal" is
+        OK (no message), "optimal_inaccurate" INACCURATE and anything else ("infeasible",
+        "user_limit", "solver error: …") ERROR; the solver's text is kept as the message."""
+        status = _SOLVER.get(text, cls.ERROR)
+        return status, "" if status is cls.OK else text
+
+    @classmethod
     def of(cls, text: "str | RunStatus") -> "RunStatus":
         """The member whose value is ``text`` (a member is itself; ValueError naming the known
         values otherwise)."""
@@ -47,12 +55,15 @@ class RunStatus(StrEnum):
 
 _MESSAGES = {
     RunStatus.OK: "the run finished as asked",
-    RunStatus.ERROR: "the run failed: non-finite values (divergence, overflow) or an exception",
+    RunStatus.ERROR: "the run failed: non-finite values (divergence, overflow), an exception or a "
+                     "solver that returned no usable point",
     RunStatus.NOT_CONVERGED: "the step budget ended before the run reached its target",
     RunStatus.NOT_SEPARABLE: "the data are not separable: the run has no limit direction to reach",
     RunStatus.INACCURATE: "a solver returned its best point without meeting its tolerance",
     RunStatus.INTERRUPTED: "the run was interrupted by the user",
 }
+
+_SOLVER = {"optimal": RunStatus.OK, "optimal_inaccurate": RunStatus.INACCURATE}   # see RunStatus.from_solver
 
 
 class status_field:
@@ -60,10 +71,25 @@ class status_field:
     (required) or ``status_field(RunStatus.NOT_CONVERGED)`` (with a default). Assigning stores
     ``RunStatus.of(value)``: the old strings still work, anything else raises ``ValueError``. The
     value lives in the instance's ``__dict__``, so frozen dataclasses stay frozen (their ``__init__``
-    assigns through ``object.__setattr__``, which calls this descriptor) and pickling is unchanged."""
+    assigns through ``object.__setattr__``, which calls this descriptor) and pickling is unchanged.
 
-    def __init__(self, default: "RunStatus | str | None" = None):
-        self.default = None if default is None else RunStatus.of(default)
+    ``kind`` is the enumeration (``RunStatus`` by default; a record of a verdict declares
+    ``status_field(kind=verify.outcome.Verdict)``): the same coercion, to that enumeration's members."""
+
+    def __init__(self, default=None, kind: type[StrEnum] = RunStatus):
+        self.kind = kind
+        self.default = None if default is None else self.coerce(default)
+
+    def coerce(self, value):
+        """The member of ``kind`` whose value is ``value`` (ValueError naming the known values)."""
+        of = getattr(self.kind, "of", None)
+        if of is not None:
+            return of(value)
+        try:
+            return self.kind(value)
+        except ValueError:
+            raise ValueError(f"unknown {self.kind.__name__} {value!r}; known: "
+                             f"{', '.join(s.value for s in self.kind)}") from None
 
     def __set_name__(self, owner, name: str) -> None:
         self.name, self.slot = name, f"_{name}_run_status"
@@ -79,4 +105,4 @@ class status_field:
             raise AttributeError(self.name) from None
 
     def __set__(self, obj, value) -> None:
-        obj.__dict__[self.slot] = RunStatus.of(value)
+        obj.__dict__[self.slot] = self.coerce(value)

@@ -163,10 +163,11 @@ def tnn_outputs(layers: Sequence[torch.Tensor], w: torch.Tensor, X: torch.Tensor
     return (w.unsqueeze(-3) * h.squeeze(-2)).sum(dim=(-2, -1))
 
 
-def tnn_init(widths: Sequence[int], c: int, scale: float, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
+def tnn_init(widths: Sequence[int], c: int, scale: float, seed: "int | Sequence[int]") -> tuple[list[np.ndarray], np.ndarray]:
     """Layers W_l ~ scale·N(0, 2/(D_{l−1} c)) of shapes (D_l, D_{l−1}, c) for widths = (d, D_1, …, D_J)
     (He-type: keeps the hidden scale of the circular-convolution product roughly constant) and the
-    fully connected w ~ scale·N(0, 1/(D_J c)) (float64, seeded)."""
+    fully connected w ~ scale·N(0, 1/(D_J c)) (float64, seeded; ``seed`` is any entropy
+    ``np.random.default_rng`` takes, e.g. a tuple (run seed, stream))."""
     rng = np.random.default_rng(seed)
     layers = [scale * rng.standard_normal((widths[l + 1], widths[l], c)) * math.sqrt(2 / (widths[l] * c))
               for l in range(len(widths) - 1)]

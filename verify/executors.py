@@ -9,7 +9,10 @@
   cluster (``dask scheduler`` + ``dask worker``, or dask-jobqueue on SLURM/PBS). Tasks go out as
   futures and come back through ``as_completed``; a task whose worker died (Dask retries it on
   another worker first) or that failed in transit comes back as an error message and the other
-  tasks' results are kept.
+  tasks' results are kept; a scheduler lost mid-run raises :class:`SchedulerLost`. A Ctrl-C or
+  SIGTERM while the local cluster starts or closes takes effect when that is done
+  (``verify.interrupts.deferred``): cut midway, half-started workers and Dask's threads print
+  tracebacks. Dask's own log messages are off (its errors reach the user as task errors).
 
 ``run(tasks)`` yields ``(task, result, error)``: ``result`` is the plain data the task's function
 returned (:func:`verify.tasks.execute`: a claims group's :func:`verify.tasks.run_task`, or the
@@ -17,7 +20,9 @@ function a :class:`verify.tasks.CallTask` names), or ``error`` a one-line reason
 """
 from __future__ import annotations
 
+import atexit
 import logging
+import multiprocessing
 import os
 import signal
 import socket
@@ -27,6 +32,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterator
 
 from theory.errors import UserInputError
+from verify.interrupts import deferred
 from verify.tasks import CallTask, Task, execute
 
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
@@ -132,15 +138,29 @@ class WorkerSignals(_WorkerPlugin):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, ROUTED)
 
 
+class SchedulerLost(RuntimeError):
+    """The Dask scheduler went away during a run (raised from :meth:`DaskExecutor.run`: the caller
+    reports it in one line and the tasks not back as errors)."""
+
+
+QUIET_LOGGERS = ("distributed", "tornado", "asyncio")
+
+
 class DaskExecutor:
+    address: str | None = None
+
     def __init__(self, jobs: int | None = None, address: str | None = None):
         try:
-            from dask.distributed import Client, LocalCluster
+            from dask.distributed import Client
         except ImportError as exc:  # pragma: no cover - dask is a dependency
             raise UserInputError(f"--jobs/--scheduler need dask.distributed ({exc})")
         self.cluster = None
+        self.client = None
         self._futures: dict = {}
+        self._children_before: set[int] = set()
+        self._quiet_logs()
         if address is not None:
+            self.address = address
             check_scheduler(address)
             try:
                 self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
@@ -157,27 +177,53 @@ class DaskExecutor:
             self.description = f"Dask cluster at {address} ({self.workers} workers)"
         else:
             keep_signal_mask_in_dask_threads()
-            from distributed.deploy.spec import SpecCluster
-
-            before = set(SpecCluster._instances)
             try:
-                self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                            dashboard_address=None, silence_logs=logging.ERROR,
-                                            env=dict(THREAD_ENV))
-                self.client = Client(self.cluster, set_as_default=False)
-                self.client.register_plugin(WorkerSignals(), name=WorkerSignals.name)
-            except BaseException:      # Ctrl-C/SIGTERM while the cluster starts: stop what started
-                client = getattr(self, "client", None)
-                if client is not None:
-                    try:
-                        client.close()
-                    except BaseException:
-                        pass
-                for cluster in set(SpecCluster._instances) - before:
-                    _quietly_close(cluster)
+                with deferred():    # a Ctrl-C/SIGTERM while the cluster starts: raised once it is up
+                    self._start_local(jobs)
+            except BaseException:   # that interrupt, or a failed start: stop what started
+                try:
+                    self.close()
+                except BaseException:
+                    pass
                 raise
             self.workers = jobs
             self.description = f"{jobs} local worker processes"
+
+    @staticmethod
+    def _quiet_logs() -> None:
+        """Dask's own log messages off for the rest of the process (a lost scheduler, a worker
+        dying, a close that finds the cluster gone: logged with tracebacks, some from Dask's
+        threads after the client closed): what matters reaches the user as a task's error or the
+        executor's one-line failure."""
+        names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in QUIET_LOGGERS]
+        for name in set(names) | set(QUIET_LOGGERS):      # Dask's configuration sets some levels
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+    def _start_local(self, jobs: int) -> None:
+        """A LocalCluster of ``jobs`` worker processes and a client; on failure, what started is
+        closed (the clusters Dask registered since, whether or not the constructor returned)."""
+        from dask.distributed import Client, LocalCluster
+        from distributed.deploy.spec import SpecCluster
+
+        before = set(SpecCluster._instances)
+        self._children_before = {p.pid for p in multiprocessing.active_children()}
+        try:
+            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, silence_logs=logging.ERROR,
+                                        # no dashboard; its HTTP server (health routes) on a free
+                                        # port, not 8787 (taken by another run: a warning)
+                                        scheduler_kwargs={"dashboard_address": ":0"},
+                                        env=dict(THREAD_ENV))
+            self.client = Client(self.cluster, set_as_default=False)
+            self.client.register_plugin(WorkerSignals(), name=WorkerSignals.name)
+        except BaseException:
+            try:
+                self.close()
+            finally:
+                for cluster in set(SpecCluster._instances) - before:
+                    _quietly_close(cluster)
+                reap_children(self._children_before)
+            raise
 
     def run(self, tasks: list[Task | CallTask], on_record=None, on_start=None):
         from dask.distributed import as_completed
@@ -192,24 +238,95 @@ class DaskExecutor:
         for future in as_completed(list(futures), loop=self.client.loop):
             task = futures[future]
             try:
-                yield task, future.result(), None
+                result, error = future.result(), None
             except Exception as exc:
+                if self._scheduler_lost(exc):
+                    raise SchedulerLost(f"lost the Dask scheduler at {self.address}: it stopped or cannot be "
+                                        f"reached; the tasks not back are errors") from None
                 text = str(exc).splitlines()[0] if str(exc) else ""
-                yield task, None, f"task {task.name} did not complete on the cluster ({type(exc).__name__}: {text})"
+                result, error = None, f"task {task.name} did not complete on the cluster ({type(exc).__name__}: {text})"
             finally:
                 future.release()
+            yield task, result, error
+
+    def _scheduler_lost(self, exc: Exception) -> bool:
+        """A task cancelled because the client lost its scheduler (it died, or the network failed)."""
+        if getattr(exc, "reason", None) == "scheduler-connection-lost":
+            return True
+        return self.client is not None and self.client.status in ("connecting", "closing", "closed")
 
     def close(self) -> None:
+        """Cancel the tasks, close the client and the local cluster (if any). Idempotent; a
+        Ctrl-C/SIGTERM meanwhile is raised once all is closed (cut, the cluster's worker processes
+        would outlive the close and Dask's threads print tracebacks)."""
+        client, cluster = self.client, self.cluster
+        self.client = self.cluster = None
+        with deferred():
+            try:
+                if self._futures and client is not None:
+                    client.cancel(list(self._futures))
+            except Exception:
+                pass
+            self._futures = {}
+            try:
+                if client is not None:
+                    client.close()
+            finally:
+                if cluster is not None:
+                    try:
+                        cluster.close()
+                    finally:
+                        reap_children(self._children_before)
+                        _stop_resource_tracker_at_exit()
+
+
+def reap_children(before: set[int], timeout: float = 5.0) -> None:
+    """Wait for the multiprocessing children of this process started since ``before`` (pids: a
+    closed local cluster's worker processes, ending), terminating those still there after
+    ``timeout`` s: none outlives the run, none is left a zombie."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    ours = [p for p in multiprocessing.active_children() if p.pid not in before]
+    for child in ours:
+        child.join(max(0.0, deadline - time.monotonic()))
+    for child in ours:
+        if child.is_alive():
+            child.terminate()
+            child.join(1.0)
+
+
+_tracker_stop_registered = []
+
+
+def _stop_resource_tracker_at_exit() -> None:
+    """At exit, stop multiprocessing's resource tracker (started for the local cluster) and wait
+    for it, unless a cluster is still open: by itself it ends just after this process, a zombie
+    for a moment (a process left behind, for whoever watches). What it does on stopping (release
+    what is still registered) is what it does at exit anyway."""
+    if _tracker_stop_registered:
+        return
+    _tracker_stop_registered.append(True)
+    atexit.register(_stop_resource_tracker)
+
+
+def _stop_resource_tracker() -> None:
+    from multiprocessing import resource_tracker
+
+    try:
+        from distributed.core import Status
+        from distributed.deploy.spec import SpecCluster
+
+        if any(getattr(c, "status", Status.closed) != Status.closed for c in list(SpecCluster._instances)):
+            return                           # Dask's own exit hook closes it after this one
+    except ImportError:  # pragma: no cover
+        pass
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
         try:
-            if self._futures:
-                self.client.cancel(list(self._futures))
+            stop()
         except Exception:
             pass
-        try:
-            self.client.close()
-        finally:
-            if self.cluster is not None:
-                self.cluster.close()
 
 
 def _quietly_close(cluster) -> None:

@@ -46,7 +46,7 @@ from typing import Callable
 import numpy as np
 
 from numerics.classification import Classification
-from numerics.run_status import RunStatus
+from numerics.run_status import RunStatus, status_field
 from theory.norms import Norm, parse_norm
 from verify.identification import UNDETERMINED, Identification, identify
 
@@ -138,7 +138,7 @@ class MemberRun:
     iterate_gaps: list = field(default_factory=list)      # per checkpoint: norm → 1 − ratio
     increment_gaps: list = field(default_factory=list)    # per checkpoint: norm → gap, or None
     min_margin: list = field(default_factory=list)        # per checkpoint: min_i A(W)_i
-    status: RunStatus = RunStatus.OK
+    status: RunStatus = status_field(RunStatus.OK)
     message: str = ""
 
     def describe(self) -> str:

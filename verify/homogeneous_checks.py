@@ -311,14 +311,36 @@ def steps_to_tolerance(residual: float, rate: float, tolerance: float, steps: in
 
 def solver_status(key: str, status: str, residual: float, tolerance: float) -> Check:
     """Precondition on the own-norm residual solve: its value is an achieved residual (an upper
-    bound on the best multipliers' residual), decisive when the solver reports optimal or when it is
-    already within tolerance."""
-    return Check(f"{key}: solver_status", float(status == "optimal" or residual <= tolerance), ">=", 1.0,
+    bound on the best multipliers' residual), decisive when the solve is OK (the solver reported
+    optimal: ``RunStatus.from_solver``) or when it is already within tolerance. ``status`` is the
+    ``KKTResidual``'s; read back from JSON it is a plain string, taken through ``RunStatus.of`` (a
+    string outside the enumeration raises)."""
+    from numerics.run_status import RunStatus
+    status = RunStatus.of(status)
+    return Check(f"{key}: solver_status", float(status.ok or residual <= tolerance), ">=", 1.0,
                  "precondition", f"own-norm residual solve: {status} (an achieved value; decisive when "
-                 "optimal or within tolerance)")
+                 "ok or within tolerance)")
 
 
-def optimizer_kkt_outcome(ctx, settings: dict, tasks: list, optimizers: Callable, controls: Callable) -> Outcome:
+def design_separation_check(separation: dict, tolerance: float, control_ratio: float,
+                            role: str = "info") -> Check:
+    """Whether the ℓ2 and the layers' spectral-max predictions differ on the drawn data's noiseless
+    design (before training; ``verify.experiments.gronich2026.design_separation``: each one's KKT
+    point in closed form for the draw's means): by ≥ ``control_ratio`` × ``tolerance`` both ways,
+    the certified residual of each point in the rival norm. Where they coincide (means at cosine
+    ≥ 0) the ℓ2 / spectral-max pair units are expected: only the noise can separate the two
+    predictions. ``role`` "info" (the claims: evidence for a pair unit's reason, the noise may still
+    separate them) or "precondition" (a design that must separate them)."""
+    weaker = nan_min([separation["spectral_at_l2"], separation["l2_at_spectral"]])
+    return Check("design_predictions_differ", weaker / tolerance, ">=", control_ratio, role,
+                 f"noiseless design, means at cosine {separation['cosine']:g}: the ℓ2 KKT point has certified "
+                 f"residual {separation['spectral_at_l2']:.3g} in the layers' spectral max, the spectral-max "
+                 f"one {separation['l2_at_spectral']:.3g} in ℓ2 (the weaker / tolerance {tolerance:g}; they must "
+                 f"differ by ≥ {control_ratio:g}× the tolerance for the ℓ2 / spectral-max controls to separate them)")
+
+
+def optimizer_kkt_outcome(ctx, settings: dict, tasks: list, optimizers: Callable, controls: Callable,
+                          extra_checks: list[Check] = ()) -> Outcome:
     """The check of "each optimizer's limit direction is a KKT point of the margin problem in its own
     norm": the schedule η₀ t^(−decay) is admissible for the network's derived degree (precondition),
     then for each task (name, X, y, width, steps) the population ``optimizers(net)`` is trained and
@@ -326,14 +348,14 @@ def optimizer_kkt_outcome(ctx, settings: dict, tasks: list, optimizers: Callable
     :func:`optimizer_task_checks`). ``settings`` gives activation, decay, init_scale, kkt_tolerance
     (per profile), settled_rate, control_ratio and optionally init (``numerics.network_init.initialize``:
     "iid", the default, or "mirrored"); each task's details record the points with no serving neuron at
-    initialization."""
+    initialization. ``extra_checks`` (e.g. :func:`design_separation_check`) are added as they are."""
     from numerics.network_init import initialize, unserved_points
     from numerics.networks import TwoLayerNetwork
     from theory.homogeneous import two_layer_network
     from theory.schedules import is_admissible
     s = settings
     ok, reason = is_admissible(s["decay"], two_layer_network(s["activation"]).degree)
-    checks = [Check("schedule_admissible", float(ok), ">=", 1.0, "precondition", reason)]
+    checks = [Check("schedule_admissible", float(ok), ">=", 1.0, "precondition", reason), *extra_checks]
     tol = ctx.pick(**s["kkt_tolerance"])
     metrics, details, figures = {}, {}, []
     for task, X, y, width, steps in tasks:

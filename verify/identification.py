@@ -16,6 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from numerics.run_status import status_field
+from verify.outcome import Verdict
+
 UNDETERMINED = "undetermined"
 
 
@@ -77,7 +80,7 @@ def identify(gaps: dict[str, float], threshold: float, quantity: str = "gap",
 
 @dataclass(frozen=True)
 class PredictionVerdict:
-    status: str          # "verified" | "failed" | "inconclusive"
+    status: Verdict = status_field(kind=Verdict)   # VERIFIED | FAILED | INCONCLUSIVE (others raise)
     message: str
 
 
@@ -87,15 +90,15 @@ def judge_prediction(predicted: str, ident: Identification, gaps: dict[str, floa
     ``inconclusive`` when the predicted norm is among the norms that cannot be told apart."""
     g_pred = max(gaps[predicted], 0.0)
     if ident.identified == predicted:
-        return PredictionVerdict("verified", f"identified {predicted}: its gap {g_pred:.3g} is "
+        return PredictionVerdict(Verdict.VERIFIED, f"identified {predicted}: its gap {g_pred:.3g} is "
                                              f"{ident.separation:.3g}× smaller than the runner-up's "
                                              f"({ident.runner_up}, {ident.runner_up_gap:.3g})")
     ratio = math.inf if ident.best_gap <= 0 else g_pred / ident.best_gap
     if predicted != ident.best and ratio >= ident.threshold:
-        return PredictionVerdict("failed", f"{ident.best} fits better: gap {ident.best_gap:.3g} vs "
+        return PredictionVerdict(Verdict.FAILED, f"{ident.best} fits better: gap {ident.best_gap:.3g} vs "
                                            f"{g_pred:.3g} for the predicted {predicted} "
                                            f"({ratio:.3g}× larger)")
-    return PredictionVerdict("inconclusive", f"{predicted} cannot be told apart from {ident.best if predicted != ident.best else ident.runner_up}: "
+    return PredictionVerdict(Verdict.INCONCLUSIVE, f"{predicted} cannot be told apart from {ident.best if predicted != ident.best else ident.runner_up}: "
                                              f"gaps {g_pred:.3g} vs "
                                              f"{(ident.best_gap if predicted != ident.best else ident.runner_up_gap):.3g} "
                                              f"(separation below {ident.threshold:g})")

@@ -23,13 +23,23 @@ without returning (a solver's loop) cannot be interrupted this way; the third si
 the main thread has not yet taken ends the process at once (``os._exit``, status 130) with a
 one-line message: the results of the interrupted step are lost, the files written
 before it stay.
+
+:func:`deferred` holds a Ctrl-C or SIGTERM back until a step that must not be cut in the middle is
+done (a Dask ``LocalCluster`` starting or closing: cut, it leaves worker processes half started and
+Dask's threads print their tracebacks), then raises it; the third signal still ends the process.
+A Ctrl-C before the command has set up its own handling (while the modules import, some of which
+turn the KeyboardInterrupt into an ImportError) ends the process with one line, status 130
+(:func:`_quiet_excepthook`).
 """
 from __future__ import annotations
 
 import _thread
+import atexit
 import os
 import signal
+import sys
 import threading
+from contextlib import contextmanager
 
 FORCE_AFTER = 3          # signals not yet taken by the main thread before the process is ended
 
@@ -40,6 +50,7 @@ class Terminated(KeyboardInterrupt):
 
 _pending: list[int] = []   # signals passed to the main thread that its handler has not taken yet
 _lock = threading.Lock()
+_routed: list[int] = []    # every signal the router passed to the main thread (never cleared)
 
 
 def _on_sigint(signum, frame):
@@ -89,6 +100,7 @@ def route_sigint_to_main() -> bool:
                                 f"exiting now; results not yet written are lost\n".encode())
                 finally:
                     os._exit(130)
+            _routed.append(signum)
             _thread.interrupt_main(signal.SIGINT)
             if wake is not None:
                 try:
@@ -97,5 +109,82 @@ def route_sigint_to_main() -> bool:
                     pass
 
     threading.Thread(target=watch, name="sigint-router", daemon=True).start()
+    sys.excepthook = _quiet_excepthook
     return True
 
+
+def _caused_by_interrupt(exc: BaseException | None) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _quiet_excepthook(kind, exc, tb, _previous=sys.excepthook):
+    """An exception that ends ``python -m verify`` outside the commands' own handling (a command
+    handles Ctrl-C itself: this is the import of the modules, before it runs) after a routed Ctrl-C
+    or SIGTERM, or caused by one: one line and status 130 instead of a traceback. Importing a
+    C extension turns an interrupt into an ImportError (numpy's "PyCapsule_Import could not import
+    module"), hence "after a routed signal", not only "a KeyboardInterrupt". Anything else: the
+    usual traceback."""
+    if not (_routed or _caused_by_interrupt(exc)):
+        return _previous(kind, exc, tb)
+    name = "terminated (SIGTERM)" if signal.SIGTERM in _routed else "interrupted"
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    try:
+        sys.stderr.write(f"{name}\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        os._exit(130)
+
+
+_deferring: list[bool] = []
+
+
+@contextmanager
+def deferred():
+    """Hold Ctrl-C and SIGTERM back for the block and raise the interrupt after it (the main
+    thread only; elsewhere a plain block; a signal whose disposition is SIG_DFL or SIG_IGN keeps
+    it). Nested blocks raise at the end of the outermost. A block that fails while an interrupt is
+    held raises the interrupt, the failure as its cause. Under :func:`route_sigint_to_main` the
+    signals still count towards ``FORCE_AFTER``: the third one ends the process at once."""
+    if threading.current_thread() is not threading.main_thread() or _deferring:
+        yield
+        return
+    held: list[int] = []
+    saved = {}
+    _deferring.append(True)
+    failure = None
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            current = signal.getsignal(signum)
+            if callable(current):               # Python's or ours
+                saved[signum] = current
+                signal.signal(signum, lambda n, f: held.append(n))
+        try:
+            yield
+        except BaseException as exc:
+            if not held or isinstance(exc, KeyboardInterrupt):
+                raise
+            failure = exc
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        _deferring.clear()
+    if held:
+        signum = signal.SIGTERM if signal.SIGTERM in held and signal.SIGTERM in saved else held[0]
+        try:
+            saved[signum](signum, None)         # raises (routed: Terminated if a SIGTERM is due)
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise exc from failure

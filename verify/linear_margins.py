@@ -161,6 +161,7 @@ class PopulationRun:
     trajectories: dict                                # optimizer key → numerics.train.Trajectory
     norms: dict[str, Norm] = field(default_factory=dict)
     confirmed: dict = field(default_factory=dict)     # optimizer key → step its target was confirmed
+    cap: int | None = None                            # last step a late-confirmed member may continue to
 
     def relative_gap(self, W: np.ndarray, norm_name: str) -> float:
         """(γ* − γ(W)) / γ* in the norm (negative margins give gaps > 1)."""
@@ -192,7 +193,7 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
                    optimizers: list[Optimizer], steps: int | Callable, loss: str = "cross_entropy",
                    targets: dict[str, float] | None = None,
                    companions: dict[str, str] | None = None,
-                   horizon: int | None = None) -> PopulationRun:
+                   horizon: int | None = None, cap_factor: float = CONTINUATION) -> PopulationRun:
     """Solve the max-margin problems and train the population (both cached for the whole run).
 
     ``horizon`` (default ``steps``): the T for which the schedules' η₀ are derived and over which the
@@ -208,10 +209,17 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
     single-checkpoint dip does not count) and its envelope over [t_c/2, t_c] is too
     (``confirmation_step``: a dip of a fluctuating gap does not count either); it then continues to
     the first checkpoint ≥ ``CONTINUATION`` · t_c and stops there, so that the claims read it past its
-    confirmation (the gap must stay within the tolerance and keep decaying). ``run.confirmed`` holds each t_c. The
-    unlisted ones (e.g. library optimizers shown for comparison) run until every listed one has
-    stopped, and the step budget bounds them all. ``companions`` (optimizer key → listed key) stop
-    with their partner instead: a library optimizer is then read at the step where the idealized
+    confirmation (the gap must stay within the tolerance and keep decaying). ``run.confirmed`` holds each t_c.
+    Confirmation is looked for up to the step budget only. A listed member confirmed after half the
+    budget is *continued* past the budget (the same run: its schedule η_t is defined for every t, the
+    checkpoints keep their spacing) to 2·t_c, at most to the cap ``run.cap`` = ``cap_factor`` × budget
+    (default ``CONTINUATION``: t_c ≤ budget, so every confirmed member reaches 2·t_c by construction,
+    and a late member costs at most one more budget of its own steps). A member never confirmed
+    within the budget stops at the budget, as every member did before; the members that stop by the
+    budget are stepped, recorded and read exactly as without the continuation. The unlisted ones
+    (e.g. library optimizers shown for comparison) run until every listed one has stopped, and the
+    step budget bounds them all. ``companions`` (optimizer key → listed key) stop with their partner
+    instead (past the budget too): a library optimizer is then read at the step where the idealized
     method it is compared with stopped. The claims read each optimizer where it stopped."""
     from numerics.maxmargin import max_margin
     from numerics.train import train_linear
@@ -230,6 +238,8 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
         run = PopulationRun(problem, schedules, 0, solutions, {}, by_name)
         run.steps = int(steps(run)) if callable(steps) else steps
         budget = run.steps
+        # the continuation cap: the last step a member confirmed within the budget may run to
+        run.cap = max(budget, int(math.ceil(cap_factor * budget))) if targets else budget
         geometry = {o.key: o.geometry for o in optimizers}
         curves: dict[str, list] = {}             # optimizer → its gap at every checkpoint so far
         stopped: set[str] = set()
@@ -246,16 +256,21 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
                         run.confirmed[key] = t
                 if key in run.confirmed and t >= CONTINUATION * run.confirmed[key]:
                     stopped.add(key)
+            if t >= budget:    # only members confirmed within the budget (and their companions) go on
+                late = {k for k in run.confirmed if k not in stopped}
+                stopped.update(k for k in trajectories
+                               if k not in late and (companions or {}).get(k) not in late)
             stopped.update(k for k, partner in (companions or {}).items() if partner in stopped)
             if targets and stopped >= set(targets):          # the unlisted ones stop too
                 return set(trajectories)
             return stopped
 
-        def progress(t, total):
-            ctx.progress(t, total, f"training {len(members)} optimizers ({tag})")
+        def progress(t, total):       # against the budget; past it (late members only) against the cap
+            ctx.progress(t, budget if t <= budget else total, f"training {len(members)} optimizers ({tag})")
 
-        run.trajectories = train_linear(problem, members, budget, loss=loss, progress=progress,
-                                        record=record_steps(horizon or budget, budget) if targets else None,
+        run.trajectories = train_linear(problem, members, run.cap, loss=loss, progress=progress,
+                                        record=continued_record_steps(horizon or budget, budget, run.cap)
+                                        if targets else None,
                                         on_record=on_record if targets else None)
         return run
 
@@ -276,6 +291,16 @@ def record_steps(horizon: int, steps: int, count: int = 120) -> list[int]:
             break
         grid.append(int(round(t)))
     return sorted(set(grid) | {steps})
+
+
+def continued_record_steps(horizon: int, budget: int, cap: int, count: int = 120) -> list[int]:
+    """The checkpoints of a population with a continuation: ``record_steps(horizon, budget)`` (so a
+    member that stops by the budget sees exactly the checkpoints it saw without the continuation),
+    then the same log spacing on to ``cap`` (always recorded)."""
+    base = record_steps(horizon, budget, count)
+    if cap <= budget:
+        return base
+    return sorted(set(base) | {s for s in record_steps(horizon, cap, count) if s > budget})
 
 
 def fitted_exponent(steps, gaps, window: float = 10.0, start: float | None = None) -> float:
@@ -403,8 +428,9 @@ def margin_checks(run: PopulationRun, key: str, norm_name: str, tolerance: float
     elif t_c is not None:
         after = steps >= t_c
         checks.append(Check("read_past_confirmation", steps[-1] / t_c, ">=", CONTINUATION, "precondition",
-                            f"confirmed at step {t_c}, read at step {traj.steps[-1]} (the budget must "
-                            f"allow {CONTINUATION:g}× the confirmation step)"))
+                            f"confirmed at step {t_c}, read at step {traj.steps[-1]} (a run confirmed "
+                            f"within the budget of {run.steps} steps continues to {CONTINUATION:g}× its "
+                            f"confirmation step{'' if run.cap is None else f', up to the cap {run.cap}'})"))
         checks.append(Check("max_gap_after_confirmation", nan_max(gaps[after]), "<=", tolerance,
                             note=f"largest gap at the checkpoints from step {t_c} on"))
         checks.append(Check("continuation_decay_exponent",
@@ -426,7 +452,8 @@ def margin_checks(run: PopulationRun, key: str, norm_name: str, tolerance: float
     all_gaps = {n: float(run.gap_curve(key, n)[-1]) for n in run.solutions}
     details = {
         "optimizer": key, "predicted_norm": norm_name, "schedule": run.schedules[key].describe(),
-        "steps": traj.steps[-1], "confirmed_at": t_c, "step_budget": run.steps, "max_margin": sol.margin,
+        "steps": traj.steps[-1], "confirmed_at": t_c, "step_budget": run.steps, "step_cap": run.cap,
+        "continued_past_budget": bool(traj.steps[-1] > run.steps), "max_margin": sol.margin,
         "solver": sol.solver, "nearest_rival": nearest, "separation_by_norm": separation,
         "final_margin": sol.margin * (1 - gaps[-1]), "relative_gap_by_norm": all_gaps,
         "direction_note": None if norm.strictly_convex else

@@ -59,7 +59,7 @@ from typing import Callable
 
 import numpy as np
 
-from numerics.run_status import RunStatus
+from numerics.run_status import RunStatus, status_field
 from theory.norms import BlockMax
 from verify.identification import UNDETERMINED, Identification, identify
 
@@ -190,7 +190,7 @@ class NetworkRun:
     log_loss: float = math.nan
     min_margin: float = math.nan
     log_loss_step: float = math.nan                    # log L(θ_T) − log L(θ_(T−1))
-    status: RunStatus = RunStatus.OK
+    status: RunStatus = status_field(RunStatus.OK)
     message: str = ""
     phase: str = ""            # "not fit" (n·L ≥ log 2), "shallow" (log L > −min_depth), "jumped" (blew
                                # through the loss floor), "short" (fewer than min_steps() steps: the

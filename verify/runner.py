@@ -2,8 +2,11 @@
 aggregate each claim's seeds (``verify.aggregate``), print, and write the JSON (rewritten after
 every finished claim, so an interrupted or crashed run keeps what it finished), HTML and figures.
 
-Ctrl-C and SIGTERM stop the run with the finished claims kept (exit 130); the cache keeps every
-finished (claim, seed), so running the same command again resumes.
+Ctrl-C and SIGTERM stop the run with the finished claims kept (exit 130, one line); the cache keeps
+every finished (claim, seed), so running the same command again resumes. While a local cluster
+starts, and while the workers close and the reports are written, they take effect at the end of
+that step (``verify.interrupts.deferred``). An executor that stops (a ``--scheduler`` that died)
+is one line, the tasks not back are errors and the JSON says ``complete: false``.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from pathlib import Path
 from verify import figures as figs
 from verify.aggregate import RULE, aggregate, fmt_range, meets_expectation
 from verify.cache import ResultCache, source_hash
+from verify.interrupts import deferred
 from verify.progress import TaskProgress
 from verify.registry import Claim, declared_seconds, group_of
 from verify.report import (seed_entry, claim_record, environment, evidence, headline, seed_marks, status_text,
@@ -204,11 +208,25 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
     progress = TaskProgress()
     executor = None
     interrupted = False
+
+    def announce() -> None:
+        """The one line an interrupt prints (once)."""
+        nonlocal interrupted
+        if interrupted:
+            return
+        interrupted = True
+        payload["interrupted"] = True
+        progress.clear()
+        print("interrupted: " + ("partial results kept" if len(run.finished) < len(claims) else "all results kept")
+              + (" (finished seeds are cached: run again to resume)" if cache is not None else ""),
+              file=sys.stderr, flush=True)
+
     t_run = time.perf_counter()
     task_seconds: dict[str, list[float]] = {}
     try:
         if scheduler is not None:      # an unreachable scheduler is a usage error, before any output
-            executor = make_executor(jobs, scheduler, progress.update)
+            with deferred():           # an interrupt raised once ``executor`` holds what started
+                executor = make_executor(jobs, scheduler, progress.update)
         if cache is not None:
             for claim in claims:
                 for s in seeds:
@@ -231,7 +249,8 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
                 run.task_of[cid] = task.group
         if tasks:
             if executor is None:
-                executor = make_executor(min(jobs, len(tasks)), None, progress.update)
+                with deferred():       # Ctrl-C while the local cluster starts: raised once it is up
+                    executor = make_executor(min(jobs, len(tasks)), None, progress.update)
             tasks = schedule(tasks, executor.workers)        # longest first on several workers
             payload["environment"]["executor"] = executor.description
             progress.begin(len(tasks), executor.workers, {id(t): t.estimate for t in tasks})
@@ -248,6 +267,7 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
                 except Exception as exc:   # the executor itself broke: the tasks not back are errors
                     text = f"the executor stopped ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
                     print(f"error: {text}", file=sys.stderr, flush=True)
+                    payload["executor_error"] = text     # the report is partial: complete false
                     for t in list(pending.values()):
                         yield t, None, text
 
@@ -272,51 +292,75 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
                         run.finish(cid, figures_dir)
                 save_json()
     except KeyboardInterrupt:
-        progress.clear()
-        interrupted = True
-        payload["interrupted"] = True
-        print("interrupted: partial results kept"
-              + (" (finished seeds are cached: run again to resume)" if cache is not None else ""),
-              file=sys.stderr, flush=True)
+        announce()
+    except BaseException:               # a bug: the executor closed, the exception goes on
+        _close(executor)
+        executor = None
+        raise
     finally:
         progress.clear()
-        if executor is not None:
+
+    def wrap_up() -> int:
+        """Close the executor, save the task costs, the final JSON and HTML, print the table."""
+        nonlocal executor
+        try:
+            if executor is not None:
+                _close(executor)
+        finally:
+            executor = None
+        if cache is not None and task_seconds:
+            cache.save_timings(profile, {cid: sum(v) / len(v) for cid, v in task_seconds.items()})
+        if cache is not None and run.reads:
+            cache.save_plan(profile, run.reads, run.experiment_seconds)
+        unfinished = [c.id for c in claims if c.id not in run.finished]
+        payload["complete"] = not (interrupted and unfinished) and "executor_error" not in payload
+        payload["seconds"] = round(time.perf_counter() - t_run, 3)
+        if unfinished:
+            payload["unfinished"] = unfinished
+        save_json(final=True)
+        written_ok = not json_failed
+        if html_path:
+            from verify.html import write_html
+            from verify.report import jsonable
+
+            records = run.records()
+            title = records[0]["id"] if len(claims) == 1 and records else "Implicit-bias claims"
             try:
-                executor.close()
-            except BaseException:
-                pass
+                write_html(html_path, title, html_sections(records, profile, seeds, run.figure_specs, interrupted),
+                           jsonable(payload))
+            except (OSError, ValueError) as exc:
+                print(f"warning: could not write the HTML report {html_path}: {exc}", file=sys.stderr, flush=True)
+                written_ok = False
+        rows = [run.rows[c.id] for c in claims if c.id in run.rows]
+        if rows and (len(claims) > 1 or len(seeds) > 1):
+            print(f"\nprofile {profile}, seeds {describe(seeds)}; {RULE}", file=stream)
+        if rows and len(claims) > 1:
+            print(summary_table(rows), file=stream)
+        code = run.exit_code()
+        return code if written_ok else max(code, 1)
+
+    # The close of the workers and the reports are not cut: a Ctrl-C/SIGTERM meanwhile (even a
+    # second one) takes effect once they are written; the third ends the process (verify.interrupts).
+    try:
+        with deferred():
+            code = wrap_up()
+    except KeyboardInterrupt:
+        announce()
+    finally:
+        _close(executor)        # only if the wrap-up itself broke before closing it
         if previous_term is not None:
             signal.signal(signal.SIGTERM, previous_term)
-    if cache is not None and task_seconds:
-        cache.save_timings(profile, {cid: sum(v) / len(v) for cid, v in task_seconds.items()})
-    if cache is not None and run.reads:
-        cache.save_plan(profile, run.reads, run.experiment_seconds)
-    payload["complete"] = not interrupted
-    payload["seconds"] = round(time.perf_counter() - t_run, 3)
-    unfinished = [c.id for c in claims if c.id not in run.finished]
-    if unfinished:
-        payload["unfinished"] = unfinished
-    save_json(final=True)
-    written_ok = not json_failed
-    if html_path:
-        from verify.html import write_html
-        from verify.report import jsonable
-
-        records = run.records()
-        title = records[0]["id"] if len(claims) == 1 and records else "Implicit-bias claims"
-        try:
-            write_html(html_path, title, html_sections(records, profile, seeds, run.figure_specs, interrupted),
-                       jsonable(payload))
-        except (OSError, ValueError) as exc:
-            print(f"warning: could not write the HTML report {html_path}: {exc}", file=sys.stderr, flush=True)
-            written_ok = False
-    rows = [run.rows[c.id] for c in claims if c.id in run.rows]
-    if rows and (len(claims) > 1 or len(seeds) > 1):
-        print(f"\nprofile {profile}, seeds {describe(seeds)}; {RULE}", file=stream)
-    if rows and len(claims) > 1:
-        print(summary_table(rows), file=stream)
     if interrupted:
         return 130
-    code = run.exit_code()
-    return code if written_ok else max(code, 1)
+    return code
 
+
+def _close(executor) -> None:
+    """Close an executor (None: nothing to do); its own failure does not hide the run's outcome (a
+    cluster already gone); an interrupt during the close (raised after it) propagates."""
+    if executor is None:
+        return
+    try:
+        executor.close()
+    except Exception:
+        pass

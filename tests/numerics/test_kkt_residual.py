@@ -11,6 +11,7 @@ import pytest
 
 from numerics.kkt_residual import NotSeparatedError, UnsupportedNormError, kkt_residual, normalize
 from numerics.networks import TwoLayerNetwork
+from numerics.run_status import RunStatus
 from theory.norms import BlockMax, parse_norm
 
 NET = TwoLayerNetwork.build("squared_relu", 1, 1)
@@ -101,7 +102,7 @@ def test_nuclear_block_max_kkt_point():
     a, b = 1.3, 0.8
     tied = BlockMax((nuclear, L2), (1.0, np.sqrt(2) * a / b))
     r = kkt_residual(net, (a * np.eye(2), np.array([[b, b]])), Xe, ye, tied)
-    assert r.residual < 1e-6 and r.status == "optimal"
+    assert r.residual < 1e-6 and r.status is RunStatus.OK and r.accurate
     asymmetric = (np.diag([1.0, 0.7]), np.array([[1.0, (1.0 / 0.7) ** 2]]))
     for c in np.geomspace(0.1, 10.0, 9):
         assert kkt_residual(net, asymmetric, Xe, ye, BlockMax((nuclear, L2), (1.0, c))).residual > 0.3
@@ -238,3 +239,32 @@ def test_residual_is_scale_and_permutation_invariant_and_at_most_one(seed, scale
     assert r <= 1.0 + 1e-6          # up to the conic solver's accuracy (r is re-evaluated from its λ)
     assert kkt_residual(net, (scale * W, scale * u), X, y, norm).residual == pytest.approx(r, abs=1e-6)
     assert kkt_residual(net, (W[perm], u[:, perm]), X, y, norm).residual == pytest.approx(r, abs=1e-6)
+
+
+@pytest.mark.parametrize("text, status", [("optimal", RunStatus.OK), ("optimal_inaccurate", RunStatus.INACCURATE),
+                                          ("user_limit", RunStatus.ERROR), ("solver error: boom", RunStatus.ERROR)])
+def test_the_solvers_status_becomes_a_run_status_and_its_text_the_message(monkeypatch, text, status):
+    """The conic solve's own words (cvxpy's) are read once, by ``RunStatus.from_solver``: optimal is
+    OK (accurate, no message), anything else keeps the solver's text as the message; the residual is
+    still the one the returned multipliers achieve (the point is ℓ∞-KKT)."""
+    import numerics.kkt_residual as kr
+    solve = kr._solve
+
+    def reported(problem, cp, psd_side=0):
+        solve(problem, cp, psd_side)             # the real solve: the multipliers are there
+        return text, "clarabel"
+
+    monkeypatch.setattr(kr, "_solve", reported)
+    r = kkt_residual(NET, LINF_POINT, X, Y, LINF)
+    assert r.status is status and r.accurate == (status is RunStatus.OK)
+    assert r.message == ("" if status is RunStatus.OK else text) and r.residual < 1e-6
+    assert r.as_dict()["status"] == status.value and r.as_dict()["message"] == r.message
+
+
+def test_a_status_outside_the_enumeration_is_rejected_where_the_record_is_written():
+    from numerics.kkt_residual import KKTResidual
+    made = KKTResidual("l2", 0.0, 0.0, 0.0, 0.0, 1, "nnls", "inaccurate")
+    assert made.status is RunStatus.INACCURATE
+    for bad in ("optimal", "optimal_inaccurate", ""):        # the solver's words, not run statuses
+        with pytest.raises(ValueError, match="unknown run status"):
+            KKTResidual("l2", 0.0, 0.0, 0.0, 0.0, 1, "nnls", bad)

@@ -158,6 +158,19 @@ def test_not_separable(norm_name, model):
         check_separable(problem)
 
 
+@pytest.mark.parametrize("model", ["binary", "multiclass"])
+def test_a_zero_sample_is_not_separable(model):
+    """A sample x_i = 0 has margin 0 under every W. Found by the CLI fuzz test (integer-rounded
+    Gaussian data): before the check the dual Newton step divided by its zero constraint row."""
+    X = np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 0.0], [-1.0, 0.0, 3.0]])
+    y = np.array([0, 1, 1]) if model == "binary" else np.array([0, 1, 2])
+    problem = Classification.from_arrays(X, y, model)
+    with pytest.raises(NotSeparableError, match="sample 1 is the zero vector"):
+        max_margin(problem, parse_norm("lp:2" if model == "binary" else "fro", model))
+    with pytest.raises(NotSeparableError):
+        check_separable(problem)
+
+
 def test_separable_data_pass_the_check():
     problem = Classification.from_arrays(*teacher_data(0, 30, 3, 3))
     centroids = problem.adjoint(np.ones((problem.n, problem.k - 1)))

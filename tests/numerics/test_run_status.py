@@ -30,6 +30,7 @@ def test_records_hold_members_and_reject_a_status_outside_the_enum():
     import numpy as np
 
     from numerics.benign_overfitting import SweepPoint
+    from numerics.kkt_residual import KKTResidual
     from numerics.label_noise_runs import LabelNoiseResult
     from numerics.ssm import FlowRun
     from numerics.ssm_train import GDRun
@@ -52,6 +53,7 @@ def test_records_hold_members_and_reject_a_status_outside_the_enum():
         "SweepPoint": lambda s: SweepPoint(1, 1, 1.0, 0, s, 0.0, 0.0),
         "LabelNoiseResult": lambda s: LabelNoiseResult(np.empty(0), 0.0, [], np.empty(0), s, "", 0.0),
         "Trajectory": lambda s: Trajectory("gd", status=s),
+        "KKTResidual": lambda s: KKTResidual("l2", 0.0, 0.0, 0.0, 0.0, 1, "nnls", s),
     }
     for name, make in made.items():
         assert make("ok").status is RunStatus.OK, name
@@ -61,3 +63,44 @@ def test_records_hold_members_and_reject_a_status_outside_the_enum():
     with pytest.raises(TypeError):                      # a required status has no default
         GDRun(np.zeros(2), 0.0, 0)
     assert json.loads(json.dumps({"s": GDRun(np.zeros(2), 0.0, 0, "error").status})) == {"s": "error"}
+
+
+def test_a_solvers_own_status_maps_to_a_member_and_keeps_its_text():
+    assert RunStatus.from_solver("optimal") == (RunStatus.OK, "")
+    assert RunStatus.from_solver("optimal_inaccurate") == (RunStatus.INACCURATE, "optimal_inaccurate")
+    for text in ("infeasible", "unbounded_inaccurate", "user_limit", "solver error: x", "not solved"):
+        assert RunStatus.from_solver(text) == (RunStatus.ERROR, text)
+
+
+def test_a_status_field_of_another_enumeration_coerces_to_its_members():
+    import dataclasses
+    from enum import StrEnum
+
+    from numerics.run_status import status_field
+
+    class Colour(StrEnum):
+        RED = "red"
+
+    @dataclasses.dataclass(frozen=True)
+    class Paint:
+        colour: Colour = status_field(kind=Colour)
+        shade: Colour = status_field("red", kind=Colour)
+
+    assert Paint("red").colour is Colour.RED and Paint("red").shade is Colour.RED
+    with pytest.raises(ValueError, match="unknown Colour 'ok'; known: red"):
+        Paint("ok")
+
+
+def test_the_sweep_and_tracking_records_reject_a_status_outside_the_enum():
+    import numpy as np
+
+    from numerics.diagonal_nets import Run
+    from numerics.manifold_flow import Tracking
+    from verify.fingerprint import MemberRun
+    from verify.network_fingerprint import NetworkRun
+    for record in (Run("gd"), MemberRun(0.1, None), NetworkRun(0.1), Tracking(0.1, 1, np.zeros(1), np.zeros((1, 1, 1)), {})):
+        assert record.status is RunStatus.OK
+        record.status = "not converged"
+        assert record.status is RunStatus.NOT_CONVERGED
+        with pytest.raises(ValueError, match="unknown run status 'finished'"):
+            record.status = "finished"

@@ -13,11 +13,8 @@ CLAIM_IDS = [c.id for c in all_claims()]
 CONTEXTS: dict[str, Context] = {}          # one per task group, as the engine does
 # Claims whose quick verdict at seed 0 is not `verified`, with the reason (see docs/claims/<id>.md).
 # A change of verdict either way is news, so the test pins the expected one.
-PINNED = {
-    # Shampoo's flow is not 3 tolerances from its nearest rival's on this instance design (the three
-    # block-diagonal methods separate and verify; docs/claims/li2025-adaptive-family.md)
-    "li2025-adaptive-family": "inconclusive",
-}
+# None today: every paper and extension claim verifies at seed 0 (readings pin their ``expected``).
+PINNED: dict[str, str] = {}
 
 
 @pytest.mark.slow

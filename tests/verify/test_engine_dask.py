@@ -190,37 +190,28 @@ def test_a_killed_worker_is_an_error_and_the_other_results_are_kept(tmp_path, mo
 
 
 @pytest.mark.slow
-def test_a_real_dask_scheduler_and_workers_give_the_in_process_numbers(tmp_path):
+def test_a_real_dask_scheduler_and_workers_give_the_in_process_numbers(tmp_path, processes):
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     sched_file = tmp_path / "scheduler.json"
-    procs = [subprocess.Popen(["dask", "scheduler", "--host", "127.0.0.1", "--port", str(_free_port()),
-                               "--no-dashboard", "--scheduler-file", str(sched_file)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
-    try:
-        for _ in range(120):
-            if sched_file.exists() and sched_file.read_text().strip():
-                break
-            time.sleep(0.5)
-        address = json.loads(sched_file.read_text())["address"]
-        procs.append(subprocess.Popen(["dask", "worker", address, "--nworkers", "2", "--nthreads", "1",
+    processes.append(subprocess.Popen(["dask", "scheduler", "--host", "127.0.0.1", "--port", str(_free_port()),
+                                       "--no-dashboard", "--scheduler-file", str(sched_file)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+    for _ in range(120):
+        if sched_file.exists() and sched_file.read_text().strip():
+            break
+        time.sleep(0.5)
+    address = json.loads(sched_file.read_text())["address"]
+    processes.append(subprocess.Popen(["dask", "worker", address, "--nworkers", "2", "--nthreads", "1",
                                        "--no-dashboard"], stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL, env=env))
-        cluster_json, local_json = tmp_path / "cluster.json", tmp_path / "local.json"
-        args = [sys.executable, "-m", "verify", "all", "-k", "wager2013 or cao2021",
-                "--seeds", "2", "--no-cache"]
-        done = subprocess.run(args + ["--scheduler", address, "--json", str(cluster_json)],
-                              capture_output=True, text=True, timeout=900)
-        assert done.returncode in (0, 1), done.stderr        # 1: a verdict other than verified
-        local = subprocess.run(args + ["--json", str(local_json)], capture_output=True, text=True, timeout=900)
-        assert local.returncode == done.returncode, local.stderr
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in reversed(procs):
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+    cluster_json, local_json = tmp_path / "cluster.json", tmp_path / "local.json"
+    args = [sys.executable, "-m", "verify", "all", "-k", "wager2013 or cao2021",
+            "--seeds", "2", "--no-cache"]
+    done = subprocess.run(args + ["--scheduler", address, "--json", str(cluster_json)],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode in (0, 1), done.stderr        # 1: a verdict other than verified
+    local = subprocess.run(args + ["--json", str(local_json)], capture_output=True, text=True, timeout=900)
+    assert local.returncode == done.returncode, local.stderr
     cluster, here = json.loads(cluster_json.read_text()), json.loads(local_json.read_text())
     assert "Dask cluster at" in cluster["environment"]["executor"] and cluster["complete"] is True
     unequal, worst = _compare(_values(here), _values(cluster))

@@ -95,6 +95,9 @@ def test_statements_state_their_tolerances_and_data():
             data = fan.SETTINGS["data"][fan.DATASET[suffix]]
             assert f"{data['per_class']} samples per class" in claim.statement
             assert ("rank 3" in claim.statement) == (fan.DATASET[suffix] == "spread")
+            # the late-confirmation rule (verify.linear_margins.run_population's continuation)
+            assert "continues to 2× its confirmation step" in claim.statement
+            assert "at most to 2× the budget" in claim.statement
 
 
 def test_the_paper_population_keeps_its_fixed_budget_and_the_spread_one_is_derived_per_draw():

@@ -67,3 +67,40 @@ def test_the_claim_trains_from_its_initialization_and_records_unserved_points(mo
     out = check_claim(get("gronich2026-homogeneous-optimizer-kkt"), Context(seed=2))
     assert out.details["clusters"]["init"] == init
     assert len(out.details["clusters"]["unserved_at_init"]) == unserved
+
+
+def test_the_design_separates_l2_from_the_spectral_max_only_at_a_negative_cosine():
+    """Noiseless clusters: the closed-form ℓ2 and spectral-max KKT points are KKT (own residual ≈ 0);
+    at cosine −0.5 each is ≥ 3 × the quick tolerance from the other's KKT set; at cosine 0 or 0.3
+    (the random means' usual range) they are the same point, and the check, read as a precondition,
+    misses (sabotaged design); a NaN separation misses too."""
+    from verify.homogeneous_checks import design_separation_check
+    s = experiment.SETTINGS
+    tol, ratio = s["kkt_tolerance"]["quick"], s["control_ratio"]
+    sep = experiment.design_separation(-0.5)
+    assert sep["l2_own"] < 1e-6 and sep["spectral_own"] < 1e-6
+    assert min(sep["spectral_at_l2"], sep["l2_at_spectral"]) >= ratio * tol
+    assert design_separation_check(sep, tol, ratio, "precondition").passed
+    for c in (0.0, 0.3):
+        same = experiment.design_separation(c)
+        assert same["spectral_own"] < 1e-6 and same["l2_own"] < 1e-6
+        assert max(same["spectral_at_l2"], same["l2_at_spectral"]) < 1e-6
+        assert not design_separation_check(same, tol, ratio, "precondition").passed
+    assert not design_separation_check({**sep, "l2_at_spectral": np.nan}, tol, ratio, "precondition").passed
+
+
+def test_the_claim_reports_the_drawn_means_cosine_and_their_separation(monkeypatch):
+    """The claim reports, per seed, the drawn means' cosine (that of the data it trains on) and the
+    noiseless separation at it, as information (the noise may still separate the predictions)."""
+    from numerics.network_data import gaussian_cluster_means
+    c = experiment.SETTINGS["clusters"]
+    (_, X, y, _, _), = experiment.tasks(Context(seed=10003))
+    means = gaussian_cluster_means(c["k"], c["d"], 10003)
+    assert np.allclose([X[y == 1].mean(axis=0), X[y == -1].mean(axis=0)], means, atol=0.1)
+    assert experiment.drawn_mean_cosine(10003) == pytest.approx(means[0] @ means[1])
+    rng = np.random.default_rng(0)
+    Xc = np.repeat(rng.standard_normal((1, 10)), 2, axis=0)
+    monkeypatch.setattr(experiment, "tasks", lambda ctx: [("clash", Xc, np.array([1.0, -1.0]), 4, 20)])
+    out = check_claim(get("gronich2026-homogeneous-optimizer-kkt"), Context(seed=10003))
+    design = next(ch for ch in out.checks if ch.name == "design_predictions_differ")
+    assert design.role == "info" and f"{experiment.drawn_mean_cosine(10003):g}" in design.note

@@ -66,7 +66,7 @@ def _row(norm: str, residuals: dict, separated: bool = True) -> dict:
            "same_prediction": []}
     if not separated:
         return row
-    row["residuals"] = {n: {"residual": r, "lower_bound": lb, "status": "optimal", "tolerance": 0.0,
+    row["residuals"] = {n: {"residual": r, "lower_bound": lb, "status": "ok", "tolerance": 0.0,
                             "stationarity": r, "complementary_slackness": 0.0} for n, (r, lb) in residuals.items()}
     own = residuals[norm][0]
     row["margins"] = {n: 1.0 if n == norm else 0.5 for n in residuals}
@@ -254,3 +254,18 @@ def test_margin_rank_skips_a_rival_whose_endpoint_is_an_own_kkt_point():
     checks, _ = _status(rows)
     rank = next(c for c in checks if c.name == "t/M: margin_rank")
     assert not rank.passed and "(A)" in rank.note
+
+
+def test_the_solver_status_precondition_reads_the_run_status_and_rejects_other_words():
+    """The residual solve is decisive when OK or within tolerance; an inaccurate solve above it
+    misses the precondition (the sabotage); the solver's own word "optimal" is no run status (a
+    record written before RunStatus, or a typo) and raises instead of silently reading as a miss."""
+    from numerics.run_status import RunStatus
+    from verify.homogeneous_checks import solver_status
+    assert solver_status("k", "ok", 0.2, TOL).passed
+    assert solver_status("k", RunStatus.INACCURATE, 0.01, TOL).passed       # within tolerance anyway
+    miss = solver_status("k", "inaccurate", 0.2, TOL)
+    assert not miss.passed and miss.value == 0.0 and miss.role == "precondition"
+    assert not solver_status("k", RunStatus.ERROR, 0.2, TOL).passed
+    with pytest.raises(ValueError, match="unknown run status 'optimal'"):
+        solver_status("k", "optimal", 0.2, TOL)

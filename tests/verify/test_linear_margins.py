@@ -12,7 +12,7 @@ from numerics.optim import nsd
 from numerics.train import Trajectory
 from theory.norms import parse_norm
 from verify.context import Context
-from verify.linear_margins import (CONTINUATION, Optimizer, PopulationRun, confirmation_step,
+from verify.linear_margins import (CONTINUATION, Optimizer, PopulationRun, confirmation_step, record_steps,
                                    fitted_exponent, gap_envelope, margin_checks, run_population,
                                    transform_member)
 from verify.outcome import Outcome
@@ -366,3 +366,90 @@ def test_a_late_confirmation_is_read_within_the_derived_budget_and_still_fails_i
     fake, key = _designed(run, norm, STEPS[extended], _far_rivals(run, norm, stalled))
     status, checks = _checks(fake, key, norm, tol)
     assert status == "failed" and not checks["continuation_decay_exponent"].passed
+
+
+# --- a member confirmed after half the budget is continued to 2·t_c (issue 22: read by construction) ---
+
+def _continuation_population(tag, budget, cap_factor=CONTINUATION):
+    """NSD under the max and Frobenius norms (and a companion of the max member) on a small draw, the
+    schedules derived for T = 4000 whatever the budget (so every budget runs the same trajectories).
+    At 1e-2 the Frobenius member confirms at 349 and the max member at 1141 (measured with budget 4000)."""
+    problem = gaussian_classes(k=3, d=6, per_class=15, noise=0.3, seed=3)
+    norms = [parse_norm(s) for s in ["max", "fro", "spectral"]]
+    opts = [Optimizer(f"nsd-{n.name}", n.name, transform_member(lambda s, n=n: nsd(n, s), "nsd"), n.name, 8.0)
+            for n in norms]
+    companion = dataclasses.replace(opts[2], key="companion")
+    return run_population(Context(), tag, problem, norms, opts[:2] + [companion], budget,
+                          targets={o.key: 1e-2 for o in opts[:2]}, companions={"companion": "nsd-entrywise:inf"},
+                          horizon=4000, cap_factor=cap_factor)
+
+
+LATE_BUDGET = 1141          # the max member's confirmation step: confirmed at the budget, after its half
+
+
+@pytest.fixture(scope="module")
+def continued():
+    return _continuation_population("test-continued", LATE_BUDGET)
+
+
+@pytest.fixture(scope="module")
+def not_continued():
+    """The rule before the continuation: every member stops at the budget (cap = budget)."""
+    return _continuation_population("test-not-continued", LATE_BUDGET, cap_factor=1.0)
+
+
+def test_a_member_confirmed_after_half_the_budget_is_continued_and_read_at_twice_its_confirmation(
+        continued, not_continued):
+    late, early = "nsd-entrywise:inf", "nsd-fro"
+    assert continued.confirmed == not_continued.confirmed == {early: 349, late: LATE_BUDGET}
+    assert continued.steps == not_continued.steps == LATE_BUDGET and continued.cap == 2 * LATE_BUDGET
+    traj = continued.trajectories[late]
+    assert traj.steps[-1] == continued.cap >= CONTINUATION * LATE_BUDGET
+    assert continued.trajectories["companion"].steps[-1] == traj.steps[-1]      # stops with its partner
+    # the same run: up to the budget its checkpoints and iterates are the uncontinued run's, bitwise
+    cut = not_continued.trajectories[late]
+    assert traj.steps[:len(cut.steps)] == cut.steps and cut.steps[-1] == LATE_BUDGET
+    assert all(np.array_equal(a, b) for a, b in zip(traj.params, cut.params))
+    # without the continuation the check misses (read at 1 × t_c: inconclusive); with it, it verifies
+    status, checks = _checks(not_continued, late, "entrywise:inf")
+    assert status == "inconclusive" and checks["read_past_confirmation"].value == 1.0
+    status, checks = _checks(continued, late, "entrywise:inf")
+    assert status == "verified", checks
+    assert checks["read_past_confirmation"].value >= CONTINUATION and checks["rival_predictions_differ"].passed
+
+
+def test_members_confirmed_by_half_the_budget_are_unchanged_bitwise(continued, not_continued):
+    a, b = continued.trajectories["nsd-fro"], not_continued.trajectories["nsd-fro"]
+    assert a.steps == b.steps and a.steps[-1] == 2 * 349 + 2          # the first checkpoint ≥ 2·t_c
+    assert all(np.array_equal(x, y) for x, y in zip(a.params, b.params)) and a.log_loss == b.log_loss
+    ca, _ = margin_checks(continued, "nsd-fro", "fro", 1e-2, -0.5, "1/√t", 0.2, 0.2)[:2]
+    cb, _ = margin_checks(not_continued, "nsd-fro", "fro", 1e-2, -0.5, "1/√t", 0.2, 0.2)[:2]
+    assert [(c.name, c.value) for c in ca] == [(c.name, c.value) for c in cb]
+
+
+def test_a_member_not_confirmed_within_the_budget_stops_there_and_a_capped_one_reads_inconclusive():
+    """Never confirmed within the budget (one checkpoint before the max member's t_c): it is read at the
+    budget, not continued, and reads inconclusive. Confirmed at the budget but capped below 2·t_c
+    (cap 1.5 × budget): read at the cap, inconclusive (the cap is stated; it never verifies a run it
+    cuts short)."""
+    before = max(s for s in record_steps(4000, 4000) if s < LATE_BUDGET)
+    short = _continuation_population("test-unconfirmed", before)
+    assert "nsd-entrywise:inf" not in short.confirmed
+    assert short.trajectories["nsd-entrywise:inf"].steps[-1] == before == short.steps < short.cap
+    status, checks = _checks(short, "nsd-entrywise:inf", "entrywise:inf")
+    assert status == "inconclusive"
+    assert not (checks.get("read_past_confirmation") or checks["confirmed_within_budget"]).passed
+    capped = _continuation_population("test-capped", LATE_BUDGET, cap_factor=1.5)
+    assert capped.trajectories["nsd-entrywise:inf"].steps[-1] == capped.cap == math.ceil(1.5 * LATE_BUDGET)
+    status, checks = _checks(capped, "nsd-entrywise:inf", "entrywise:inf")
+    assert status == "inconclusive" and checks["read_past_confirmation"].value < CONTINUATION
+
+
+def test_continued_checkpoints_are_the_budgets_then_the_same_spacing_to_the_cap():
+    from verify.linear_margins import continued_record_steps
+
+    assert continued_record_steps(4000, 8000, 8000) == record_steps(4000, 8000)
+    grid = continued_record_steps(4000, 8000, 16000)
+    assert [s for s in grid if s <= 8000] == record_steps(4000, 8000) and grid[-1] == 16000
+    past = [s for s in grid if s > 8000][:-1]
+    assert len(past) > 5 and np.allclose(np.diff(np.log(past)), math.log(4000) / 119, atol=2e-3)

@@ -59,3 +59,12 @@ def test_quick_claim_is_verified_with_controls():
 def test_the_initialization_is_gronich2026s():
     from verify.experiments import gronich2026
     assert experiment.SETTINGS["init"] == gronich2026.SETTINGS["init"] == "mirrored"
+
+
+def test_the_data_are_gronich2026s_design():
+    """The clusters of gronich2026, drawn alike for a seed."""
+    from verify.experiments import gronich2026
+    (name, X, y, width, steps), = experiment.tasks(Context(seed=10003))
+    (_, Xg, yg, _, _), = gronich2026.tasks(Context(seed=10003))
+    assert np.array_equal(X, Xg) and np.array_equal(y, yg)
+    assert experiment.SETTINGS["clusters"] == gronich2026.SETTINGS["clusters"]

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -122,7 +124,10 @@ def _fake_drifting(monkeypatch, drifting: str):
     control) or 1.0 (fgsm), flat over the second half, except the J = 3 member ``drifting``, which still
     climbs by 20% over the second half."""
     import numerics.tnn_train as tt
+    from verify.experiments import wang2023 as experiment
 
+    # the fixed horizon (no continuation): these tests read the precondition itself
+    monkeypatch.setattr(experiment, "SETTINGS", replace(experiment.SETTINGS, max_horizon_factor=1))
     names = ["standard", "control", "fgsm"]
 
     def fake_train(layers0, w0, X, y, M, steps, rel_step, attack, radii, record=(), progress=None):
@@ -162,4 +167,130 @@ def test_a_drifting_adversarial_run_makes_the_depth_trend_inconclusive(monkeypat
     checks = {c.name: c for c in outcome.checks}
     assert not checks["dct_max_ratio_drift_second_half"].passed
     assert checks["dct_max_ratio_drift_second_half"].value == pytest.approx(0.2 / 0.9, rel=0.05)
+    assert outcome.status == "inconclusive"
+
+
+def _training_inputs(monkeypatch, seed: int) -> dict:
+    """Every run the two claims read at claim seed ``seed`` (training replaced by a stand-in that
+    records what it is given): (transform, depth, arm, member index) -> (X, y, flattened init)."""
+    import numerics.tnn_train as tt
+    from verify.experiments import wang2023 as experiment
+
+    seen = {}
+
+    def fake_train(layers0, w0, X, y, M, steps, rel_step, attack, radii, record=(), progress=None):
+        P, depth = w0.shape[0], len(layers0)
+        for p in range(P):
+            init = np.concatenate([l[p].ravel() for l in layers0] + [w0[p].ravel()])
+            seen[(M.name, depth, p)] = (X[p], y[p], init)
+        history = [{"step": t, "log_loss": [-50.0] * P, "clean_log_loss": [-50.0] * P,
+                    "min_clean_margin": [1.0] * P, "normalized_margin": [0.1] * P,
+                    "spectral_frobenius": [[0.5] * depth] * P, "mean_spectral_frobenius": [0.5] * P,
+                    "max_stable_rank": [[1.5] * depth] * P} for t in sorted(set(record) | {0, steps})]
+        return tt.TNNRun(list(layers0), w0, history)
+
+    monkeypatch.setattr(tt, "train_tnn", fake_train)
+    exp = experiment.experiment(Context(profile="quick", seed=seed))
+    assert len(seen) == 2 * 2 * 3 * len(exp["seeds"])     # transforms × depths × arms × runs
+    return seen
+
+
+def _shared_draws(a: dict, b: dict) -> list:
+    """Pairs of runs (one from each claim seed) with the same data or the same init."""
+    return [(ka, kb) for ka, (Xa, _, ia) in a.items() for kb, (Xb, _, ib) in b.items()
+            if ka[:2] == kb[:2] and (np.array_equal(Xa, Xb) or np.array_equal(ia, ib))]
+
+
+def test_every_run_the_claims_read_is_drawn_afresh_for_each_claim_seed(monkeypatch):
+    """Issue 22: a seed draws everything afresh. With run seeds ``claim seed + i`` claim seeds 101 and
+    102 shared the run 102 (both read the dft drift 0.10189272068718967); now no run of claim seed
+    101 shares its data or its init with a run of 102 (nor 0 with 1), and within one claim seed the
+    runs differ from each other while the arms of one run start from the same draw."""
+    for a, b in [(101, 102), (0, 1)]:
+        runs_a, runs_b = _training_inputs(monkeypatch, a), _training_inputs(monkeypatch, b)
+        assert _shared_draws(runs_a, runs_b) == []
+        # the same seed reproduces its draws
+        assert len(_shared_draws(runs_a, _training_inputs(monkeypatch, a))) >= len(runs_a)
+    members = {}
+    for (tname, depth, p), (X, _, init) in runs_a.items():
+        members.setdefault((tname, depth), []).append((X, init))
+    for group in members.values():          # per member: 3 arms (standard, control, fgsm) of one run
+        runs = group[::3]
+        assert all(np.array_equal(X, group[i][0]) for i in range(3) for X, _ in [group[0]])
+        assert not np.array_equal(runs[0][0], runs[1][0]) and not np.array_equal(runs[0][1], runs[1][1])
+
+
+def test_a_fixed_run_seed_is_caught(monkeypatch):
+    """Sabotage: run seeds that ignore the claim seed make the two claim seeds share every draw."""
+    from verify.experiments import wang2023 as experiment
+
+    monkeypatch.setattr(experiment, "run_seeds", lambda seed, count: list(range(count)))
+    assert len(_shared_draws(_training_inputs(monkeypatch, 101), _training_inputs(monkeypatch, 102))) > 0
+    monkeypatch.setattr(experiment, "run_seeds", lambda seed, count: [seed + i for i in range(count)])
+    assert len(_shared_draws(_training_inputs(monkeypatch, 101), _training_inputs(monkeypatch, 102))) > 0
+
+
+def _fake_settling(monkeypatch, settle_at: float):
+    """Stand-in training whose J = 3 FGSM runs climb linearly from 0.6 (by 0.25 per base horizon) until
+    step ``settle_at``
+    (global step, continued batches included) and stay there; every other run starts at 0.6 and is
+    flat at 0.5 (J = 1) / 0.8 (J = 3) after."""
+    import numerics.tnn_train as tt
+    from verify.experiments import wang2023 as experiment
+
+    base = Context(profile="quick", seed=0).settings(experiment.SETTINGS).steps
+    clock = {"t": 0}
+
+    def ratio(t):
+        return 0.6 + 0.25 * min(t, settle_at) / base
+
+    def fake_train(layers0, w0, X, y, M, steps, rel_step, attack, radii, record=(), progress=None):
+        P, depth = w0.shape[0], len(layers0)
+        if steps == base:
+            clock["t"] = 0
+        history = []
+        for t in sorted(set(record) | {0, steps}):
+            now = clock["t"] + t
+            r = [ratio(now) if depth > 1 and radii[p] > 0 and p % 3 == 2 else 0.6 if now == 0
+                 else (0.5 if depth == 1 else 0.8) for p in range(P)]
+            history.append({"step": t, "log_loss": [-50.0] * P, "clean_log_loss": [-50.0] * P,
+                            "min_clean_margin": [1.0] * P, "normalized_margin": [0.1] * P,
+                            "spectral_frobenius": [[v] * depth for v in r], "mean_spectral_frobenius": r,
+                            "max_stable_rank": [[1.5] * depth for _ in range(P)]})
+        clock["t"] += steps
+        return tt.TNNRun(list(layers0), w0, history)
+
+    monkeypatch.setattr(tt, "train_tnn", fake_train)
+    return base
+
+
+def test_a_batch_still_drifting_is_continued_until_it_settles(monkeypatch):
+    """An FGSM run at J = 3 that climbs until 1.2× the base horizon reads a drift ≫ 0.05 at the base
+    horizon; its batch is continued by half the base horizon at a time, and once the climb lies in the
+    first half of the horizon the trend reads ~0 and the depth trend verifies."""
+    from verify.experiments import wang2023 as experiment
+
+    base = _fake_settling(monkeypatch, settle_at=1.2 * Context(profile="quick", seed=0)
+                          .settings(experiment.SETTINGS).steps)
+    s = Context(profile="quick", seed=0).settings(experiment.SETTINGS)
+    assert s.max_steps >= 2 * base
+    outcome = get(CLAIM).check(Context(profile="quick", seed=10_000))
+    checks = {c.name: c for c in outcome.checks}
+    exp = outcome.details["dft"]
+    horizons = {k: r["step"][-1] for k, r in exp.items()}
+    assert {h for k, h in horizons.items() if k.startswith("J3/")} == {2 * base}   # 1.5× did not settle
+    assert {h for k, h in horizons.items() if k.startswith("J1/")} == {base}              # never drifting
+    assert checks["dft_max_ratio_drift_second_half"].passed
+    assert outcome.status == "verified", outcome.message
+
+
+def test_a_batch_that_never_settles_stops_at_the_cap_and_reads_inconclusive(monkeypatch):
+    from verify.experiments import wang2023 as experiment
+
+    s = Context(profile="quick", seed=0).settings(experiment.SETTINGS)
+    _fake_settling(monkeypatch, settle_at=float("inf"))
+    outcome = get(CLAIM).check(Context(profile="quick", seed=10_000))
+    checks = {c.name: c for c in outcome.checks}
+    assert {r["step"][-1] for k, r in outcome.details["dft"].items() if k.startswith("J3/")} == {s.max_steps}
+    assert not checks["dft_max_ratio_drift_second_half"].passed
     assert outcome.status == "inconclusive"

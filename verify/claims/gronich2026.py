@@ -31,7 +31,7 @@ from theory.kkt import HomogeneousMarginProblem
 from theory.optimizer_geometry import BlockRule, implied_norm_derivation
 from theory.schedules import schedule_conditions_derivation
 from verify.context import Context
-from verify.homogeneous_checks import optimizer_kkt_outcome
+from verify.homogeneous_checks import design_separation_check, optimizer_kkt_outcome
 import verify.experiments.gronich2026 as experiment
 from verify.experiments.gronich2026 import (ETA, ETA_A, ETA_M, LINF, S_U, S_W, SETTINGS, SPECTRAL,
                                             control_norms, optimizers)
@@ -57,8 +57,10 @@ def _derivation() -> Derivation:
 
 
 def _check(ctx: Context) -> Outcome:
+    design = design_separation_check(experiment.design_separation(experiment.drawn_mean_cosine(ctx.seed)),
+                                     ctx.pick(**SETTINGS["kkt_tolerance"]), SETTINGS["control_ratio"])
     return optimizer_kkt_outcome(ctx, SETTINGS, experiment.tasks(ctx), optimizers,
-                                 lambda opts: control_norms(opts, {o.name: o.norm for o in opts}))
+                                 lambda opts: control_norms(opts, {o.name: o.norm for o in opts}), [design])
 
 
 register(Claim(
@@ -77,7 +79,10 @@ register(Claim(
                "cannot be separated there: inconclusive), largest own-norm margin; "
                "cos(θ_t, θ_T) reported. A residual above tolerance that has not settled (still falling, "
                "rising or fluctuating over the last half of the run) is inconclusive: the direction moves by only (1 − a)·log T in T steps. quick: 2 Gaussian "
-               f"clusters in R^10 with noise in the means' span (16 points of rank 2), width {SETTINGS['width']} "
+               f"clusters in R^10 with noise in the means' span (16 points of rank 2; reported: the means' cosine c "
+               "and how far apart the ℓ2 and spectral-max KKT points of the noiseless clusters are, in closed form — "
+               "at c ≥ 0 they are the same point and only the noise can separate the two predictions), width "
+               f"{SETTINGS['width']} "
                "initialized in mirrored pairs (w, u), (−w, u) (every point has a serving neuron at t = 0), "
                f"{SETTINGS['steps']['quick']} steps; full: "
                f"{SETTINGS['steps']['full']} steps on them, adds the same clusters with full-rank noise "

@@ -410,12 +410,12 @@ def _adaptive_check(ctx):
 
     s = float(_adaptive_derivation().results["beta2_exponent"])
     settings = ctx.settings(exp.ADAPTIVE)
-    etas, tols, replicas = dict(settings.etas), dict(settings.tolerances), settings.replicas
+    etas, tols, reps = dict(settings.etas), dict(settings.tolerances), dict(settings.replicas)
     methods = {name: exp.adaptive_methods(etas[name], s)[name] for name in etas}
     checks, table, instances = [], {}, {}
     for i, (name, (opt, _, size)) in enumerate(methods.items()):
         ctx.progress(i, len(methods), name)
-        eta, tol = etas[name], tols[name]
+        eta, tol, replicas = etas[name], tols[name], reps[name]
         if size not in instances:                        # one instance (and its flows) per size
             problem, theta0 = exp.adaptive_instance(ctx.seed, *size)
             rivals = exp.adaptive_rivals(methods, size)
@@ -430,7 +430,8 @@ def _adaptive_check(ctx):
         rivals = [k for k in flows if k != name]
         separations = {k: exp.flow_separation(flows[name], flows[k], theta0) / move for k in rivals}
         caps = exp.separation_caps(preconds, name, size[1])
-        table[name] = {"eta": eta, "tolerance": tol, "errors": tr.errors, "displacement": move,
+        table[name] = {"eta": eta, "tolerance": tol, "replicas": replicas, "errors": tr.errors,
+                       "displacement": move,
                        "relative_standard_error": se, "flow_separations": separations,
                        "separation_caps": caps}
         checks += tracking_pair_checks(name, tr.errors[name], {k: tr.errors[k] for k in rivals}, move,
@@ -442,8 +443,9 @@ def _adaptive_check(ctx):
                                  f"sampling noise"))
     return Outcome.from_checks(checks, details={
         "etas": etas, "tolerances": tols, "beta2_exponent": s,
-        "beta2": {k: 1 - e**s for k, e in etas.items()}, "replicas": replicas, "table": table,
+        "beta2": {k: 1 - e**s for k, e in etas.items()}, "replicas": reps, "table": table,
         "block_instance": {"spread": exp.BLOCK_SPREAD, "scale": exp.BLOCK_SCALE},
+        "shampoo_instance": {"correlation": exp.SHAMPOO_CORRELATION},
         "seed": ctx.seed}, notes=["measures derived by the project (theory.adaptive_measures), "
                                   "checked by drift tracking; the paper's exact forms were not "
                                   "confirmed"])
@@ -514,13 +516,18 @@ register(Claim(
                "dominates each of Adam-mini's blocks and one block each layer, the extreme of the "
                "derived nested-block cap theory.adaptive_measures.nested_block_drift_cap, so the "
                "block methods' flows are far apart; r and the scale chosen on seeds 10000–10039); "
-               "Shampoo on the random start with n = d = 3 (H_BB invertible). Prediction: each "
+               "Shampoo on a designed instance with n = d = 3 (H_BB invertible): the same start on Γ "
+               "with the features rotated to the equicorrelated second moments ZᵀZ/n = "
+               f"(1 − ρ)I + ρ11ᵀ, ρ = {exp.SHAMPOO_CORRELATION:g} (derived: on n = d RMSProp's flow "
+               "does not depend on ZᵀZ/n and Shampoo's equals it for orthogonal columns, so only "
+               "correlated features separate them; ρ chosen on seeds 10000–10299). Prediction: each "
                "label-noise trajectory tracks its own derived flow within the method's tolerance of "
                "the flow's displacement (one unit per method, read on every draw). Tolerances derived "
-               "from the discretization error: 1.5× the largest own error measured on seeds "
-               "10000–10003 at the method's η (η the largest of 0.005/0.0025/0.00125 at which 3× that "
-               "tolerance is below the nearest rival separation on seeds 10000–10039); full: η/2 and "
-               "tolerance/√2 (error ∝ η^½); Shampoo's unchanged. η = "
+               "from the discretization error: 1.5× the largest own error measured on seeds ≥ 10000 "
+               "(10000–10003; Shampoo 10000–10005) at the method's η, at least 5× the largest "
+               "Monte-Carlo standard error (η the largest of 0.005/0.0025/0.00125 at which 3× that "
+               "tolerance is below the nearest rival separation on seeds 10000–10039; Shampoo "
+               "10000–10299); full: η/2 and tolerance/√2 (error ∝ η^½). η = "
                f"{exp.ADAPTIVE.values('etas')}, tolerance = {exp.ADAPTIVE.values('tolerances')}. "
                "Control, one unit per (method, rival flow) pair — SGD's tr(H) flow and the other "
                "methods' derived flows defined on the instance: the rival flow is ≥ 2× farther from "
@@ -530,7 +537,7 @@ register(Claim(
                f"Horizon {exp.DRIFT.horizon:g}, no bias correction, β₁ = 0.9 (RMSProp: 0), "
                "1−β₂ = η^(3/2) (derived, as in li2025-adam-drift), second moments (g², their block "
                "means, Shampoo's g gᵀ) warm-started at θ₀; "
-               f"{exp.ADAPTIVE.values('replicas')} replicas; precondition per method: the Monte-Carlo "
+               f"replicas {exp.ADAPTIVE.values('replicas')}; precondition per method: the Monte-Carlo "
                "standard error ≤ ¼ of its tolerance."),
     check=_adaptive_check, derivation=_adaptive_derivation, tags=("diagonal-net", "adaptive")))
 

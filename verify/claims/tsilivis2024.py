@@ -29,7 +29,8 @@ from theory.schedules import schedule_conditions_derivation
 from verify.context import Context
 import verify.experiments.tsilivis2024 as experiment
 from verify.experiments.tsilivis2024 import L3, NORMS, SETTINGS
-from verify.homogeneous_checks import optimizer_kkt_outcome
+from verify.experiments.gronich2026 import design_separation, drawn_mean_cosine
+from verify.homogeneous_checks import design_separation_check, optimizer_kkt_outcome
 from verify.outcome import Outcome
 from verify.registry import Claim, register
 
@@ -49,8 +50,10 @@ def _derivation() -> Derivation:
 
 
 def _check(ctx: Context) -> Outcome:
+    design = design_separation_check(design_separation(drawn_mean_cosine(ctx.seed)),
+                                     ctx.pick(**SETTINGS["kkt_tolerance"]), SETTINGS["control_ratio"])
     return optimizer_kkt_outcome(ctx, SETTINGS, experiment.tasks(ctx), lambda net: experiment.optimizers(),
-                                 experiment.control_norms)
+                                 experiment.control_norms, [design])
 
 
 register(Claim(
@@ -64,7 +67,9 @@ register(Claim(
                "every other one (a rival whose KKT condition the own certificate implies at the endpoint "
                "within less than that cannot be separated there: inconclusive), largest own-norm margin, "
                "residual settled; cos(θ_t, θ_T) reported. Data: "
-               f"gronich2026's clusters (16 points of rank 2 in R^10), width {SETTINGS['width']}, its mirrored-pair "
+               f"gronich2026's clusters (16 points of rank 2 in R^10; reported: the means' cosine c and the "
+               "closed-form separation of the ℓ2 and layer-spectral KKT points on the noiseless clusters, none at "
+               f"c ≥ 0), width {SETTINGS['width']}, its mirrored-pair "
                "initialization; quick "
                f"{SETTINGS['steps']['quick']} steps (tolerance {SETTINGS['kkt_tolerance']['quick']:g}), full "
                f"{SETTINGS['steps']['full']} ({SETTINGS['kkt_tolerance']['full']:g}). ℓ1.5 is measured too slow to include (see the claim's notes)."),

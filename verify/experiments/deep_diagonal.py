@@ -17,6 +17,8 @@ solution of unit size. Gaussian draws (d = 8) ranged over η·λ* = 0.02–0.85 
 Also the experiment of ``deep-diagonal-adam-implied-regularizer``: label-noise Adam on the same draws
 (:data:`ADAM_SETTINGS`, :func:`train_adam_depth`) against the argmin of the derived Adam-implied
 regularizer (``instance(..., measure="adam")``) and its two rivals (:func:`adam_rivals`).
+:func:`adam_flow_landing` compares each Adam replica with the η → 0 Adam flow started from its own state
+(a diagnostic: the replicas do not land where their flows land at the claim's η, see that claim's doc).
 """
 from __future__ import annotations
 
@@ -335,4 +337,50 @@ def train_adam_depth(seed: int, N: int, settings=None) -> dict:
             "trained": run.W, "trained_at_three_quarters": run.W_at.get(3 * steps // 4, np.empty(0)) if ok
             else np.empty(0), "projection_residual": run.residual,
             "rescaling": {"a": inst.a, "b": inst.b, "raw_scale": inst.raw_scale},
+            "train_seconds": run.seconds}
+
+
+def adam_flow_landing(seed: int, N: int, settings=None, start_time: float = 1.0,
+                      floor: float = 1e-3) -> dict:
+    """Where each label-noise Adam replica ends against where the η → 0 Adam flow on Γ = {Zw = y}
+    (``numerics.manifold_flow.integrate_flow_to_rest``: P = (σ² Diag H)^(−1/2), parameters frozen at
+    ``floor`` when they collapse) ends when started from that replica's own state at rescaled time
+    ``start_time`` (projected onto Γ by noise-free GD), run for the rest of the horizon. The runs are
+    :func:`train_adam_depth`'s (same instance, optimizer and noise streams). Plain data; a diagnostic
+    of docs/claims/deep-diagonal-adam-implied-regularizer.md (2026-12-07, helper F), not a claim."""
+    from numerics.deep_diagonal import train_deep
+    from numerics.diagonal_nets import AdamFamily, balanced_init
+    from numerics.interpolation import relative_distance
+    from numerics.manifold_flow import integrate_flow_to_rest, warm_start
+    from verify.experiments.li2025 import EPS, beta2_exponent
+
+    s = ADAM_SETTINGS if settings is None else settings
+    T = s.horizon_for(N)
+    steps = int(round(T / (s.eta**2 * s.delta**2)))
+    k0 = int(round(start_time / (s.eta**2 * s.delta**2)))
+    if not 0 < k0 < steps:
+        raise ValueError(f"start_time {start_time:g} must lie inside the run (0, {T:g})")
+    inst = instance(seed, N, s, measure="adam")
+    problem = inst.problem
+    opt = AdamFamily(beta1=s.beta1, beta2=1.0 - s.eta ** beta2_exponent(), eps=EPS, exponent=0.5)
+    opt = warm_start(opt, problem, balanced_init(problem, [s.alpha])[0], s.delta, s.replicas,
+                     seed=seed + 5)
+    run = train_deep(problem, opt, s.alpha, s.eta, steps, s.delta, replicas=s.replicas,
+                     seed=seed + 1, checkpoints=(k0,))
+    if run.status != "ok":
+        return {"status": run.status, "message": run.message}
+    ynorm = float(np.linalg.norm(problem.y))
+    start = run.P_at[k0]
+    flows = [integrate_flow_to_rest(problem, P, AdamFamily(exponent=0.5), s.delta, T - start_time,
+                                    floor=floor) for P in start]
+    W_flow = np.array([problem.w(f.theta) for f in flows])
+    return {"status": "ok", "N": N, "eta": s.eta, "rescaled_time": T, "start_time": start_time,
+            "prediction": inst.predictions[N], "trained": run.W, "flow_end": W_flow,
+            "start_residual": np.linalg.norm(problem.residual(start), axis=-1) / ynorm,
+            "end_residual": np.linalg.norm(problem.residual(run.P), axis=-1) / ynorm,
+            "flow_status": [f.status for f in flows], "flow_time": np.array([f.time for f in flows]),
+            "flow_active": np.array([int(f.active.sum()) for f in flows]),
+            "end_to_flow": np.array([relative_distance(w, v) for w, v in zip(run.W, W_flow)]),
+            "end_to_global": np.array([relative_distance(w, inst.predictions[N]) for w in run.W]),
+            "flow_to_global": np.array([relative_distance(v, inst.predictions[N]) for v in W_flow]),
             "train_seconds": run.seconds}

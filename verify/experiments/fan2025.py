@@ -41,7 +41,9 @@ SETTINGS = {
     # momentum and Adam so their averages track the current gradient (verify.linear_margins.Optimizer).
     "kappa": 8.0, "beta1": 0.9, "adam_betas": (0.9, 0.9),   # Adam: β₁ ≤ β₂ as assumed; ε = 0
     # horizon: the T the schedules' η₀ are derived for; steps: the budget, 2 × horizon, so that a run
-    # confirmed as late as the horizon can still be read at twice its confirmation step
+    # confirmed as late as the horizon can still be read at twice its confirmation step. A run confirmed
+    # later (within the budget) is continued past it to 2·t_c, at most to 2 × the budget
+    # (verify.linear_margins.run_population): no setting of its own, every t_c ≤ budget fits.
     "horizon": {"quick": 40_000, "full": 2_000_000},
     "steps": {"quick": 80_000, "full": 4_000_000},
     # spread data (quick): the budget is derived per draw (``step_budget``): 2 × 1.5 × the step at which

@@ -3,6 +3,7 @@ eight optimizers (update rules from which each one's norm is derived, and their 
 (data per profile and seed) and the control norms. The claim, the benches and the tests read it here."""
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +28,13 @@ SETTINGS = {
     # cluster without one with probability ≈ k·(3/4)^m = 0.20 at m = 8 (seed 2's dead cluster).
     # Adopted on selection seeds 10000–10002 (docs/claims/gronich2026-homogeneous-optimizer-kkt.md).
     "init": "mirrored",
-    "clusters": {"k": 2, "d": 10, "per_cluster": 8, "noise": 0.1, "noise_in_mean_span": True},
+    # mean_cosine None: independent uniform means (their cosine c ~ ±0.3 varies by draw). Why the
+    # ℓ2 / Muon pair units appear (design_separation): on noiseless clusters with c ≥ 0 the ℓ2 KKT
+    # point is a layer-spectral-max KKT point too, for c < 0 they differ (0.124 / 0.168 / 0.214 at
+    # c = −0.3 / −0.4 / −0.5, the weaker way). A fixed c = −0.5 or −0.4 removed the pairs on selection
+    # seeds 10000–10002 but left residuals still falling at 15 000 steps (Signum 0.16–0.25, NGD
+    # 0.09–0.10): not adopted (docs/claims/gronich2026-homogeneous-optimizer-kkt.md, 2026-12-07 session 4).
+    "clusters": {"k": 2, "d": 10, "per_cluster": 8, "noise": 0.1, "noise_in_mean_span": True, "mean_cosine": None},
     "digits": {"n": 60, "width": 8, "constant_coordinate": 1.0},   # x ↦ (x, 1): first-layer biases
     # η_t = η₀ t^(−a) with a = 0.7 > 1 − 1/L = 2/3 (checked symbolically); the paper's 0.8 grows ‖θ‖
     # only like t^0.2.
@@ -107,12 +114,13 @@ def tasks(ctx: Context) -> list[tuple[str, np.ndarray, np.ndarray, int, int]]:
     from numerics.network_data import digits_parity, gaussian_clusters
     c = SETTINGS["clusters"]
     X, y = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=ctx.seed,
-                             noise_in_mean_span=c["noise_in_mean_span"])
+                             noise_in_mean_span=c["noise_in_mean_span"], mean_cosine=c["mean_cosine"])
     tasks = [("clusters", X, y, SETTINGS["width"], ctx.pick(**SETTINGS["steps"]))]
     if ctx.profile == "full":
         steps = SETTINGS["full_task_steps"]
         # the same clusters with full-rank noise, where Muon's unused rows grow (see the docstring)
-        Xf, yf = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=ctx.seed)
+        Xf, yf = gaussian_clusters(c["k"], c["d"], c["per_cluster"], c["noise"], seed=ctx.seed,
+                                   mean_cosine=c["mean_cosine"])
         tasks.append(("clusters_full_rank", Xf, yf, SETTINGS["width"], steps["clusters_full_rank"]))
         dg = SETTINGS["digits"]
         Xd, yd = digits_parity(dg["n"], seed=ctx.seed)
@@ -131,3 +139,49 @@ def control_norms(opts: list[Optimizer], norms: dict) -> dict:
     inverted = BlockMax(hybrid.norms, (1.0 / hybrid.weights[0], 1.0))
     out.setdefault(inverted.name, inverted)
     return out
+
+
+def drawn_mean_cosine(seed: int) -> float:
+    """The cosine between the two cluster means of the clusters task drawn for ``seed`` (the
+    noise-free design of that draw)."""
+    from numerics.network_data import gaussian_cluster_means
+    c = SETTINGS["clusters"]
+    means = gaussian_cluster_means(c["k"], c["d"], seed, c["mean_cosine"])
+    return float(means[0] @ means[1])
+
+
+def design_separation(cosine: float) -> dict:
+    """How far apart the ℓ2 and the layers' spectral-max predictions are on the noiseless version of
+    the clusters task: two points μ₁ (label +1) and μ₂ (−1) with ⟨μ₁, μ₂⟩ = ``cosine`` = c, a
+    squared-ReLU network of two neurons (the others zero), each prediction's KKT point in closed form
+    and its certified KKT residual in the rival norm (``numerics.kkt_residual``).
+
+    Spectral max: ‖W‖_sp = ‖u‖ with W's rows orthonormal (its subdifferential needs equal singular
+    values once both rows carry margin), by the symmetry μ₁ ↔ μ₂ w₁ ∝ μ₁ − bμ₂ and w₂ ∝ μ₂ − bμ₁ with
+    ⟨w₁, w₂⟩ = 0, i.e. c(1 + b²) = 2b, b = (1 − √(1 − c²))/c, and u = (1, −1)/√2. ℓ2: for c < 0 each
+    neuron along its own mean (wᵢ = μᵢ, inactive on the other point since c < 0, balanced ‖wᵢ‖² = 2uᵢ²
+    as the degree-2/degree-1 split asks): rows at cosine c, singular values in the ratio
+    √((1 − |c|)/(1 + |c|)) ≠ 1, not a spectral-max KKT point. For c ≥ 0 the ℓ2 KKT point is the
+    orthogonal one above (each neuron also active on the other point, where ⟨w₁, w₂⟩ = 0 is what
+    ℓ2 stationarity gives by symmetry): the two predictions coincide. Returns the own residuals (≈ 0:
+    the points are KKT) and ``spectral_at_l2`` / ``l2_at_spectral``, the rival residuals (the two
+    directions of the precondition ``rival_prediction_differs``)."""
+    from numerics.kkt_residual import kkt_residual
+    from numerics.networks import TwoLayerNetwork
+    c = float(cosine)
+    if not -1.0 < c < 1.0:
+        raise ValueError(f"a cosine of two distinct unit means lies in (−1, 1), got {cosine}")
+    net = TwoLayerNetwork.build(SETTINGS["activation"], 2, 2)
+    m1, m2 = np.array([1.0, 0.0]), np.array([c, math.sqrt(1.0 - c * c)])
+    X, y = np.array([m1, m2]), np.array([1.0, -1.0])
+    u = np.array([[1.0, -1.0]]) / math.sqrt(2.0)
+    b = (1.0 - math.sqrt(1.0 - c * c)) / c if c != 0.0 else 0.0
+    W = np.array([m1 - b * m2, m2 - b * m1])
+    spectral = (W / np.linalg.norm(W, axis=1, keepdims=True), u)
+    l2 = (np.array([m1, m2]), u) if c < 0 else spectral
+    block_max = BlockMax((SPECTRAL, SPECTRAL), (1.0, 1.0))
+    return {"cosine": c,
+            "l2_own": kkt_residual(net, l2, X, y, L2).residual,
+            "spectral_own": kkt_residual(net, spectral, X, y, block_max).residual,
+            "spectral_at_l2": kkt_residual(net, l2, X, y, block_max).lower_bound,
+            "l2_at_spectral": kkt_residual(net, spectral, X, y, L2).lower_bound}

@@ -12,7 +12,8 @@ sharpness, tr(Diag(H)^{1/2})), on the diagonal network w = u⊙u − v⊙v:
   derived measures (``numerics.manifold_flow``) and label-noise runs tracked against them, with the
   second moment warm-started at θ₀ (:func:`warm`): :data:`DRIFT`, :func:`flows`, :func:`warm_tracking`,
   :func:`regular_horizon`, :func:`adaptive_methods`, the designed
-  block instance of the adaptive family (:func:`block_instance`).
+  block instance of the adaptive family (:func:`block_instance`) and its designed Shampoo instance
+  (:func:`shampoo_instance`).
 
 The β₂–η scaling and the measurements behind these settings are in ``docs/claims/li2025-*.md``.
 """
@@ -320,12 +321,39 @@ BLOCK_SCALE = 10.8
 BLOCK_SIZE = (2, 4)
 
 
-#: Measured on the designed block instance, seeds 10000–10003, 64 replicas (2026-12-07): method →
-#: (η, the largest own-flow tracking error / displacement, the largest Monte-Carlo standard error /
-#: displacement). Adalayer at η = 0.005 / 0.0025: errors up to 0.208 / 0.158 (3 × 1.5 × those exceed
-#: its nearest separation, ≥ 0.569 on 10000–10039), hence 0.00125.
+#: The designed Shampoo instance of ``li2025-adaptive-family`` (n = d = 3; 2026-12-07, later). On
+#: n = d the interpolation manifold fixes w (Z is invertible) and every flow moves along the fibres
+#: u_j² − v_j² = w_j; in the fibre coordinates s (du_j/ds_j = v_j, dv_j/ds_j = u_j) a method with
+#: preconditioner P moves as ds/dt = κσ²·(TᵀP⁻¹T)⁻¹Tᵀ∇tr(SH)|_{S=P} (T the fibre tangents). Derived
+#: (``tests/verify/test_li2025_shampoo.py`` checks each on integrated flows):
+#: - RMSProp: d(u_j²)/dt = d(v_j²)/dt = 4κ for every j, whatever Z: its flow does not see C = ZᵀZ/n;
+#: - Shampoo: P = blockdiag((σ²D C D)^(−1/2)), D = diag(∂f/∂θ) per parameter vector; its flow depends
+#:   on C only through Q = (D C D)^½, so it is invariant under C → λC, and for a DIAGONAL C
+#:   (orthogonal columns) Q = |D|·diag(√c) and it is RMSProp's flow exactly;
+#: - SGD's speed grows with the scale of C, Adalayer's (a scalar per layer) does not.
+#: So Shampoo separates from RMSProp only through the feature correlations, which a Gaussian 3 × 3
+#: draw leaves random (near-orthogonal draws: flows 0.11–0.80 displacements apart on the reported
+#: seeds before this design). The designed instance keeps the draw of θ₀ (and Z's column space) and
+#: sets C to the equicorrelation matrix (1 − ρ)I + ρ11ᵀ (unit second moments, ρ =
+#: SHAMPOO_CORRELATION): Z = √n·Q·C^½, Q the orthonormal factor of the drawn Gaussian Z. Shampoo's
+#: separation from its nearest rival grows with ρ (min over seeds 10000–10299: 0.73 / 0.79 / 0.85 /
+#: 0.94 / 1.04 at ρ = 0.90 / 0.92 / 0.94 / 0.96 / 0.98) and so does its tracking error (the run's
+#: noise along the weak eigendirection of C; largest error / standard error at 256 replicas, seeds
+#: 10000–10002: 0.108 / 0.039, 0.157 / 0.050, 0.228 / 0.061 at ρ = 0.92 / 0.96 / 0.98); ρ = 0.92 has
+#: the largest margin min separation / (3 × derived tolerance) (0.79 / 0.6) of those measured, and no
+#: stiff flow on the 300 draws (one at ρ = 0.96). Chosen on seeds ≥ 10000 only.
+SHAMPOO_CORRELATION = 0.92
+SHAMPOO_SIZE = (3, 3)
+
+
+#: Measured on the designed instances (2026-12-07): method → (η, the largest own-flow tracking error /
+#: displacement, the largest Monte-Carlo standard error / displacement). Block methods: the block
+#: instance, seeds 10000–10003, 64 replicas; Adalayer at η = 0.005 / 0.0025: errors up to 0.208 /
+#: 0.158 (3 × 1.5 × those exceed its nearest separation, ≥ 0.569 on 10000–10039), hence 0.00125.
+#: Shampoo: the Shampoo instance, seeds 10000–10005, 256 replicas (at 64 the standard error was
+#: 0.070–0.080, which would set the tolerance at 5 × that = 0.4 > the separations).
 ADAPTIVE_ERRORS = {"RMSProp": (0.005, 0.041, 0.020), "Adalayer": (0.00125, 0.121, 0.004),
-                   "Adam-mini": (0.005, 0.114, 0.014)}
+                   "Adam-mini": (0.005, 0.114, 0.014), "Shampoo": (0.005, 0.118, 0.039)}
 #: The derived tolerance: ERROR_MARGIN × the largest measured error, at least SE_MARGIN × the largest
 #: standard error (the standard-error precondition is tol/4), rounded to two decimals.
 ERROR_MARGIN, SE_MARGIN = 1.5, 5.0
@@ -338,23 +366,28 @@ def derived_tolerance(error: float, standard_error: float) -> float:
 
 @dataclass(frozen=True)
 class AdaptiveSettings(Settings):
-    """``li2025-adaptive-family``: per method (name → value tuples) the step size and the tracking
-    tolerance (relative to the own flow's displacement); replicas shared. The tolerance is derived from
+    """``li2025-adaptive-family``: per method (name → value tuples) the step size, the replicas and
+    the tracking tolerance (relative to the own flow's displacement). The tolerance is derived from
     the method's discretization error: 1.5 × the largest own-flow tracking error measured on seeds
-    10000–10003 at that η (floored at 5 × the largest Monte-Carlo standard error there, so that the
-    standard-error precondition tol/4 has a margin); η is the largest of 0.005, 0.0025, 0.00125 at which
-    3 × that tolerance is below the nearest rival flow's separation on seeds 10000–10039. The error
-    shrinks like η^½ (``theory.slow_drift.second_moment_time_scales``): full halves η and divides the
-    tolerance by √2. Shampoo's instance, η and tolerance are unchanged (not redesigned)."""
-    replicas: int = Profiled(quick=64, full=128)
+    ≥ 10000 at that η (:data:`ADAPTIVE_ERRORS`; floored at 5 × the largest Monte-Carlo standard error
+    there, so that the standard-error precondition tol/4 has a margin); η is the largest of 0.005,
+    0.0025, 0.00125 at which 3 × that tolerance is below the nearest rival flow's separation on seeds
+    10000–10039 (Shampoo: 10000–10299). The error shrinks like η^½
+    (``theory.slow_drift.second_moment_time_scales``): full halves η and divides the tolerance by √2.
+    Shampoo runs 256 replicas: its flow's displacement on the Shampoo instance is small (0.02–0.05 of
+    ‖θ₀‖), so at 64 its standard error alone (0.07–0.08 of it) would set a tolerance of 0.4."""
+    replicas: tuple = Profiled(quick=(("RMSProp", 64), ("Adalayer", 64), ("Adam-mini", 64),
+                                      ("Shampoo", 256)),
+                               full=(("RMSProp", 128), ("Adalayer", 128), ("Adam-mini", 128),
+                                     ("Shampoo", 512)))
     etas: tuple = Profiled(quick=(("RMSProp", 0.005), ("Adalayer", 0.00125), ("Adam-mini", 0.005),
                                   ("Shampoo", 0.005)),
                            full=(("RMSProp", 0.0025), ("Adalayer", 0.000625), ("Adam-mini", 0.0025),
                                  ("Shampoo", 0.0025)))
     tolerances: tuple = Profiled(quick=(("RMSProp", 0.1), ("Adalayer", 0.18), ("Adam-mini", 0.17),
-                                        ("Shampoo", 0.3)),
+                                        ("Shampoo", 0.2)),
                                  full=(("RMSProp", 0.07), ("Adalayer", 0.13), ("Adam-mini", 0.12),
-                                       ("Shampoo", 0.25)))
+                                       ("Shampoo", 0.14)))
 
 
 ADAPTIVE = AdaptiveSettings()
@@ -373,7 +406,7 @@ def adaptive_methods(eta: float, s: float) -> dict:
                      (2, 4)),
         "Adam-mini": (adam(eta, block=2, beta2_exponent=s), Preconditioner("block", 0.5, block=2),
                       (2, 4)),
-        "Shampoo": (Shampoo(0.9, 1.0 - eta**s, EPS), Preconditioner("shampoo"), (3, 3)),
+        "Shampoo": (Shampoo(0.9, 1.0 - eta**s, EPS), Preconditioner("shampoo"), SHAMPOO_SIZE),
     }
 
 
@@ -430,10 +463,34 @@ def block_instance(seed: int, n: int = 2, d: int = 4, spread: float = BLOCK_SPRE
     return DiagonalNetProblem(problem.param, Z, Z @ w0), theta0
 
 
+def equicorrelation(d: int, correlation: float) -> np.ndarray:
+    """(1 − ρ)I + ρ11ᵀ: unit second moments, every pair of columns correlated ρ."""
+    return (1.0 - correlation) * np.eye(d) + correlation * np.ones((d, d))
+
+
+def shampoo_instance(seed: int, n: int = 3, d: int = 3, correlation: float = SHAMPOO_CORRELATION):
+    """(problem, θ₀): the start on Γ of :func:`drift_setting` (θ₀ ∈ [1, 2], same draw) with the
+    features replaced by Z = √n·Q·C^½, Q the orthonormal factor of the drawn Gaussian Z (n ≥ d) and C
+    the equicorrelation matrix of ``correlation`` (so ZᵀZ/n = C exactly); labels recomputed so that
+    θ₀ ∈ Γ. See :data:`SHAMPOO_CORRELATION` for why."""
+    from numerics.diagonal_nets import DiagonalNetProblem
+
+    if n < d:
+        raise ValueError(f"the Shampoo instance needs n ≥ d, got n = {n}, d = {d}")
+    problem, theta0 = drift_setting(seed, n, d)
+    Q, _ = np.linalg.qr(problem.Z)                                        # (n, d), QᵀQ = I
+    lam, V = np.linalg.eigh(equicorrelation(d, correlation))
+    Z = np.sqrt(n) * Q @ (V * np.sqrt(lam)) @ V.T
+    return DiagonalNetProblem(problem.param, Z, Z @ problem.w(theta0)), theta0
+
+
 def adaptive_instance(seed: int, n: int, d: int):
     """(problem, θ₀) of ``li2025-adaptive-family`` for an instance of size (n, d): the designed block
-    instance (:func:`block_instance`) for the block methods' size :data:`BLOCK_SIZE`, the random start
-    of :func:`drift_setting` otherwise (Shampoo's n = d = 3)."""
+    instance (:func:`block_instance`) for the block methods' size :data:`BLOCK_SIZE`, the designed
+    Shampoo instance (:func:`shampoo_instance`) for :data:`SHAMPOO_SIZE`, the random start of
+    :func:`drift_setting` otherwise."""
     if (n, d) == BLOCK_SIZE:
         return block_instance(seed, n, d)
+    if (n, d) == SHAMPOO_SIZE:
+        return shampoo_instance(seed, n, d)
     return drift_setting(seed, n, d)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from verify.experiments.settings import Profiled, Settings
+from verify.numbers import nan_max
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,20 @@ class Wang2023Settings(Settings):
     #: normalized-GD steps (full is inconclusive: docs/claims/wang2023-tnn-adversarial-low-rank.md)
     steps: int = Profiled(quick=2000, full=3000)
     pgd: bool = Profiled(quick=False, full=True)     # also PGD-5
+    #: horizon cap as a multiple of ``steps``: a batch (one transform, depth and attack family, trained
+    #: in lockstep) whose runs read by a claim still drift by more than ``settled`` at ``steps``
+    #: continues by ``extend_steps`` at a time, up to ``max_steps`` (chosen on claim seeds 10003–10014:
+    #: docs/claims/wang2023-tnn-adversarial-low-rank.md, 2026-12-07, third session)
+    max_horizon_factor: int = 2
+
+    @property
+    def extend_steps(self) -> int:
+        """One extension: half the base horizon (a multiple of the record spacing steps // 10)."""
+        return self.steps // 2
+
+    @property
+    def max_steps(self) -> int:
+        return self.max_horizon_factor * self.steps
 
     @property
     def settled(self) -> float:
@@ -69,11 +84,20 @@ def second_half_drift(steps, values) -> float:
 SETTINGS = Wang2023Settings()
 
 
+def run_seeds(seed: int, count: int) -> list[int]:
+    """The seeds of the ``count`` runs (data and init) of one claim seed: run i draws from
+    SeedSequence((seed, i)), as li2025 does, so distinct claim seeds draw disjoint runs (issue 22:
+    a seed draws everything afresh). The earlier ``seed + i`` made claim seeds s and s + 1 share
+    the run s + 1: seeds 101 and 102 read the same dft drift 0.10189272068718967."""
+    return [int(np.random.SeedSequence((int(seed), i)).generate_state(1, np.uint64)[0]) >> 1 for i in range(count)]
+
+
 def task(seed: int, settings: "TaskSettings | None" = None):
-    """The XOR task of one seed: X of shape (n, d, c) and labels ±1."""
+    """The XOR task of one run seed: X of shape (n, d, c) and labels ±1 (stream (seed, 0); the
+    init draws from (seed, 1), see :func:`run_inputs`)."""
     t = settings or SETTINGS.task
     n, d, c, sigma = t.n, t.d, t.c, t.sigma
-    rng = np.random.default_rng(10_000 + seed)
+    rng = np.random.default_rng((int(seed), 0))
     mu = rng.standard_normal((2, d * c))
     mu[1] -= (mu[0] @ mu[1]) / (mu[0] @ mu[0]) * mu[0]
     mu /= np.linalg.norm(mu, axis=1, keepdims=True)
@@ -91,33 +115,60 @@ def separability_radius(X: np.ndarray, y: np.ndarray) -> float:
     return 0.5 * float(dist[y[:, None] != y[None]].min())
 
 
+def run_inputs(settings: "Wang2023Settings", seed: int, depth: int):
+    """Everything random of one run seed at one depth: the task (X, y) and the t-NN init (layers, w);
+    the arms of one run (standard, control, attacks) start from these same inputs."""
+    from numerics.tnn import tnn_init
+
+    t = settings.task
+    x, y = task(seed, t)
+    layers, w = tnn_init((t.d,) + (t.D,) * depth, t.c, t.init_scale, (int(seed), 1))
+    return x, y, layers, w
+
+
+def read_by_claims(settings: "Wang2023Settings", arm: str, depth: int) -> bool:
+    """Whether a run enters a claim's prediction or control: every adversarial run (the depth trend)
+    and every arm at the deep depth (the reading: standard, control, adversarial at J = deep)."""
+    return arm not in ("standard", "control") or depth == settings.deep
+
+
 def runs(settings: "Wang2023Settings", transform_name: str, seeds: list[int], depth: int, arms: dict, steps: int,
          progress) -> dict:
     """All (seed, arm) members of one depth trained in lockstep for one transform; per-member
     histories (radii in units of each seed's separability radius)."""
-    from numerics.tnn import tnn_init, transform
+    from numerics.tnn import transform
     from numerics.tnn_train import Attack, train_tnn
     from numerics.train import small_tensor_mode
 
     t = settings.task
     out = {}
-    widths = (t.d,) + (t.D,) * depth
     for attack, names in arms.values():
         members, layers, W, X, Y, radii = [], [], [], [], [], []
         for seed in seeds:
-            x, y = task(seed, t)
+            x, y, ls, w = run_inputs(settings, seed, depth)
             r_sep = separability_radius(x, y)
-            ls, w = tnn_init(widths, t.c, t.init_scale, seed)
             for name, fraction in names.items():
                 members.append((seed, name))
                 layers.append(ls), W.append(w), X.append(x), Y.append(y), radii.append(fraction * r_sep)
-        record = tuple(range(0, steps + 1, max(1, steps // 10)))
-        with small_tensor_mode():
-            run = train_tnn([np.stack([ls[l] for ls in layers]) for l in range(depth)], np.stack(W),
-                            np.stack(X), np.stack(Y), transform(transform_name, t.c), steps, settings.rel_step,
-                            Attack(*attack), np.array(radii), record=record, progress=progress)
+        every = max(1, steps // 10)
+        M, inputs = transform(transform_name, t.c), (np.stack(X), np.stack(Y))
+        state = ([np.stack([ls[l] for ls in layers]) for l in range(depth)], np.stack(W))
+        history, horizon, length = [], 0, steps
+        read = [p for p, (_, name) in enumerate(members) if read_by_claims(settings, name, depth)]
+        while True:
+            with small_tensor_mode():
+                run = train_tnn(*state, *inputs, M, length, settings.rel_step, Attack(*attack), np.array(radii),
+                                record=tuple(range(0, length + 1, every)),
+                                progress=progress and (lambda i, n, h=horizon: progress(h + i, h + n)))
+            history += [dict(h, step=horizon + h["step"]) for h in run.history[1 if history else 0:]]
+            state, horizon = (run.layers, run.w), horizon + length
+            drift = [second_half_drift([h["step"] for h in history], [h["mean_spectral_frobenius"][p] for h in history])
+                     for p in read]
+            if horizon >= settings.max_steps or not nan_max(drift) > settings.settled:
+                break
+            length = min(settings.extend_steps, settings.max_steps - horizon)
         for p, key in enumerate(members):
-            out[key] = {k: [h["step"] if k == "step" else h[k][p] for h in run.history]
+            out[key] = {k: [h["step"] if k == "step" else h[k][p] for h in history]
                         for k in ("step", "mean_spectral_frobenius", "spectral_frobenius", "max_stable_rank",
                                   "log_loss", "clean_log_loss", "min_clean_margin", "normalized_margin")}
             out[key]["radius"] = radii[p]
@@ -129,7 +180,7 @@ def experiment(ctx, settings: "Wang2023Settings | None" = None) -> dict:
     transform, the runs keyed (seed, arm, depth) and the layer-mean ratio at step 0, at half time and
     at the end."""
     s = ctx.settings(settings or SETTINGS)
-    seeds = [ctx.seed + i for i in range(s.seeds)]
+    seeds = run_seeds(ctx.seed, s.seeds)
     steps = s.steps
     arms = {"l2": (("l2", 1), {"standard": 0.0, "control": s.control_fraction * s.radius_fraction,
                                "fgsm": s.radius_fraction})}
@@ -139,7 +190,7 @@ def experiment(ctx, settings: "Wang2023Settings | None" = None) -> dict:
     for tname in ("dct", "dft"):
         by_key = {}
         for depth in (s.shallow, s.deep):
-            got = ctx.shared(("wang2023", tname, depth, tuple(seeds), steps),
+            got = ctx.shared(("wang2023", tname, depth, tuple(seeds), steps, s.max_steps),
                              lambda: runs(s, tname, seeds, depth, arms, steps,
                                            lambda t, total: ctx.progress(t, total, f"t-NN {tname} J={depth}")))
             by_key.update({(seed, name, depth): r for (seed, name), r in got.items()})
@@ -147,5 +198,6 @@ def experiment(ctx, settings: "Wang2023Settings | None" = None) -> dict:
         out[tname] = {"runs": by_key, "start": {k: v[0] for k, v in ratio.items()},
                       "half": {k: v[len(v) // 2] for k, v in ratio.items()},
                       "final": {k: v[-1] for k, v in ratio.items()},
-                      "drift": {k: second_half_drift(by_key[k]["step"], v) for k, v in ratio.items()}}
+                      "drift": {k: second_half_drift(by_key[k]["step"], v) for k, v in ratio.items()},
+                      "horizon": {k: by_key[k]["step"][-1] for k in by_key}}
     return out
