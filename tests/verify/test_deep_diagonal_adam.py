@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from verify.claims.deep_diagonal import adam_depth_checks
+from verify.deep_diagonal_checks import adam_depth_checks
 from verify.context import Context
 from verify.experiments import deep_diagonal as exp
 from verify.outcome import Outcome

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from verify.deep_diagonal_checks import adam_depth_checks, depth_checks
 from verify.experiments import deep_diagonal as exp
 from verify.outcome import Check, Outcome
 from verify.registry import Claim, register
@@ -52,61 +53,6 @@ def _derivation():
         d.result(f"kappa_{form}_{measure}", kappa_n, f"κ(N) for {measure} on {text}:")
         d.result(f"limit_{form}_{measure}", limit, f"lim_(N→∞) κ(N) for {measure} on {text}:")
     return d
-
-
-def depth_checks(N: int, result: dict, settings=None) -> list[Check]:
-    """The checks of one depth's training result (``exp.train_depth``), unit ``depth{N}``: the replica
-    mean at η against the prediction and the nearest rival's, and the preconditions."""
-    import numpy as np
-
-    from numerics.interpolation import relative_distance
-    from verify.numbers import nan_max
-
-    s = exp.SETTINGS if settings is None else settings
-    forms = exp.forms()
-    rival = exp.nearest_rival(N)
-    preds, tol = result["predictions"], s.tolerance
-    mean, mean2 = np.mean(result["trained"], axis=0), np.mean(result["trained_at_2eta"], axis=0)
-    change = relative_distance(mean, mean2) if np.all(np.isfinite(mean2)) else np.inf
-    own = relative_distance(mean, preds[N])
-    unit = f"depth{N}"
-    kappa = forms[N][1]
-    R = len(result["trained"])
-    return [
-        Check(f"depth{N}_distance_to_prediction", own, "<=", tol, unit=unit,
-              note=f"mean of {R} label-noise GD replicas on u^{N} − v^{N} vs argmin Σ c_j|w_j|^"
-                   f"{kappa:.4g} s.t. Zw = y"),
-        Check(f"depth{N}_control_rival_over_own", relative_distance(mean, preds[rival]) / max(own, 1e-300),
-              ">=", s.control_ratio, role="control", unit=unit,
-              note=f"distance to the depth-{rival} regularizer's interpolator (κ = {forms[rival][1]:.4g}) "
-                   f"over the distance to its own"),
-        Check(f"depth{N}_predictions_differ", relative_distance(preds[rival], preds[N]), ">=",
-              s.separation * tol, role="precondition", unit=unit,
-              note=f"the control can only separate predictions {s.separation:g}× the tolerance apart"),
-        Check(f"depth{N}_small_eta_regime", change, "<=", s.eta_stability * tol,
-              role="precondition", unit=unit,
-              note=f"relative change of the replica mean between η·λ* = {result['eta']:g} and 2η at the "
-                   f"same rescaled time η²δ²·steps = {result['rescaled_time']:g} (the prediction is the "
-                   f"η → 0 limit; this estimates the finite-η bias; ∞: the run at 2η diverged)"),
-        Check(f"depth{N}_settled",
-              relative_distance(np.mean(result["trained_at_three_quarters"], axis=0), mean), "<=",
-              s.settled * tol, role="precondition", unit=unit,
-              note="relative change of the replica mean over the last quarter of the run at η (the "
-                   "prediction is where the slow drift ends; a run still moving has not reached it)"),
-        Check(f"depth{N}_flow_reached", result["flow_distance"], "<=", s.flow_reached * tol,
-              role="precondition", unit=unit,
-              note=f"relative distance to the prediction of the η → 0 slow flow (gradient flow of tr H "
-                   f"along Zw = y from the noise-free limit of u = v = α) at the run's rescaled time "
-                   f"{result['rescaled_time']:g}, derived per draw as the first of "
-                   f"{', '.join(f'{T:g}' for T in s.horizons_for(N))} where it is within "
-                   f"{s.flow_margin:g} × tolerance; above this the draw needs a longer run than the "
-                   "budget (its slowest mode, e.g. a small slack of the ℓ1 certificate at depth 2)"),
-        Check(f"depth{N}_projection_residual", result["projection_residual"], "<=",
-              s.projection_residual, role="precondition", unit=unit),
-        Check(f"depth{N}_replica_spread", nan_max(relative_distance(w, mean) for w in result["trained"]),
-              ">=", 0.0, role="info", unit=unit,
-              note="largest distance of one replica from the mean (fluctuation O(η^(1/2)))"),
-    ]
 
 
 _LIMITS = {"trace": ("limit_kappa_trace", "limit_difference_trace", 2.0, "label noise"),
@@ -191,78 +137,6 @@ register(Claim(
 
 
 # -- label-noise Adam (e = ½) at depth N ----------------------------------------------------------
-def adam_depth_checks(N: int, result: dict, settings=None) -> list[Check]:
-    """The checks of one depth's Adam result (``exp.train_adam_depth``), unit ``depth{N}``: the
-    replica mean against the global argmin of the derived Adam-implied regularizer and against the
-    nearer of the two rivals (label-noise SGD's tr H argmin, the c^{1/2}-weighted ℓ1 argmin)."""
-    import numpy as np
-
-    from numerics.interpolation import relative_distance
-    from verify.numbers import nan_max, nan_min
-
-    s = exp.ADAM_SETTINGS if settings is None else settings
-    tol, pred = s.tolerance, result["prediction"]
-    K, kappa = exp.forms("adam")[N]
-    rivals = result["rivals"]
-    gaps = {name: relative_distance(w, pred) for name, w in rivals.items()}
-    rival = min(gaps, key=gaps.get)
-    W = np.asarray(result["trained"])
-    mean = np.mean(W, axis=0)
-    own = relative_distance(mean, pred)
-    c = result["problem"].c
-    weights = K * np.sqrt(c)
-
-    def objective(w):
-        return float(np.sum(weights * np.abs(w) ** kappa))
-
-    Z, y = result["problem"].Z, result["problem"].y
-
-    def on_support(w):
-        # the nearest point of Zw = y with the same support (least-norm correction on it), so that
-        # regularizer values compare on the constraint set (the projection leaves a small residual)
-        keep = np.abs(w) > s.support_threshold * np.max(np.abs(w))
-        out = np.where(keep, w, 0.0)
-        out[keep] += np.linalg.lstsq(Z[:, keep], y - Z @ out, rcond=None)[0]
-        return out if np.linalg.norm(Z @ out - y) <= 1e-8 * np.linalg.norm(y) else \
-            w + np.linalg.lstsq(Z, y - Z @ w, rcond=None)[0]
-
-    support = [int(np.sum(np.abs(w) > s.support_threshold * np.max(np.abs(w)))) for w in W]
-    late = np.asarray(result["trained_at_three_quarters"])
-    settled = relative_distance(np.mean(late, axis=0), mean) if late.size else np.inf
-    unit = f"depth{N}"
-    names = {"trace": f"label-noise SGD's argmin (Σ c_j|w_j|^{2 * (N - 1) / N:.4g})",
-             "l1": "the c^(1/2)-weighted ℓ1 argmin (κ → 1, N → ∞)"}
-    return [
-        Check(f"depth{N}_distance_to_prediction", own, "<=", tol, unit=unit,
-              note=f"mean of {len(W)} label-noise Adam replicas on u^{N} − v^{N} vs the global argmin of "
-                   f"Σ c_j^(1/2)|w_j|^{kappa:.4g} s.t. Zw = y (support enumeration)"),
-        Check(f"depth{N}_control_rival_over_own", relative_distance(mean, rivals[rival]) / max(own, 1e-300),
-              ">=", s.control_ratio, role="control", unit=unit,
-              note=f"distance to the nearer rival, {names[rival]}, over the distance to the prediction"),
-        Check(f"depth{N}_predictions_differ", gaps[rival], ">=", s.separation * tol,
-              role="precondition", unit=unit,
-              note=f"the nearer rival ({rival}) must be {s.separation:g}× the tolerance from the "
-                   f"prediction (other rival: {nan_max(v for k, v in gaps.items() if k != rival):.3g})"),
-        Check(f"depth{N}_settled", settled, "<=", s.settled * tol, role="precondition", unit=unit,
-              note="relative change of the replica mean over the last quarter of the run (the "
-                   "prediction is where the slow drift ends; a run still moving has not reached it)"),
-        Check(f"depth{N}_projection_residual", result["projection_residual"], "<=",
-              s.projection_residual, role="precondition", unit=unit),
-        Check(f"depth{N}_replicas_at_prediction",
-              float(np.mean([relative_distance(w, pred) <= tol for w in W])), ">=", 0.0, role="info",
-              unit=unit, note="fraction of replicas within the tolerance of the global argmin"),
-        Check(f"depth{N}_endpoint_support", float(nan_max(support)), ">=", 0.0, role="info", unit=unit,
-              note=f"largest support over replicas (|w_j| > {s.support_threshold:g}·‖w‖_∞; a vertex of "
-                   f"Zw = y has ≤ n = {len(result['problem'].y)}): local minima of the concave "
-                   "regularizer are vertices"),
-        Check(f"depth{N}_objective_excess",
-              float(nan_min(objective(on_support(w)) for w in W)) / objective(pred) - 1.0, ">=", 0.0,
-              role="info", unit=unit,
-              note="least regularizer value over replicas (each put on Zw = y within its support) over "
-                   "the global minimum, − 1 (> 0 at a vertex: a local, not the global, minimum)"),
-    ]
-
-
 def _adam_check(ctx):
     def record(N, result):
         return {k: result[k] for k in ("eta", "steps", "rescaled_time", "rescaling", "train_seconds")} | {
