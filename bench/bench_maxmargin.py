@@ -111,7 +111,7 @@ def scale_table(rows: list[str], norms: list[str] | None, tol: float) -> None:
                 continue
             print(f"{row:<16}{name:<15}{res['margin']:>14.8g}{res['gap']:>10.1e}{res['wall']:>9.1f}"
                   f"{res['cpu']:>8.1f}{peak:>9.2f}  {res['status']} / {res['solver']}"
-                  + ("" if res["status"] == "optimal" else
+                  + ("" if res["status"] == "ok" else
                      f": certified only γ* ∈ [{res['margin']:.8g}, {res['upper']:.8g}] ({res['note']})"),
                   flush=True)
             if name == "fro":

@@ -97,10 +97,7 @@ def sweep_point(n: int, d: int, radius: float, seed: int) -> SweepPoint:
     closed, alpha = min_norm_interpolator(X, y)
     all_sv = bool(np.all(y * alpha > 0))
     dist = float(np.linalg.norm(theta - closed) / np.linalg.norm(closed)) if all_sv else float("nan")
-    # max_margin's status: "optimal" (certified gap ≤ tol; RunStatus.OK once that record is converted)
-    # or "inaccurate" (its best point)
-    certified = sol.status in ("optimal", RunStatus.OK)
-    return SweepPoint(status=RunStatus.OK if certified else RunStatus.INACCURATE,
+    return SweepPoint(status=sol.status,            # max_margin's: OK (gap ≤ tol) | INACCURATE (its best point)
                       log_test_error=log_test_error(theta, mu),
                       duality_gap=float(sol.certificate.relative_gap), all_support_vectors=all_sv,
                       closed_form_distance=dist, **base)

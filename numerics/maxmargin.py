@@ -52,6 +52,7 @@ from threadpoolctl import threadpool_limits
 
 from numerics.certificate import Certificate, certify
 from numerics.classification import Classification, DataError, NotSeparableError
+from numerics.run_status import RunStatus, status_field
 from numerics.maxmargin_conic import (ConicError, cvxpy_atom, solve_dual, solve_lp, solve_nuclear_dual,
                                       solve_primal)
 from numerics.maxmargin_cd import separating_start
@@ -75,7 +76,7 @@ class MaxMarginSolution:
     lam: np.ndarray            # dual multipliers, shape (n, C), dual feasible (‖A*λ‖_* ≤ 1)
     certificate: Certificate   # recomputed from the data by numerics.certificate.certify
     solver: str                # the restricted solver that produced (W, λ)
-    status: str                # "optimal" (gap ≤ tol) | "inaccurate" (best found, gap > tol)
+    status: RunStatus = status_field()   # OK (certified gap ≤ tol) | INACCURATE (best found, gap > tol)
     seconds: float
     note: str = ""             # why the gap is above tol, when it is (budget, refused solvers)
 
@@ -504,7 +505,7 @@ def max_margin(problem: Classification, norm: Norm, tol: float = 1e-6,
                        cert.relative_gap, lower, upper)
     optimal = cert.relative_gap <= tol
     return MaxMarginSolution(norm, problem.model, W, lam, cert, name,
-                             "optimal" if optimal else "inaccurate",
+                             RunStatus.OK if optimal else RunStatus.INACCURATE,
                              time.perf_counter() - start, "" if optimal else note)
 
 

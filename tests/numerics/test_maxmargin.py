@@ -15,6 +15,7 @@ from numerics.datasets import gaussian_classes, sparse_teacher
 from numerics.maxmargin import check_separable, max_margin
 from numerics.maxmargin_conic import cvxpy_atom, solve_nuclear_dual, solve_primal
 from numerics.maxmargin_dual import solve_dual_newton
+from numerics.run_status import RunStatus
 from theory.norms import BlockMax, NormError, parse_norm
 
 TOL = 1e-6
@@ -31,7 +32,7 @@ def teacher_data(seed: int, n: int, d: int, k: int) -> tuple[np.ndarray, np.ndar
 
 
 def assert_certified(problem: Classification, sol, tol: float = TOL) -> None:
-    assert sol.status == "optimal" and sol.certificate.relative_gap <= tol
+    assert sol.status is RunStatus.OK and sol.certificate.relative_gap <= tol
     assert problem.margins(sol.W).min() == pytest.approx(1.0, abs=1e-12)       # min-norm form
     assert np.all(sol.lam >= 0) and sol.lam.shape == problem.margins(sol.W).shape
     assert sol.norm.dual.value(problem.adjoint(sol.lam)) == pytest.approx(1.0, rel=1e-12)
@@ -258,3 +259,16 @@ def test_a_thousand_classes():
     """1000 × 10, k = 1000: refused before issue 25 (n(k−1)·kd = 1e10 entries as a matrix)."""
     problem = gaussian_classes(k=1000, d=10, per_class=1, seed=10_000)
     assert_certified(problem, max_margin(problem, parse_norm("fro")))
+
+
+def test_the_solution_status_is_a_run_status_and_other_words_are_rejected():
+    """OK when the certified gap is within tol, INACCURATE (the best pair found) otherwise; the
+    solver's word "optimal" is not a run status and is rejected where the record is written."""
+    import dataclasses
+    from numerics.maxmargin import MaxMarginSolution
+    problem = gaussian_classes(k=2, d=3, per_class=4)
+    sol = max_margin(problem, parse_norm("l2", problem.model))
+    assert sol.status is RunStatus.OK and sol.status == "ok"
+    assert dataclasses.replace(sol, status="inaccurate").status is RunStatus.INACCURATE
+    with pytest.raises(ValueError, match="unknown run status 'optimal'"):
+        dataclasses.replace(sol, status="optimal")

@@ -12,6 +12,7 @@ from numerics.datasets import gaussian_classes
 from numerics.maxmargin import _many_classes, max_margin
 from numerics.maxmargin_cd import DualCoordinateDescent, separating_start
 from numerics.maxmargin_conic import cvxpy_atom
+from numerics.run_status import RunStatus
 from theory.norms import parse_norm
 
 TOL = 1e-6
@@ -63,7 +64,7 @@ def test_separating_start_separates_and_its_support_is_a_working_set():
 def test_k50_certified_against_cvxpy(name):
     problem, norm = k50(), parse_norm(name)
     sol = max_margin(problem, norm, tol=TOL)
-    assert sol.status == "optimal" and sol.certificate.relative_gap <= TOL
+    assert sol.status is RunStatus.OK and sol.certificate.relative_gap <= TOL
     reference = cvxpy_margin(problem, norm)
     # the certified bracket contains the rival's value (to its own accuracy, 1e-7 relative)
     assert sol.certificate.margin_lower <= reference * (1 + 1e-7)

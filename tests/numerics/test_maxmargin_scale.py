@@ -12,6 +12,7 @@ from numerics.classification import Classification, DataError, NotSeparableError
 import numerics.maxmargin
 from numerics.maxmargin import (DataScale, SolverError, _solve_unit, check_separable, max_margin,
                                 restricted_solvers)
+from numerics.run_status import RunStatus
 from theory.norms import parse_norm
 
 MULTICLASS = ["entrywise:1", "entrywise:1.5", "fro", "entrywise:3", "entrywise:inf",
@@ -38,7 +39,7 @@ def test_margin_is_linear_in_the_data_scale(seed, n, d, k, which, log_c):
     norm = parse_norm(names[which % len(names)], model)
     unit = max_margin(Classification.from_arrays(X, y, model), norm)
     scaled = max_margin(Classification.from_arrays(c * X, y, model), norm)
-    assert scaled.status == unit.status == "optimal"
+    assert scaled.status is unit.status is RunStatus.OK
     assert scaled.margin / c == pytest.approx(unit.margin, rel=1e-8)
     # both certified brackets contain γ*(X) = γ*(cX)/c, so they must overlap
     assert scaled.certificate.margin_lower / c <= unit.certificate.margin_upper * (1 + 1e-12)

@@ -16,7 +16,7 @@ def _fingerprint(relative_gap=1e-12, min_margin=1.0, gaps=GAPS):
     ident = identify(gaps, 2.0) if separated else None
     return ModelFingerprint("binary", {}, list(gaps), 10,
                             solutions={n: {"margin": 1.0, "relative_gap": relative_gap, "solver": "s",
-                                           "status": "optimal"} for n in gaps},
+                                           "status": "ok"} for n in gaps},
                             members=[member], selected=0 if separated else None, identification=ident,
                             status=("identified" if ident and ident.identified != "undetermined" else
                                     "undetermined") if separated else "not-separated",
