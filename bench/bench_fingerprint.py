@@ -13,7 +13,9 @@ One seed per fingerprint (``--seed``, default 0: the command itself runs quick 3
 ``--baseline DIR`` runs, for every optimizer, the same command in another source tree first (e.g.
 the last commit: ``git archive HEAD | tar -x -C DIR``; its ``verify`` package is imported from DIR),
 then in this one, and prints both rows, the CPU ratio and whether the two JSON reports agree: every
-number to 1e-9 relative and every string equal, times and the executor's description left out.
+number to 1e-9 relative and every string equal, times and the executor's description left out; when
+they differ, where (paths grouped) and whether a conclusion changed (verdict, identified norms and
+separations, the network's selected η₀ and residual, the sharpness exponent).
 
     python bench/bench_fingerprint.py [--profile quick] [--seed N] [--only NAME ...] [--no-sharpness]
                                       [--baseline DIR]
@@ -104,6 +106,28 @@ def differences(a, b, rtol: float = 1e-9, path: str = "") -> list[str]:
     return [] if a == b else [f"{path}: {str(a)[:60]!r} vs {str(b)[:60]!r}"]
 
 
+def conclusions(result: dict) -> dict:
+    """What a reader takes from a report: the verdict, each model's identified norm and separation, the
+    network's identified norm, selected η₀ and separation, the sharpness exponent."""
+    net = result.get("network") or {}
+    ident = net.get("identification") or {}
+    return {"status": result.get("status"), "identified": result.get("identified"),
+            "separations": {m: ((rec or {}).get("identification") or {}).get("separation")
+                            for m, rec in (result.get("models") or {}).items()},
+            "network": (net.get("identified"), net.get("selected_eta0"), ident.get("separation"),
+                        ident.get("best_gap")),
+            "sharpness": (result.get("sharpness") or {}).get("exponent")}
+
+
+def where(diff: list[str]) -> str:
+    """The differing paths, grouped without their list indices (e.g. ``/network/runs[]/steps × 9``)."""
+    import re
+    from collections import Counter
+
+    groups = Counter(re.sub(r"\[\d+\]", "[]", d.split(":")[0]) for d in diff)
+    return ", ".join(f"{g} ×{c}" for g, c in groups.most_common(6))
+
+
 def row(name: str, result: dict, wall: float, cpu: float, load_before: str, expected: tuple,
         calibration: dict | None) -> str:
     """One table row; adds the identifications of known bias to ``calibration`` when given."""
@@ -171,9 +195,13 @@ def main() -> None:
             diff = differences(old, result)
             totals[0] += cpu_old
             totals[1] += cpu
+            same = not differences(conclusions(old), conclusions(result))
             print(f"    CPU {cpu_old:.1f} → {cpu:.1f} s ({cpu / cpu_old:.2f}×); reports "
                   + ("identical (numbers to 1e-9 relative)" if not diff else
-                     f"differ in {len(diff)} places, e.g. {'; '.join(diff[:3])}"), flush=True)
+                     f"differ in {len(diff)} places ({where(diff)}); conclusions "
+                     + ("the same" if same else "CHANGED: " + "; ".join(differences(conclusions(old),
+                                                                                    conclusions(result))[:4]))),
+                  flush=True)
     print("* outside the family Σ H_kk^(1−e) (fit residual above tolerance)")
     if baseline is not None and totals[0] > 0:
         print(f"total CPU before {totals[0]:.1f} s, now {totals[1]:.1f} s ({totals[1] / totals[0]:.2f}×)")

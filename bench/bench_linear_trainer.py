@@ -6,7 +6,8 @@ torch's Muon/Adam/SGD), run by ``verify.linear_margins.run_population`` with the
 targets, horizon and budget, so each member runs to twice its confirmation step (the library ones
 stop with their partners). One closed-form loss/gradient pass serves all members (the loss in torch,
 the two products in numpy: ``numerics.train.LinearMarginMap``); the NSD/NMD members are stepped
-together over a leading member axis (``numerics.optim.TransformStack``).
+together over a leading member axis (``numerics.optim.TransformStack``), their parameters being the
+rows of one array (``numerics.train.train_linear``).
 Its cost per member-step is (CPU s of the run − CPU s of its certified max-margin solves, timed
 alone) / Σ_members steps run.
 

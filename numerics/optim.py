@@ -280,6 +280,29 @@ class TransformStack:
         self.steps = dict.fromkeys(optimizers, 0)
         self.average = np.zeros((len(optimizers), *next(iter(shapes), ())))
         self.average_scale = [0.0] * len(optimizers)
+        self._layouts: dict = {}
+        # When every parameter is a row of one table (``numerics.train`` hands its members views of
+        # the rows of one array), the step θ ← θ − η_t Δ_t is one array operation on that table.
+        self._table, self._table_row = self._shared_table(self.params)
+        self._table_t = torch.from_numpy(self._table) if self._table is not None else None
+
+    @staticmethod
+    def _shared_table(params: dict) -> tuple[np.ndarray | None, dict]:
+        """(numpy view of the table, name → its row) if every parameter is a whole row ``base[j]``
+        of one contiguous float64 tensor ``base`` without autograd history, else (None, {})."""
+        bases = {id(p._base) for p in params.values()}
+        base = next(iter(params.values()))._base if params else None
+        if base is None or len(bases) != 1 or base.requires_grad or not base.is_contiguous() \
+                or base.dtype != torch.float64 or base.dim() < 1:
+            return None, {}
+        rows = {}
+        for nm, p in params.items():
+            j, rem = divmod(p.storage_offset() - base.storage_offset(), base.stride(0))
+            if rem or not 0 <= j < base.shape[0] or tuple(p.shape) != tuple(base.shape[1:]) \
+                    or p.stride() != base.stride()[1:]:
+                return None, {}
+            rows[nm] = j
+        return base.numpy(), rows
 
     @staticmethod
     def plan(opt) -> tuple | None:
@@ -306,26 +329,51 @@ class TransformStack:
     def __contains__(self, name) -> bool:
         return name in self.row
 
+    def _layout(self, names: Sequence[str]):
+        """What a step of the members ``names`` (in this order) indexes, computed once per set."""
+        key = tuple(names)
+        lay = self._layouts.get(key)
+        if lay is None:
+            plans = [self.plans[nm] for nm in names]
+            averaged = [i for i, (beta, _, _) in enumerate(plans) if beta is not None]
+            steep = [i for i, (_, norm, _) in enumerate(plans) if norm is not None]
+            lay = {"plans": plans, "averaged": averaged,
+                   "averaged_rows": np.array([self.row[names[i]] for i in averaged], dtype=np.intp),
+                   "momentum": [(i, names[i], self.row[names[i]], plans[i][0], math.log1p(-plans[i][0]),
+                                 math.log(plans[i][0]) if plans[i][0] > 0 else None) for i in averaged],
+                   "steep": steep, "all_steep": len(steep) == len(names),
+                   "steep_norms": [plans[i][1] for i in steep],
+                   "table_rows": None, "table_slice": None}
+            if self._table is not None:
+                rows = [self._table_row[nm] for nm in names]
+                lay["table_rows"] = torch.tensor(rows, dtype=torch.long)
+                if rows == list(range(rows[0], rows[0] + len(rows))):
+                    lay["table_slice"] = slice(rows[0], rows[0] + len(rows))
+            if len(self._layouts) > 64:              # members come and go: keep the recent sets
+                self._layouts.clear()
+            self._layouts[key] = lay
+        return lay
+
     @torch.no_grad()
     def step(self, names: Sequence[str], grads: np.ndarray, log_scale: Sequence[float]) -> None:
         """One step of the members ``names``, given their gradients exp(log_scale)·grads (stacked in
         the order of ``names``: the trainer's ∇ log L and log L)."""
-        plans = [self.plans[nm] for nm in names]
+        lay = self._layout(names)
+        plans, steps = lay["plans"], self.steps
         for nm in names:
-            self.steps[nm] += 1
+            steps[nm] += 1
         direction = grads                         # the oracle's input: g, or the momentum average M_t
-        averaged = [i for i, (beta, _, _) in enumerate(plans) if beta is not None]
+        averaged = lay["averaged"]
         if averaged:                              # M_t = β₁ M_{t−1} + (1 − β₁) g_t, exp-scaled as _ema
             direction = grads.copy()
             fresh, kept, a, b = [], [], [], []
-            for i in averaged:
-                beta, row = plans[i][0], self.row[names[i]]
-                new_scale = log_scale[i] + math.log1p(-beta)
-                if self.steps[names[i]] == 1 or beta == 0.0:
+            for i, nm, row, beta, log_new, log_beta in lay["momentum"]:
+                new_scale = log_scale[i] + log_new
+                if steps[nm] == 1 or beta == 0.0:
                     fresh.append(i)
                     self.average_scale[row] = new_scale
                     continue
-                old_scale = self.average_scale[row] + math.log(beta)
+                old_scale = self.average_scale[row] + log_beta
                 top = max(old_scale, new_scale)
                 kept.append(i)
                 a.append(math.exp(old_scale - top))
@@ -335,22 +383,30 @@ class TransformStack:
             if fresh:
                 self.average[[self.row[names[i]] for i in fresh]] = grads[fresh]
             if kept:
-                rows = [self.row[names[i]] for i in kept]
+                rows = lay["averaged_rows"] if len(kept) == len(averaged) else \
+                    [self.row[names[i]] for i in kept]
                 self.average[rows] = (np.array(a).reshape(axes) * self.average[rows]
                                       + np.array(b).reshape(axes) * grads[kept])
-            direction[averaged] = self.average[[self.row[names[i]] for i in averaged]]
-        update, scale = grads.copy(), [0.0] * len(names)   # GD: the gradient itself, at its scale
-        steep = []
-        for i, (_, norm, eta) in enumerate(plans):
-            if norm is None:
-                scale[i] = log_scale[i]
+            direction[averaged] = self.average[lay["averaged_rows"]]
+        scale = [math.log(eta(steps[nm])) if norm is not None else log_scale[i] + math.log(eta(steps[nm]))
+                 for i, (nm, (_, norm, eta)) in enumerate(zip(names, plans))]
+        if lay["all_steep"]:                      # one oracle call per norm family
+            update = steepest_directions(lay["steep_norms"], direction)
+        else:                                     # GD: the gradient itself, at its scale
+            update = grads.copy()
+            if lay["steep"]:
+                update[lay["steep"]] = steepest_directions(lay["steep_norms"], direction[lay["steep"]])
+        if self._table is not None:     # θ ← θ + (−e^scale)·u, fused as Tensor.add_(u, alpha=−e^scale)
+            factor = torch.tensor([-math.exp(s) for s in scale], dtype=torch.float64)
+            factor = factor.reshape((-1,) + (1,) * (update.ndim - 1))
+            rows = lay["table_rows"]
+            if lay["table_slice"] is not None:
+                self._table_t[lay["table_slice"]].addcmul_(factor, torch.from_numpy(update))
             else:
-                steep.append(i)
-            scale[i] = scale[i] + math.log(eta(self.steps[names[i]]))
-        if steep:                                 # one oracle call per norm family
-            update[steep] = steepest_directions([plans[i][1] for i in steep], direction[steep])
-        for i, nm in enumerate(names):
-            self.params[nm].add_(torch.from_numpy(update[i]), alpha=-math.exp(scale[i]))
+                self._table_t[rows] = self._table_t[rows].addcmul_(factor, torch.from_numpy(update))
+        else:
+            for i, nm in enumerate(names):
+                self.params[nm].add_(torch.from_numpy(update[i]), alpha=-math.exp(scale[i]))
 
 
 # -- the optimizer family ---------------------------------------------------------------------

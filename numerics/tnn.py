@@ -153,14 +153,61 @@ def rank_measures(W: torch.Tensor | np.ndarray, M: Transform) -> RankMeasures:
 
 
 # -- the t-NN ------------------------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def product_tensor(name: str, c: int) -> np.ndarray:
+    """T ∈ ℝ^{c×c×c} with (A ∗_M B)_{::k} = Σ_{s,t} T[s, t, k] A_{::s} B_{::t}: T[s, t, k] =
+    Σ_j M_js M_jt (M⁻¹)_kj (the t-product is bilinear in the tubes). For the DFT this is the circular
+    convolution, T[s, t, k] = [s + t ≡ k mod c], exact 0/1 (built so, not rounded); for the DCT the
+    evaluated sum (real: C is)."""
+    if name == "dft":
+        s, t, k = np.ogrid[:c, :c, :c]
+        return ((s + t) % c == k).astype(float)
+    M, Minv = _matrices(name, c)
+    return np.einsum("js,jt,kj->stk", M, M, Minv)
+
+
+@lru_cache(maxsize=None)
+def _product_tensor_torch(name: str, c: int, dtype: torch.dtype) -> torch.Tensor:
+    return torch.tensor(product_tensor(name, c), dtype=dtype)
+
+
+def unfolded(W: torch.Tensor, M: Transform) -> torch.Tensor:
+    """The t-product x ↦ W ∗_M x of W ∈ ℝ^{(…,) m×d×c} as a real matrix (…, m·c, d·c) acting on x
+    flattened as (d, c) → d·c (row index (i, k), column (j, t)): A[i, k, j, t] = Σ_s W[i, j, s] T[s, t, k]
+    (:func:`product_tensor`). Equal to ``t_product`` up to rounding, without the complex transforms
+    (for the DFT, A is W's block-circulant matrix with its rows and columns interleaved)."""
+    c = W.shape[-1]
+    T = _product_tensor_torch(M.name, M.channels, W.dtype).reshape(c, c * c)
+    A = (W @ T).unflatten(-1, (c, c)).transpose(-1, -2).transpose(-3, -2)      # (…, i, k, j, t)
+    return A.reshape(*W.shape[:-3], W.shape[-3] * c, W.shape[-2] * c)
+
+
+def folded_gradient(G: torch.Tensor, M: Transform, d: int) -> torch.Tensor:
+    """The adjoint of :func:`unfolded`: from ∂/∂A (…, m·c, d·c) the gradient ∂/∂W (…, m, d, c),
+    ∂W[i, j, s] = Σ_{k,t} ∂A[i, k, j, t] T[s, t, k]."""
+    c = M.channels
+    T = _product_tensor_torch(M.name, M.channels, G.dtype).reshape(c, c * c)
+    m = G.shape[-2] // c
+    G = G.reshape(*G.shape[:-2], m, c, d, c).transpose(-3, -2).transpose(-1, -2)   # (…, i, j, t, k)
+    return G.flatten(-2) @ T.T
+
+
+def tnn_outputs_unfolded(matrices: Sequence[torch.Tensor], w: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+    """f(x_i) from the unfolded layers (:func:`unfolded`, (…, D_l·c, D_{l−1}·c)), the fully connected
+    w (…, D_J, c) and X (…, n, d, c): the t-NN as the ReLU MLP it is over ℝ^{d·c}."""
+    h = X.flatten(-2)                                                         # (…, n, d·c)
+    for A in matrices:
+        h = torch.relu(h @ A.transpose(-1, -2))                               # (…, n, D·c)
+    return (h @ w.flatten(-2).unsqueeze(-1)).squeeze(-1)
+
+
 def tnn_outputs(layers: Sequence[torch.Tensor], w: torch.Tensor, X: torch.Tensor, M: Transform) -> torch.Tensor:
     """f(x_i) = ⟨w, h_J(x_i)⟩, h_l = ReLU(W_l ∗_M h_{l−1}), for X of shape (…, n, d, c) (each x_i is
     d × 1 × c), t-product layers W_l of shapes (…, D_l, D_{l−1}, c) and the fully connected layer w of
-    shape (…, D_J, c), all with matching leading (member) dimensions; returns (…, n)."""
-    h = X.unsqueeze(-2)                                                       # (…, n, d, 1, c)
-    for W in layers:
-        h = torch.relu(t_product(W.unsqueeze(-4), h, M))                      # (…, n, D, 1, c)
-    return (w.unsqueeze(-3) * h.squeeze(-2)).sum(dim=(-2, -1))
+    shape (…, D_J, c), all with matching leading (member) dimensions; returns (…, n). Computed with
+    the layers unfolded to real matrices (:func:`unfolded`; ``t_product`` is the definition it is
+    tested against)."""
+    return tnn_outputs_unfolded([unfolded(W, M) for W in layers], w, X)
 
 
 def tnn_init(widths: Sequence[int], c: int, scale: float, seed: "int | Sequence[int]") -> tuple[list[np.ndarray], np.ndarray]:

@@ -2,9 +2,13 @@
 (Wang et al. 2023: adversarial training by gradient flow of over-parameterized t-NNs is implicitly
 biased toward transformed low-rank weights).
 
-Loss: the logistic loss of the margins y_i f(x_i + δ_i), computed in log space
-(``numerics.losses.log_loss``); the flow is discretized as normalized gradient descent (see
-:func:`train_tnn`), the step applied by the GD transformation of ``numerics.optim``.
+Loss: the logistic loss of the margins y_i f(x_i + δ_i), computed in log space with its closed-form
+margin gradient (``numerics.losses.log_loss_and_margin_gradient``); the flow is discretized as
+normalized gradient descent (see :func:`train_tnn`), the step applied by the GD transformation of
+``numerics.optim``. The network runs as the ReLU MLP of its unfolded layers
+(:func:`numerics.tnn.unfolded`) with its backward pass written out (tested against autograd); on
+these sizes autograd's bookkeeping cost more than the products (2026-12-07: 69 → 32 s user CPU per
+seed of the wang2023 claims).
 
 Attacks (δ_i per sample, budget ‖δ_i‖ ≤ ε in ℓ2 over all d·c entries or in ℓ∞): every decreasing
 margin loss is increased by decreasing the margin y f(x + δ), so the attacks act on the margin (which
@@ -22,9 +26,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from numerics.losses import log_loss
+from numerics.losses import log_loss_and_margin_gradient
 from numerics.optim import TransformOptimizer, gd
-from numerics.tnn import Transform, rank_measures, tnn_outputs
+from numerics.tnn import Transform, folded_gradient, rank_measures, tnn_outputs, unfolded
 from theory.errors import UserInputError
 
 ATTACK_NORMS = ("l2", "linf")
@@ -76,19 +80,52 @@ def perturb(layers: Sequence[torch.Tensor], w: torch.Tensor, X: torch.Tensor, y:
     attack). The weights enter detached: training differentiates the loss at the fixed δ (the
     adversarial gradient flow of Wang et al. 2023). For a positively homogeneous f the attack is
     scale invariant, δ(aθ) = δ(θ) for a > 0 (∇ₓf scales by a^{J+1}, its direction does not)."""
+    return _perturb([unfolded(W.detach(), M) for W in layers], w.detach().flatten(-2), X, y, norm, radius, steps)
+
+
+# The t-NN as the ReLU MLP of its unfolded layers (numerics.tnn.unfolded), with its backward pass
+# written out: the trainer needs ∇ₓ of the margins (the attack) and ∇_θ log L, nothing else, and
+# autograd's bookkeeping cost more than the products at these sizes (tests/numerics/test_tnn.py
+# compares both gradients with autograd).
+def _forward(matrices: Sequence[torch.Tensor], w_flat: torch.Tensor, X: torch.Tensor):
+    """f (…, n) and the activations [h_0, …, h_J] (h_0 = X flattened to (…, n, d·c))."""
+    hs = [X.flatten(-2)]
+    for A in matrices:
+        hs.append(torch.relu(hs[-1] @ A.transpose(-1, -2)))
+    return (hs[-1] @ w_flat.unsqueeze(-1)).squeeze(-1), hs
+
+
+def _backward(matrices, w_flat, hs, coef, M: Transform | None):
+    """Σ_i coef_i ∇f(x_i): with M, the gradients (∂W_1, …, ∂W_J, ∂w_flat); without, the per-sample
+    input gradients coef_i ∇ₓf(x_i) (…, n, d·c). ReLU'(z) is taken as 1[h > 0], as autograd does."""
+    G = coef.unsqueeze(-1) * w_flat.unsqueeze(-2)                              # ∂/∂h_J per sample
+    grads = []
+    for l in range(len(matrices) - 1, -1, -1):
+        G = G * (hs[l + 1] > 0)
+        if M is not None:
+            grads.append(folded_gradient(G.transpose(-1, -2) @ hs[l], M, hs[l].shape[-1] // M.channels))
+            if l == 0:
+                break
+        G = G @ matrices[l]
+    if M is None:
+        return G
+    return (*grads[::-1], (coef.unsqueeze(-2) @ hs[-1]).squeeze(-2))
+
+
+def _perturb(matrices: Sequence[torch.Tensor], w_flat: torch.Tensor, X: torch.Tensor, y: torch.Tensor, norm: str,
+             radius: torch.Tensor, steps: int) -> torch.Tensor:
+    """:func:`perturb` from the unfolded layers (:func:`numerics.tnn.unfolded`) and w flattened."""
     radius = torch.as_tensor(radius, dtype=X.dtype)
     if not bool((radius > 0).any()):
         return X
-    layers, w = [W.detach() for W in layers], w.detach()
     flat = X.reshape(-1, *X.shape[2:])                 # samples of all members on one axis
     r_flat = radius.reshape(-1, 1, 1, 1).expand(X.shape[0], X.shape[1], 1, 1).reshape(-1, 1, 1)
     delta = torch.zeros_like(X)
     step = r_flat if steps == 1 else 2.5 * r_flat / steps
     for _ in range(steps):
-        delta.requires_grad_(True)
-        margin = (y * tnn_outputs(layers, w, X + delta, M)).sum()
-        (g,) = torch.autograd.grad(margin, delta)
-        d_flat = delta.detach().reshape(flat.shape) - step * _steepest(g.reshape(flat.shape), norm)
+        _, hs = _forward(matrices, w_flat, X + delta)
+        g = _backward(matrices, w_flat, hs, y, None)                            # ∇ₓ of y f per sample
+        d_flat = delta.reshape(flat.shape) - step * _steepest(g.reshape(flat.shape), norm)
         delta = _project(d_flat, norm, r_flat).reshape(X.shape)
     return X + delta
 
@@ -123,8 +160,8 @@ def train_tnn(layers0: Sequence[np.ndarray], w0: np.ndarray, X: np.ndarray, y: n
     (and 0, and the end) the run records per member the robust and clean log losses, the smallest
     clean margin, the normalized robust margin min_i y_i f(x_i + δ_i)/‖θ‖^{J+1} and the rank
     measures of every t-product layer (:func:`numerics.tnn.rank_measures`)."""
-    layers = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in layers0]
-    w = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
+    layers = [torch.tensor(a, dtype=torch.float64) for a in layers0]
+    w = torch.tensor(w0, dtype=torch.float64)
     params = [*layers, w]
     X, y = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
     radius = torch.as_tensor(radii, dtype=torch.float64)
@@ -140,9 +177,8 @@ def train_tnn(layers0: Sequence[np.ndarray], w0: np.ndarray, X: np.ndarray, y: n
 
     def snapshot(t: int, log_l: torch.Tensor, robust: torch.Tensor) -> None:
         measures = [[rank_measures(W[p], M) for W in layers] for p in range(w.shape[0])]
-        with torch.no_grad():
-            clean_m = margins(layers, w, X, y, M)
-            clean = log_loss(clean_m[..., None])
+        clean_m = margins(layers, w, X, y, M)
+        clean = log_loss_and_margin_gradient(clean_m[..., None])[0]
         theta = _member_norms(params)
         run.history.append({
             "step": t, "log_loss": log_l.tolist(), "clean_log_loss": clean.tolist(),
@@ -155,16 +191,19 @@ def train_tnn(layers0: Sequence[np.ndarray], w0: np.ndarray, X: np.ndarray, y: n
             "norm": theta.tolist()})
 
     for t in range(0, steps + 1):
-        Xa = perturb(layers, w, X, y, M, attack.norm, radius, attack.steps)
-        robust = margins(layers, w, Xa, y, M)
-        log_l = log_loss(robust[..., None])                                      # (P,)
+        matrices, w_flat = [unfolded(W, M) for W in layers], w.flatten(-2)    # once per step
+        Xa = _perturb(matrices, w_flat, X, y, attack.norm, radius, attack.steps)
+        f, hs = _forward(matrices, w_flat, Xa)
+        robust = y * f
+        log_l, d_margin = log_loss_and_margin_gradient(robust[..., None])        # (P,), (P, n, 1)
         if t in marks:
-            snapshot(t, log_l.detach(), robust.detach())
+            snapshot(t, log_l, robust)
         if t == steps:
             break
         if not bool(torch.isfinite(log_l).all()):
             raise FloatingPointError(f"non-finite loss at step {t}")
-        grads = torch.autograd.grad(log_l.sum(), params)                        # ∇ log L_p per member
+        grads = _backward(matrices, w_flat, hs, d_margin[..., 0] * y, M)          # ∇ log L_p per member
+        grads = (*grads[:-1], grads[-1].reshape(w.shape))
         factor = _member_norms(params) / _member_norms(grads).clamp_min(torch.finfo(torch.float64).tiny)
         opt.apply(tuple(g * factor.reshape(-1, *([1] * (g.dim() - 1))) for g in grads))
         if progress is not None and (t + 1) % 100 == 0:

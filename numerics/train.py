@@ -4,6 +4,8 @@ All members see the same data; their margins, log-losses and gradients are compu
 closed-form pass (``numerics.losses``), then each member's own ``torch.optim.Optimizer`` takes its
 step — the members built from ``numerics.optim``'s steepest-descent family together, over a leading
 member axis (``numerics.optim.TransformStack``: the same iterates, one oracle call per norm).
+The members' parameters are the rows of one array (each optimizer holds a view of its row), so the
+population's iterate is that array, and the stacked members' update is one fused operation on it.
 Members built from ``numerics.optim`` receive the log-scaled gradient (exact at any weight scale);
 any other optimizer (``torch.optim.SGD/Adam/Muon``, a user's factory) receives the true gradient
 exp(log L)·∇ log L in ``p.grad`` and, when the member has a schedule, ``lr = η_t`` before each step.
@@ -185,16 +187,27 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
     problem's shape. ``log_loss_floor``: a member whose log-loss falls to the floor stops there, its
     parameters at that point being its last checkpoint. ``on_record(t, trajectories)`` is called
     after every checkpoint with the trajectories recorded so far; it may return names of members
-    to stop there (e.g. the losing members of a step-size sweep)."""
+    to stop there (e.g. the losing members of a step-size sweep).
+
+    The members' parameters are the rows of one (members, *shape) float64 array: each optimizer
+    gets a view of its row, so the stacked members' steps and any torch optimizer's in-place update
+    land there, and the population's iterate W is that array (all members running) or one gather of
+    its running rows — never a per-step stack of separate tensors. An optimizer that rebinds its
+    parameter's storage (``p.data = ...``) is copied back into its row after each of its steps."""
     record = set(record or checkpoints(steps))
     amap = LinearMarginMap(problem)
     names = list(members)
     start = torch.zeros(problem.param_shape, dtype=torch.float64) if init is None else \
         torch.as_tensor(init, dtype=torch.float64)
     shape = tuple(shape or problem.param_shape)
-    view = shape != tuple(problem.param_shape)        # hand the optimizers a reshaped tensor
+    param_shape = tuple(problem.param_shape)
     start = start.reshape(shape)
-    params = {nm: start.clone().requires_grad_(True) for nm in names}
+    rows = np.empty((len(names), *shape))                  # the members' parameters, one row each
+    rows[...] = start.numpy()
+    table = torch.from_numpy(rows)
+    params = {nm: table[j].requires_grad_(True) for j, nm in enumerate(names)}
+    row_of = {nm: j for j, nm in enumerate(names)}
+    storage = {nm: p.data_ptr() for nm, p in params.items()}
     opts: dict[str, torch.optim.Optimizer] = {}
     traj = {nm: Trajectory(nm) for nm in names}
     for nm in names:
@@ -206,12 +219,23 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
     t0 = time.perf_counter()
     if not active:
         return traj
+    layout = None                                          # index arrays of the running members
+
+    def arrange(active):
+        idx = np.array([row_of[nm] for nm in active], dtype=np.intp)
+        stacked = [i for i, nm in enumerate(active) if stack is not None and nm in stack]
+        return {"rows": idx, "all": len(active) == len(names) and bool(np.all(idx == np.arange(len(names)))),
+                "stacked": stacked, "stacked_names": [active[i] for i in stacked],
+                "stacked_all": len(stacked) == len(active),
+                "single": [(i, nm) for i, nm in enumerate(active) if stack is None or nm not in stack]}
+
     with small_tensor_mode(), torch.no_grad():
         for t in range(1, steps + 2):          # pass steps+1 only evaluates the final parameters
-            W = torch.stack([params[nm].reshape(problem.param_shape) if view else params[nm]
-                             for nm in active])
-            finite = np.isfinite(W.numpy()).reshape(len(active), -1).all(1).tolist()
-            if not all(finite):
+            if layout is None:
+                layout = arrange(active)
+            W = rows if layout["all"] else rows[layout["rows"]]
+            if not np.isfinite(W).all():
+                finite = np.isfinite(W).reshape(len(active), -1).all(1).tolist()
                 for nm, ok in zip(active, finite):
                     if not ok:
                         traj[nm].status = RunStatus.ERROR
@@ -219,17 +243,17 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
                 active = [nm for nm, ok in zip(active, finite) if ok]
                 if not active:
                     break
-                W = torch.stack([params[nm].reshape(problem.param_shape) if view else params[nm]
-                                 for nm in active])
-            log_l, grads = amap.log_loss_and_gradient(W, loss)
-            log_l = log_l.tolist()
-            floored = [] if log_loss_floor is None else \
-                [i for i in range(len(active)) if log_l[i] <= log_loss_floor]
+                layout = arrange(active)
+                W = rows if layout["all"] else rows[layout["rows"]]
+            W = W.reshape(len(active), *param_shape)
+            log_l_array, grads = amap.log_loss_and_gradient(W, loss)
+            log_l = log_l_array.tolist()
+            floored = [] if log_loss_floor is None else np.flatnonzero(log_l_array <= log_loss_floor).tolist()
             if t - 1 in record or floored:
                 for i, nm in enumerate(active):
                     if t - 1 in record or i in floored:
                         traj[nm].steps.append(t - 1)
-                        traj[nm].params.append(W[i].numpy().copy())
+                        traj[nm].params.append(W[i].copy())
                         traj[nm].log_loss.append(log_l[i])
                 stop = on_record(t - 1, traj) if on_record is not None else None
             else:
@@ -247,18 +271,25 @@ def train_linear(problem: Classification, members: dict[str, Member], steps: int
                 active, log_l, grads = [active[i] for i in keep], [log_l[i] for i in keep], grads[keep]
                 if not active:
                     break
+                layout = arrange(active)
             if t > steps:
                 break
-            stacked = [i for i, nm in enumerate(active) if nm in stack] if stack is not None else []
-            if stacked:
-                step_stack(stack, [active[i] for i in stacked],
-                           grads.numpy()[stacked].reshape((len(stacked), *shape)),
-                           [log_l[i] for i in stacked], t, traj)
-            for i, nm in enumerate(active):
-                if stack is None or nm not in stack:
-                    step_member(opts[nm], members[nm], [params[nm]],
-                                [grads[i].reshape(shape) if view else grads[i]], log_l[i], t, traj[nm])
-            active = [nm for nm in active if traj[nm].status is RunStatus.OK]
+            grads = grads.reshape(len(active), *shape)
+            if layout["stacked"]:
+                if layout["stacked_all"]:
+                    step_stack(stack, layout["stacked_names"], grads, log_l, t, traj)
+                else:
+                    stacked = layout["stacked"]
+                    step_stack(stack, layout["stacked_names"], grads[stacked], [log_l[i] for i in stacked],
+                               t, traj)
+            for i, nm in layout["single"]:
+                p = params[nm]
+                step_member(opts[nm], members[nm], [p], [torch.from_numpy(grads[i])], log_l[i], t, traj[nm])
+                if p.data_ptr() != storage[nm]:                  # the optimizer rebound p's storage
+                    rows[row_of[nm]] = p.detach().numpy().reshape(shape)
+            if any(traj[nm].status is not RunStatus.OK for nm in active):
+                active = [nm for nm in active if traj[nm].status is RunStatus.OK]
+                layout = None
             if progress is not None:
                 progress(t, steps)
     elapsed = time.perf_counter() - t0

@@ -26,8 +26,9 @@ Protocol (everything the optimizer sees is set here and reported):
   makes such a step scale-free without changing the direction it takes;
 - horizon: a fixed number of steps, or until the log-loss reaches ``log_loss_floor`` (below
   ½·log of the smallest float64, −354, squared gradients such as Adam's second moment underflow);
-  at T/10 only the 3 best runs of the sweep go on, and in the quick profile the training of one
-  model stops after 15 s of CPU time (every run's report says where and why it stopped);
+  at T/10 only the 3 best runs of the sweep go on (every run's report says where and why it
+  stopped). The budget is counted in steps, never in CPU time, so the same command gives the same
+  numbers on any machine: at most ``members·T/10 + 3·(T − T/10)`` member-steps per model;
 - measurement: for each member of the sweep, the margin ratios of the iterate W_T and of the late
   increment W_T − W_{T/10}. The increment converges to the same limit direction (if it converges,
   so does W_T/‖W_T‖, by Stolz–Cesàro) without the offset the early steps leave in W_T, which decays
@@ -69,9 +70,6 @@ SETTINGS = {
     "prune_at": 0.1,
     "prune_factor": 10.0,
     "prune_keep": 3,
-    # CPU seconds of training per model; an expensive step (torch's Muon: ~0.6 ms) stops earlier,
-    # and the report says after how many steps.
-    "cpu_budget": {"quick": 15.0, "full": None},
     "certificate_tolerance": 1e-6,      # relative duality gap of every max-margin solution
     "window": 10.0,                     # increment W_T − W_{T/window}
     "probe_scale": 1e-4,                # step_degree compares gradients g and 1e-4·g
@@ -298,17 +296,13 @@ class _Recorder:
     """Measures every new checkpoint of every member as training proceeds (``on_record``), and
     once, at the first checkpoint past ``prune_step``, stops the members of the sweep whose best
     increment gap is more than ``prune_factor`` times the best member's or that do not rank among
-    the ``prune_keep`` best; stops every member once the training has used ``cpu_budget`` seconds
-    of CPU time."""
+    the ``prune_keep`` best."""
 
     def __init__(self, problem, solutions, norms, members: dict[str, MemberRun], window: float,
-                 prune_step: int, prune_factor: float, prune_keep: int, cpu_budget: float | None):
+                 prune_step: int, prune_factor: float, prune_keep: int):
         self.problem, self.solutions, self.norms = problem, solutions, norms
         self.members, self.window = members, window
         self.prune_step, self.prune_factor, self.prune_keep = prune_step, prune_factor, prune_keep
-        self.cpu_budget = cpu_budget
-        self.cpu_start = time.process_time()
-        self.out_of_budget = False
         self.done = {key: 0 for key in members}
         self.info = ""
 
@@ -334,9 +328,6 @@ class _Recorder:
             gaps = best.increment_gaps[-1]
             name = min(gaps, key=gaps.get)
             self.info = f"best so far {name} (gap {gaps[name]:.2g}, η₀ = {best.eta0:.2g})"
-        if self.cpu_budget is not None and time.process_time() - self.cpu_start > self.cpu_budget:
-            self.out_of_budget = True
-            return [key for key, run in self.members.items() if run.steps and run.steps[-1] == t]
         if self.prune_step is None or t < self.prune_step:
             return []
         self.prune_step = None
@@ -407,7 +398,7 @@ def margin_fingerprint(factory: Callable, model: str, profile: str = "quick", se
         result.members = list(runs.values())
         recorder = _Recorder(problem, solutions, {n.name: n for n in norms}, runs, SETTINGS["window"],
                              int(SETTINGS["prune_at"] * steps), SETTINGS["prune_factor"],
-                             SETTINGS["prune_keep"], SETTINGS["cpu_budget"][profile])
+                             SETTINGS["prune_keep"])
 
         def on_progress(t, total):
             if progress is not None:
@@ -427,10 +418,6 @@ def margin_fingerprint(factory: Callable, model: str, profile: str = "quick", se
         if runs[key].pruned:
             runs[key].message = (f"stopped after step {runs[key].steps[-1]}: behind the best runs "
                                  f"of the sweep at T/{1 / SETTINGS['prune_at']:g}")
-        elif recorder.out_of_budget and tr.status == RunStatus.OK and runs[key].steps \
-                and runs[key].steps[-1] < steps and "floor" not in tr.message:
-            runs[key].message = (f"stopped after step {runs[key].steps[-1]}: the training used its "
-                                 f"CPU budget of {SETTINGS['cpu_budget'][profile]:g} s")
     _finish(result, threshold)
     result.seconds = time.perf_counter() - start
     return result

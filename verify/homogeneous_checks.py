@@ -50,55 +50,131 @@ def same_prediction(own, controls: dict, tolerance: float) -> list[str]:
 
 
 def run_optimizer_task(ctx, task: str, net, X, y, init, optimizers: list[Optimizer], controls: dict,
-                       steps: int, tolerance: float, control_ratio: float = 3.0) -> dict:
+                       steps: int, tolerance: float, control_ratio: float = 3.0,
+                       settled_rate: float | None = None, cap: int | None = None) -> dict:
     """Train ``optimizers`` in lockstep from ``init`` for ``steps`` steps (float64, log-space loss) and
     measure, for each that separates the data, the KKT residual of its normalized last parameters in
     every norm of ``controls`` (name → norm), the normalized margins in them, the own-norm residual
     over the last half of the run, cos(θ_t, θ_T) and the last step's change of log L. For every other
     norm whose certified residual is below ``control_ratio`` × the own one (a control that would
     miss), ``transfer`` holds how much of that norm's KKT condition the own certificate implies at
-    the same parameters (``numerics.kkt_transfer.transfer_bound``)."""
+    the same parameters (``numerics.kkt_transfer.transfer_bound``).
+
+    Per-draw horizon (with ``settled_rate`` and a ``cap`` ≥ 2·``steps``): a member whose own-norm
+    residual at its horizon T is above ``tolerance`` and has not settled over [T/2, T]
+    (:func:`residual_settled` misses) is continued — the same run, its schedule and optimizer state
+    carried on (``numerics.train_network.NetworkTraining.advance``) — to 2T, and so on while 2T ≤
+    ``cap``; it is read at the horizon where it stops (within tolerance, settled, or at the cap, where
+    an unsettled residual still reads inconclusive). Not continued, though unsettled: a falling residual
+    whose own measured rate does not reach tolerance by the cap (:func:`continuation_can_decide`).
+    Every member is read over the last half of its own horizon; one that needs no continuation is
+    read exactly as without it (the same records, bitwise). ``rows[name]["horizon"]`` is that horizon,
+    ``["continued"]`` the (T, residual, κ) at each horizon it was continued from."""
     from numerics.kkt_residual import kkt_residual, norm_value, normalized_margin
     from numerics.kkt_transfer import transfer_bound
     from numerics.optim import TransformOptimizer
     from numerics.train import Member
-    from numerics.train_network import train_network
+    from numerics.train_network import NetworkTraining
     from numerics.trajectory_metrics import direction_cosines
     norms = {o.name: o.norm for o in optimizers}
     members = {o.name: Member(lambda ps, o=o: TransformOptimizer(ps, o.build(o.values), o.name)) for o in optimizers}
-    record = sorted(set(last_half_checkpoints(steps)) | {steps - 1})
-    traj = train_network(net, X, y, members, steps, init, record=record,
-                         progress=lambda t, total: ctx.progress(t, total, task))
+    training = NetworkTraining(net, X, y, members, init)
+    traj = training.advance(steps, record=horizon_record(steps),
+                            progress=lambda t, total: ctx.progress(t, total, task))
+    own_cache: dict[str, dict] = {o.name: {} for o in optimizers}   # name → {t: own-norm KKTResidual}
+
+    def own_residual(name, t, params):
+        if t not in own_cache[name]:
+            own_cache[name][t] = kkt_residual(net, params, X, y, norms[name])
+        return own_cache[name][t]
+
+    horizon = dict.fromkeys(norms, steps)
+    continued: dict[str, list] = {name: [] for name in norms}
+    T = steps
+    while settled_rate is not None and cap is not None and 2 * T <= cap:
+        go = []
+        for o in optimizers:
+            tr = traj[o.name]
+            if horizon[o.name] != T or tr.status != "ok" or not tr.margins or tr.margins[-1] <= 0 \
+                    or tr.steps[-1] != T:
+                continue
+            final = own_residual(o.name, T, tr.params[-1]).residual
+            if not final > tolerance:
+                continue
+            window = _window(tr, T)
+            series = last_half_residuals(net, [tr.steps[i] for i in window], [tr.params[i] for i in window],
+                                         X, y, norms[o.name], final,
+                                         lambda t, p, nm=o.name: own_residual(nm, t, p).residual)
+            if residual_settled(o.name, series, tolerance, settled_rate).passed:
+                continue
+            rate = residual_decay_rate(*zip(*series))
+            if continuation_can_decide(final, rate, tolerance, T, cap):
+                go.append(o.name)
+                continued[o.name].append((T, final, rate))
+        if not go:
+            break
+        T *= 2
+        training.advance(T, record=horizon_record(T), names=go,
+                         progress=lambda t, total: ctx.progress(t, total, f"{task} (continued)"))
+        for name in go:
+            horizon[name] = T
     rows = {}
     for o in optimizers:
         tr, own = traj[o.name], norms[o.name]
         row = {"status": tr.status, "message": tr.message, "norm": own.name,
                "min_margin": tr.margins[-1] if tr.margins and tr.status == "ok" else -math.inf,
-               "same_prediction": same_prediction(own, controls, tolerance)}
+               "same_prediction": same_prediction(own, controls, tolerance),
+               "horizon": horizon[o.name], "continued": continued[o.name]}
         rows[o.name] = row
         if tr.status == "ok" and row["min_margin"] <= 0 and not row["message"]:
             row["message"] = not_fit_reason(net, tr.params[-1], X)
         if tr.status != "ok" or row["min_margin"] <= 0:
             continue
-        final, half = tr.params[-1], tr.params[0]
-        row["log_loss"] = tr.log_loss[-1]
-        row["cos_min_last_half"] = nan_min(direction_cosines(net, tr.params))
-        row["dlogL_last_step"] = tr.log_loss[-1] - tr.log_loss[-2]     # momentum tracks when small
+        window = _window(tr, horizon[o.name])
+        t_steps, t_params, t_loss = ([seq[i] for i in window] for seq in (tr.steps, tr.params, tr.log_loss))
+        final, half = t_params[-1], t_params[0]
+        row["log_loss"] = t_loss[-1]
+        row["cos_min_last_half"] = nan_min(direction_cosines(net, t_params))
+        row["dlogL_last_step"] = t_loss[-1] - t_loss[-2]     # momentum tracks when small
         row["residuals"], row["margins"], row["transfer"] = {}, {}, {}
         certificates = {}
         for key, nm in controls.items():
-            certificates[key] = r = kkt_residual(net, final, X, y, nm)
+            certificates[key] = r = (own_residual(o.name, t_steps[-1], final) if key == own.name
+                                     else kkt_residual(net, final, X, y, nm))
             row["residuals"][key] = r.as_dict()
             row["margins"][key] = normalized_margin(net, final, X, y, nm)
         own_res = certificates[own.name]
         for key, nm in controls.items():
             if key != own.name and not certificates[key].lower_bound >= control_ratio * own_res.residual:
                 row["transfer"][key] = transfer_bound(net, final, X, y, own, nm, own_res.multipliers).as_dict()
-        row["residual_series"] = series = last_half_residuals(net, tr.steps, tr.params, X, y, own,
-                                                              row["residuals"][own.name]["residual"])
+        row["residual_series"] = series = last_half_residuals(
+            net, t_steps, t_params, X, y, own, row["residuals"][own.name]["residual"],
+            lambda t, p, nm=o.name: own_residual(nm, t, p).residual)
         row["theta_l2_half_final"] = (norm_value(L2, half), norm_value(L2, final))
         row["residual_rate"] = residual_decay_rate(*zip(*series))
-    return {"rows": rows, "norms": {k: v.name for k, v in norms.items()}, "steps": steps}
+    return {"rows": rows, "norms": {k: v.name for k, v in norms.items()}, "steps": steps, "cap": cap}
+
+
+def horizon_record(steps: int) -> list[int]:
+    """The steps a run of horizon ``steps`` = T is read at: the last half's checkpoints
+    (``last_half_checkpoints``: from T/2 to T) and T − 1 (the last step's change of log L)."""
+    return sorted(set(last_half_checkpoints(steps)) | {steps - 1})
+
+
+def _window(trajectory, horizon: int) -> list[int]:
+    """Indices of the trajectory's records read at ``horizon`` = T: those of ``horizon_record(T)``."""
+    wanted = set(horizon_record(horizon))
+    return [i for i, t in enumerate(trajectory.steps) if t in wanted]
+
+
+def continuation_can_decide(residual: float, rate: float, tolerance: float, steps: int, cap: int) -> bool:
+    """Whether continuing an unsettled run from ``steps`` can decide it by ``cap``: a residual that
+    rises or fluctuates (κ ≤ 0 or NaN: a transient may settle) can, and a falling one can when its own
+    measured rate κ, extrapolated (:func:`steps_to_tolerance`), reaches ``tolerance`` by the cap.
+    A falling residual that cannot stays inconclusive without the cost of continuing it."""
+    if not rate > 0:
+        return True
+    return steps_to_tolerance(residual, rate, tolerance, steps) <= cap
 
 
 def not_fit_reason(net, params, X) -> str:
@@ -158,7 +234,8 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
             residual_settled(key, row["residual_series"], tolerance, settled_rate),
             Check(f"{key}: kkt_residual", own_res, "<=", tolerance,
                   note=f"own norm {own} (τ = {res[own]['tolerance']:.2g}, stationarity "
-                       f"{res[own]['stationarity']:.3g}, slackness {res[own]['complementary_slackness']:.3g})"),
+                       f"{res[own]['stationarity']:.3g}, slackness {res[own]['complementary_slackness']:.3g})"
+                       + continuation_note(row)),
         ]
         same = row["same_prediction"]
         others = {n: r["lower_bound"] for n, r in res.items() if n != own and n not in same}
@@ -223,6 +300,8 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
                             note="min over the last half of cos(θ_t, θ_T) (directional convergence, assumed)",
                             unit=key))
         metrics[f"{key}: residual_rate"] = row["residual_rate"]
+        if row.get("continued"):
+            metrics[f"{key}: horizon"] = row["horizon"]
         metrics[f"{key}: dlogL_last_step"] = row["dlogL_last_step"]
     names = [n for n in rows if "residuals" in rows[n]]
     if names:
@@ -230,6 +309,16 @@ def optimizer_task_checks(task: str, result: dict, tolerance: float, settled_rat
                                   names, [rows[n]["residuals"][rows[n]["norm"]]["residual"] for n in names],
                                   reference=tolerance))
     return checks, metrics, figures
+
+
+def continuation_note(row: dict) -> str:
+    """The note's account of a row's per-draw horizon (:func:`run_optimizer_task`): read at step T
+    after continuing from the horizons where the residual was above tolerance and unsettled."""
+    if not row.get("continued"):
+        return ""
+    steps = ", ".join(f"{r:.3g} at step {t} (κ = {k:.2g})" for t, r, k in row["continued"])
+    return (f"; read at step {row['horizon']}: the same run continued (above tolerance and not settled: "
+            f"{steps})")
 
 
 def implied_by_own(row: dict, rival: str, within: float) -> dict | None:
@@ -263,10 +352,12 @@ def rival_coincides(rows: dict, own: str, rival: str, tolerance: float, within: 
     return None
 
 
-def last_half_residuals(net, steps, params, X, y, norm, final_residual: float) -> list[tuple[int, float]]:
+def last_half_residuals(net, steps, params, X, y, norm, final_residual: float,
+                        residual: Callable | None = None) -> list[tuple[int, float]]:
     """[(t, r)] at the recorded checkpoints t ∈ ``last_half_checkpoints(T)`` of a run of T = ``steps[-1]``
     steps: the KKT residual in ``norm`` (∞ where the parameters do not separate the data), the final
-    one given (already computed with its certificate)."""
+    one given (already computed with its certificate). ``residual(t, params)``: how to compute it
+    (default ``numerics.kkt_residual.kkt_residual(...).residual``; e.g. a cache of those)."""
     from numerics.kkt_residual import NotSeparatedError, kkt_residual
     total, settle = steps[-1], set(last_half_checkpoints(steps[-1]))
     series = []
@@ -275,7 +366,8 @@ def last_half_residuals(net, steps, params, X, y, norm, final_residual: float) -
             series.append((t, final_residual))
         elif t in settle:
             try:
-                series.append((t, kkt_residual(net, p, X, y, norm).residual))
+                series.append((t, residual(t, p) if residual is not None else
+                               kkt_residual(net, p, X, y, norm).residual))
             except NotSeparatedError:
                 series.append((t, math.inf))
     return series
@@ -347,8 +439,9 @@ def optimizer_kkt_outcome(ctx, settings: dict, tasks: list, optimizers: Callable
     checked (:func:`run_optimizer_task` with the norms ``controls(optimizers)``,
     :func:`optimizer_task_checks`). ``settings`` gives activation, decay, init_scale, kkt_tolerance
     (per profile), settled_rate, control_ratio and optionally init (``numerics.network_init.initialize``:
-    "iid", the default, or "mirrored"); each task's details record the points with no serving neuron at
-    initialization. ``extra_checks`` (e.g. :func:`design_separation_check`) are added as they are."""
+    "iid", the default, or "mirrored") and continuation (per profile: the cap of the per-draw horizon as
+    a multiple of each task's steps, :func:`run_optimizer_task`; absent, no run is continued); each
+    task's details record the points with no serving neuron at initialization. ``extra_checks`` (e.g. :func:`design_separation_check`) are added as they are."""
     from numerics.network_init import initialize, unserved_points
     from numerics.networks import TwoLayerNetwork
     from theory.homogeneous import two_layer_network
@@ -362,8 +455,10 @@ def optimizer_kkt_outcome(ctx, settings: dict, tasks: list, optimizers: Callable
         net = TwoLayerNetwork.build(s["activation"], width, X.shape[1])
         opts = optimizers(net)
         init = initialize(net, ctx.seed, s["init_scale"], s.get("init", "iid"))
+        factor = ctx.pick(**s["continuation"]) if "continuation" in s else None
         result = run_optimizer_task(ctx, task, net, X, y, init, opts, controls(opts), steps, tol,
-                                    s["control_ratio"])
+                                    s["control_ratio"], s["settled_rate"],
+                                    None if factor is None else int(factor * steps))
         result["init"] = s.get("init", "iid")
         result["unserved_at_init"] = unserved_points(init, X, y).tolist()
         details[task] = result

@@ -120,6 +120,26 @@ def steps_to_bound(level: float, radius: float, constraints: int, gamma: float) 
     return math.exp(hi)
 
 
+def draw_tolerance(separation: float, tolerance: float, floor: float | None) -> float:
+    """A member's tolerance on one draw: ``tolerance``, or, when the prediction's nearest rival is
+    closer than ``SEPARATION_FACTOR`` tolerances (``separation``, ``PopulationRun.nearest_separation``),
+    separation / ``SEPARATION_FACTOR`` rounded down to 3 significant figures, so that the control can
+    still tell the two apart (it narrows, never widens); never below ``floor`` (then the precondition
+    ``rival_predictions_differ`` fails and the claim reads inconclusive: as the separation → 0 the steps
+    needed grow without bound). ``tolerance`` when ``floor`` is None (the rule off) or the separation
+    is NaN (the certificate preconditions report that)."""
+    if floor is None or not np.isfinite(separation) or separation >= SEPARATION_FACTOR * tolerance:
+        return tolerance
+    narrowed = separation / SEPARATION_FACTOR
+    if narrowed < floor:
+        return float(floor)
+    scale = 10.0 ** (math.floor(math.log10(narrowed)) - 2)
+    tau = math.floor(narrowed / scale) * scale
+    while SEPARATION_FACTOR * tau > separation:        # rounding must not leave 3τ above the separation
+        tau = math.nextafter(tau, 0.0)
+    return float(max(tau, floor))
+
+
 def bound_step_budget(run: "PopulationRun", geometries, level: float, margin: float, floor: int) -> int:
     """A step budget derived per draw from the step-size derivation's gap bound: the step t̂ at which
     the largest of the geometries' bounds at η₀* (``gap_bound_at_best``; R and γ* of this draw) falls
@@ -162,6 +182,21 @@ class PopulationRun:
     norms: dict[str, Norm] = field(default_factory=dict)
     confirmed: dict = field(default_factory=dict)     # optimizer key → step its target was confirmed
     cap: int | None = None                            # last step a late-confirmed member may continue to
+    targets: dict = field(default_factory=dict)       # optimizer key → its tolerance on this draw
+    budgets: dict = field(default_factory=dict)       # optimizer key → its own step budget, where it
+                                                      # differs from ``steps`` (``draw_tolerance``)
+    cap_factor: float = CONTINUATION
+
+    def budget_of(self, key: str) -> int:
+        """The step budget of member ``key``: its own (``budgets``) or the population's."""
+        return int(self.budgets.get(key, self.steps))
+
+    def cap_of(self, key: str) -> int | None:
+        """The last step member ``key`` may continue to once confirmed: the population's cap, or
+        ``cap_factor`` × its own budget."""
+        if key not in self.budgets:
+            return self.cap
+        return max(self.budgets[key], int(math.ceil(self.cap_factor * self.budgets[key])))
 
     def relative_gap(self, W: np.ndarray, norm_name: str) -> float:
         """(γ* − γ(W)) / γ* in the norm (negative margins give gaps > 1)."""
@@ -183,6 +218,16 @@ class PopulationRun:
         this is measured at the solver's solution."""
         return nan_min([self.cross_gap(predicted, rival), self.cross_gap(rival, predicted)])
 
+    def nearest_separation(self, norm_name: str) -> tuple[float, str | None, dict]:
+        """(the smallest ``separation`` of ``norm_name`` from any other certified norm, that norm, every
+        separation by norm): how far the prediction is from its nearest rival (NaN-propagating)."""
+        rivals = [n for n in self.solutions if n != norm_name]
+        separation = {n: self.separation(norm_name, n) for n in rivals}
+        if not rivals:
+            return float("nan"), None, separation
+        nearest = min(rivals, key=lambda n: separation[n] if np.isfinite(separation[n]) else -np.inf)
+        return nan_min(separation.values()), nearest, separation
+
     def direction_error(self, key: str, norm_name: str) -> float:
         """‖W_T/‖W_T‖ − W*/‖W*‖‖ in the norm itself (meaningful when W* is unique)."""
         norm, W = self.norms[norm_name], self.trajectories[key].final
@@ -193,7 +238,8 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
                    optimizers: list[Optimizer], steps: int | Callable, loss: str = "cross_entropy",
                    targets: dict[str, float] | None = None,
                    companions: dict[str, str] | None = None,
-                   horizon: int | None = None, cap_factor: float = CONTINUATION) -> PopulationRun:
+                   horizon: int | None = None, cap_factor: float = CONTINUATION,
+                   budgets: Callable | None = None) -> PopulationRun:
     """Solve the max-margin problems and train the population (both cached for the whole run).
 
     ``horizon`` (default ``steps``): the T for which the schedules' η₀ are derived and over which the
@@ -216,7 +262,12 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
     (default ``CONTINUATION``: t_c ≤ budget, so every confirmed member reaches 2·t_c by construction,
     and a late member costs at most one more budget of its own steps). A member never confirmed
     within the budget stops at the budget, as every member did before; the members that stop by the
-    budget are stepped, recorded and read exactly as without the continuation. The unlisted ones
+    budget are stepped, recorded and read exactly as without the continuation.
+
+    ``targets`` may be a function of the run (its certified solutions: e.g. a tolerance narrowed per
+    draw, ``draw_tolerance``), and ``budgets`` a function of the run giving some listed members a
+    budget of their own (``run.budgets``; cap ``cap_factor`` × that budget, ``run.cap_of``); the others
+    keep the population's budget, checkpoints and iterates. The unlisted ones
     (e.g. library optimizers shown for comparison) run until every listed one has stopped, and the
     step budget bounds them all. ``companions`` (optimizer key → listed key) stop with their partner
     instead (past the budget too): a library optimizer is then read at the step where the idealized
@@ -235,17 +286,22 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
         by_name = {n.name: n for n in norms}
         schedules = {o.key: o.schedule(problem, by_name, solutions, horizon or steps) for o in optimizers}
         members = {o.key: o.make(schedules[o.key]) for o in optimizers}
-        run = PopulationRun(problem, schedules, 0, solutions, {}, by_name)
+        run = PopulationRun(problem, schedules, 0, solutions, {}, by_name, cap_factor=cap_factor)
         run.steps = int(steps(run)) if callable(steps) else steps
         budget = run.steps
         # the continuation cap: the last step a member confirmed within the budget may run to
         run.cap = max(budget, int(math.ceil(cap_factor * budget))) if targets else budget
+        run.targets = dict((targets(run) if callable(targets) else targets) or {})
+        run.budgets = {k: int(b) for k, b in ((budgets(run) if budgets else None) or {}).items()
+                       if k in run.targets and int(b) > budget}
+        tolerances = run.targets
+        total = max([run.cap] + [run.cap_of(k) for k in run.budgets])
         geometry = {o.key: o.geometry for o in optimizers}
         curves: dict[str, list] = {}             # optimizer → its gap at every checkpoint so far
         stopped: set[str] = set()
 
         def on_record(t, trajectories):
-            for key, tol in (targets or {}).items():
+            for key, tol in tolerances.items():
                 tr = trajectories[key]
                 if key in stopped or not tr.steps or tr.steps[-1] != t:
                     continue
@@ -256,22 +312,28 @@ def run_population(ctx: Context, tag: str, problem: Classification, norms: list[
                         run.confirmed[key] = t
                 if key in run.confirmed and t >= CONTINUATION * run.confirmed[key]:
                     stopped.add(key)
-            if t >= budget:    # only members confirmed within the budget (and their companions) go on
+                if t >= run.cap_of(key):       # its cap (only reached when a member's own cap is larger)
+                    stopped.add(key)
+            if t >= budget:    # only members confirmed within their budget (and their companions) go on
                 late = {k for k in run.confirmed if k not in stopped}
+                own = {k for k in run.budgets if k not in stopped and k not in run.confirmed
+                       and t < run.budgets[k]}                   # still looking, within its own budget
                 stopped.update(k for k in trajectories
-                               if k not in late and (companions or {}).get(k) not in late)
+                               if k not in late | own and (companions or {}).get(k) not in late | own)
             stopped.update(k for k, partner in (companions or {}).items() if partner in stopped)
-            if targets and stopped >= set(targets):          # the unlisted ones stop too
+            if tolerances and stopped >= set(tolerances):          # the unlisted ones stop too
                 return set(trajectories)
             return stopped
 
         def progress(t, total):       # against the budget; past it (late members only) against the cap
             ctx.progress(t, budget if t <= budget else total, f"training {len(members)} optimizers ({tag})")
 
-        run.trajectories = train_linear(problem, members, run.cap, loss=loss, progress=progress,
-                                        record=continued_record_steps(horizon or budget, budget, run.cap)
-                                        if targets else None,
-                                        on_record=on_record if targets else None)
+        run.trajectories = train_linear(problem, members, total, loss=loss, progress=progress,
+                                        record=sorted(set(continued_record_steps(horizon or budget, budget,
+                                                                                 total))
+                                                      | {run.cap_of(k) for k in tolerances})
+                                        if tolerances else None,
+                                        on_record=on_record if tolerances else None)
         return run
 
     return ctx.shared(("linear-population", tag), compute)
@@ -355,6 +417,13 @@ def confirmation_step(steps, gaps, tolerance: float) -> int | None:
     return None
 
 
+def _narrowed_note(tolerance: float, nominal: float | None) -> str:
+    if nominal is None or tolerance == nominal:
+        return ""
+    return (f"; the tolerance on this draw is {tolerance:.3g}, narrowed from {nominal:g} to a third of the "
+            f"separation (rounded down), at least the floor")
+
+
 def certificate_checks(run: PopulationRun, names=None) -> list[Check]:
     """Two-sided duality-gap preconditions over every norm the claim uses (prediction and rivals):
     the worst relative gap (P − D)/P ≤ 1e-6, and none below ``BROKEN_CERTIFICATE`` (P < D violates
@@ -374,7 +443,8 @@ def certificate_checks(run: PopulationRun, names=None) -> list[Check]:
 
 def margin_checks(run: PopulationRun, key: str, norm_name: str, tolerance: float,
                   rate_exponent: float, rate_text: str, rate_slack: float,
-                  direction_tolerance: float) -> tuple[list[Check], dict, list[dict]]:
+                  direction_tolerance: float, nominal: float | None = None
+                  ) -> tuple[list[Check], dict, list[dict]]:
     """The checks of a max-margin claim for optimizer ``key`` and predicted norm ``norm_name``.
 
     Preconditions: every norm's certificate (``certificate_checks``); the data separated at the end;
@@ -392,17 +462,19 @@ def margin_checks(run: PopulationRun, key: str, norm_name: str, tolerance: float
         the family stays at a relative gap ≥ ``CONTROL_FACTOR`` × tolerance (the minimum over the
         rivals is checked);
     (d) direction: ‖W/‖W‖ − W*/‖W*‖‖ ≤ direction_tolerance when W* is unique (strictly convex norm).
+
+    ``nominal``: the claim's tolerance when ``tolerance`` is the one narrowed on this draw
+    (``draw_tolerance``); the notes and details then say so.
     """
     traj, sol, norm = run.trajectories[key], run.solutions[norm_name], run.norms[norm_name]
     checks = certificate_checks(run)
     rivals = [n for n in run.solutions if n != norm_name]
-    separation = {n: run.separation(norm_name, n) for n in rivals}
-    nearest = min(rivals, key=lambda n: separation[n] if np.isfinite(separation[n]) else -np.inf)
-    checks.append(Check("rival_predictions_differ", nan_min(separation.values()), ">=",
+    smallest, nearest, separation = run.nearest_separation(norm_name)
+    checks.append(Check("rival_predictions_differ", smallest, ">=",
                         SEPARATION_FACTOR * tolerance, "precondition",
                         f"nearest rival {nearest}: the certified solutions of {norm_name} and {nearest}, "
                         f"each measured in the other's norm, are ≥ this suboptimal (else the control "
-                        f"cannot tell them apart at this tolerance)"))
+                        f"cannot tell them apart at this tolerance)" + _narrowed_note(tolerance, nominal)))
     if traj.status != "ok":
         checks.append(Check("training_completed", 0.0, ">=", 1.0, "precondition", traj.message))
         return checks, {}, []
@@ -429,8 +501,8 @@ def margin_checks(run: PopulationRun, key: str, norm_name: str, tolerance: float
         after = steps >= t_c
         checks.append(Check("read_past_confirmation", steps[-1] / t_c, ">=", CONTINUATION, "precondition",
                             f"confirmed at step {t_c}, read at step {traj.steps[-1]} (a run confirmed "
-                            f"within the budget of {run.steps} steps continues to {CONTINUATION:g}× its "
-                            f"confirmation step{'' if run.cap is None else f', up to the cap {run.cap}'})"))
+                            f"within the budget of {run.budget_of(key)} steps continues to {CONTINUATION:g}× its "
+                            f"confirmation step{'' if run.cap_of(key) is None else f', up to the cap {run.cap_of(key)}'})"))
         checks.append(Check("max_gap_after_confirmation", nan_max(gaps[after]), "<=", tolerance,
                             note=f"largest gap at the checkpoints from step {t_c} on"))
         checks.append(Check("continuation_decay_exponent",
@@ -452,13 +524,16 @@ def margin_checks(run: PopulationRun, key: str, norm_name: str, tolerance: float
     all_gaps = {n: float(run.gap_curve(key, n)[-1]) for n in run.solutions}
     details = {
         "optimizer": key, "predicted_norm": norm_name, "schedule": run.schedules[key].describe(),
-        "steps": traj.steps[-1], "confirmed_at": t_c, "step_budget": run.steps, "step_cap": run.cap,
-        "continued_past_budget": bool(traj.steps[-1] > run.steps), "max_margin": sol.margin,
+        "steps": traj.steps[-1], "confirmed_at": t_c, "step_budget": run.budget_of(key),
+        "step_cap": run.cap_of(key), "continued_past_budget": bool(traj.steps[-1] > run.budget_of(key)),
+        "max_margin": sol.margin,
         "solver": sol.solver, "nearest_rival": nearest, "separation_by_norm": separation,
         "final_margin": sol.margin * (1 - gaps[-1]), "relative_gap_by_norm": all_gaps,
         "direction_note": None if norm.strictly_convex else
         f"{norm_name} is not strictly convex: max-margin directions need not be unique, so only margins are compared",
     }
+    if nominal is not None and tolerance != nominal:
+        details["tolerance"] = {"nominal": nominal, "on_this_draw": tolerance}
     t = np.asarray(traj.steps, float)
     bound = gaps[len(gaps) // 2] * (t / t[len(t) // 2]) ** rate_exponent
     figures = [

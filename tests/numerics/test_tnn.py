@@ -150,3 +150,43 @@ def test_population_members_train_as_if_alone_along_the_normalized_flow():
     assert np.allclose(moved, 0.02 * theta0, rtol=1e-10)
     with pytest.raises(ValueError, match="one radius per member"):
         train_tnn(L0, w0, X.numpy(), y.numpy(), M, 1, 0.1, Attack(), np.zeros(3))
+
+
+@pytest.mark.parametrize("name", ["dct", "dft"])
+def test_unfolded_layers_and_the_written_out_backward_match_the_definition_and_autograd(name):
+    """The trainer runs the t-NN as the ReLU MLP of its unfolded layers with its backward pass
+    written out: the outputs equal the t-product definition, the input gradient (the attack's) and
+    the parameter gradients of log L (the step's) equal autograd's through ``tnn_outputs``."""
+    from numerics.losses import log_loss
+    from numerics.tnn import folded_gradient, product_tensor, unfolded
+    from numerics.tnn_train import _backward, _forward
+
+    layers, w, X, y = _setup(depth=3)
+    M = transform(name, 4)
+    if name == "dft":
+        assert np.array_equal(product_tensor("dft", 4)[1, 3], np.eye(4)[0])       # s + t ≡ k (mod c)
+    T = product_tensor(name, 4)
+    A0 = torch.tensor(np.random.default_rng(8).standard_normal((5, 3, 4)))
+    B0 = torch.tensor(np.random.default_rng(9).standard_normal((3, 1, 4)))
+    assert torch.allclose((unfolded(A0, M) @ B0.flatten()).reshape(5, 1, 4), t_product(A0, B0, M), atol=1e-12)
+    assert torch.allclose(folded_gradient(unfolded(A0, M), M, 3), torch.einsum("ikjt,stk->ijs", unfolded(A0, M)
+                                                                                   .reshape(5, 4, 3, 4), torch.tensor(T)))
+    params = [W.clone().requires_grad_(True) for W in layers] + [w.clone().requires_grad_(True)]
+    Xg = X.clone().requires_grad_(True)
+    m = y * tnn_outputs(params[:-1], params[-1], Xg, M)
+    auto = torch.autograd.grad(log_loss(m[..., None]).sum(), params, retain_graph=True)
+    (auto_x,) = torch.autograd.grad(m.sum(), Xg)
+    matrices = [unfolded(W, M) for W in layers]
+    f, hs = _forward(matrices, w.flatten(-2), X)
+    assert torch.allclose(y * f, m.detach(), atol=1e-12)
+    from numerics.losses import log_loss_and_margin_gradient
+    _, dm = log_loss_and_margin_gradient((y * f)[..., None])
+    mine = _backward(matrices, w.flatten(-2), hs, dm[..., 0] * y, M)
+    for a, b in zip(auto, (*mine[:-1], mine[-1].reshape(w.shape))):
+        assert a.shape == b.shape and torch.allclose(a, b, atol=1e-12, rtol=1e-10)
+    assert torch.allclose(_backward(matrices, w.flatten(-2), hs, y, None).reshape(X.shape), auto_x, atol=1e-12)
+    # sabotage: without the ReLU mask the input gradient is that of a linear net, not this one's
+    wrong = y.unsqueeze(-1) * w.flatten(-2).unsqueeze(-2)
+    for A in reversed(matrices):
+        wrong = wrong @ A
+    assert not torch.allclose(wrong.reshape(X.shape), auto_x, atol=1e-6)

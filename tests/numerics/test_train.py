@@ -110,3 +110,92 @@ def test_stacked_members_equal_the_same_members_stepped_one_by_one(monkeypatch):
         assert a[k].steps == b[k].steps and len(a[k].steps) > 1
         assert all(np.array_equal(x, y) for x, y in zip(a[k].params, b[k].params)), k
     assert a["nmd-max"].steps[-1] == 5 and a["gd"].steps[-1] == 17 and a["nsd-spectral"].steps[-1] == 40
+
+
+# -- the population's parameter table (one array, one row per member) ------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from numerics.optim import TransformStack, gd, nmd  # noqa: E402
+
+_NORMS = ["max", "sum", "fro", "entrywise:3", "spectral", "nuclear", "schatten:3"]
+
+
+def _maker(kind, norm_text, eta0):
+    eta = PowerSchedule(eta0)
+    if kind == "gd":
+        return lambda: gd(eta)
+    norm = parse_norm(norm_text)
+    return (lambda: nsd(norm, eta)) if kind == "nsd" else (lambda: nmd(norm, eta, 0.9))
+
+
+@settings(max_examples=8, deadline=None)
+@given(specs=st.lists(st.tuples(st.sampled_from(["nsd", "nmd", "gd"]), st.sampled_from(_NORMS),
+                                st.floats(0.01, 1.0)), min_size=1, max_size=5),
+       stops=st.lists(st.integers(1, 30), min_size=5, max_size=5), seed=st.integers(0, 50))
+def test_population_equals_its_members_stepped_one_by_one(specs, stops, seed):
+    """Random stackable members (stepped together on the parameter table, the update fused as
+    ``Tensor.add_(u, alpha)`` is) and the same members each stepped on its own (given a schedule,
+    the trainer steps a member alone), a torch SGD beside them, members stopped by the caller at
+    random steps: every recorded iterate is the same to the last bit."""
+    p = gaussian_classes(k=3, d=4, per_class=4, noise=0.3, seed=seed)
+    makers = {f"m{i}": _maker(*s) for i, s in enumerate(specs)}
+    stop_at = {f"m{i}": stops[i] for i in range(len(specs))}
+
+    def run(stacked):
+        members = {k: Member(lambda ps, f=f: TransformOptimizer(ps, f()), None if stacked else PowerSchedule(1.0))
+                   for k, f in makers.items()}
+        members["sgd"] = Member(lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9), PowerSchedule(0.1))
+        return train_linear(p, members, 30, record=list(range(0, 31, 3)),
+                            on_record=lambda t, tr: {k for k, s in stop_at.items() if s <= t})
+
+    a, b = run(True), run(False)
+    for k in a:
+        assert a[k].steps == b[k].steps
+        assert all(np.array_equal(x, y) for x, y in zip(a[k].params, b[k].params)), k
+
+
+def test_stack_update_on_the_table_is_fused_like_add():
+    """When the members' parameters are rows of one table, ``TransformStack`` updates the rows in
+    one fused operation; it equals the members' own ``add_(u, alpha)`` bitwise — and an unfused
+    θ + (α·u), the obvious vectorization, does not (the comparison can fail)."""
+    rng = np.random.default_rng(0)
+    table = torch.zeros(6, 3, 5, dtype=torch.float64)
+    alone = [torch.zeros(3, 5, dtype=torch.float64) for _ in range(6)]
+    eta = PowerSchedule(0.3)
+    norms = ["max", "fro", "spectral", "nuclear", "entrywise:3", "schatten:3"]
+    stack = TransformStack({i: TransformOptimizer([table[i]], nmd(parse_norm(n), eta)) for i, n in enumerate(norms)})
+    ones = [TransformOptimizer([alone[i]], nmd(parse_norm(n), eta)) for i, n in enumerate(norms)]
+    assert stack._table is not None                       # the table path is the one tested
+    assert TransformStack({0: TransformOptimizer([alone[0]], nsd(parse_norm("max"), eta))})._table is None
+    for t in range(1, 15):
+        names = [0, 2, 3, 5] if t % 3 == 0 else list(range(6))   # gather/scatter and slice paths
+        grads = rng.standard_normal((len(names), 3, 5)) * np.exp(rng.uniform(-3, 3, (len(names), 1, 1)))
+        log_l = rng.uniform(-50, 0, len(names)).tolist()
+        stack.step(names, grads, log_l)
+        for j, i in enumerate(names):
+            ones[i].apply((torch.from_numpy(grads[j].copy()),), log_l[j])
+    for i in range(6):
+        assert torch.equal(table[i], alone[i]), norms[i]
+    theta, u, alpha = rng.standard_normal((2, 200)), rng.standard_normal((2, 200)), np.array([[-0.37], [-1.9e-3]])
+    fused = torch.from_numpy(theta.copy())
+    for i in range(2):
+        fused[i].add_(torch.from_numpy(u[i]), alpha=float(alpha[i, 0]))
+    assert not np.array_equal(theta + alpha * u, fused.numpy())
+
+
+def test_an_optimizer_that_rebinds_its_parameter_is_copied_back():
+    """A torch optimizer may replace ``p.data`` instead of updating it in place; its row of the
+    table follows it (the same iterates as the in-place version)."""
+    p = gaussian_classes(k=3, d=4, per_class=5, seed=1)
+
+    class Rebinding(torch.optim.SGD):
+        def step(self, closure=None):
+            for g in self.param_groups:
+                for q in g["params"]:
+                    q.data = q.data - g["lr"] * q.grad
+
+    out = train_linear(p, {"inplace": Member(lambda ps: torch.optim.SGD(ps, lr=0.5)),
+                           "rebinding": Member(lambda ps: Rebinding(ps, lr=0.5))}, 25)
+    assert out["inplace"].steps == out["rebinding"].steps
+    assert all(np.array_equal(x, y) for x, y in zip(out["inplace"].params, out["rebinding"].params))
+    assert not np.array_equal(out["rebinding"].params[0], out["rebinding"].final)

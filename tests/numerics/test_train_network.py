@@ -94,3 +94,57 @@ def test_a_non_optimizer_factory_is_an_error():
     net = TwoLayerNetwork.build("relu", 4, 5)
     traj = train_network(net, X, y, {"x": Member(lambda ps: object())}, 10, net.init(0, 0.1))
     assert traj["x"].status == "error" and "did not return a torch.optim.Optimizer" in traj["x"].message
+
+
+def _population(net):
+    """Members of every stepping path: the stacked steepest family (NSD, Muon with momentum), a
+    ``numerics.optim`` member outside the stack (Adam) and a torch optimizer with a schedule."""
+    import torch
+    from numerics.optim import adam, nmd
+    from theory.norms import BlockMax
+    spectral = parse_norm("spectral")
+    l2 = parse_norm("l2", "binary")
+    return {"ngd": Member(lambda ps: TransformOptimizer(ps, nsd(l2, PowerSchedule(0.9, 0.7)))),
+            "muon": Member(lambda ps: TransformOptimizer(ps, nmd(BlockMax((spectral, spectral), (1.0, 1.0)),
+                                                                 PowerSchedule(0.5, 0.7), 0.2))),
+            "adam": Member(lambda ps: TransformOptimizer(ps, adam(PowerSchedule(0.19, 0.7), 0.2, 0.2, eps=0.0))),
+            "sgd": Member(lambda ps: torch.optim.SGD(ps, lr=1.0, momentum=0.5), PowerSchedule(0.5, 0.7),
+                          loss_normalized=True)}
+
+
+def test_a_continued_run_is_the_longer_run_bitwise():
+    """NetworkTraining.advance in pieces — some members first, the others later — gives every member
+    the iterates, log-losses and records of one straight run, to the last bit (schedules read at the
+    members' own step counts, momenta and Adam's moments carried on); members not advanced keep
+    their trajectories untouched."""
+    from numerics.train_network import NetworkTraining
+    X, y = gaussian_clusters(2, 10, 8, 0.1, seed=10003, noise_in_mean_span=True)
+    net = TwoLayerNetwork.build("squared_relu", 8, 10)
+    init = net.init(3, 0.1)
+    straight = train_network(net, X, y, _population(net), 240, init, record=[60, 119, 120, 239, 240])
+    run = NetworkTraining(net, X, y, _population(net), init)
+    run.advance(120, record=[60, 119, 120])
+    run.advance(240, record=[239, 240], names=["muon", "adam"])
+    assert run.trajectories["ngd"].steps == [60, 119, 120] and run.step["ngd"] == 120
+    run.advance(240, record=[239, 240], names=["ngd", "sgd"])
+    for name, tr in straight.items():
+        again = run.trajectories[name]
+        assert again.status == tr.status == "ok" and again.steps == tr.steps
+        assert again.log_loss == tr.log_loss and again.margins == tr.margins
+        assert again.log_loss_step[1:] == tr.log_loss_step[1:]
+        assert all(np.array_equal(a, b) for pa, pb in zip(again.params, tr.params) for a, b in zip(pa, pb))
+
+
+def test_members_advanced_together_must_be_at_one_step():
+    import pytest
+    from numerics.train_network import NetworkTraining
+    X, y = gaussian_clusters(2, 5, 4, 0.1, seed=0)
+    net = TwoLayerNetwork.build("relu", 4, 5)
+    l2 = parse_norm("l2", "binary")
+    members = {k: Member(lambda ps: TransformOptimizer(ps, nsd(l2, PowerSchedule(0.5, 0.7)))) for k in "ab"}
+    run = NetworkTraining(net, X, y, members, net.init(0, 0.1))
+    run.advance(10, record=[10], names=["a"])
+    with pytest.raises(ValueError, match="one step"):
+        run.advance(20)
+    with pytest.raises(ValueError, match="cannot advance to step 5"):
+        run.advance(5, names=["a"])

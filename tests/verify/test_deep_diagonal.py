@@ -108,8 +108,9 @@ def test_a_large_eta_vs_2eta_change_reads_inconclusive(monkeypatch):
     assert out.unit_statuses["depth4"] == "inconclusive" and out.status == "inconclusive"
 
 
-def test_a_run_still_moving_reads_inconclusive(monkeypatch):
-    """At ¾ of the run the replica mean was 10 % away from where it ended: not settled."""
+def _depth2_still_moving(monkeypatch):
+    """Wrap the installed fake (taken after it is installed: no real training) so that depth 2's replica
+    mean at ¾ of the run is 10 % away from where it ended: not settled."""
     real = exp.train_depth
 
     def moving(seed, N, settings=None, eta=None):
@@ -117,8 +118,13 @@ def test_a_run_still_moving_reads_inconclusive(monkeypatch):
         if N == 2:
             out["trained_at_three_quarters"] = 1.1 * np.asarray(out["trained"])
         return out
-    _fake_training(monkeypatch, lambda N, P: (_copies(P[N]), _copies(P[N])))
     monkeypatch.setattr(exp, "train_depth", moving)
+
+
+def test_a_run_still_moving_reads_inconclusive(monkeypatch):
+    """At ¾ of the run the replica mean was 10 % away from where it ended: not settled."""
+    _fake_training(monkeypatch, lambda N, P: (_copies(P[N]), _copies(P[N])))
+    _depth2_still_moving(monkeypatch)
     out = _run()
     assert not {c.name: c for c in out.checks}["depth2_settled"].passed
     assert out.unit_statuses["depth2"] == "inconclusive" and out.unit_statuses["depth3"] == "verified"
@@ -145,6 +151,27 @@ def test_a_draw_whose_slow_flow_has_not_arrived_reads_inconclusive_not_failed(mo
     assert all(not c.passed for c in out.checks if c.name.endswith("flow_reached"))
     _fake_training(monkeypatch, halfway, flow_distance=0.0)
     assert _run().status == "failed"
+
+
+def test_a_run_at_the_prediction_is_read_as_it_is_whatever_the_flows_clock(monkeypatch):
+    """The η → 0 flow has not arrived by the horizon (0.3 from the prediction) but the replicas are at
+    the prediction, settled and η-stable (seed 102's depth 2: the η = 0.05 run drifts faster than the
+    flow): the flow's distance is reported (info), the depth verifies. Sabotaged: the same run still
+    moving over its last quarter reads inconclusive, and one that misses reads inconclusive on the flow."""
+    _fake_training(monkeypatch, lambda N, P: (_copies(P[N]), _copies(P[N])), flow_distance=0.3)
+    out = _run()
+    flow = [c for c in out.checks if c.name.endswith("flow_reached")]
+    assert out.status == "verified", out.message
+    assert flow and all(c.role == "info" and c.value == 0.3 for c in flow)
+    _depth2_still_moving(monkeypatch)
+    out = _run()
+    assert out.unit_statuses["depth2"] == "inconclusive" and out.unit_statuses["depth3"] == "verified"
+    _fake_training(monkeypatch, lambda N, P: (_copies(1.2 * P[N]), _copies(1.2 * P[N])), flow_distance=0.3)
+    out = _run()
+    by_name = {c.name: c for c in out.checks}
+    assert not by_name["depth2_distance_to_prediction"].passed
+    assert by_name["depth2_flow_reached"].role == "precondition" and not by_name["depth2_flow_reached"].passed
+    assert out.unit_statuses["depth2"] == "inconclusive"
 
 
 def test_the_check_misses_when_training_is_too_short(monkeypatch):

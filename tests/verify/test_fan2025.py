@@ -98,6 +98,10 @@ def test_statements_state_their_tolerances_and_data():
             # the late-confirmation rule (verify.linear_margins.run_population's continuation)
             assert "continues to 2× its confirmation step" in claim.statement
             assert "at most to 2× the budget" in claim.statement
+            # the per-draw narrowing (session 5): the rule, its floor and its budget are stated
+            assert "a third of that separation" in claim.statement
+            assert f"nominal tolerance / {fan.SETTINGS['floor_divisor']:g}" in claim.statement
+            assert "× (tolerance on the draw / nominal)" in claim.statement
 
 
 def test_the_paper_population_keeps_its_fixed_budget_and_the_spread_one_is_derived_per_draw():
@@ -106,3 +110,40 @@ def test_the_paper_population_keeps_its_fixed_budget_and_the_spread_one_is_deriv
     assert fan.step_budget("paper", "quick") == fan.SETTINGS["steps"]["quick"] == 2 * fan.SETTINGS["horizon"]["quick"]
     assert fan.step_budget("spread", "full") == fan.SETTINGS["steps"]["full"]
     assert callable(fan.step_budget("spread", "quick"))
+
+
+@pytest.fixture(scope="module")
+def close_nuclear():
+    """Tuning seed 10003's paper draw (never reported): the nuclear and Frobenius solutions are 0.0119
+    apart, under 3 × 1e-2; every other paper member's nearest rival is ≥ 0.039 away (Adam's ≥ 0.09)."""
+    norms = [parse_norm(v[0]) for v in fan.NORMS.values()]
+    run = run_population(Context(seed=10003), "test-fan-close-nuclear", fan.problem(10003, "paper"), norms, [], 1)
+    run.steps = fan.step_budget("paper", "quick")
+    return run
+
+
+def test_a_member_whose_rival_is_close_gets_a_narrowed_tolerance_and_its_own_budget_the_others_keep_theirs(
+        close_nuclear, monkeypatch):
+    run = close_nuclear
+    keys = [o.key for o in fan.optimizers() if fan.dataset_of(o.key) == "paper" and o.key not in fan.LIBRARY]
+    run.targets = fan.member_tolerances(keys, "quick")(run)
+    sep = run.nearest_separation("schatten:1")
+    assert sep[1] == "fro" and 0.011 < sep[0] < 3 * TOL
+    narrowed = {k: t for k, t in run.targets.items() if t != fan.nominal_tolerance(k, "quick")}
+    assert set(narrowed) == {"nsd-nuclear", "nmd-nuclear"}
+    for tau in narrowed.values():
+        assert TOL / 3 <= tau < TOL and SEPARATION_FACTOR * tau <= sep[0] and tau == pytest.approx(sep[0] / 3, rel=3e-3)
+    budgets = fan.member_budgets("paper", "quick")(run)
+    assert set(budgets) == set(narrowed)
+    # the gap bound's level scaled by τ/τ₀ ≈ 1/2.5: at least (τ₀/τ)² × the horizon, times 2
+    T = fan.SETTINGS["horizon"]["quick"]
+    assert budgets["nsd-nuclear"] >= 2 * T * (TOL / narrowed["nsd-nuclear"]) ** 2
+    # at the nominal tolerance the member keeps the population's budget: the level is the bound at T
+    run.targets = {k: fan.nominal_tolerance(k, "quick") for k in keys}
+    assert fan.member_budgets("paper", "quick")(run) == {}
+    # below the floor (a separation under one nominal tolerance): held at the floor (its precondition
+    # fails: inconclusive), no budget of its own
+    monkeypatch.setattr(run, "nearest_separation", lambda norm: (0.0099, "fro", {}))
+    run.targets = fan.member_tolerances(["nsd-nuclear"], "quick")(run)
+    assert run.targets == {"nsd-nuclear": pytest.approx(TOL / 3)} and SEPARATION_FACTOR * TOL / 3 > 0.0099
+    assert fan.member_budgets("paper", "quick")(run) == {}

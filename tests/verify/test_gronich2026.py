@@ -104,3 +104,62 @@ def test_the_claim_reports_the_drawn_means_cosine_and_their_separation(monkeypat
     out = check_claim(get("gronich2026-homogeneous-optimizer-kkt"), Context(seed=10003))
     design = next(ch for ch in out.checks if ch.name == "design_predictions_differ")
     assert design.role == "info" and f"{experiment.drawn_mean_cosine(10003):g}" in design.note
+
+
+def _ngd_and_signum(tolerance, cap):
+    """NGD (ℓ2) and Signum (ℓ∞) of the claim on selection seed 10003's clusters, 250 steps (own
+    residuals 0.041, falling like t^(−0.39), and 0.039), read with ``tolerance`` and the per-draw
+    horizon capped at ``cap`` steps (None: no continuation)."""
+    from numerics.network_init import initialize
+    from verify.homogeneous_checks import optimizer_task_checks, run_optimizer_task
+    from verify.outcome import unit_statuses
+    s = experiment.SETTINGS
+    (_, X, y, width, _), = experiment.tasks(Context(seed=10003))
+    net = TwoLayerNetwork.build(s["activation"], width, X.shape[1])
+    opts = [o for o in experiment.optimizers(net) if o.name in ("NGD", "Signum")]
+    result = run_optimizer_task(Context(), "t", net, X, y, initialize(net, 10003, s["init_scale"], s["init"]), opts,
+                                {o.norm.name: o.norm for o in opts}, 250, tolerance, s["control_ratio"],
+                                s["settled_rate"], cap)
+    checks, _, _ = optimizer_task_checks("t", result, tolerance, s["settled_rate"], s["control_ratio"])
+    return result["rows"], {c.name: c for c in checks}, unit_statuses(checks)
+
+
+def test_the_per_draw_horizon_decides_a_residual_still_falling_and_leaves_a_settled_run_bitwise_alone():
+    """Tolerance 0.04: at 250 steps NGD's residual (0.041) is above it and still falling, so without the
+    continuation its unit is inconclusive; continued (the same run) to 500 steps it is 0.032, within
+    tolerance, and the unit is verified. Signum, within tolerance at 250, is not continued: its row is
+    the one without the continuation, value for value."""
+    rows, checks, units = _ngd_and_signum(0.04, None)
+    assert not checks["t/NGD: residual_settled"].passed and not checks["t/NGD: kkt_residual"].passed
+    assert units["t/NGD"] == "inconclusive"
+    rows_c, checks_c, units_c = _ngd_and_signum(0.04, 1000)
+    assert rows_c["NGD"]["horizon"] == 500 and [t for t, *_ in rows_c["NGD"]["continued"]] == [250]
+    assert checks_c["t/NGD: kkt_residual"].passed and "read at step 500" in checks_c["t/NGD: kkt_residual"].note
+    assert [t for t, _ in rows_c["NGD"]["residual_series"]] == [250, 314, 396, 500]
+    assert units_c["t/NGD"] == "verified"
+    assert rows_c["Signum"]["horizon"] == 250 and rows_c["Signum"]["continued"] == []
+    assert {k: v for k, v in rows_c["Signum"].items() if k != "residuals"} == \
+        {k: v for k, v in rows["Signum"].items() if k != "residuals"}
+    assert rows_c["Signum"]["residuals"]["lp:inf"] == rows["Signum"]["residuals"]["lp:inf"]
+
+
+def test_a_run_still_unsettled_at_the_cap_reads_inconclusive(monkeypatch):
+    """Tolerance 0.02: NGD's residual is still above it and falling at the cap (1000 steps: 0.025), and
+    the unit reads inconclusive there, not failed. (Its own rate says 0.02 is out of reach by the cap,
+    so it is continued only with that economy rule sabotaged; unsabotaged it stays at 250 steps.)"""
+    import verify.homogeneous_checks as hc
+    rows, checks, units = _ngd_and_signum(0.02, 1000)
+    assert rows["NGD"]["horizon"] == 250 and units["t/NGD"] == "inconclusive"
+    monkeypatch.setattr(hc, "continuation_can_decide", lambda *args: True)
+    rows, checks, units = _ngd_and_signum(0.02, 1000)
+    assert rows["NGD"]["horizon"] == 1000 and [t for t, *_ in rows["NGD"]["continued"]] == [250, 500]
+    assert not checks["t/NGD: residual_settled"].passed and "from step 500" in checks["t/NGD: residual_settled"].note
+    assert units["t/NGD"] == "inconclusive"
+
+
+def test_continuation_is_spent_only_where_it_can_decide():
+    from verify.homogeneous_checks import continuation_can_decide
+    assert continuation_can_decide(0.0514, 0.3, 0.05, 15_000, 60_000)           # reaches 0.05 at ~1.6e4
+    assert not continuation_can_decide(0.070, 0.2, 0.05, 15_000, 60_000)        # needs ~8e4 steps
+    assert continuation_can_decide(0.2, -0.1, 0.05, 15_000, 60_000)             # rising: a transient may settle
+    assert continuation_can_decide(0.2, float("nan"), 0.05, 15_000, 60_000)

@@ -453,3 +453,91 @@ def test_continued_checkpoints_are_the_budgets_then_the_same_spacing_to_the_cap(
     assert [s for s in grid if s <= 8000] == record_steps(4000, 8000) and grid[-1] == 16000
     past = [s for s in grid if s > 8000][:-1]
     assert len(past) > 5 and np.allclose(np.diff(np.log(past)), math.log(4000) / 119, atol=2e-3)
+
+
+# --- a tolerance narrowed per draw where the nearest rival is close; a member's own budget (session 5) ---
+
+def test_draw_tolerance_narrows_to_a_third_of_the_separation_down_to_the_floor_never_widens():
+    from verify.linear_margins import SEPARATION_FACTOR, draw_tolerance
+
+    assert draw_tolerance(0.05, 1e-2, 1e-2 / 3) == 1e-2                  # far enough: unchanged
+    assert draw_tolerance(0.03, 1e-2, 1e-2 / 3) == 1e-2                  # exactly 3 tolerances
+    tau = draw_tolerance(0.0149, 1e-2, 1e-2 / 3)
+    assert tau == pytest.approx(0.00496) and SEPARATION_FACTOR * tau <= 0.0149   # 3 s.f., rounded down
+    for sep in np.linspace(0.0100001, 0.0299999, 997):                 # the precondition holds at τ
+        tau = draw_tolerance(sep, 1e-2, 1e-2 / 3)
+        assert 1e-2 / 3 <= tau < 1e-2 and SEPARATION_FACTOR * tau <= sep
+    assert draw_tolerance(0.009, 1e-2, 1e-2 / 3) == pytest.approx(1e-2 / 3)   # below the floor: the floor,
+    assert SEPARATION_FACTOR * draw_tolerance(0.009, 1e-2, 1e-2 / 3) > 0.009  # whose precondition fails
+    assert draw_tolerance(0.0149, 1e-2, None) == 1e-2                    # rule off
+    assert draw_tolerance(float("nan"), 1e-2, 1e-2 / 3) == 1e-2          # NaN: the certificate checks say so
+
+
+def test_a_narrowed_tolerance_decides_close_predictions_and_still_fails_a_run_at_the_rival(run):
+    """Predictions 2.5 nominal tolerances apart: at the nominal tolerance the claim is inconclusive; at
+    the narrowed one a run converging to the prediction verifies and one converging to the nearest
+    rival's solution fails its gap and its control (the narrowing does not make the check unfalsifiable)."""
+    from verify.linear_margins import draw_tolerance
+
+    norm = "fro"
+    sep = _tolerance(run, norm) * 4
+    nominal = sep / 2.5
+    tau = draw_tolerance(sep, nominal, nominal / 3)
+    assert tau < nominal
+    rivals = [n for n in run.solutions if n != norm]
+    nearest = min(rivals, key=lambda n: run.separation(norm, n))
+    curves = {n: np.full(len(STEPS), 0.5) for n in rivals}
+    curves[norm] = _decaying(tau * 50)                                  # below τ from t = 2500 on
+    fake, key = _designed(run, norm, STEPS, curves)
+    assert _checks(fake, key, norm, nominal)[0] == "inconclusive"
+    status, checks = margin_checks(fake, key, norm, tau, -0.5, "1/√t", 0.2, 0.2, nominal=nominal)[:2]
+    by_name = {c.name: c for c in status}
+    assert Outcome.from_checks(status).status == "verified", by_name
+    assert "narrowed" in by_name["rival_predictions_differ"].note
+    assert checks["tolerance"] == {"nominal": nominal, "on_this_draw": tau}
+    # sabotaged: the run sits at the nearest rival's solution (its own gap = the separation, ≈ 0 in the rival)
+    curves = {n: np.full(len(STEPS), 0.5) for n in rivals}
+    curves[norm] = np.full(len(STEPS), run.cross_gap(nearest, norm))
+    curves[nearest] = _decaying(tau * 50)
+    fake, key = _designed(run, norm, STEPS, curves)
+    checks = {c.name: c for c in margin_checks(fake, key, norm, tau, -0.5, "1/√t", 0.2, 0.2,
+                                               nominal=nominal)[0]}
+    assert Outcome.from_checks(list(checks.values())).status == "failed"
+    assert not checks["relative_margin_gap"].passed and not checks["control_margin_gap"].passed
+
+
+def _own_budget_population(tag, budgets=None, targets=None):
+    """The continuation population with a budget of 800: the Frobenius member confirms at 349 and
+    stops at 700; the max member (t_c 1141 at 1e-2) is not confirmed by 800 unless it has its own budget."""
+    problem = gaussian_classes(k=3, d=6, per_class=15, noise=0.3, seed=3)
+    norms = [parse_norm(s) for s in ["max", "fro", "spectral"]]
+    opts = [Optimizer(f"nsd-{n.name}", n.name, transform_member(lambda s, n=n: nsd(n, s), "nsd"), n.name, 8.0)
+            for n in norms]
+    companion = dataclasses.replace(opts[2], key="companion")
+    return run_population(Context(), tag, problem, norms, opts[:2] + [companion], 800,
+                          targets=targets or {o.key: 1e-2 for o in opts[:2]},
+                          companions={"companion": "nsd-entrywise:inf"}, horizon=4000, budgets=budgets)
+
+
+def test_a_member_with_its_own_budget_runs_past_the_populations_and_the_others_are_unchanged_bitwise():
+    late, early = "nsd-entrywise:inf", "nsd-fro"
+    base = _own_budget_population("test-own-base")
+    own = _own_budget_population("test-own-budget", budgets=lambda run: {late: 2000, early: 800},
+                                 targets=lambda run: {late: 1e-2, early: 1e-2})
+    assert base.budgets == {} and own.budgets == {late: 2000}          # a budget equal to the population's is not its own
+    assert own.budget_of(late) == 2000 and own.cap_of(late) == 4000 and own.budget_of(early) == 800
+    assert late not in base.confirmed and base.trajectories[late].steps[-1] == 800
+    assert own.confirmed[late] == 1141 and own.trajectories[late].steps[-1] >= 2 * 1141
+    assert own.trajectories["companion"].steps[-1] == own.trajectories[late].steps[-1]
+    a, b = own.trajectories[early], base.trajectories[early]
+    assert a.steps == b.steps and all(np.array_equal(x, y) for x, y in zip(a.params, b.params))
+    cut = base.trajectories[late]                                     # the same run up to the budget
+    assert own.trajectories[late].steps[:len(cut.steps)] == cut.steps
+    assert all(np.array_equal(x, y) for x, y in zip(own.trajectories[late].params, cut.params))
+    assert _checks(base, late, "entrywise:inf")[0] == "inconclusive"
+    status, checks = _checks(own, late, "entrywise:inf")
+    assert status == "verified", checks
+    assert "budget of 2000" in checks["read_past_confirmation"].note
+    ca = margin_checks(own, early, "fro", 1e-2, -0.5, "1/√t", 0.2, 0.2)[0]
+    cb = margin_checks(base, early, "fro", 1e-2, -0.5, "1/√t", 0.2, 0.2)[0]
+    assert [(c.name, c.value, c.note) for c in ca] == [(c.name, c.value, c.note) for c in cb]

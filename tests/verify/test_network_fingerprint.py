@@ -192,3 +192,55 @@ def test_short_runs_alone_leave_the_fingerprint_undetermined():
     _finish(fp)
     assert fp.status == "undetermined" and fp.run is None and "fell tenfold" in fp.message
     assert fp.record()["min_steps"] == 27
+
+
+# -- early stop of runs that cannot fit by the budget --------------------------------------------
+def test_out_of_reach_extrapolates_the_most_favourable_fall():
+    """A run on the saddle (log L within 1e-6 of log log 2) cannot fall the ~2.8 to the fit level in
+    two doublings even at 100× growth per doubling; a run that fell 0.3 over its last doubling can;
+    a rising or NaN loss is not judged; growth = inf turns the rule off."""
+    from verify.network_fingerprint import fit_level, out_of_reach, reach_checks
+
+    level = fit_level(16)
+    assert level == pytest.approx(math.log(math.log(2) / 16))
+    assert reach_checks(10_000) == [313, 625, 1250, 2500, 5000]
+    plateau = math.log(math.log(2))
+    why = out_of_reach(plateau - 1e-6, plateau - 2e-6, 2, level)
+    assert "short of the fit level" in why and "100× the one before" in why
+    assert out_of_reach(-1.0, -1.3, 2, level) == ""               # 0.3·(100 + 100²) ≫ 1.8
+    assert out_of_reach(-1.0, -1.3, 1, level, growth=2.0) != ""  # 0.3·2 < 1.8
+    assert out_of_reach(-1.3, -1.0, 4, level) == ""               # rising: not extrapolated
+    assert out_of_reach(math.nan, -1.0, 4, level) == ""
+    assert out_of_reach(-4.0, -5.0, 1, level) == ""               # already fit
+    assert out_of_reach(plateau - 1e-6, plateau - 2e-6, 2, level, growth=math.inf) == ""
+
+
+def test_early_stop_changes_neither_the_selection_nor_the_fitted_runs(monkeypatch):
+    """GD's sweep (1500 steps, one η₀ per decade, init seed 0) with and without the early stop: the
+    runs that cannot fit stop early and end "not fit" either way, the selected η₀, its
+    identification and every record of a run that fit are the same (bitwise). Sabotaged: growth 1
+    (the fall extrapolated without acceleration) stops the η₀ = 1 run on its plateau, before it
+    fits: the same comparison catches it."""
+    monkeypatch.setitem(SETTINGS["steps"], "quick", 1500)
+    monkeypatch.setitem(SETTINGS["eta0"], "quick", (1e-3, 10.0, 1))
+    factory = _factory("reference", "gradient_descent")
+
+    def sweep(growth):
+        monkeypatch.setitem(SETTINGS["reach"], "growth", growth)
+        return network_fingerprint(factory, "quick", 0).record()
+
+    def same(a, b):
+        fitted = lambda r: [run for run in r["runs"] if run["phase"] != "not fit"]
+        return (a["selected_eta0"], a["identification"], a["status"], fitted(a)) == \
+            (b["selected_eta0"], b["identification"], b["status"], fitted(b))
+
+    default = SETTINGS["reach"]["growth"]
+    full, early = sweep(math.inf), sweep(default)
+    stopped = [r for r in early["runs"] if "out of reach" in r["message"]]
+    assert len(stopped) >= 2 and all(r["phase"] == "not fit" and r["steps"] < 1500 for r in stopped)
+    assert all(r["phase"] == "not fit" and r["steps"] == 1500
+               for r in full["runs"] if r["eta0"] in [s["eta0"] for s in stopped])
+    assert early["selected_eta0"] == 1.0 and same(full, early)
+    sabotaged = sweep(1.0)
+    assert not same(full, sabotaged)
+    assert any(r["eta0"] == 1.0 and "out of reach" in r["message"] for r in sabotaged["runs"])

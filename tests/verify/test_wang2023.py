@@ -281,6 +281,7 @@ def test_a_batch_still_drifting_is_continued_until_it_settles(monkeypatch):
     assert {h for k, h in horizons.items() if k.startswith("J3/")} == {2 * base}   # 1.5× did not settle
     assert {h for k, h in horizons.items() if k.startswith("J1/")} == {base}              # never drifting
     assert checks["dft_max_ratio_drift_second_half"].passed
+    assert "still climbing" not in checks["dft_max_ratio_drift_second_half"].note
     assert outcome.status == "verified", outcome.message
 
 
@@ -293,4 +294,6 @@ def test_a_batch_that_never_settles_stops_at_the_cap_and_reads_inconclusive(monk
     checks = {c.name: c for c in outcome.checks}
     assert {r["step"][-1] for k, r in outcome.details["dft"].items() if k.startswith("J3/")} == {s.max_steps}
     assert not checks["dft_max_ratio_drift_second_half"].passed
+    note = checks["dft_max_ratio_drift_second_half"].note
+    assert "Largest: fgsm J = 3" in note and f"at {s.max_steps} steps" in note and "still climbing" in note
     assert outcome.status == "inconclusive"

@@ -31,7 +31,8 @@ from theory.norms import parse_norm
 from theory.rates import decay_exponent, rate_derivation
 from verify.context import Context
 from verify.linear_margins import CONTINUATION, margin_checks, run_population
-from verify.experiments.fan2025 import DATASET, LIBRARY, NORMS, SETTINGS, dataset_of, problem, step_budget
+from verify.experiments.fan2025 import (DATASET, LIBRARY, NORMS, SETTINGS, dataset_of, member_budgets,
+                                        member_tolerances, problem, step_budget)
 from verify.experiments.fan2025 import optimizers as population
 from verify.outcome import Outcome
 from verify.registry import Claim, register
@@ -45,11 +46,11 @@ def _population(ctx: Context, dataset: str):
     (``LIBRARY``). The certified solutions of all seven norms are computed on either data set."""
     norms = [parse_norm(v[0]) for v in NORMS.values()]
     optimizers = [o for o in population() if dataset_of(o.key) == dataset]
-    targets = {o.key: SETTINGS["adam_gap_tolerance" if o.key == "adam" else "gap_tolerance"][ctx.profile]
-               for o in optimizers if o.key not in LIBRARY}
+    keys = [o.key for o in optimizers if o.key not in LIBRARY]
     return run_population(ctx, f"fan2025-{dataset}", problem(ctx.seed, dataset), norms, optimizers,
-                          step_budget(dataset, ctx.profile), targets=targets, companions=LIBRARY,
-                          horizon=SETTINGS["horizon"][ctx.profile])
+                          step_budget(dataset, ctx.profile), targets=member_tolerances(keys, ctx.profile),
+                          companions=LIBRARY, horizon=SETTINGS["horizon"][ctx.profile],
+                          budgets=member_budgets(dataset, ctx.profile))
 
 
 def _library_report(run, key: str, norm_name: str) -> dict:
@@ -67,9 +68,9 @@ def _make_check(key: str, norm_text: str, rate: str, tolerance_key: str, library
         run = _population(ctx, dataset)
         norm_name = parse_norm(norm_text).name
         checks, details, figures = margin_checks(
-            run, key, norm_name, SETTINGS[tolerance_key][ctx.profile],
+            run, key, norm_name, run.targets[key],
             decay_exponent(rate), sp_rate_text(rate), SETTINGS["rate_slack"],
-            SETTINGS["direction_tolerance"][ctx.profile])
+            SETTINGS["direction_tolerance"][ctx.profile], nominal=SETTINGS[tolerance_key][ctx.profile])
         notes = []
         if library:
             lib = _library_report(run, library, norm_name)
@@ -123,8 +124,16 @@ def _how(tolerance_key: str, dataset: str) -> str:
             f"envelope over the last factor 2 too) and at every checkpoint in between, decay exponent "
             f"≤ the bound's + {SETTINGS['rate_slack']:g}; control: the run's gap in every other norm of "
             f"the family ≥ 2 tolerances; precondition: the nearest rival's certified solution is ≥ 3 "
-            f"tolerances away. η₀ = {SETTINGS['kappa']:g}·η₀* (η₀* minimizes the NSD gap bound at the "
+            f"tolerances away. {_narrowing_text()} η₀ = {SETTINGS['kappa']:g}·η₀* (η₀* minimizes the NSD gap bound at the "
             f"horizon T = {_sci(SETTINGS['horizon']['quick'])}, quick); {_budget_text(dataset)}.")
+
+
+def _narrowing_text() -> str:
+    return (f"Where it is closer on the drawn data, the tolerance on that draw is a third of that separation "
+            f"(rounded down to 3 significant figures), at least the nominal tolerance / "
+            f"{SETTINGS['floor_divisor']:g} (below that floor the claim reads inconclusive), and that run's "
+            f"step budget is the step at which the gap bound at η₀* (below) falls to its level at the nominal "
+            f"target × (tolerance on the draw / nominal), times 2, at least the population's.")
 
 
 def _budget_text(dataset: str) -> str:

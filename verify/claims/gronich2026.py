@@ -20,7 +20,10 @@ KKT certificate implies at the run's endpoint within less than the separation as
 and the layers' spectral max when the layers have equal singular values and are balanced,
 ``numerics.kkt_transfer``: a pair unit, inconclusive; a rival that could be separated and is not
 fails); its own-norm
-margin is the largest; cos(θ_t, θ_T) and the last step's change of log L are reported. Design notes and
+margin is the largest; cos(θ_t, θ_T) and the last step's change of log L are reported. Per-draw horizon
+(quick): a run whose own-norm residual is above tolerance and not settled at the quick steps T is
+continued, the same run, to 2T and 4T at most (``SETTINGS["continuation"]``; derived there), and read at
+the horizon where it stops; the others are read at T as before, bitwise. Design notes and
 measurements: docs/claims/gronich2026-homogeneous-optimizer-kkt.md.
 """
 from __future__ import annotations
@@ -78,7 +81,11 @@ register(Claim(
                "the own KKT certificate implies at the endpoint, to within less than 3× the own residual, "
                "cannot be separated there: inconclusive), largest own-norm margin; "
                "cos(θ_t, θ_T) reported. A residual above tolerance that has not settled (still falling, "
-               "rising or fluctuating over the last half of the run) is inconclusive: the direction moves by only (1 − a)·log T in T steps. quick: 2 Gaussian "
+               "rising or fluctuating over the last half of the run) is inconclusive: the direction moves by only (1 − a)·log T in T steps. "
+               f"Per-draw horizon (quick): such a run is first continued — the same run, schedule and optimizer "
+               f"state carried on — in doublings up to {SETTINGS['continuation']['quick']}× the steps (a falling one "
+               "only if its own measured rate reaches tolerance by then) and read over the last half of its own "
+               "horizon; unsettled at the cap, inconclusive. quick: 2 Gaussian "
                f"clusters in R^10 with noise in the means' span (16 points of rank 2; reported: the means' cosine c "
                "and how far apart the ℓ2 and spectral-max KKT points of the noiseless clusters are, in closed form — "
                "at c ≥ 0 they are the same point and only the noise can separate the two predictions), width "

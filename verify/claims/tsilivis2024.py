@@ -17,7 +17,9 @@ other norm's is ≥ 3× larger (negative control against the nearest rival; a ri
 the own KKT certificate implies at the run's endpoint within less than that separation — e.g. ℓ2 and
 the layers' spectral max when the layers have equal singular values and are balanced,
 ``numerics.kkt_transfer`` — cannot be separated there: a pair unit, inconclusive), the own-norm margin
-is the largest. Measurements and the choice of η₀: docs/claims/tsilivis2024-steepest-descent-homogeneous-kkt.md.
+is the largest. A run above tolerance and not settled at the quick steps is continued (the same run) to
+at most ``SETTINGS["continuation"]`` × them (gronich2026's per-draw horizon, its cap derived from this
+claim's own cost). Measurements and the choice of η₀: docs/claims/tsilivis2024-steepest-descent-homogeneous-kkt.md.
 """
 from __future__ import annotations
 
@@ -66,7 +68,10 @@ register(Claim(
                "optimizer: KKT residual of the normalized final parameters in its own norm, ≥ 3× larger in "
                "every other one (a rival whose KKT condition the own certificate implies at the endpoint "
                "within less than that cannot be separated there: inconclusive), largest own-norm margin, "
-               "residual settled; cos(θ_t, θ_T) reported. Data: "
+               "residual settled (quick: a run above tolerance and not settled is first continued, the same "
+               f"run, in doublings up to {SETTINGS['continuation']['quick']}× the steps — a falling one only if its "
+               "own measured rate reaches tolerance by then — and read where it stops; unsettled at the cap, "
+               "inconclusive); cos(θ_t, θ_T) reported. Data: "
                f"gronich2026's clusters (16 points of rank 2 in R^10; reported: the means' cosine c and the "
                "closed-form separation of the ℓ2 and layer-spectral KKT points on the noiseless clusters, none at "
                f"c ≥ 0), width {SETTINGS['width']}, its mirrored-pair "

@@ -62,6 +62,11 @@ SETTINGS = {
     # entrywise-4) 0.100 on 10000–10003 → 3e-2
     "adam_gap_tolerance": {"quick": 3e-2, "full": 5e-3},
     "direction_tolerance": {"quick": 0.15, "full": 0.05},
+    # a member whose prediction is closer than 3 tolerances to its nearest rival's on the drawn data
+    # (``verify.linear_margins.draw_tolerance``) is read at a third of that separation, never below
+    # its tolerance / ``floor_divisor`` (below: inconclusive), with its own step budget
+    # (``member_budgets``). docs/claims/fan2025-family.md (session 5)
+    "floor_divisor": 3.0,
     "rate_slack": 0.2,
 }
 
@@ -97,6 +102,65 @@ def step_budget(dataset: str, profile: str):
     geometries = sorted({parse_norm(NORMS[s][0]).name for s, d in DATASET.items()
                          if d == dataset and s in NORMS})
     return lambda run: bound_step_budget(run, geometries, level, SETTINGS["budget_margin"], fixed)
+
+
+def nominal_tolerance(key: str, profile: str) -> float:
+    """A claim member's tolerance as its statement gives it (Adam's, or the family's)."""
+    return SETTINGS["adam_gap_tolerance" if key == "adam" else "gap_tolerance"][profile]
+
+
+def tolerance_floor(key: str, profile: str) -> float:
+    """The smallest tolerance a member may be narrowed to on a draw: its nominal tolerance over
+    ``floor_divisor`` (= the separation factor 3, so the predictions must differ by at least one
+    nominal tolerance). Why a floor: the steps a run needs grow as the tolerance's inverse square
+    (the bound's t^{−1/2}), so without one a near-degenerate draw would ask for an unbounded run; this
+    one caps the narrowed member's budget near 9 × (log factor) its nominal one."""
+    return nominal_tolerance(key, profile) / SETTINGS["floor_divisor"]
+
+
+def member_tolerances(keys, profile: str):
+    """A function of the solved draw: each listed member's tolerance on it
+    (``verify.linear_margins.draw_tolerance`` of its prediction's nearest-rival separation)."""
+    from verify.linear_margins import draw_tolerance
+
+    def tolerances(run):
+        geometry = {o.key: o.geometry for o in optimizers() if o.key in keys}
+        return {k: draw_tolerance(run.nearest_separation(geometry[k])[0], nominal_tolerance(k, profile),
+                                  tolerance_floor(k, profile)) for k in keys}
+    return tolerances
+
+
+def member_budgets(dataset: str, profile: str):
+    """A function of the solved draw (its ``run.targets`` set): the step budget of each member whose
+    tolerance τ was narrowed below its nominal τ₀ on this draw — the same gap bound as the spread
+    data's budget (``step_budget``), at the level scaled by τ/τ₀: the step t̂ at which the bound at η₀*
+    in the member's norm falls to L·τ/τ₀, times ``CONTINUATION`` (× ``budget_margin`` where L is
+    ``bound_level``), at least the population's budget. L: ``bound_level`` on the spread data (quick);
+    otherwise the bound at the horizon T, the step by which the nominal tolerance is meant to be
+    reached (so τ = τ₀ gives 2T, the population's budget). Members at τ₀, and members held at the
+    floor (their precondition fails: inconclusive whatever the run), keep the population's."""
+    from verify.linear_margins import SEPARATION_FACTOR, bound_step_budget, data_radius, gap_bound_at_best
+
+    level = SETTINGS["bound_level"][profile] if dataset == "spread" else None
+    horizon = SETTINGS["horizon"][profile]
+
+    def budgets(run):
+        geometry = {o.key: o.geometry for o in optimizers() if o.key in run.targets}
+        out = {}
+        for key, tau in run.targets.items():
+            nominal = nominal_tolerance(key, profile)
+            g = geometry[key]
+            if not tau < nominal or run.nearest_separation(g)[0] < SEPARATION_FACTOR * tau:
+                continue          # at its nominal tolerance, or below the floor (inconclusive anyway)
+            if level is None:
+                base = gap_bound_at_best(data_radius(run.problem, run.norms[g]),
+                                         run.problem.n * (run.problem.k - 1), horizon, run.solutions[g].margin)
+                margin = 1.0
+            else:
+                base, margin = level, SETTINGS["budget_margin"]
+            out[key] = bound_step_budget(run, [g], base * tau / nominal, margin, run.steps)
+        return out
+    return budgets
 
 
 def dataset_of(key: str) -> str:

@@ -65,6 +65,16 @@ SETTINGS = {
     # direction moves by only (1 − a)·log T in T steps, so a converging residual changes little per
     # doubling (κ ≈ 0.3 here). A residual still falling, rising or fluctuating is inconclusive.
     "settled_rate": 0.03,
+    # per-draw horizon: a run whose own-norm residual is above tolerance and not settled (above) at T is
+    # continued — the same run, η_t and optimizer state carried on — to 2T, 4T, ... up to this multiple
+    # of the task's steps (verify.homogeneous_checks.run_optimizer_task). The cap is a budget: the largest
+    # 2^k at which one member continued alone to it costs at most the quick seed task itself,
+    # (2^k − 1)·T·c ≤ C (the task at most doubles): T = 15 000, c ≤ 0.9 ms per step of a member alone
+    # (measured: 0.61–0.89), C ≈ 60 s CPU → 4 (40 s; 8 would be 94 s). At the schedule's own rate (‖θ‖ ∝
+    # t^(1−a), residuals measured falling like t^(−0.3)) two doublings take a residual down by 4^0.3 = 1.52.
+    # A falling run whose own measured rate does not reach tolerance by the cap is not continued (it
+    # would end inconclusive all the same). Not chosen on any seed. full: none (horizons set per task).
+    "continuation": {"quick": 4, "full": None},
 }
 
 

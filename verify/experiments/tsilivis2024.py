@@ -27,6 +27,13 @@ SETTINGS = {
     "eta0": {"l2": 0.3, "l3": 0.3, "linf": 0.3, "layer-spectral": 0.3, "layer-nuclear": 0.5},
     # full: the residuals fall like t^(−0.3), so 1e-2 needs about (r/1e-2)^(1/0.3) × the quick run.
     "steps": {"quick": 60_000, "full": 4_000_000},
+    # per-draw horizon cap (gronich2026's rule, verify.homogeneous_checks.run_optimizer_task), as a multiple
+    # of the quick steps: the largest 2^k at which one member continued alone to the cap costs at most the
+    # quick seed task itself, (2^k − 1)·T·c ≤ C (the task at most doubles). Here T = 60 000, c ≤ 1.1 ms per
+    # step of the layer-spectral / nuclear member alone (measured), C ≈ 95–105 s: 2 (one doubling, 66 s;
+    # 4 would be 198 s). gronich2026: T = 15 000, c ≤ 0.9 ms, C ≈ 60 s: 4. At 4 here seed 102's nuclear run
+    # was decided (0.0446 at 240 000 steps) for 289 s CPU (docs/claims/tsilivis2024-...md, session 5).
+    "continuation": {"quick": 2, "full": None},
 }
 NORMS = {"l2": [BlockRule("θ", "steepest", ETA, L2)],
          "l3": [BlockRule("θ", "steepest", ETA, L3)],
