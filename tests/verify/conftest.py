@@ -1,7 +1,15 @@
 """Fixtures shared by the tests of verify/."""
+import signal
 import subprocess
 
 import pytest
+
+# A test run started with Ctrl-C ignored (a background job of a non-interactive shell, `nohup`) hands
+# SIG_IGN on to this process and to every process it starts, and the interrupt tests would then see no
+# Ctrl-C at all. Give this process Python's own handler: a handler, unlike SIG_IGN, is reset to the
+# default in the processes it starts, so the probes get theirs too.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
