@@ -407,7 +407,7 @@ def classify(run: NetworkRun, n: int, params, floor: float) -> str:
     ``min_margin``, its last ``params``; ``n`` points, the loss ``floor``) and say why in
     ``run.message`` when it is not scored: ``deep`` runs are scored, every other phase is outside the
     theorem's regime (see :class:`NetworkRun`)."""
-    if not run.log_loss + math.log(n) < math.log(math.log(2.0)):
+    if not run.log_loss < fit_level(n):
         run.phase = "not fit"
         run.message = run.message or f"the data are not fit after {run.steps} steps (n·L ≥ log 2)"
         return run.phase
