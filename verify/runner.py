@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from verify import figures as figs
@@ -28,7 +29,7 @@ from verify.report import (seed_entry, claim_record, environment, evidence, head
 from verify.seeds import default_seeds, describe
 from verify.tasks import check_claim, error_records, plan_tasks, schedule
 
-__all__ = ["run_claims", "check_claim", "html_sections", "headline"]
+__all__ = ["run_claims", "check_claim", "html_sections", "headline", "stub_on_interrupt"]
 
 
 def _on_sigterm(signum, frame):
@@ -153,6 +154,33 @@ class _Run:
         return 0 if ok else 1
 
 
+@contextmanager
+def stub_on_interrupt(json_path: str | None, profile: str, seeds: list[int] | None = None,
+                      claim_ids: list[str] | None = None):
+    """Ctrl-C or SIGTERM before the run's own report exists (modules loading, claims selected, the
+    cache opened): the ``--json`` target still gets a report, with no claim, ``complete: false``,
+    ``interrupted: true``, the seeds and the claims that did not run (when known: the block may fill
+    in ``seeds`` and ``claim_ids`` of the dict it is given); the interrupt goes on."""
+    known = {"seeds": seeds, "claim_ids": claim_ids}
+    try:
+        yield known
+    except KeyboardInterrupt:
+        if json_path:
+            seeds, claim_ids = known["seeds"], known["claim_ids"]
+            stub = {"claims": [], "seeds": None if seeds is None else list(seeds), "aggregation": RULE,
+                    "environment": environment(profile, None, seeds), "complete": False, "interrupted": True,
+                    "seconds": 0.0}
+            if claim_ids is not None:
+                stub["unfinished"] = list(claim_ids)
+            with deferred():
+                try:
+                    write_json(json_path, stub)
+                except (OSError, ValueError) as exc:
+                    print(f"warning: could not write the JSON report {json_path}: {exc}", file=sys.stderr,
+                          flush=True)
+        raise
+
+
 def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = None,
                json_path: str | None = None, figures_dir: str | None = None,
                stream=None, verbose: bool = False, html_path: str | None = None, *,
@@ -163,18 +191,19 @@ def run_claims(claims: list[Claim], profile: str = "quick", seed: int | None = N
     result cache on (None: no cache); ``costs_dir``, without a cache, a cache directory whose recorded
     task costs and experiment map are read (never written) to plan and order the tasks. Exit 0 iff every paper/extension claim is verified and every
     reading gets its expected verdict; 1 otherwise; 130 on Ctrl-C or SIGTERM."""
-    from verify.executors import make_executor
-
     stream = sys.stdout if stream is None else stream
     if seeds is None:
         seeds = [seed] if seed is not None else default_seeds(profile)
-    cache = ResultCache.open(cache_dir, refresh) if cache_dir is not None else None
-    costs = cache if cache is not None else (ResultCache(costs_dir) if costs_dir is not None else None)
-    run = _Run(claims, profile, seeds, cache, stream, verbose)
-    payload = {"claims": [], "seeds": list(seeds), "aggregation": RULE,
-               "environment": environment(profile, seeds[0] if len(seeds) == 1 else None, seeds),
-               "complete": False}
-    payload["environment"]["source"] = source_hash()
+    with stub_on_interrupt(json_path, profile, seeds, [c.id for c in claims]):
+        from verify.executors import make_executor
+
+        cache = ResultCache.open(cache_dir, refresh) if cache_dir is not None else None
+        costs = cache if cache is not None else (ResultCache(costs_dir) if costs_dir is not None else None)
+        run = _Run(claims, profile, seeds, cache, stream, verbose)
+        payload = {"claims": [], "seeds": list(seeds), "aggregation": RULE,
+                   "environment": environment(profile, seeds[0] if len(seeds) == 1 else None, seeds),
+                   "complete": False}
+        payload["environment"]["source"] = source_hash()
     json_failed: list[str] = []
 
     try:

@@ -13,7 +13,7 @@ from theory.errors import UserInputError
 from verify.context import PROFILES
 from verify.engine_options import add_engine_arguments, engine_kwargs
 from verify.registry import select
-from verify.runner import run_claims
+from verify.runner import run_claims, stub_on_interrupt
 
 NAME = "all"
 HELP = "run the whole catalogue"
@@ -37,8 +37,10 @@ def run(args) -> int:
         return plan(args)
     from verify.output import check_output_paths
     check_output_paths(json=args.json, html=args.html, figures=args.figures)   # before any claim runs
-    engine = engine_kwargs(args)
-    claims = select(args.k)
+    with stub_on_interrupt(args.json, args.profile) as known:      # a Ctrl-C while the catalogue loads
+        engine = engine_kwargs(args)
+        known["seeds"] = engine["seeds"]
+        claims = select(args.k)
     if not claims:
         raise UserInputError(f"no claim id matches {args.k!r}; see `python -m verify list`")
     return run_claims(claims, args.profile, None, args.json, args.figures, html_path=args.html, **engine)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from verify.context import PROFILES
 from verify.engine_options import add_engine_arguments, engine_kwargs
 from verify.registry import get
-from verify.runner import run_claims
+from verify.runner import run_claims, stub_on_interrupt
 
 NAME = "run"
 HELP = "run one claim"
@@ -23,8 +23,10 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from verify.output import check_output_paths
     check_output_paths(json=args.json, html=args.html, figures=args.figures)   # before the claim runs
-    engine = engine_kwargs(args)
-    claim = get(args.claim_id)
+    with stub_on_interrupt(args.json, args.profile) as known:      # a Ctrl-C while the claim loads
+        engine = engine_kwargs(args)
+        known["seeds"] = engine["seeds"]
+        claim = get(args.claim_id)
     print(f"{claim.title}  [{claim.source}]\n{claim.statement}\n")
     return run_claims([claim], args.profile, None, args.json, args.figures, verbose=True,
                       html_path=args.html, **engine)
