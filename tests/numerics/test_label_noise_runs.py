@@ -57,3 +57,37 @@ def test_instance_residuals_of_one_instance_is_the_relative_residual():
     np.testing.assert_allclose(per[:, 1], expected)
     np.testing.assert_allclose(instance_residuals(problem, P, 1)[:, 0],
                                np.linalg.norm(problem.residual(P), axis=-1) / np.linalg.norm(problem.y))
+
+
+# -- the late instances projected together: each bit for bit its own run ---------------------------
+def _instances(scales, seed=1):
+    from numerics.instance_stack import instance_problem
+
+    problem = _stack(scales)
+    rng = np.random.default_rng(seed)
+    starts = [0.5 + 0.3 * rng.random((2, 2, D)) for _ in range(S)]
+    return [instance_problem(problem, s, S) for s in range(S)], starts
+
+
+def test_instances_projected_together_equal_their_separate_runs_bitwise():
+    from numerics.diagonal_nets import train
+    from numerics.label_noise_runs import gd_instances
+
+    subs, starts = _instances([10.0, 3.0, 1.0])
+    etas = [2e-3, 1e-2, 0.05]                       # each its own step
+    finals, _, broken = gd_instances(subs, starts, etas, 700)
+    assert broken is None
+    for sub, start, eta, got in zip(subs, starts, etas, finals):
+        alone = train(sub, start, GD(), eta, 700).final
+        assert np.array_equal(got, alone)             # not close: equal
+    # a sabotaged batch (one shared step for all) is not the separate runs: the comparison can miss
+    shared, _, _ = gd_instances(subs, starts, [etas[0]] * S, 700)
+    assert not np.array_equal(shared[2], train(subs[2], starts[2], GD(), etas[2], 700).final)
+
+
+def test_a_diverging_instance_is_named_with_its_step():
+    from numerics.label_noise_runs import gd_instances
+
+    subs, starts = _instances([1.0, 1.0, 1.0])
+    _, _, broken = gd_instances(subs, starts, [1e-3, 1e3, 1e-3], 600)
+    assert broken is not None and broken[0] == 1 and broken[1] in (256, 512, 600)
