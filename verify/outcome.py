@@ -92,8 +92,13 @@ class Outcome:
         all_metrics = {c.name: float(c.value) for c in checks}
         all_metrics.update(metrics or {})
         tolerances = {c.name: float(c.tolerance) for c in checks if c.role != "info"}
-        message = "; ".join([c.describe() for c in misses] + (notes or []))
-        return cls(status, all_metrics, tolerances, message, checks, details or {}, figures or [])
+        out = cls(status, all_metrics, tolerances, "", checks, details or {}, figures or [])
+        # the message names the checks that set the verdict first (a failed unit's misses before an
+        # inconclusive unit's), then the other misses, then the notes
+        deciding = out.deciding_checks
+        rest = [c for c in misses if not any(c is d for d in deciding)]
+        out.message = "; ".join([c.describe() for c in deciding + rest] + (notes or []))
+        return out
 
     @property
     def unit_statuses(self) -> dict[str, Verdict]:

@@ -64,3 +64,15 @@ def test_verdicts_are_one_enumeration_of_plain_strings():
     assert seed_marks(["verified", "failed", "inconclusive", "error", "ok"]) == "vFiE?"
     with pytest.raises(ValueError):
         Verdict.worst(["ok"])                         # a run status is not a verdict
+
+
+def test_the_message_names_the_deciding_miss_first():
+    """A failed unit's miss leads the message even when an inconclusive unit's misses come first in
+    the check list (the evidence a reader sees first is what set the verdict)."""
+    checks = [Check("depth2_settled", 0.2, "<=", 0.025, "precondition", unit="depth 2"),
+              Check("depth2_distance", 0.5, "<=", 0.05, unit="depth 2"),
+              Check("depth3_distance", 0.4, "<=", 0.05, unit="depth 3")]
+    out = Outcome.from_checks(checks)
+    assert out.status == "failed"
+    assert out.message.startswith("depth3_distance")
+    assert "depth2_settled" in out.message and "depth2_distance" in out.message   # nothing dropped
