@@ -17,6 +17,7 @@ import numpy as np
 
 from numerics.diagonal_nets import GD, DiagonalNetProblem, balanced_init, train
 from numerics.interpolation import Interpolator, interpolation_system, lp_interpolator_exact
+from numerics.run_status import RunStatus, status_field
 
 
 def power_interpolator(Z, y, kappa: float, weights=None) -> Interpolator:
@@ -117,18 +118,19 @@ class DeepRun:
     P: np.ndarray            # (R, 2, d) parameters after the projection onto Zw = y
     W: np.ndarray            # (R, d)
     residual: float          # max relative residual ‖Zw − y‖/‖y‖ (over the final point and checkpoints)
-    status: str
+    status: RunStatus = status_field()   # OK | ERROR (the noisy run's or a projection's; what: ``message``)
     message: str
     seconds: float
     W_at: dict = field(default_factory=dict)     # step → (R, d): each checkpoint, projected likewise
     warmup_steps: int = 0                        # equivalent steps at η covered by the warm-up
     P_at: dict = field(default_factory=dict)     # step → (R, m, d): the projected parameters there
+    W_windows: list = field(default_factory=list)  # per ``windows`` entry: w of the projected θ̄, (R, d)
 
 
 def train_deep(problem: DiagonalNetProblem, optimizer, alpha: float, eta: float, steps: int,
                delta: float, replicas: int = 2, seed: int = 0,
                projection_steps: int = 4000, checkpoints=(), init=None,
-               step_sharpness: float | None = None, warmup_chunk: int = 256) -> DeepRun:
+               step_sharpness: float | None = None, warmup_chunk: int = 256, windows=()) -> DeepRun:
     """Label-noise training from u = v = α (or from ``init``, shape (R, m, d)), then
     ``projection_steps`` of noise-free GD onto Zw = y from the final parameters and from each of
     ``checkpoints`` (step numbers).
@@ -138,13 +140,17 @@ def train_deep(problem: DiagonalNetProblem, optimizer, alpha: float, eta: float,
     chunk of k steps at η' covers the rescaled time of k(η'/η)² steps at η, which are deducted from
     ``steps`` (and the checkpoints are counted in the same equivalent steps), so the run still
     covers the rescaled time η²δ²·steps. Without it the first steps from u = v = α, where every
-    coordinate adds to the sharpness, can diverge at a step size that is stable at the end."""
+    coordinate adds to the sharpness, can diverge at a step size that is stable at the end.
+
+    ``windows``: step lists; for each, the per-replica mean θ̄ of the parameters at those steps (the
+    iterate average of :mod:`numerics.label_noise_runs`) is projected likewise and its w returned in
+    ``W_windows`` (in order): a stationary run's O(η^½) fluctuation averages out of θ̄."""
     start = balanced_init(problem, [alpha] * replicas) if init is None else np.array(init, dtype=float)
     equivalent, warm_seconds, chunk_index = 0.0, 0.0, 0
     while step_sharpness is not None and equivalent < steps:
         lam = float(np.max(gauss_newton_sharpness(problem, start)))
         if not np.isfinite(lam):
-            return DeepRun(np.empty(0), np.empty(0), np.inf, "error",
+            return DeepRun(np.empty(0), np.empty(0), np.inf, RunStatus.ERROR,
                            f"non-finite sharpness during the warm-up (chunk {chunk_index})", warm_seconds)
         if eta * lam <= step_sharpness:
             break
@@ -152,30 +158,44 @@ def train_deep(problem: DiagonalNetProblem, optimizer, alpha: float, eta: float,
         chunk = train(problem, start, optimizer, e, warmup_chunk, label_noise=delta,
                       seed=seed + 7919 * (chunk_index + 1))
         warm_seconds += chunk.seconds
-        if chunk.status != "ok":
+        if chunk.status != RunStatus.OK:
             return DeepRun(np.empty(0), np.empty(0), np.inf, chunk.status, chunk.message, warm_seconds)
         start, equivalent, chunk_index = chunk.final, equivalent + warmup_chunk * (e / eta) ** 2, chunk_index + 1
     done = int(round(equivalent))
     main_steps = max(steps - done, 1)
     marks = sorted(set(int(c) - done for c in checkpoints if done < c < steps))
+    window_marks = [[int(c) - done for c in w if done < c <= steps] for w in windows]
+    recorded = sorted(set(marks).union(*window_marks)) if windows else marks
     run = train(problem, start, optimizer, eta, main_steps,
-                label_noise=delta, seed=seed, checkpoints=marks)
+                label_noise=delta, seed=seed, checkpoints=recorded)
     run.seconds += warm_seconds
-    if run.status != "ok":
+    if run.status != RunStatus.OK:
         return DeepRun(np.empty(0), np.empty(0), np.inf, run.status, run.message, run.seconds)
+    averages = []
+    if windows:
+        at = dict(zip(run.steps, run.params))
+        averages = [np.mean([at[k] for k in w], axis=0) if w else np.full_like(run.final, np.nan)
+                    for w in window_marks]
+        keep = [i for i, k in enumerate(run.steps) if k in set(marks)]
+        run.steps, run.params = [run.steps[i] for i in keep], [run.params[i] for i in keep]
     run.steps = [step + done for step in run.steps]
     lam = float(np.linalg.eigvalsh(problem.Z.T @ problem.Z / problem.n).max())
     seconds, projected = run.seconds, []
-    for P in [*run.params, run.final]:
+    for i, P in enumerate([*averages, *run.params, run.final]):
+        if i < len(averages) and not np.all(np.isfinite(P)):       # an empty window
+            projected.append(P)
+            continue
         top = float(np.max(np.sum(problem.jacobian_factor(P) ** 2, axis=-2)))
         proj = train(problem, P, GD(), min(0.02, 1.0 / (lam * max(top, 1e-12))), projection_steps)
         seconds += proj.seconds
-        if proj.status != "ok":
+        if proj.status != RunStatus.OK:
             return DeepRun(np.empty(0), np.empty(0), np.inf, proj.status, proj.message, seconds)
         projected.append(proj.final)
+    window_W = [problem.w(P) for P in projected[:len(averages)]]
+    projected = projected[len(averages):]
     residual = max(float(np.max(np.linalg.norm(problem.residual(P), axis=-1))) for P in projected)
     residual /= float(np.linalg.norm(problem.y))
     final = projected[-1]
-    return DeepRun(final, problem.w(final), residual, "ok", "", seconds,
+    return DeepRun(final, problem.w(final), residual, RunStatus.OK, "", seconds,
                    {step: problem.w(P) for step, P in zip(run.steps, projected[:-1])}, done,
-                   dict(zip(run.steps, projected[:-1])))
+                   dict(zip(run.steps, projected[:-1])), window_W)

@@ -42,6 +42,47 @@ def test_train_deep_projects_the_checkpoints_onto_the_interpolation_manifold():
         assert worst <= out.residual * np.linalg.norm(problem.y) * (1 + 1e-12)
     assert out.residual < 1e-3
     assert not np.allclose(out.W_at[200], out.W)
+    from numerics.run_status import RunStatus
+
+    assert out.status is RunStatus.OK and out.message == ""
+
+
+def test_train_deep_windows_average_the_iterates_and_leave_the_run_unchanged():
+    """``windows``: each window's θ̄ is projected like a checkpoint (a one-step window is that
+    checkpoint, the last step's window is the final point); the run itself is unchanged; an empty
+    window is NaN."""
+    from numerics.deep_diagonal import train_deep
+    from numerics.diagonal_nets import GD, DiagonalNetProblem
+    from theory.parameterizations import depth
+
+    rng = np.random.default_rng(10002)
+    problem = DiagonalNetProblem(depth(3), rng.standard_normal((3, 6)), rng.standard_normal(3))
+    kw = dict(replicas=2, seed=1, projection_steps=300)
+    plain = train_deep(problem, GD(), 0.5, 0.02, 300, 0.5, checkpoints=(150,), **kw)
+    win = train_deep(problem, GD(), 0.5, 0.02, 300, 0.5, checkpoints=(150,),
+                     windows=((150,), (300,), (100, 200), (400,)), **kw)
+    assert np.array_equal(plain.W, win.W) and np.array_equal(plain.W_at[150], win.W_at[150])
+    assert list(win.W_at) == [150] and plain.residual == win.residual
+    assert len(win.W_windows) == 4 and win.W_windows[0].shape == (2, 6)
+    assert np.array_equal(win.W_windows[0], plain.W_at[150])
+    assert np.array_equal(win.W_windows[1], plain.W)
+    assert not np.allclose(win.W_windows[2], win.W_windows[0])
+    assert np.all(np.isnan(win.W_windows[3]))                  # no step of the run in it
+
+
+def test_deep_run_status_is_a_run_status():
+    """DeepRun.status is a RunStatus member (its JSON value unchanged), the message says what happened;
+    a free-text status is rejected where it is written."""
+    import json
+
+    from numerics.deep_diagonal import DeepRun
+    from numerics.run_status import RunStatus
+
+    run = DeepRun(np.empty(0), np.empty(0), np.inf, "error", "non-finite sharpness", 0.0)
+    assert run.status is RunStatus.ERROR and json.dumps(run.status) == '"error"'
+    assert run.message == "non-finite sharpness"
+    with pytest.raises(ValueError, match="unknown run status"):
+        DeepRun(np.empty(0), np.empty(0), np.inf, "diverged somehow", "", 0.0)
 
 
 @pytest.mark.parametrize("N", [2, 3, 4])

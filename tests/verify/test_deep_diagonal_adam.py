@@ -22,18 +22,24 @@ def test_registered_as_a_reading_expected_to_fail_with_its_numbers_in_the_statem
     assert f"≥ {s.separation * s.tolerance:g}" in claim.statement
 
 
-def _result(trained, late=None, rival_gap=1.0, N=3):
+def _result(trained, late=None, rival_gap=1.0, N=3, residual=0.0, per_replica=None):
     """A synthetic Adam result on a 2 × 6 problem: the prediction is a vertex, the rivals are
-    ``rival_gap`` (trace) and 2·``rival_gap`` (ℓ1) away from it (relative)."""
+    ``rival_gap`` (trace) and 2·``rival_gap`` (ℓ1) away from it (relative). Every replica's
+    last-quarter average is ``trained`` and its third-quarter average ``late`` (default: the same, a
+    stopped run); ``per_replica`` = (last, third) arrays of shape (8, 6) instead."""
     pred = np.array([1.0, 0.0, -0.5, 0.0, 0.0, 0.0])
     norm = np.linalg.norm(pred)
     trace = pred + rival_gap * norm * np.array([0, 1.0, 0, 0, 0, 0])
     l1 = pred + 2 * rival_gap * norm * np.array([0, 0, 0, 1.0, 0, 0])
-    W = np.repeat(np.asarray(trained, float)[None], 8, axis=0)
-    L = W if late is None else np.repeat(np.asarray(late, float)[None], 8, axis=0)
+    if per_replica is None:
+        W = np.repeat(np.asarray(trained, float)[None], 8, axis=0)
+        L = W if late is None else np.repeat(np.asarray(late, float)[None], 8, axis=0)
+    else:
+        W, L = (np.asarray(a, float) for a in per_replica)
     problem = SimpleNamespace(c=np.ones(6), y=np.array([1.0, 0.0]), Z=np.eye(2, 6))
     return {"N": N, "prediction": pred, "rivals": {"trace": trace, "l1": l1}, "trained": W,
-            "trained_at_three_quarters": L, "projection_residual": 0.0, "problem": problem}
+            "trained_at_three_quarters": L, "last_quarter": W, "third_quarter": L,
+            "projection_residual": residual, "problem": problem}
 
 
 def _status(result, N=3):
@@ -63,6 +69,48 @@ def test_close_rivals_or_a_moving_run_read_inconclusive():
     assert _status(close) == "inconclusive"
     moving = _result([1.0, 0.0, -0.5, 0.0, 0.0, 0.0], late=[1.0, 0.3, -0.5, 0.0, 0.0, 0.0])
     assert _status(moving) == "inconclusive"
+
+
+def test_a_replica_stopped_at_another_vertex_fails_even_off_the_manifold():
+    """Replicas that stopped at another vertex (1.0 away, ≥ 3 × tolerance) fail on the replica check,
+    also when they collapsed a coordinate and do not interpolate (residual 0.1, which would make a
+    run at the prediction inconclusive): the run stopped there."""
+    other = [1.0, 0.0, 0.0, 0.0, 0.0, 1.12]                 # 1.0 from the prediction (relative)
+    for residual in (0.0, 0.1):
+        r = _result(other, residual=residual)
+        checks = {c.name: c for c in adam_depth_checks(3, r)}
+        assert checks["depth3_replicas_settled_elsewhere"].value == 8
+        assert not checks["depth3_replicas_settled_elsewhere"].passed
+        assert checks["depth3_projection_residual"].role == "info"
+        assert _status(r) == "failed"
+    # one replica stopped elsewhere, the other seven still moving: the stopped one decides
+    last = np.repeat(np.array([[1.0, 0.0, -0.5, 0.0, 0.0, 0.0]]), 8, axis=0)
+    third = last.copy()
+    third[1:, 4] = 0.3                                        # seven replicas moved 0.27 over the quarter
+    last[0], third[0] = other, other
+    r = _result(None, per_replica=(last, third))
+    checks = {c.name: c for c in adam_depth_checks(3, r)}
+    assert checks["depth3_replicas_settled_elsewhere"].value == 1
+    assert checks["depth3_settled"].role == "info" and checks["depth3_replicas_moving"].value == 7
+    assert _status(r) == "failed"
+
+
+def test_a_moving_replica_far_away_is_inconclusive_and_a_stopped_one_at_the_argmin_verifies():
+    far_moving = _result([1.0, 0.0, 0.0, 0.0, 0.0, 1.12], late=[1.0, 0.0, 0.0, 0.0, 0.3, 1.12])
+    checks = {c.name: c for c in adam_depth_checks(3, far_moving)}
+    assert checks["depth3_replicas_settled_elsewhere"].value == 0
+    assert checks["depth3_settled"].role == "precondition" and not checks["depth3_settled"].passed
+    assert _status(far_moving) == "inconclusive"
+    at = _result([1.0, 0.0, -0.5, 0.0, 0.0, 0.0])
+    assert _status(at) == "verified"
+    # at the argmin but off Zw = y (residual above the precondition): not a verification
+    assert _status(_result([1.0, 0.0, -0.5, 0.0, 0.0, 0.0], residual=0.1)) == "inconclusive"
+    # stopped 2 tolerances away (inside the 3 × tolerance margin): not counted elsewhere, but the
+    # settled replica mean misses the prediction
+    near = _result([1.0, 0.0, -0.5, 0.0, 0.0, 0.112])
+    checks = {c.name: c for c in adam_depth_checks(3, near)}
+    assert checks["depth3_replicas_settled_elsewhere"].value == 0
+    assert _status(near) == "failed"
 
 
 def test_a_sabotaged_too_short_run_misses(monkeypatch):

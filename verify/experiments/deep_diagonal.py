@@ -283,18 +283,42 @@ class AdamDepthSettings(Settings):
     alpha: float = 0.5
     delta: float = 1.0
     eta: float = 0.02
-    horizon: tuple = (32.0, 16.0, 16.0)     # T per depth N = 2, 3, 4
+    # T per depth N = 2, 3, 4. Depth 2: 64 (was 32; 2026-12-07 session 6): the smallest of 32, 48, 64
+    # at which depth 2 is decided (replica mean settled, or a replica stopped ≥ elsewhere × tolerance
+    # from the argmin) on every tuning seed 10000–10007 (32: 5 of 8, 48: 6 of 8, 64: 8 of 8); with the
+    # windows ≈ 1.2× the previous CPU per seed (seed 0: 18.0 → 21.3 s at the same load). Depths 3–4: 16
+    # (seeds 10000–10011).
+    horizon: tuple = (64.0, 16.0, 16.0)
     beta1: float = 0.9
     replicas: int = 8
     tolerance: float = 0.05                  # relative distance of the replica mean to the argmin
     control_ratio: float = 3.0               # nearest rival's distance / own
     separation: float = 3.0                  # prediction and nearest rival ≥ this × tolerance apart
     settled: float = 0.5                     # last-quarter change of the replica mean ≤ this × tolerance
-    projection_residual: float = 5e-2
+    # The run is read on its quarter windows: per replica, the iterate average θ̄ over ``window_points``
+    # evenly spaced steps of the third quarter and of the last quarter of the run, projected onto
+    # Zw = y (as numerics.label_noise_runs' ``average_last``, 50 points there too). At depth 2 a
+    # replica fluctuates by O(η^½) ≈ 0.1–0.2 between checkpoints (tuning seeds 10000–10005) about a
+    # point that no longer moves, so single checkpoints cannot tell that a run has stopped; at depths
+    # 3–4 the replicas are frozen and θ̄ is their endpoint.
+    window_points: int = 50
+    # A replica that has stopped (its own last-quarter average within ``settled`` × tolerance of its
+    # third-quarter average) at ≥ this × tolerance from the global argmin contradicts "reaches the
+    # global argmin", on Zw = y or not (at its last-quarter speed it would need more than another full
+    # run to come within the tolerance: (3 − 1)·tol = 4 quarters × 0.5·tol).
+    elsewhere: float = 3.0
+    projection_residual: float = 5e-2        # precondition of a run at the prediction only
     support_threshold: float = 1e-3          # |w_j| ≤ this × ‖w‖_∞ counts as zero (info: a vertex)
 
     def horizon_for(self, N: int) -> float:
         return self.horizon[N - 2]
+
+    def window_steps(self, steps: int) -> tuple:
+        """(third-quarter, last-quarter) steps of a run of ``steps`` steps: ``window_points`` evenly
+        spaced steps in (½, ¾] and in (¾, 1] of the run."""
+        k = self.window_points
+        return (tuple(int(round(steps * (0.5 + 0.25 * i / k))) for i in range(1, k + 1)),
+                tuple(int(round(steps * (0.75 + 0.25 * i / k))) for i in range(1, k + 1)))
 
 
 ADAM_SETTINGS = AdamDepthSettings()
@@ -315,7 +339,8 @@ def adam_rivals(inst: Instance) -> dict:
 def train_adam_depth(seed: int, N: int, settings=None) -> dict:
     """Label-noise Adam (R replicas from u = v = α, replicas' noise from ``seed + 1``) on depth N's
     canonical Adam instance for T/(η²δ²) steps, then noise-free GD onto Zw = y from the end and from
-    ¾ of the run. Plain data."""
+    each replica's iterate average θ̄ over the third and over the last quarter of the run
+    (``settings.window_steps``; ``third_quarter``, ``last_quarter``: w of the projected θ̄). Plain data."""
     from numerics.deep_diagonal import train_deep
     from numerics.diagonal_nets import AdamFamily, balanced_init
     from numerics.manifold_flow import warm_start
@@ -328,14 +353,16 @@ def train_adam_depth(seed: int, N: int, settings=None) -> dict:
     opt = AdamFamily(beta1=s.beta1, beta2=1.0 - s.eta ** beta2_exponent(), eps=EPS, exponent=0.5)
     opt = warm_start(opt, inst.problem, balanced_init(inst.problem, [s.alpha])[0], s.delta,
                      s.replicas, seed=seed + 5)
+    third, last = s.window_steps(steps)
     run = train_deep(inst.problem, opt, s.alpha, s.eta, steps, s.delta, replicas=s.replicas,
-                     seed=seed + 1, checkpoints=(3 * steps // 4,))
+                     seed=seed + 1, windows=(third, last))
     ok = run.status == "ok"
     return {"N": N, "eta": s.eta, "steps": steps, "rescaled_time": s.horizon_for(N),
             "status": run.status, "message": run.message, "problem": inst.problem,
-            "prediction": inst.predictions[N], "rivals": rivals,
-            "trained": run.W, "trained_at_three_quarters": run.W_at.get(3 * steps // 4, np.empty(0)) if ok
-            else np.empty(0), "projection_residual": run.residual,
+            "prediction": inst.predictions[N], "rivals": rivals, "trained": run.W,
+            "third_quarter": run.W_windows[0] if ok else np.empty(0),
+            "last_quarter": run.W_windows[1] if ok else np.empty(0),
+            "projection_residual": run.residual,
             "rescaling": {"a": inst.a, "b": inst.b, "raw_scale": inst.raw_scale},
             "train_seconds": run.seconds}
 
