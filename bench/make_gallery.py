@@ -52,11 +52,16 @@ GALLERY = {
 }
 
 
+def command(factory: str, profile: str, out: Path) -> list[str]:
+    """The gallery's command for one optimizer: ``verify optimizer`` on seed 0 only."""
+    return [sys.executable, "-m", "verify", "optimizer", f"{G}:{factory}", "--profile", profile,
+            "--seeds", "0:1", "--json", str(out)]
+
+
 def run_one(factory: str, profile: str) -> tuple[dict, float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.json"
-        cmd = [sys.executable, "-m", "verify", "optimizer", f"{G}:{factory}", "--profile", profile,
-               "--seeds", "0", "--json", str(out)]
+        cmd = command(factory, profile, out)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - t0
@@ -112,6 +117,11 @@ def main() -> None:
                    "command": "python bench/make_gallery.py", "optimizers": rows}
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(payload, indent=1))
+    errors = [r["name"] for r in rows if r["status"] == "error"]
+    if errors:                # a gallery of errors is not a gallery: say so, exit 1
+        print(f"error: {len(errors)} of {len(rows)} optimizers ended in error ({errors[0]}: "
+              f"{next(r['message'] for r in rows if r['status'] == 'error')})", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -91,3 +91,24 @@ def test_list_markdown_bad_report_is_one_line_exit_2(tmp_path, capsys):
         assert err.startswith("error: cannot read the report") and err.count("\n") == 1
     assert main(["list", "--markdown", "--report", str(tmp_path / "missing.json")]) == 2
     assert main(["list", "--report", "x.json"]) == 2
+
+
+def test_the_gallery_command_names_one_seed_in_the_seeds_grammar():
+    """bench/make_gallery.py ran every optimizer with ``--seeds 0`` (no seed at all: N means 0..N-1),
+    and each row ended in error; its command must name exactly seed 0."""
+    import importlib.util
+    from pathlib import Path
+
+    from verify.commands.optimizer import add_arguments
+    from verify.cli import _Parser
+    from verify.seeds import resolve_seeds
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "make_gallery.py"
+    spec = importlib.util.spec_from_file_location("make_gallery", path)
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    argv = gallery.command("sgd", "quick", Path("r.json"))
+    parser = _Parser(prog="optimizer")
+    add_arguments(parser)
+    args = parser.parse_args(argv[argv.index("optimizer") + 1:])
+    assert resolve_seeds(args.seeds, getattr(args, "seed", None), args.profile) == [0]
