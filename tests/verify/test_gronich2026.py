@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import verify.experiments.gronich2026 as experiment
 from numerics.networks import TwoLayerNetwork
@@ -163,3 +165,45 @@ def test_continuation_is_spent_only_where_it_can_decide():
     assert not continuation_can_decide(0.070, 0.2, 0.05, 15_000, 60_000)        # needs ~8e4 steps
     assert continuation_can_decide(0.2, -0.1, 0.05, 15_000, 60_000)             # rising: a transient may settle
     assert continuation_can_decide(0.2, float("nan"), 0.05, 15_000, 60_000)
+
+
+_FLAT = {}
+
+
+@settings(max_examples=5, deadline=None)
+@given(frame_seed=st.integers(0, 2**32 - 1), c=st.sampled_from([-0.45, -0.5, -0.7]))
+def test_at_a_fixed_obtuse_cosine_the_predictions_differ_in_every_frame(frame_seed, c):
+    """The ``mean_cosine`` design draws the means in a random orthonormal frame of R^10. Both norms are
+    invariant under W ↦ WQ, so the closed-form separation of the ℓ2 and spectral-max KKT points depends on
+    c alone: in any frame it equals the 2-D one and, at these cosines, is ≥ 3 × the quick tolerance both
+    ways (by construction, not by the draw)."""
+    s = experiment.SETTINGS
+    frame = np.linalg.qr(np.random.default_rng(frame_seed).standard_normal((s["clusters"]["d"], 2)))[0].T
+    sep = experiment.design_separation(c, frame)
+    flat = _FLAT.setdefault(c, experiment.design_separation(c))
+    assert sep["l2_own"] < 1e-6 and sep["spectral_own"] < 1e-6
+    for key in ("spectral_at_l2", "l2_at_spectral"):
+        assert sep[key] == pytest.approx(flat[key], abs=1e-6)
+        assert sep[key] >= s["control_ratio"] * s["kkt_tolerance"]["quick"]
+
+
+@pytest.mark.parametrize("cosine, separates", [(-0.5, True), (0.0, False), (0.3, False)])
+def test_a_fixed_cosine_makes_the_design_check_a_precondition(monkeypatch, cosine, separates):
+    """With the means' cosine fixed by the design the check ``design_predictions_differ`` is a
+    precondition: at c = −0.5 it holds on any seed; a sabotaged design (c ≥ 0, where the ℓ2 and
+    spectral-max predictions are the same point) makes it miss, and the claim reads inconclusive for
+    that reason. With independent means (the default) it is information only."""
+    assert experiment.design_check(Context(seed=10004)).role == "info"
+    monkeypatch.setitem(experiment.SETTINGS["clusters"], "mean_cosine", cosine)
+    for seed in (10004, 10007):
+        check = experiment.design_check(Context(seed=seed))
+        assert check.role == "precondition" and check.passed is separates
+        assert experiment.drawn_mean_cosine(seed) == pytest.approx(cosine, abs=1e-12)
+    import verify.experiments.tsilivis2024 as tsilivis
+    for module in (experiment, tsilivis):                                # the design check alone
+        monkeypatch.setattr(module, "tasks", lambda ctx: [])
+    for claim in ("gronich2026-homogeneous-optimizer-kkt", "tsilivis2024-steepest-descent-homogeneous-kkt"):
+        out = check_claim(get(claim), Context(seed=10004))
+        design = next(c for c in out.checks if c.name == "design_predictions_differ")
+        assert design.role == "precondition" and design.passed is separates
+        assert out.status == ("verified" if separates else "inconclusive")

@@ -34,7 +34,7 @@ from theory.kkt import HomogeneousMarginProblem
 from theory.optimizer_geometry import BlockRule, implied_norm_derivation
 from theory.schedules import schedule_conditions_derivation
 from verify.context import Context
-from verify.homogeneous_checks import design_separation_check, optimizer_kkt_outcome
+from verify.homogeneous_checks import optimizer_kkt_outcome
 import verify.experiments.gronich2026 as experiment
 from verify.experiments.gronich2026 import (ETA, ETA_A, ETA_M, LINF, S_U, S_W, SETTINGS, SPECTRAL,
                                             control_norms, optimizers)
@@ -60,10 +60,9 @@ def _derivation() -> Derivation:
 
 
 def _check(ctx: Context) -> Outcome:
-    design = design_separation_check(experiment.design_separation(experiment.drawn_mean_cosine(ctx.seed)),
-                                     ctx.pick(**SETTINGS["kkt_tolerance"]), SETTINGS["control_ratio"])
     return optimizer_kkt_outcome(ctx, SETTINGS, experiment.tasks(ctx), optimizers,
-                                 lambda opts: control_norms(opts, {o.name: o.norm for o in opts}), [design])
+                                 lambda opts: control_norms(opts, {o.name: o.norm for o in opts}),
+                                 [experiment.design_check(ctx)])
 
 
 register(Claim(

@@ -31,8 +31,8 @@ from theory.schedules import schedule_conditions_derivation
 from verify.context import Context
 import verify.experiments.tsilivis2024 as experiment
 from verify.experiments.tsilivis2024 import L3, NORMS, SETTINGS
-from verify.experiments.gronich2026 import design_separation, drawn_mean_cosine
-from verify.homogeneous_checks import design_separation_check, optimizer_kkt_outcome
+from verify.experiments.gronich2026 import design_check
+from verify.homogeneous_checks import optimizer_kkt_outcome
 from verify.outcome import Outcome
 from verify.registry import Claim, register
 
@@ -52,10 +52,8 @@ def _derivation() -> Derivation:
 
 
 def _check(ctx: Context) -> Outcome:
-    design = design_separation_check(design_separation(drawn_mean_cosine(ctx.seed)),
-                                     ctx.pick(**SETTINGS["kkt_tolerance"]), SETTINGS["control_ratio"])
     return optimizer_kkt_outcome(ctx, SETTINGS, experiment.tasks(ctx), lambda net: experiment.optimizers(),
-                                 experiment.control_norms, [design])
+                                 experiment.control_norms, [design_check(ctx)])
 
 
 register(Claim(

@@ -34,6 +34,10 @@ SETTINGS = {
     # c = −0.3 / −0.4 / −0.5, the weaker way). A fixed c = −0.5 or −0.4 removed the pairs on selection
     # seeds 10000–10002 but left residuals still falling at 15 000 steps (Signum 0.16–0.25, NGD
     # 0.09–0.10): not adopted (docs/claims/gronich2026-homogeneous-optimizer-kkt.md, 2026-12-07 session 4).
+    # Session 6 (selection seeds 10000–10005): c = −0.5 with a = 0.68 verified 5 of 6 at width 8 (10001: a
+    # second serving neuron's ℓ2 transient, ~1e5 steps to tolerance) and 5 of 6 at width 4 (10004: clusters
+    # lost to the sign/polar first steps): not adopted. Set, the check design_predictions_differ becomes a
+    # precondition (design_check).
     "clusters": {"k": 2, "d": 10, "per_cluster": 8, "noise": 0.1, "noise_in_mean_span": True, "mean_cosine": None},
     "digits": {"n": 60, "width": 8, "constant_coordinate": 1.0},   # x ↦ (x, 1): first-layer biases
     # η_t = η₀ t^(−a) with a = 0.7 > 1 − 1/L = 2/3 (checked symbolically); the paper's 0.8 grows ‖θ‖
@@ -160,7 +164,19 @@ def drawn_mean_cosine(seed: int) -> float:
     return float(means[0] @ means[1])
 
 
-def design_separation(cosine: float) -> dict:
+def design_check(ctx: Context):
+    """The check ``design_predictions_differ`` for ``ctx.seed`` (``verify.homogeneous_checks.design_separation_check``
+    at the drawn means' cosine, the quick or full tolerance): a **precondition** when the design fixes the
+    means' cosine (``SETTINGS["clusters"]["mean_cosine"]`` set: the two predictions must differ by
+    construction, and a design that does not separate them, e.g. c ≥ 0, makes the claim inconclusive), else
+    ``info`` (independent means: a draw with c ≥ 0 explains a pair unit)."""
+    from verify.homogeneous_checks import design_separation_check
+    role = "info" if SETTINGS["clusters"]["mean_cosine"] is None else "precondition"
+    return design_separation_check(design_separation(drawn_mean_cosine(ctx.seed)),
+                                   ctx.pick(**SETTINGS["kkt_tolerance"]), SETTINGS["control_ratio"], role)
+
+
+def design_separation(cosine: float, frame: np.ndarray | None = None) -> dict:
     """How far apart the ℓ2 and the layers' spectral-max predictions are on the noiseless version of
     the clusters task: two points μ₁ (label +1) and μ₂ (−1) with ⟨μ₁, μ₂⟩ = ``cosine`` = c, a
     squared-ReLU network of two neurons (the others zero), each prediction's KKT point in closed form
@@ -175,14 +191,21 @@ def design_separation(cosine: float) -> dict:
     orthogonal one above (each neuron also active on the other point, where ⟨w₁, w₂⟩ = 0 is what
     ℓ2 stationarity gives by symmetry): the two predictions coincide. Returns the own residuals (≈ 0:
     the points are KKT) and ``spectral_at_l2`` / ``l2_at_spectral``, the rival residuals (the two
-    directions of the precondition ``rival_prediction_differs``)."""
+    directions of the precondition ``rival_prediction_differs``).
+
+    ``frame``: a (2, d) matrix with orthonormal rows; the two points are then μ₁, μ₂ = (the 2-D points)
+    @ frame in R^d, the drawn design in its random frame (both norms are invariant under W ↦ WQ, so the
+    separation depends on c alone: tested for random frames)."""
     from numerics.kkt_residual import kkt_residual
     from numerics.networks import TwoLayerNetwork
     c = float(cosine)
     if not -1.0 < c < 1.0:
         raise ValueError(f"a cosine of two distinct unit means lies in (−1, 1), got {cosine}")
-    net = TwoLayerNetwork.build(SETTINGS["activation"], 2, 2)
-    m1, m2 = np.array([1.0, 0.0]), np.array([c, math.sqrt(1.0 - c * c)])
+    frame = np.eye(2) if frame is None else np.asarray(frame, dtype=float)
+    if frame.ndim != 2 or frame.shape[0] != 2 or not np.allclose(frame @ frame.T, np.eye(2), atol=1e-10):
+        raise ValueError("frame must be a (2, d) matrix with orthonormal rows")
+    net = TwoLayerNetwork.build(SETTINGS["activation"], 2, frame.shape[1])
+    m1, m2 = np.array([1.0, 0.0]) @ frame, np.array([c, math.sqrt(1.0 - c * c)]) @ frame
     X, y = np.array([m1, m2]), np.array([1.0, -1.0])
     u = np.array([[1.0, -1.0]]) / math.sqrt(2.0)
     b = (1.0 - math.sqrt(1.0 - c * c)) / c if c != 0.0 else 0.0
