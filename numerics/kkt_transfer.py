@@ -41,12 +41,13 @@ returned multipliers): for them the result has ``bound`` NaN and says why.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from numerics.kkt_residual import (_ROUND, TAU_GRID, _blocks, _Face, _kind, _smooth, _solve, block_dual_value,
                                    block_value, face_sets, homogeneity_functions, norm_value, normalize)
+from numerics.run_status import RunStatus, status_field
 from theory.norms import Norm
 
 
@@ -60,10 +61,11 @@ class TransferBound:
     own_stationarity: float  # s_A of the multipliers used (smooth own norm; NaN otherwise)
     own_slackness: float    # cs_A of the multipliers used
     tolerance: float        # τ of the rival face at which U is attained
-    status: str             # the solver status of that τ's problem, or why nothing was computed
+    status: RunStatus = status_field()   # OK (an achieved U), INACCURATE, ERROR (no τ solved), NOT_COMPUTED
+    message: str = ""       # the solver's own word when not OK, the candidate of (*), or why nothing was computed
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @property
     def inequality_rhs(self) -> float:
@@ -77,11 +79,11 @@ def transfer_bound(net, params, X, y, own: Norm, rival: Norm, multipliers,
     norm's multipliers ``multipliers`` (λ of ``kkt_residual(net, params, X, y, own)``)."""
     nan = math.nan
     if not net.smooth:
-        return TransferBound(own.name, rival.name, nan, nan, nan, nan, nan, nan,
-                             "not computed: ReLU kink generators are not among the own multipliers")
+        return TransferBound(own.name, rival.name, nan, nan, nan, nan, nan, nan, RunStatus.NOT_COMPUTED,
+                             "ReLU kink generators are not among the own multipliers")
     if multipliers is None:
-        return TransferBound(own.name, rival.name, nan, nan, nan, nan, nan, nan,
-                             "not computed: the own residual solve returned no multipliers")
+        return TransferBound(own.name, rival.name, nan, nan, nan, nan, nan, nan, RunStatus.NOT_COMPUTED,
+                             "the own residual solve returned no multipliers")
     theta, q = normalize(net, params, X, y)
     lam = np.clip(np.asarray(multipliers, dtype=float), 0.0, None)
     J, _ = net.margin_jacobian(theta, X, y)
@@ -106,7 +108,14 @@ def transfer_bound(net, params, X, y, own: Norm, rival: Norm, multipliers,
         at_d = math.hypot(gap_d + _dual_value(rival, theta, u_d - t_star * combo) / n_rival, cs_own)
         if not value <= at_d:
             value, tau, status = at_d, tau_d, "the candidate of (*)"
-    return TransferBound(own.name, rival.name, value, distance, transported, stationarity, cs_own, tau, status)
+    if status == "the candidate of (*)":
+        run_status, message = RunStatus.OK, status           # an achieved value, whatever the solver said
+    elif status == "not solved":
+        run_status, message = RunStatus.ERROR, "no face problem of the τ grid was solved"
+    else:
+        run_status, message = RunStatus.from_solver(status)
+    return TransferBound(own.name, rival.name, value, distance, transported, stationarity, cs_own, tau,
+                         run_status, message)
 
 
 def _smooth_gradient(norm: Norm, theta) -> np.ndarray | None:

@@ -24,6 +24,7 @@ class RunStatus(StrEnum):
     NOT_SEPARABLE = "not separable"
     INACCURATE = "inaccurate"
     INTERRUPTED = "interrupted"
+    NOT_COMPUTED = "not computed"
 
     @property
     def message(self) -> str:
@@ -61,6 +62,8 @@ _MESSAGES = {
     RunStatus.NOT_SEPARABLE: "the data are not separable: the run has no limit direction to reach",
     RunStatus.INACCURATE: "a solver returned its best point without meeting its tolerance",
     RunStatus.INTERRUPTED: "the run was interrupted by the user",
+    RunStatus.NOT_COMPUTED: "nothing was computed: the quantity is not defined for this input, or an input "
+                            "it needs is missing (the record's message says which)",
 }
 
 _SOLVER = {"optimal": RunStatus.OK, "optimal_inaccurate": RunStatus.INACCURATE}   # see RunStatus.from_solver
