@@ -209,7 +209,11 @@ class DaskExecutor:
         self._children_before = {p.pid for p in multiprocessing.active_children()}
         try:
             self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR,
+                                        # workers' own Dask logs off below CRITICAL, as the parent's
+                                        # (_quiet_logs): a worker busy when the run is interrupted
+                                        # logged "Failed to communicate with scheduler during
+                                        # heartbeat" with a traceback (2026-12-07, load 10)
+                                        dashboard_address=None, silence_logs=logging.CRITICAL,
                                         # no dashboard; its HTTP server (health routes) on a free
                                         # port, not 8787 (taken by another run: a warning)
                                         scheduler_kwargs={"dashboard_address": ":0"},
