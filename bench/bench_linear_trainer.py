@@ -21,7 +21,10 @@ the population's NSD member there).
 CPU seconds are what both cost on an idle core (both run single-threaded); wall seconds are shown
 beside them because other processes may share the cores.
 
-    python bench/bench_linear_trainer.py [--anchor-steps 2000] [--seed 0]
+Then, where a population step goes: the per-step cost of its parts, each timed alone on the
+population's final parameters with all members present (``breakdown``).
+
+    python bench/bench_linear_trainer.py [--anchor-steps 2000] [--seed 0] [--breakdown-steps 300]
 """
 from __future__ import annotations
 
@@ -34,8 +37,9 @@ import numpy as np
 import torch
 
 from numerics.maxmargin import max_margin
-from numerics.optim import nsd
-from numerics.train import small_tensor_mode, train_linear
+from numerics.optim import PowerSchedule, TransformStack, nsd
+from numerics.train import (LinearMarginMap, Trajectory, build_optimizer, small_tensor_mode, step_member,
+                            train_linear)
 from theory.norms import parse_norm
 from verify.context import Context
 from verify.experiments import fan2025
@@ -69,10 +73,56 @@ def plain_loop(problem, norm, schedule, steps: int) -> tuple[float, np.ndarray]:
         return time.process_time() - start, W.numpy()
 
 
+def breakdown(problem, optimizers, W: np.ndarray, steps: int) -> dict[str, float]:
+    """CPU µs per step of each part of a population step, all members present at parameters W
+    (members × param shape): the loss/gradient pass with its two products, the stacked members'
+    step (and its norm oracles alone), each member stepped singly (torch's optimizers, Adam)."""
+    amap = LinearMarginMap(problem)
+    members = {o.key: o.make(PowerSchedule(1e-3)) for o in optimizers}
+    rows = torch.from_numpy(W.copy())
+    params = {nm: rows[j] for j, nm in enumerate(members)}
+    opts = {nm: build_optimizer(m, [params[nm]], Trajectory(nm)) for nm, m in members.items()}
+    stack = TransformStack.of({nm: o for nm, o in opts.items() if members[nm].schedule is None})
+    stacked = [nm for nm in members if stack is not None and nm in stack]
+    idx = [list(members).index(nm) for nm in stacked]
+    out = {}
+
+    def timed(name, f):
+        f()
+        start = time.process_time()
+        for _ in range(steps):
+            f()
+        out[name] = 1e6 * (time.process_time() - start) / steps
+
+    with small_tensor_mode(), torch.no_grad():
+        log_l, grads = amap.log_loss_and_gradient(W, "cross_entropy")
+        k = problem.k
+        timed("loss and gradient pass (two products included)", lambda: amap.log_loss_and_gradient(W, "cross_entropy"))
+        Wk, Gk = W.reshape(len(W) * k, -1), np.ones((len(W) * k, problem.n))
+        timed("  the two products alone", lambda: (Wk @ amap.XT, Gk @ amap.X))
+        if stacked:
+            g, ll = grads[idx].copy(), [float(log_l[i]) for i in idx]
+            timed(f"stacked step ({len(stacked)} NSD/NMD members)", lambda: stack.step(stacked, g, ll))
+            oracle = stack._layout(stacked)["oracle"]
+            timed("  its norm oracles alone", lambda: oracle(g))
+        t = [0]
+        for j, nm in enumerate(members):
+            if nm in stacked or opts[nm] is None:
+                continue
+            tr, p, gj = Trajectory(nm), params[nm], [torch.from_numpy(grads[j].copy())]
+
+            def one(nm=nm, p=p, gj=gj, tr=tr, lj=float(log_l[j])):
+                t[0] += 1
+                step_member(opts[nm], members[nm], [p], gj, lj, t[0], tr)
+            timed(f"{nm} stepped singly", one)
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--anchor-steps", type=int, default=2000, help="steps of each plain loop")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--breakdown-steps", type=int, default=300, help="steps timed per part (0: skip)")
     args = parser.parse_args()
     profile = "quick"
     load0 = os.getloadavg()[0]
@@ -115,6 +165,13 @@ def main():
     print(f"\nper member-step: population {pop_us:.1f} µs, careful plain loop {plain_us:.1f} µs "
           f"(mean over the norms) → the population is {plain_us / pop_us:.1f}x the plain loop "
           f"(load average {load0:.2f} → {os.getloadavg()[0]:.2f})")
+    if args.breakdown_steps:
+        W = np.stack([run.trajectories[o.key].final for o in optimizers])
+        parts = breakdown(problem, optimizers, W, args.breakdown_steps)
+        print(f"\nwhere a step of all {len(optimizers)} members goes (CPU µs per step, each part timed alone "
+              f"at the final parameters, {args.breakdown_steps} steps):")
+        for name, us in parts.items():
+            print(f"  {name:<48}{us:>9.0f}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 import torch
 
-from theory.norms import BlockMax, BlockSum, Entrywise, Norm, Schatten, steepest_directions
+from theory.norms import BlockMax, BlockSum, Entrywise, Norm, OraclePlan, Schatten
 
 
 class Scaled(NamedTuple):
@@ -260,8 +260,9 @@ class TransformOptimizer(torch.optim.Optimizer):
 class TransformStack:
     """Several :class:`TransformOptimizer` s, each on one parameter tensor of one shape, stepped
     together over a leading member axis: the momentum averages as one stacked array, one oracle
-    call per norm family (``theory.norms.steepest_directions``: one stacked SVD for the members of
-    every Schatten norm, one Hölder map per entrywise exponent), then each member's step
+    call per norm family (``theory.norms.OraclePlan``, built once per set of members: one stacked
+    SVD for the members of every Schatten norm, one Hölder map per entrywise exponent), then each
+    member's step
     θ ← θ − η_t Δ_t. It takes over the members of the form
     [momentum(β₁),] steepest(norm), schedule(η) — NSD and NMD under an entrywise or Schatten norm —
     and schedule(η) alone (GD) (:meth:`plan`); each member keeps its own step count, so members may
@@ -342,7 +343,7 @@ class TransformStack:
                    "momentum": [(i, names[i], self.row[names[i]], plans[i][0], math.log1p(-plans[i][0]),
                                  math.log(plans[i][0]) if plans[i][0] > 0 else None) for i in averaged],
                    "steep": steep, "all_steep": len(steep) == len(names),
-                   "steep_norms": [plans[i][1] for i in steep],
+                   "oracle": OraclePlan([plans[i][1] for i in steep]),
                    "table_rows": None, "table_slice": None}
             if self._table is not None:
                 rows = [self._table_row[nm] for nm in names]
@@ -391,13 +392,13 @@ class TransformStack:
         scale = [math.log(eta(steps[nm])) if norm is not None else log_scale[i] + math.log(eta(steps[nm]))
                  for i, (nm, (_, norm, eta)) in enumerate(zip(names, plans))]
         if lay["all_steep"]:                      # one oracle call per norm family
-            update = steepest_directions(lay["steep_norms"], direction)
+            update = lay["oracle"](direction)
         else:                                     # GD: the gradient itself, at its scale
             update = grads.copy()
             if lay["steep"]:
-                update[lay["steep"]] = steepest_directions(lay["steep_norms"], direction[lay["steep"]])
+                update[lay["steep"]] = lay["oracle"](direction[lay["steep"]])
         if self._table is not None:     # θ ← θ + (−e^scale)·u, fused as Tensor.add_(u, alpha=−e^scale)
-            factor = torch.tensor([-math.exp(s) for s in scale], dtype=torch.float64)
+            factor = torch.from_numpy(np.array([-math.exp(s) for s in scale], dtype=np.float64))
             factor = factor.reshape((-1,) + (1,) * (update.ndim - 1))
             rows = lay["table_rows"]
             if lay["table_slice"] is not None:

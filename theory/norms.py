@@ -228,40 +228,124 @@ class Schatten(Norm):
         return d
 
 
+_EPS = float(np.finfo(float).eps)
+try:                                          # the gufunc numpy.linalg.svd(..., full_matrices=False) runs
+    from numpy.linalg import _umath_linalg as _LINALG
+    _SVD_REDUCED = _LINALG.svd_s
+except (ImportError, AttributeError):          # another numpy: its public svd
+    _SVD_REDUCED = None
+
+
+def _svd(batch: np.ndarray):
+    """``numpy.linalg.svd(batch, full_matrices=False)`` of a stacked float64 array, calling the
+    LAPACK gufunc that function calls (same arguments: the same numbers, bitwise) without its
+    per-call argument checks and type dispatch. A result that is not finite (LAPACK did not converge,
+    e.g. on a NaN input) is recomputed by ``numpy.linalg.svd``, which raises ``LinAlgError`` as it
+    always did. (An infinite entry made this machine's gesdd loop without end, through either call,
+    seen once in this session: unchanged by this function.)"""
+    if _SVD_REDUCED is not None and batch.dtype == np.float64 and batch.ndim >= 2:
+        with np.errstate(all="ignore"):
+            u, s, vt = _SVD_REDUCED(batch, signature="d->ddd")
+        if np.isfinite(s).all():
+            return u, s, vt
+    return np.linalg.svd(batch, full_matrices=False)
+
+
+def _schatten(batch: np.ndarray, by_p) -> np.ndarray:
+    """:func:`schatten_directions` with the rows of each distinct exponent given: ``by_p`` is a list of
+    (p, rows) (rows None: every matrix)."""
+    if batch.shape[1] < batch.shape[2]:      # LAPACK is faster on the tall orientation (~1.5×)
+        return _schatten(batch.transpose(0, 2, 1), by_p).transpose(0, 2, 1)
+    u, s, vt = _svd(batch)
+    # Singular values below round-off are zero for the oracle (rank-deficient G).
+    top = s.max(axis=-1, keepdims=True, initial=0.0)
+    s = np.where(s > top * max(batch.shape[1:]) * _EPS, s, 0.0)
+    if len(by_p) == 1 and by_p[0][1] is None:
+        weights = holder_directions(s, by_p[0][0])
+    else:
+        weights = np.empty_like(s)
+        for pv, rows in by_p:
+            weights[rows] = holder_directions(s[rows], pv)
+    u *= weights[:, None, :]
+    return u @ vt
+
+
+def _rows_by_value(values: Sequence) -> list:
+    """[(value, rows)] over the distinct values in order of appearance; rows None when one value
+    covers every position, a slice when its positions are contiguous, else an index array."""
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) == 1:
+        return [(distinct[0], None)]
+    out = []
+    for v in distinct:
+        idx = [i for i, w in enumerate(values) if w == v]
+        out.append((v, _selector(idx)))
+    return out
+
+
+def _selector(idx: list[int]):
+    """A slice for contiguous increasing indices (a view, no copy), else an index array."""
+    if idx == list(range(idx[0], idx[0] + len(idx))):
+        return slice(idx[0], idx[0] + len(idx))
+    return np.array(idx, dtype=np.intp)
+
+
 def schatten_directions(batch: np.ndarray, p_values: Sequence[float]) -> np.ndarray:
     """U diag(δ_p(σ)) Vᵀ for every matrix of a (m, r, c) batch, matrix i in the Schatten p_values[i]
     norm: one stacked SVD (LAPACK's gesdd per matrix, as for a single one), then the Hölder map of
     each row of singular values, one call per distinct exponent."""
-    if batch.shape[1] < batch.shape[2]:      # LAPACK is faster on the tall orientation (~1.5×)
-        return schatten_directions(batch.transpose(0, 2, 1), p_values).transpose(0, 2, 1)
-    u, s, vt = np.linalg.svd(batch, full_matrices=False)
-    # Singular values below round-off are zero for the oracle (rank-deficient G).
-    top = s.max(axis=-1, keepdims=True, initial=0.0)
-    s = np.where(s > top * max(batch.shape[1:]) * np.finfo(float).eps, s, 0.0)
-    weights = np.empty_like(s)
-    for pv in set(p_values):
-        rows = [i for i, q in enumerate(p_values) if q == pv]
-        weights[rows] = holder_directions(s[rows], pv)
-    return (u * weights[:, None, :]) @ vt
+    return _schatten(batch, _rows_by_value([float(q) for q in p_values]))
+
+
+class OraclePlan:
+    """:func:`steepest_directions` for a fixed list of norms, the grouping into norm families done
+    once: a caller that applies the same norms every step (``numerics.optim.TransformStack``) builds
+    it once and calls it on each step's batch."""
+
+    def __init__(self, norms: Sequence[Norm]):
+        groups: dict = {}
+        for i, n in enumerate(norms):
+            key = "schatten" if isinstance(n, Schatten) else \
+                (n.p_value, n.vector) if isinstance(n, Entrywise) else id(n)
+            groups.setdefault(key, []).append(i)
+        self.size = len(norms)
+        self.groups = []
+        for key, idx in groups.items():
+            first = norms[idx[0]]
+            if key == "schatten":
+                action = ("schatten", _rows_by_value([norms[i].p_value for i in idx]))
+            elif isinstance(first, Entrywise):
+                action = ("holder", first.p_value)
+            else:
+                action = ("norm", first)
+            self.groups.append((None if len(idx) == self.size else _selector(idx), action))
+
+    @staticmethod
+    def _apply(action, batch: np.ndarray) -> np.ndarray:
+        kind, arg = action
+        if kind == "schatten":
+            return _schatten(batch, arg)
+        if kind == "holder":
+            return holder_directions(batch.reshape(len(batch), -1), arg).reshape(batch.shape)
+        return arg.steepest_directions(batch)
+
+    def __call__(self, batch) -> np.ndarray:
+        batch = np.asarray(batch, dtype=float)
+        if len(batch) != self.size:
+            raise ValueError(f"a batch of {len(batch)} for {self.size} norms")
+        if len(self.groups) == 1:
+            return self._apply(self.groups[0][1], batch)
+        out = np.empty_like(batch)
+        for rows, action in self.groups:
+            out[rows] = self._apply(action, batch[rows])
+        return out
 
 
 def steepest_directions(norms: Sequence[Norm], batch) -> np.ndarray:
     """The steepest direction of ``batch[i]`` in ``norms[i]`` for every i, with one oracle call per
     norm family: one stacked SVD for all the Schatten norms whatever their p, one Hölder map per
-    entrywise exponent (and shape kind), the other norms one by one."""
-    batch = np.asarray(batch, dtype=float)
-    out = np.empty_like(batch)
-    groups: dict = {}
-    for i, n in enumerate(norms):
-        key = "schatten" if isinstance(n, Schatten) else \
-            (n.p_value, n.vector) if isinstance(n, Entrywise) else id(n)
-        groups.setdefault(key, []).append(i)
-    for key, idx in groups.items():
-        if key == "schatten":
-            out[idx] = schatten_directions(batch[idx], [norms[i].p_value for i in idx])
-        else:
-            out[idx] = norms[idx[0]].steepest_directions(batch[idx])
-    return out
+    entrywise exponent (and shape kind), the other norms one by one (:class:`OraclePlan`)."""
+    return OraclePlan(norms)(batch)
 
 
 @dataclass(frozen=True, eq=False)

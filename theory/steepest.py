@@ -7,7 +7,10 @@ for the Schatten p-norm from the equality case of von Neumann's trace inequality
 matrix problem to the vector one on singular values.
 
 The derivation below is run, not transcribed: its result is lambdified and *is* the numeric
-implementation used by :mod:`theory.norms` (and hence by every optimizer in ``numerics``).
+implementation used by :mod:`theory.norms` (and hence by every optimizer in ``numerics``). The hot
+path evaluates the derived monomial S^{e_S} g^{e_g} with its two exponents lambdified once per p
+(``_holder_constants``), not the whole lambdified function on every call: the same operations on the
+same numbers (tests/theory/test_steepest.py compares the two bit for bit).
 Assumptions: 1 < p < ∞ for the Lagrangian derivation; p = 1 and p = ∞ are obtained as limits.
 """
 from __future__ import annotations
@@ -103,6 +106,23 @@ def _compiled_direction():
     return sp.lambdify((g, S, p), expr, modules="numpy")
 
 
+@lru_cache(maxsize=None)
+def _holder_constants(p_value: float) -> tuple[float, float, float, float]:
+    """(q, floor, e_S, e_g) for one exponent 1 < p < ∞, computed once per p: the derived direction
+    is a monomial S^{e_S} g^{e_g} (checked here), and its two exponents are the derivation's,
+    lambdified and evaluated at p — the same floating-point numbers the lambdified direction
+    computes on every call (``_compiled_direction``; tests/theory/test_steepest.py checks the two
+    bitwise). q = p/(p − 1) and the weight floor of :func:`holder_direction`."""
+    expr = holder_derivation().results["direction"]
+    powers = dict(expr.as_powers_dict())
+    if set(powers) != {g, S}:
+        raise AssertionError(f"the derived direction is not a monomial in g and S: {expr}")
+    e_s = float(sp.lambdify(p, powers[S], modules="numpy")(p_value))
+    e_g = float(sp.lambdify(p, powers[g], modules="numpy")(p_value))
+    qv = p_value / (p_value - 1.0)
+    return qv, max(1e-280, 1e-20 ** (1.0 / (qv - 1.0))), e_s, e_g
+
+
 def dual_exponent(p_value: sp.Expr) -> sp.Expr:
     """q with 1/p + 1/q = 1, from the derived dual exponent (limits at p = 1 and p = ∞)."""
     if p_value == sp.oo:
@@ -135,9 +155,19 @@ def holder_directions(v: np.ndarray, p_value: float, tie_rtol: float = 1e-12) ->
     if p_value == 1:
         ties = a >= top * (1.0 - tie_rtol)            # a zero row: every entry ties, its sign is 0
         return np.sign(v) * ties / ties.sum(axis=-1, keepdims=True)
-    qv = p_value / (p_value - 1.0)
-    floor = max(1e-280, 1e-20 ** (1.0 / (qv - 1.0)))
+    # The derived closed form S^{e_S}·g^{e_g} (``_compiled_direction``), evaluated with the same
+    # operations on the same numbers, without the per-call lambdify dispatch; p = 2 (e_g = 1) skips
+    # the power g^1 = g, which IEEE pow returns exactly.
+    qv, floor, e_s, e_g = _holder_constants(float(p_value))
     zero = top == 0.0
-    a = np.where(a > top * floor, a / np.where(zero, 1.0, top), 0.0)
-    total = np.where(zero, 1.0, np.sum(a**qv, axis=-1, keepdims=True))   # a zero row stays 0
-    return np.sign(v) * _compiled_direction()(a, total, p_value)
+    if zero.any():
+        a = np.where(a > top * floor, a / np.where(zero, 1.0, top), 0.0)
+        total = np.where(zero, 1.0, np.sum(a**qv, axis=-1, keepdims=True))   # a zero row stays 0
+    else:
+        a = np.where(a > top * floor, a / top, 0.0)
+        total = np.sum(a**qv, axis=-1, keepdims=True)
+    if e_g != 1.0:
+        a = a**e_g
+    a *= total**e_s
+    a *= np.sign(v)
+    return a

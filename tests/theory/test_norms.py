@@ -180,3 +180,50 @@ def test_batched_steepest_directions_equal_single_ones_bit_for_bit(name, kind, s
     expected = np.stack([norm.steepest_direction(g) for g in batch])
     assert np.array_equal(norm.steepest_directions(batch), expected)
     assert not np.array_equal(norm.steepest_directions(batch[::-1]), expected)   # the rows are matched
+
+
+# -- the mixed-norm oracle (one call per norm family) and its SVD ------------------------------------
+from theory.norms import OraclePlan, _svd, steepest_directions  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(names=st.lists(st.sampled_from(MATRIX_NORMS), min_size=1, max_size=8),
+       kind=st.sampled_from(["gauss", "ties", "lowrank", "zero-rows"]),
+       seed=st.integers(0, 10_000), shape=st.sampled_from([(3, 5), (5, 3), (4, 4)]))
+def test_mixed_norm_oracle_equals_each_norm_alone_bit_for_bit(names, kind, seed, shape):
+    """``steepest_directions`` over any mix of norms (members grouped by family, in any order,
+    contiguous or interleaved; the plan reused across batches) returns each member's own oracle to
+    the last bit."""
+    norms = [parse_norm(n) for n in names]
+    plan = OraclePlan(norms)
+    rng = np.random.default_rng(seed)
+    for _ in range(2):
+        batch = np.stack([_random(shape, kind, rng) * 10.0 ** rng.uniform(-30, 30) for _ in norms])
+        expected = np.stack([n.steepest_direction(g) for n, g in zip(norms, batch)])
+        assert np.array_equal(plan(batch), expected)
+        assert np.array_equal(steepest_directions(norms, batch), expected)
+
+
+def test_mixed_norm_oracle_comparison_detects_a_swapped_norm():
+    """The comparison above can fail: two members' norms exchanged give other directions."""
+    norms = [parse_norm(n) for n in ["spectral", "max", "schatten:3", "fro"]]
+    batch = np.random.default_rng(1).standard_normal((4, 3, 5))
+    expected = np.stack([n.steepest_direction(g) for n, g in zip(norms, batch)])
+    swapped = OraclePlan([norms[2], norms[1], norms[0], norms[3]])(batch)
+    assert not np.array_equal(swapped[0], expected[0]) and np.array_equal(swapped[3], expected[3])
+    with pytest.raises(ValueError, match="batch of 3"):
+        OraclePlan(norms)(batch[:3])
+
+
+def test_svd_is_numpys_svd_bit_for_bit_and_raises_like_it():
+    rng = np.random.default_rng(2)
+    for shape in [(4, 25, 10), (1, 10, 25), (3, 4, 4), (2, 5, 1)]:
+        batch = rng.standard_normal(shape)
+        for mine, ref in zip(_svd(batch), np.linalg.svd(batch, full_matrices=False)):
+            assert np.array_equal(mine, ref)
+    bad = rng.standard_normal((2, 5, 3))
+    bad[1, 0, 0] = np.nan
+    with pytest.raises(np.linalg.LinAlgError):
+        _svd(bad)
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.svd(bad, full_matrices=False)
