@@ -241,8 +241,10 @@ def _svd(batch: np.ndarray):
     LAPACK gufunc that function calls (same arguments: the same numbers, bitwise) without its
     per-call argument checks and type dispatch. A result that is not finite (LAPACK did not converge,
     e.g. on a NaN input) is recomputed by ``numpy.linalg.svd``, which raises ``LinAlgError`` as it
-    always did. (An infinite entry made this machine's gesdd loop without end, through either call,
-    seen once in this session: unchanged by this function.)"""
+    always did. A non-finite input raises ``LinAlgError`` before LAPACK is called (an infinite entry
+    made this machine's gesdd loop without end, through either call, seen 2026-12-07)."""
+    if not np.isfinite(batch).all():      # LAPACK's gesdd can loop without end on an infinite entry
+        raise np.linalg.LinAlgError("SVD of a matrix with a non-finite entry")
     if _SVD_REDUCED is not None and batch.dtype == np.float64 and batch.ndim >= 2:
         with np.errstate(all="ignore"):
             u, s, vt = _SVD_REDUCED(batch, signature="d->ddd")

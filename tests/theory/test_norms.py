@@ -227,3 +227,11 @@ def test_svd_is_numpys_svd_bit_for_bit_and_raises_like_it():
         _svd(bad)
     with pytest.raises(np.linalg.LinAlgError):
         np.linalg.svd(bad, full_matrices=False)
+
+
+def test_svd_of_an_infinite_entry_raises_instead_of_calling_lapack():
+    """This machine's gesdd looped without end on an infinite entry (2026-12-07): the check comes first."""
+    bad = np.ones((2, 3, 3))
+    bad[1, 0, 2] = np.inf
+    with pytest.raises(np.linalg.LinAlgError, match="non-finite"):
+        _svd(bad)
