@@ -72,6 +72,53 @@ def main():
     second_moment_warmup(problem, balanced_init(problem, 0.5)[0], delta, args.replicas, args.steps)
     warm = args.steps * args.replicas / (time.perf_counter() - t0)
     print(f"Adam v warm-up at a frozen point: {warm:.0f} replica-draws/s")
+    bound_gradient(args.steps)
+
+
+def _cpu_train(problem, opt, eta, steps, replicas, unbound: bool):
+    """(CPU seconds per step, final P) of ``train``; ``unbound``: with the per-step
+    ``problem.gradient(P, noise)`` instead of the bound ``problem.gradient_on(P)``."""
+    cls = type(problem)
+    saved = cls.__dict__.get("gradient_on")
+    if unbound:
+        cls.gradient_on = lambda self, P: lambda noise=None: self.gradient(P, noise)
+    try:
+        t0 = time.process_time()
+        run = train(problem, balanced_init(problem, [0.5] * replicas), opt, eta, steps, label_noise=1.0,
+                    seed=1)
+        return (time.process_time() - t0) / steps, run.final
+    finally:
+        if unbound:
+            if saved is None:
+                del cls.gradient_on
+            else:
+                cls.gradient_on = saved
+
+
+def bound_gradient(steps: int):
+    """CPU µs per step of ``train`` with the bound gradient (``gradient_on``: views and buffers made
+    once) against the per-step ``gradient``, at the sizes of li2025-adaptive-family (n = 2, d = 4,
+    64 replicas, Adalayer) and deep-diagonal-* (n = 4, d = 32, 8 replicas, depth N), and whether the
+    two runs end bit for bit equal (CPU time: the minimum of 3 alternated runs each)."""
+    from numerics.deep_diagonal import DepthProblem
+
+    rng = np.random.default_rng(0)
+    Z2 = rng.standard_normal((2, 4))
+    Z4 = rng.standard_normal((4, 32))
+    cases = [("u²−v², n=2 d=4 R=64, Adalayer", DiagonalNetProblem(quadratic_difference(), Z2, Z2 @ np.ones(4)),
+              AdamFamily(0.9, 1 - 0.00125**1.5, 1e-8, 0.5, 0), 0.00125, 64)]
+    cases += [(f"u^{N}−v^{N}, n=4 d=32 R=8, GD", DepthProblem(N, Z4, Z4 @ rng.standard_normal(32)), GD(), 0.01, 8)
+              for N in (2, 3, 4)]
+    print(f"{'train, CPU µs/step':<34} {'gradient':>9} {'gradient_on':>12} {'x':>5}  bitwise equal")
+    for name, problem, opt, eta, R in cases:
+        slow, fast = np.inf, np.inf
+        for _ in range(3):          # alternated, the minimum of 3 (the machine is shared)
+            t, P_slow = _cpu_train(problem, opt, eta, steps, R, unbound=True)
+            slow = min(slow, t)
+            t, P_fast = _cpu_train(problem, opt, eta, steps, R, unbound=False)
+            fast = min(fast, t)
+        print(f"{name:<34} {slow * 1e6:9.1f} {fast * 1e6:12.1f} {slow / fast:5.2f}  "
+              f"{np.array_equal(P_slow, P_fast)}")
 
 
 if __name__ == "__main__":

@@ -112,6 +112,26 @@ class DepthProblem(DiagonalNetProblem):
         gw = (r @ self.Z / self.n)[..., None, :]
         return self.jacobian_factor(P) * gw
 
+    def gradient_on(self, P: np.ndarray):
+        """``noise ↦ self.gradient(P, noise)`` for a buffer P updated in place by the trainer, with the
+        same elementwise operations on u and v done as one operation on P (P**N and the ∂f factor
+        (N, −N)·P**(N−1)): the same operations per entry, so the same bits (the base class's rule;
+        ``tests/numerics/test_deep_diagonal.py``), about 2 fewer powers' worth of calls per step."""
+        if type(self).gradient is not DepthProblem.gradient:
+            return super().gradient_on(P)
+        N, Z, ZT, y, n = self.N, self.Z, self.Z.T, self.y, self.n
+        sign = np.array([[N], [-N]], dtype=float)          # ∂_u = N u^(N−1), ∂_v = −N v^(N−1)
+
+        def gradient(noise=None):
+            PN = P ** N
+            r = (PN[..., 0, :] - PN[..., 1, :]) @ ZT - y
+            if noise is not None:
+                r = r - noise
+            gw = (r @ Z / n)[..., None, :]
+            return sign * P ** (N - 1) * gw
+
+        return gradient
+
 
 @dataclass
 class DeepRun:

@@ -162,12 +162,13 @@ def gd_instances(subs: list, starts: list, etas: list, steps: int):
     y = np.stack([sub.y for sub in subs])[:, None, :]          # (K, 1, n)
     P = np.stack([np.array(s, dtype=float, copy=True).reshape(-1, *np.shape(s)[-2:]) for s in starts])
     eta = np.reshape(np.asarray(etas, dtype=float), (-1, 1, 1, 1))
+    w, jacobian_factor = first.model_on(P)           # bound to P, updated in place below
     broken = None
     with np.errstate(over="ignore", invalid="ignore"):
         for step in range(1, steps + 1):
-            r = first.w(P) @ ZT - y
+            r = w() @ ZT - y
             gw = r @ Z / first.n
-            P -= eta * (first.jacobian_factor(P) * gw[..., None, :])
+            P -= eta * (jacobian_factor() * gw[..., None, :])
             if step % 256 == 0 or step == steps:
                 finite = np.all(np.isfinite(P), axis=(1, 2, 3))
                 if not np.all(finite):

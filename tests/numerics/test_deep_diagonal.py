@@ -126,3 +126,52 @@ def test_warm_up_caps_the_step_while_the_start_is_sharp_and_keeps_the_rescaled_t
     assert plain.status != "ok"
     assert capped.status == "ok" and 0 < capped.warmup_steps < 3000 and 2500 in capped.W_at
     assert np.all(np.isfinite(capped.W))
+
+
+@pytest.mark.parametrize("N", [2, 3, 4])
+def test_depth_problem_bound_gradient_equals_its_gradient_bitwise(N):
+    """DepthProblem.gradient_on (views and the ∂f buffer made once) returns DepthProblem.gradient's bits
+    along a run that updates P in place; sabotage: a bound gradient on a COPY of P goes stale and
+    differs (the comparison can miss)."""
+    rng = np.random.default_rng(N)
+    Z = rng.standard_normal((3, 5))
+    from numerics.deep_diagonal import DepthProblem
+
+    problem = DepthProblem(N, Z, Z @ rng.standard_normal(5))
+
+    def run(grad_of):
+        P = 0.5 + 0.2 * np.random.default_rng(7).random((2, 2, 5))
+        grad, out = grad_of(P), []
+        for k in range(30):
+            G = grad(0.3 * (-1.0) ** k * np.ones((2, 3)))
+            out.append(G.copy())
+            P -= 0.01 * G
+        return np.array(out)
+
+    slow = run(lambda P: lambda noise: problem.gradient(P, noise))
+    assert np.array_equal(run(problem.gradient_on), slow)
+    assert not np.array_equal(run(lambda P: problem.gradient_on(P.copy())), slow)
+
+
+def test_train_deep_with_the_bound_gradient_equals_the_unbound_loop_bitwise(monkeypatch):
+    """train_deep (warm-up, noisy run, windows, projections) on DepthProblem: the bound gradient
+    leaves every output bit unchanged."""
+    from numerics.deep_diagonal import DepthProblem, train_deep
+    from numerics.diagonal_nets import AdamFamily
+
+    rng = np.random.default_rng(11)
+    Z = rng.standard_normal((3, 6))
+    problem = DepthProblem(3, Z, Z @ rng.standard_normal(6))
+
+    def go():
+        return train_deep(problem, AdamFamily(0.9, 0.99, 1e-8, 0.5), 0.5, 0.02, 400, 1.0, replicas=2,
+                          seed=4, projection_steps=200, checkpoints=(200,), step_sharpness=1.0,
+                          windows=((300, 350, 400),))
+
+    fast = go()
+    monkeypatch.setattr(DepthProblem, "gradient_on",
+                        lambda self, P: lambda noise=None: self.gradient(P, noise))
+    slow = go()
+    assert fast.status == slow.status == "ok"
+    assert np.array_equal(fast.P, slow.P) and np.array_equal(fast.W_windows[0], slow.W_windows[0])
+    assert all(np.array_equal(fast.P_at[k], slow.P_at[k]) for k in slow.P_at)

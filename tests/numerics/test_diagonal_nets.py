@@ -214,3 +214,85 @@ def test_diverged_run_has_the_error_status():
     problem = _problem()
     run = train(problem, balanced_init(problem, 3.0), GD(), 50.0, 300)
     assert run.status is RunStatus.ERROR and run.status == "error" and "diverged" in run.message
+
+
+# -- the trainers' bound gradient (DiagonalNetProblem.gradient_on) is the gradient, bit for bit ------
+def _in_place_gradients(problem, grad_of, steps=40, replicas=3, seed=2):
+    """Gradients along a run that updates one buffer P in place (as ``train`` does); ``grad_of(P)``
+    returns noise ↦ gradient at the buffer's current value."""
+    rng = np.random.default_rng(seed)
+    P = 0.4 + 0.3 * rng.random((replicas, problem.param.m, problem.d))
+    grad = grad_of(P)
+    out = []
+    for _ in range(steps):
+        G = grad(0.5 * rng.choice([-1.0, 1.0], size=(replicas, problem.n)))
+        out.append(G.copy())
+        P -= 0.05 * G
+    return np.array(out)
+
+
+@pytest.mark.parametrize("text", ["u**2 - v**2", "u*v", "u - v**2", "u**3 - v**3"])
+def test_bound_gradient_equals_the_gradient_bitwise(text):
+    problem = _problem(parse_parameterization(text) if text != "u**2 - v**2" else None)
+    fast = _in_place_gradients(problem, problem.gradient_on)
+    slow = _in_place_gradients(problem, lambda P: lambda noise: problem.gradient(P, noise))
+    assert np.array_equal(fast, slow)
+
+
+def test_bitwise_comparison_detects_a_reordered_gradient():
+    """Sabotage: (r/n) @ Z instead of (r @ Z)/n is the same gradient up to the last bits, and the
+    bitwise comparison above misses on it (so it can fail)."""
+    problem = _problem()
+
+    def reordered(P):
+        return lambda noise: problem.jacobian_factor(P) * (((problem.residual(P) - noise) / problem.n)
+                                                           @ problem.Z)[..., None, :]
+
+    fast = _in_place_gradients(problem, problem.gradient_on)
+    bad = _in_place_gradients(problem, reordered)
+    assert np.allclose(fast, bad, rtol=1e-10, atol=1e-14) and not np.array_equal(fast, bad)
+
+
+@pytest.mark.parametrize("make", [lambda: GD(), lambda: AdamFamily(0.9, 0.99, 1e-8, 0.5, 0),
+                                  lambda: Shampoo(0.9, 0.99, 1e-8)])
+def test_train_equals_the_unbound_gradient_loop_bitwise(make, monkeypatch):
+    problem = _problem()
+    P0 = balanced_init(problem, [0.5, 0.7])
+    fast = train(problem, P0, make(), 0.02, 300, label_noise=0.5, seed=3, checkpoints=(0, 150, 300))
+    monkeypatch.setattr(DiagonalNetProblem, "gradient_on",
+                        lambda self, P: lambda noise=None: self.gradient(P, noise))
+    slow = train(problem, P0, make(), 0.02, 300, label_noise=0.5, seed=3, checkpoints=(0, 150, 300))
+    assert fast.steps == slow.steps and np.array_equal(np.array(fast.params), np.array(slow.params))
+    assert np.array_equal(fast.final, slow.final)
+
+
+def test_a_subclass_overriding_the_model_keeps_its_own_gradient():
+    class Scaled(DiagonalNetProblem):
+        def w(self, P):
+            return 2.0 * super().w(P)
+
+    base = _problem()
+    problem = Scaled(base.param, base.Z, base.y)
+    fast = _in_place_gradients(problem, problem.gradient_on)
+    slow = _in_place_gradients(problem, lambda P: lambda noise: problem.gradient(P, noise))
+    assert np.array_equal(fast, slow)
+
+
+@pytest.mark.parametrize("text", ["u**2 - v**2", "u - v**2"])
+def test_bound_model_equals_w_and_jacobian_factor_bitwise_on_a_stack(text):
+    """model_on on a (K, R, m, d) buffer updated in place (as numerics.label_noise_runs.gd_instances
+    uses it) returns w and ∂f bit for bit; sabotage: bound to a copy, it goes stale and differs."""
+    problem = _problem(parse_parameterization(text))
+
+    def run(bind):
+        P = 0.4 + 0.3 * np.random.default_rng(5).random((3, 2, problem.param.m, problem.d))
+        w, jf = bind(P)
+        out = []
+        for k in range(20):
+            out.append(np.concatenate([w().ravel(), jf().ravel()]))
+            P -= 0.01 * (k % 3 - 1) * jf()
+        return np.array(out)
+
+    slow = run(lambda P: ((lambda: problem.w(P)), (lambda: problem.jacobian_factor(P))))
+    assert np.array_equal(run(problem.model_on), slow)
+    assert not np.array_equal(run(lambda P: problem.model_on(P.copy())), slow)
