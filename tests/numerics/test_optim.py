@@ -196,3 +196,20 @@ def test_stack_plans_only_the_steepest_family():
     assert TransformStack.plan(TransformOptimizer(p, partition([([0], nsd(parse_norm("max"), eta))]))) is None
     assert TransformStack.plan(torch.optim.SGD(p, lr=0.1)) is None
     assert TransformStack.of({"sgd": torch.optim.SGD(p, lr=0.1)}) is None
+
+
+def test_block_means_are_numpys_means_bit_for_bit():
+    """AdamFamily's block statistic (sum / size, repeated) equals numpy's mean broadcast back, bitwise."""
+    import numpy as np
+
+    from numerics.optim import AdamFamily
+
+    rng = np.random.default_rng(3)
+    for block, shape in [(0, (5, 2, 7)), (2, (64, 2, 4)), (4, (3, 2, 16))]:
+        G2 = rng.standard_normal(shape) ** 2 * np.exp(rng.uniform(-30, 30, shape))
+        size = shape[-1] if block == 0 else block
+        ref = G2.reshape(*shape[:-1], -1, size).mean(axis=-1, keepdims=True)
+        ref = np.broadcast_to(ref, (*ref.shape[:-1], size)).reshape(shape)
+        got = AdamFamily(block=block)._block_mean(G2)
+        assert np.array_equal(got, ref)
+        assert not np.array_equal(got, AdamFamily(block=1)._block_mean(G2))    # the comparison can miss
