@@ -51,3 +51,30 @@ def test_load_npz_errors(tmp_path):
     np.savez(tmp_path / "noy.npz", X=np.ones((2, 2)))
     with pytest.raises(DataError, match="missing array"):
         load_npz(tmp_path / "noy.npz")
+
+
+def test_the_adjoint_is_the_accumulated_one_bit_for_bit():
+    """A*λ by assignment (each row's other classes are distinct) equals the np.add.at accumulation,
+    signed zeros included; a row with a repeated class would not (the control)."""
+    import numpy as np
+
+    from numerics.classification import Classification
+
+    rng = np.random.default_rng(4)
+    X, y = rng.standard_normal((40, 6)), np.repeat(np.arange(8), 5)
+    problem = Classification.from_arrays(X, y)
+    lam = rng.random((problem.n, problem.k - 1))
+    lam[lam < 0.5] = 0.0
+    lam[0, 0] = -0.0
+    coef = np.zeros((problem.n, problem.k))
+    coef[np.arange(problem.n), problem.y] = lam.sum(axis=1)
+    np.add.at(coef, (np.arange(problem.n)[:, None], problem.others), -lam)
+    expected = coef.T @ problem.X
+    got = problem.adjoint(lam)
+    assert np.array_equal(got, expected) and np.array_equal(np.signbit(got), np.signbit(expected))
+    # control: with a repeated index an assignment drops one term, the accumulation keeps both
+    dup = np.zeros(3)
+    np.add.at(dup, [1, 1], [1.0, 2.0])
+    assigned = np.zeros(3)
+    assigned[[1, 1]] = 0.0 - np.array([1.0, 2.0])
+    assert dup[1] == 3.0 and assigned[1] != -3.0
