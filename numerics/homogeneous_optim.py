@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from numerics.optim import Scaled, Transformation
-from theory.norms import BlockMax, Entrywise, Schatten, steepest_directions
+from theory.norms import BlockMax, Entrywise, OraclePlan, Schatten
 
 
 def scale_by_block(factors: Sequence[float]) -> Transformation:
@@ -95,8 +95,8 @@ class NetworkStack:
     entrywise (on the concatenation of all tensors, as ``steepest`` treats it) or a block max of
     entrywise and Schatten norms (one block per tensor): NSD, NMD, Muon and its shape-factor variant
     (:meth:`plan`). Each step: the momentum averages as one stacked array, then one oracle call per
-    norm family and block (``theory.norms.steepest_directions``: one stacked SVD for the Schatten
-    blocks of every member, one Hölder map per entrywise exponent), then each member's
+    norm family and block (``theory.norms.OraclePlan``, built once per set of members: one stacked
+    SVD for the Schatten blocks of every member, one Hölder map per entrywise exponent), then each member's
     θ_b ← θ_b − η_t f_b Δ_b. Each member keeps its own step count, so members may join or leave any
     step. The arithmetic is ``TransformOptimizer.apply``'s, operation for operation, so the iterates
     are the same to the last bit (tests/numerics/test_homogeneous_optim.py)."""
@@ -116,6 +116,7 @@ class NetworkStack:
         self.steps = dict.fromkeys(optimizers, 0)
         self.average = np.zeros((len(optimizers), sum(sizes)))
         self.average_scale = [0.0] * len(optimizers)
+        self._layouts: dict = {}     # _oracle's row layout per list of norms (keyed by their ids, kept alive)
 
     @staticmethod
     def plan(opt) -> tuple | None:
@@ -186,19 +187,27 @@ class NetworkStack:
         """The steepest direction of each row of ``direction`` (k, P) in ``norms[i]``, per tensor
         (a list of (k, *shape_b) arrays), as ``numerics.optim.steepest`` computes it."""
         k = len(norms)
+        key = tuple(map(id, norms))
+        lay = self._layouts.get(key)
+        if lay is None:           # the rows of each kind, their norms and weights: once per set of norms
+            flat_rows = [i for i, n in enumerate(norms) if not isinstance(n, BlockMax)]
+            block_rows = [i for i, n in enumerate(norms) if isinstance(n, BlockMax)]
+            blocks = [(OraclePlan([norms[i].norms[b] for i in block_rows]) if block_rows else None,
+                       np.array([norms[i].weights[b] for i in block_rows], dtype=float).reshape(
+                           (-1,) + (1,) * len(self.shapes[b]))) for b in range(len(self.bounds))]
+            flat = OraclePlan([norms[i] for i in flat_rows]) if flat_rows else None
+            lay = self._layouts[key] = (list(norms), flat_rows, flat, block_rows, blocks)
+        _, flat_rows, flat_oracle, block_rows, blocks = lay
         out = [np.empty((k, *shape)) for shape in self.shapes]
-        flat_rows = [i for i, n in enumerate(norms) if not isinstance(n, BlockMax)]
         if flat_rows:                                   # entrywise: the concatenation is one vector
-            d = steepest_directions([norms[i] for i in flat_rows], direction[flat_rows])
+            d = flat_oracle(direction[flat_rows])
             for b, (lo, hi) in enumerate(self.bounds):
                 out[b][flat_rows] = d[:, lo:hi].reshape(len(flat_rows), *self.shapes[b])
-        block_rows = [i for i, n in enumerate(norms) if isinstance(n, BlockMax)]
         if block_rows:                                  # block max: each block's own LMO / c_b
             for b, (lo, hi) in enumerate(self.bounds):
-                blocks = direction[block_rows, lo:hi].reshape(len(block_rows), *self.shapes[b])
-                d = steepest_directions([norms[i].norms[b] for i in block_rows], blocks)
-                weights = np.array([norms[i].weights[b] for i in block_rows], dtype=float)
-                out[b][block_rows] = d / weights.reshape((-1,) + (1,) * len(self.shapes[b]))
+                block = direction[block_rows, lo:hi].reshape(len(block_rows), *self.shapes[b])
+                d = blocks[b][0](block)
+                out[b][block_rows] = d / blocks[b][1]
         return out
 
     @torch.no_grad()
@@ -230,13 +239,21 @@ class NetworkStack:
             if not good:
                 return failed
             update = self._oracle([norms[i] for i in good], direction[good])
+        # f_b·Δ_b for every member at once (elementwise, so each row is the member's own product;
+        # a member without factors is multiplied by 1.0, which is exact), one tensor view per row
+        scaled = any(plans[i][2] is not None for i in good)
+        rows = []
+        for b, shape in enumerate(self.shapes):
+            u = update[b]
+            if scaled:
+                f = np.array([1.0 if plans[i][2] is None else float(plans[i][2][b]) for i in good])
+                u = f.reshape((-1,) + (1,) * len(shape)) * u
+            rows.append(torch.from_numpy(u).unbind(0))
         for j, i in enumerate(good):
-            factors = plans[i][2]
             scale = 0.0 + math.log(plans[i][3](self.steps[names[i]]))
             alpha = -math.exp(scale)
             for b, p in enumerate(self.params[names[i]]):
-                u = update[b][j] if factors is None else factors[b] * update[b][j]
-                p.add_(torch.from_numpy(u), alpha=alpha)
+                p.add_(rows[b][j], alpha=alpha)
         return failed
 
 

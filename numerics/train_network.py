@@ -109,15 +109,22 @@ class NetworkTraining:
             else:
                 active, log_l, gW, gu = self._evaluate(start, active, record)
             t = start
+            layout = None   # (active, stacked rows, their names, all rows?, the others' (row, name)), per active set
             while active and t < steps:
-                stacked = [] if stack is None else [i for i, nm in enumerate(active) if nm in stack]
+                if layout is None or layout[0] != active:
+                    stacked = [] if stack is None else [i for i, nm in enumerate(active) if nm in stack]
+                    whole = stacked == list(range(len(active)))      # then the arrays need no row selection
+                    layout = (active, stacked, [active[i] for i in stacked], whole,
+                              [(i, nm) for i, nm in enumerate(active) if stack is None or nm not in stack])
+                _, stacked, stacked_names, whole, others = layout
                 if stacked:
-                    step_network_stack(stack, [active[i] for i in stacked], [gW.numpy()[stacked], gu.numpy()[stacked]],
-                                       [log_l[i] for i in stacked], t + 1, traj)
-                for i, nm in enumerate(active):
-                    if stack is None or nm not in stack:
-                        step_member(self.opts[nm], self.members[nm], self.params[nm], [gW[i], gu[i]], log_l[i],
-                                    t + 1, traj[nm])
+                    grads = [gW.numpy(), gu.numpy()] if whole else [gW.numpy()[stacked], gu.numpy()[stacked]]
+                    step_network_stack(stack, stacked_names, grads, [log_l[i] for i in stacked], t + 1, traj)
+                if others:
+                    rows_W, rows_u = gW.unbind(0), gu.unbind(0)       # one call for every member's row views
+                    for i, nm in others:
+                        step_member(self.opts[nm], self.members[nm], self.params[nm], [rows_W[i], rows_u[i]],
+                                    log_l[i], t + 1, traj[nm])
                 for nm in active:
                     self.step[nm] = t + 1
                 stepped, active = active, [nm for nm in active if traj[nm].status == "ok"]
@@ -147,33 +154,40 @@ class NetworkTraining:
         net, traj, params = self.net, self.trajectories, self.params
         W = torch.stack([params[nm][0] for nm in active])
         u = torch.stack([params[nm][1] for nm in active])
-        finite = (torch.isfinite(W).flatten(1).all(1) & torch.isfinite(u).flatten(1).all(1)).tolist()
         # |f(x; θ)| ≤ (size·max|θ|)^L·max|x| for these L-homogeneous nets: past this bound a margin
-        # could overflow float64, so the run is stopped there as a blow-up
-        magnitude = torch.maximum(W.abs().flatten(1).amax(1), u.abs().flatten(1).amax(1))
-        in_range = (magnitude <= self.overflow_bound).tolist()
-        if not all(finite) or not all(in_range):
-            for nm, ok, small in zip(active, finite, in_range):
-                if not ok:
-                    traj[nm].status, traj[nm].message = "error", f"parameters became NaN/Inf at step {t}"
-                elif not small:
-                    traj[nm].status, traj[nm].message = "error", (
-                        f"parameters left float64's range at step {t} (largest entry beyond "
-                        f"{self.overflow_bound:.3g}, where a margin of this degree-{net.degree:g} network "
-                        "could overflow): a blow-up")
-            finite = [ok and small for ok, small in zip(finite, in_range)]
-            keep = [i for i, ok in enumerate(finite) if ok]
-            self._stop([nm for i, nm in enumerate(active) if i not in keep])
-            active, W, u = [active[i] for i in keep], W[keep], u[keep]
-            if not active:
-                return active, [], None, None
+        # could overflow float64, so the run is stopped there as a blow-up. A NaN/Inf entry fails the
+        # (finite) bound too (np.max and np.maximum propagate NaN), so one test over the population
+        # clears the common case and the members are looked at one by one only when it failed.
+        bound = self.overflow_bound
+        largest = np.maximum(np.abs(W.numpy()).max(), np.abs(u.numpy()).max())
+        if not (math.isfinite(bound) and largest <= bound):
+            magnitude = torch.maximum(W.abs().flatten(1).amax(1), u.abs().flatten(1).amax(1))
+            finite = (torch.isfinite(W).flatten(1).all(1) & torch.isfinite(u).flatten(1).all(1)).tolist()
+            in_range = (magnitude <= bound).tolist()
+            if not all(finite) or not all(in_range):
+                for nm, ok, small in zip(active, finite, in_range):
+                    if not ok:
+                        traj[nm].status, traj[nm].message = "error", f"parameters became NaN/Inf at step {t}"
+                    elif not small:
+                        traj[nm].status, traj[nm].message = "error", (
+                            f"parameters left float64's range at step {t} (largest entry beyond "
+                            f"{self.overflow_bound:.3g}, where a margin of this degree-{net.degree:g} network "
+                            "could overflow): a blow-up")
+                finite = [ok and small for ok, small in zip(finite, in_range)]
+                keep = [i for i, ok in enumerate(finite) if ok]
+                self._stop([nm for i, nm in enumerate(active) if i not in keep])
+                active, W, u = [active[i] for i in keep], W[keep], u[keep]
+                if not active:
+                    return active, [], None, None
         log_l, q_min, gW, gu = net.log_loss_gradients(W, u, self.Xt, self.yt, self.loss)
         log_l = log_l.tolist()
-        change = [v - self.previous.get(nm, math.nan) for nm, v in zip(active, log_l)]
-        self.previous.update(zip(active, log_l))
         floor = self.log_loss_floor
         floored = [] if floor is None else [i for i, v in enumerate(log_l) if v <= floor]
-        if t in record or floored:
+        recording = t in record or floored
+        if recording:                       # the last step's change, only where it is recorded
+            change = [v - self.previous.get(nm, math.nan) for nm, v in zip(active, log_l)]
+        self.previous.update(zip(active, log_l))
+        if recording:
             q_min = q_min.tolist()
             for i, nm in enumerate(active):
                 if t in record or i in floored:

@@ -148,3 +148,78 @@ def test_members_advanced_together_must_be_at_one_step():
         run.advance(20)
     with pytest.raises(ValueError, match="cannot advance to step 5"):
         run.advance(5, names=["a"])
+
+
+def _stack_free_run(monkeypatch, members, steps, record, **kw):
+    """The population with every member stepped alone (``step_member``: no NetworkStack)."""
+    import numerics.train_network as tn
+    with monkeypatch.context() as m:
+        m.setattr(tn.NetworkStack, "of", classmethod(lambda cls, optimizers: None))
+        return train_network(members=members, steps=steps, record=record, **kw)
+
+
+def _same(a, b) -> bool:
+    return (a.status == b.status and a.steps == b.steps and a.log_loss == b.log_loss and a.margins == b.margins
+            and np.array_equal(a.log_loss_step, b.log_loss_step, equal_nan=True)
+            and all(np.array_equal(x, z) for pa, pb in zip(a.params, b.params) for x, z in zip(pa, pb)))
+
+
+def test_the_trainers_fast_paths_equal_every_member_stepped_alone_bitwise(monkeypatch):
+    """Session 6 (issue 24): the trainer's per-step shortcuts — the stacked steepest members' rows
+    taken without a copy when they are all the population, one finiteness/range test per step,
+    log-loss changes computed only where recorded — leave every member's iterates, log-losses,
+    margins and records those of the member stepped alone through ``step_member``, to the last bit,
+    including after a member stops (the floor) and the stacked rows become a subset. The comparison
+    can fail: one member's schedule 1e-12 larger (relative) moves its records and only its."""
+    X, y = gaussian_clusters(2, 6, 6, 0.1, seed=10004, noise_in_mean_span=True)
+    net = TwoLayerNetwork.build("squared_relu", 6, 6)
+    kw = dict(net=net, X=X, y=y, init=net.init(5, 0.1))
+    record = [0, 1, 7, 40, 79, 80]
+    fast = train_network(members=_population(net), steps=80, record=record, **kw)
+    alone = _stack_free_run(monkeypatch, _population(net), 80, record, **kw)
+    assert all(tr.status == "ok" for tr in fast.values())
+    assert all(_same(fast[nm], alone[nm]) for nm in fast)
+    # only stacked members (their rows are the whole population: passed without a row selection)
+    only = {nm: m for nm, m in _population(net).items() if nm in ("ngd", "muon")}
+    fast = train_network(members=only, steps=80, record=record, **kw)
+    alone = _stack_free_run(monkeypatch, {nm: m for nm, m in _population(net).items() if nm in only}, 80, record, **kw)
+    assert all(_same(fast[nm], alone[nm]) for nm in only)
+    # a floor reached by some members mid-run: the others continue, still equal
+    floor = sorted(tr.log_loss[-1] for tr in fast.values())[1]
+    fast = train_network(members=_population(net), steps=80, record=record, log_loss_floor=floor, **kw)
+    alone = _stack_free_run(monkeypatch, _population(net), 80, record, log_loss_floor=floor, **kw)
+    assert any("floor" in tr.message for tr in fast.values()) and all(_same(fast[nm], alone[nm]) for nm in fast)
+    # sabotage: the stacked Muon's schedule 1e-12 larger
+    wrong = _population(net)
+    from numerics.optim import nmd
+    from theory.norms import BlockMax
+    spectral = parse_norm("spectral")
+    wrong["muon"] = Member(lambda ps: TransformOptimizer(ps, nmd(BlockMax((spectral, spectral), (1.0, 1.0)),
+                                                                 PowerSchedule(0.5 * (1 + 1e-12), 0.7), 0.2)))
+    off = train_network(members=wrong, steps=80, record=record, **kw)
+    alone = _stack_free_run(monkeypatch, _population(net), 80, record, **kw)
+    assert not _same(off["muon"], alone["muon"]) and all(_same(off[nm], alone[nm]) for nm in off if nm != "muon")
+
+
+def test_a_blow_up_is_caught_by_the_one_range_test_and_named():
+    """NaN, Inf and beyond-the-overflow-bound parameters each stop their member with its message
+    (the single range test lets none of them through; NaN fails it as well), the others run on."""
+    import torch
+    from numerics.train_network import NetworkTraining
+    X, y = gaussian_clusters(2, 4, 4, 0.1, seed=10005)
+    net = TwoLayerNetwork.build("relu", 4, 4)
+    l2 = parse_norm("l2", "binary")
+    members = {k: Member(lambda ps: TransformOptimizer(ps, nsd(l2, PowerSchedule(0.1, 0.7)))) for k in
+               ("nan", "inf", "huge", "fine")}
+    run = NetworkTraining(net, X, y, members, net.init(0, 0.1))
+    run.advance(3, record=[3])
+    run.params["nan"][0][0, 0] = math.nan
+    run.params["inf"][1][0, 1] = -math.inf
+    run.params["huge"][0][1, 1] = 2 * run.overflow_bound
+    run.evaluated = {}                                   # re-evaluate at step 3 with the edited parameters
+    out = run.advance(6, record=[6])
+    assert out["nan"].status == out["inf"].status == out["huge"].status == "error"
+    assert "NaN/Inf at step 3" in out["nan"].message and "NaN/Inf at step 3" in out["inf"].message
+    assert "left float64's range at step 3" in out["huge"].message
+    assert out["fine"].status == "ok" and out["fine"].steps == [3, 6] and run.running == ["fine"]
+    assert torch.isfinite(run.params["fine"][0]).all()
