@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from numerics.diagonal_nets import GD, DiagonalNetProblem, balanced_init, train
+from numerics.diagonal_nets import GD, DiagonalNetProblem, balanced_init, square_loss_gradient, train
 from numerics.interpolation import Interpolator, interpolation_system, lp_interpolator_exact
 from numerics.run_status import RunStatus, status_field
 
@@ -119,18 +119,14 @@ class DepthProblem(DiagonalNetProblem):
         ``tests/numerics/test_deep_diagonal.py``), about 2 fewer powers' worth of calls per step."""
         if type(self).gradient is not DepthProblem.gradient:
             return super().gradient_on(P)
-        N, Z, ZT, y, n = self.N, self.Z, self.Z.T, self.y, self.n
+        N = self.N
         sign = np.array([[N], [-N]], dtype=float)          # ∂_u = N u^(N−1), ∂_v = −N v^(N−1)
 
-        def gradient(noise=None):
+        def w():
             PN = P ** N
-            r = (PN[..., 0, :] - PN[..., 1, :]) @ ZT - y
-            if noise is not None:
-                r = r - noise
-            gw = (r @ Z / n)[..., None, :]
-            return sign * P ** (N - 1) * gw
+            return PN[..., 0, :] - PN[..., 1, :]
 
-        return gradient
+        return square_loss_gradient(w, lambda: sign * P ** (N - 1), self.Z, self.y, self.n)
 
 
 @dataclass

@@ -122,17 +122,7 @@ class DiagonalNetProblem:
         base = DiagonalNetProblem
         if type(self).gradient is not base.gradient or type(self).residual is not base.residual:
             return lambda noise=None: self.gradient(P, noise)
-        w, jacobian_factor = self.model_on(P)
-        Z, ZT, y, n = self.Z, self.Z.T, self.y, self.n
-
-        def gradient(noise=None):
-            r = w() @ ZT - y
-            if noise is not None:
-                r = r - noise
-            gw = r @ Z / n
-            return jacobian_factor() * gw[..., None, :]
-
-        return gradient
+        return square_loss_gradient(*self.model_on(P), self.Z, self.y, self.n)
 
     def gauss_newton_diagonal(self, P: np.ndarray) -> np.ndarray:
         """c_j (∂_k f(θ_j))²: the Hessian diagonal at interpolation, shape (..., m, d)."""
@@ -148,6 +138,24 @@ class DiagonalNetProblem:
         """J (n × m·d) of the predictions ⟨f(θ), z_i⟩ w.r.t. the flattened (m, d) parameters."""
         J = self.jacobian_factor(P)[..., None, :, :] * self.Z[:, None, :]
         return J.reshape(*J.shape[:-2], -1)
+
+
+def square_loss_gradient(w, jacobian_factor, Z: np.ndarray, y: np.ndarray, n: int):
+    """``noise ↦ ∇L`` from the bound ``w()`` / ``jacobian_factor()`` of :meth:`DiagonalNetProblem.model_on`:
+    r = w Zᵀ − y (− noise), ∂f · (r Z)/n, the operations of :meth:`DiagonalNetProblem.gradient`. ``Z``
+    (n × d) and ``y`` (n,) for one problem, or stacked (K, n, d) and (K, 1, n) for K problems of one shape
+    whose parameters are stacked along a leading axis (numpy's matmul runs the stack slice by slice, so
+    each problem gets its own products' bits)."""
+    ZT = np.swapaxes(Z, -1, -2)
+
+    def gradient(noise=None):
+        r = w() @ ZT - y
+        if noise is not None:
+            r = r - noise
+        gw = r @ Z / n
+        return jacobian_factor() * gw[..., None, :]
+
+    return gradient
 
 
 # -- update rules: the declarations of numerics.optim (GD, AdamFamily, Shampoo), whose array back end

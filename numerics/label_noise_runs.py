@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.diagonal_nets import GD, DiagonalNetProblem, balanced_init, train
+from numerics.diagonal_nets import GD, DiagonalNetProblem, balanced_init, square_loss_gradient, train
 from numerics.run_status import RunStatus, status_field
 
 
@@ -158,17 +158,14 @@ def gd_instances(subs: list, starts: list, etas: list, steps: int):
     t0 = time.perf_counter()
     first = subs[0]
     Z = np.stack([sub.Z for sub in subs])                     # (K, n, d)
-    ZT = Z.transpose(0, 2, 1)
     y = np.stack([sub.y for sub in subs])[:, None, :]          # (K, 1, n)
     P = np.stack([np.array(s, dtype=float, copy=True).reshape(-1, *np.shape(s)[-2:]) for s in starts])
     eta = np.reshape(np.asarray(etas, dtype=float), (-1, 1, 1, 1))
-    w, jacobian_factor = first.model_on(P)           # bound to P, updated in place below
+    gradient = square_loss_gradient(*first.model_on(P), Z, y, first.n)   # bound to P, updated in place
     broken = None
     with np.errstate(over="ignore", invalid="ignore"):
         for step in range(1, steps + 1):
-            r = w() @ ZT - y
-            gw = r @ Z / first.n
-            P -= eta * (jacobian_factor() * gw[..., None, :])
+            P -= eta * gradient()
             if step % 256 == 0 or step == steps:
                 finite = np.all(np.isfinite(P), axis=(1, 2, 3))
                 if not np.all(finite):

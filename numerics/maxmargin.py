@@ -233,18 +233,7 @@ def constraint_rows(problem: Classification, index: np.ndarray,
 
 
 def _flat_margins(problem: Classification, w: np.ndarray) -> np.ndarray:
-    """A(W) flat (C order of (i, c)); the multiclass margins Z_{i,y_i} − Z_{ic} (Z = X Wᵀ) as in
-    ``problem.margins``, with the columns c ≠ y_i taken by one boolean mask (2.5× faster at
-    20 000 × 64, k = 1000; the same values bit for bit)."""
-    W = np.asarray(w, dtype=float).reshape(problem.param_shape)
-    if problem.model == "binary":
-        return problem.margins(W).ravel()
-    rows = np.arange(problem.n)
-    Z = problem.X @ W.T
-    np.subtract(Z[rows, problem.y][:, None], Z, out=Z)
-    keep = np.ones(Z.shape, dtype=bool)
-    keep[rows, problem.y] = False
-    return Z[keep]
+    return problem.margins(np.asarray(w).reshape(problem.param_shape)).ravel()
 
 
 def _check_rows(problem: Classification, count: int) -> None:

@@ -78,3 +78,19 @@ def test_the_adjoint_is_the_accumulated_one_bit_for_bit():
     assigned = np.zeros(3)
     assigned[[1, 1]] = 0.0 - np.array([1.0, 2.0])
     assert dup[1] == 3.0 and assigned[1] != -3.0
+
+
+def test_the_margins_are_the_gathered_differences_bit_for_bit():
+    """The masked margins (every max-margin solver's margin map) equal Z_{i,y_i} − Z_{i,others} taken by
+    a gather, in the order of ``others``; a mask that keeps y_i's own column would not (the control)."""
+    import numpy as np
+
+    from numerics.classification import Classification
+
+    rng = np.random.default_rng(5)
+    problem = Classification.from_arrays(rng.standard_normal((30, 4)), np.repeat(np.arange(6), 5))
+    W = rng.standard_normal((6, 4))
+    Z = problem.X @ W.T
+    expected = Z[np.arange(problem.n), problem.y][:, None] - Z[np.arange(problem.n)[:, None], problem.others]
+    assert np.array_equal(problem.margins(W), expected)
+    assert not np.array_equal(problem.margins(W), (Z[np.arange(problem.n), problem.y][:, None] - Z)[:, 1:])
