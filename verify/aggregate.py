@@ -63,7 +63,10 @@ def check_summaries(per_seed: list[dict]) -> list[dict]:
                    "tolerance": float(np.median(tolerances)),
                    "median": float(np.median(values)), "min": float(np.min(values)),
                    "max": float(np.max(values)), "passed": int(sum(bool(c["passed"]) for c in cs)),
-                   "seeds": len(cs), "note": first.get("note", "")}
+                   "seeds": len(cs), "note": first.get("note", ""),
+                   "deciding": int(sum(bool(c.get("deciding")) for c in cs))}
+        if first.get("unit"):
+            summary["unit"] = first["unit"]
         if np.ptp(tolerances) > 0 or np.isnan(tolerances).any():
             summary["tolerance_range"] = [float(np.min(tolerances)), float(np.max(tolerances))]
         out.append(summary)
@@ -105,7 +108,9 @@ def aggregate(per_seed: list[dict]) -> dict:
 def deciding_summary(status: str, checks: list[dict]) -> dict | None:
     """The check that best explains an aggregated verdict: for ``failed`` the prediction or control
     missed on most seeds, for ``inconclusive`` the precondition missed on most seeds (else the
-    decisive check missed on most), for ``verified`` the first prediction."""
+    decisive check missed on most), for ``verified`` the first prediction. Among those, a check that
+    decided its seed's verdict on the most seeds wins (``deciding``: a failed unit's miss, not an
+    inconclusive unit's)."""
     def missed(c):
         return c["seeds"] - c["passed"]
 
@@ -115,6 +120,12 @@ def deciding_summary(status: str, checks: list[dict]) -> dict | None:
     decisive = [c for c in checks if c["role"] in ("prediction", "control") and missed(c)]
     pre = [c for c in checks if c["role"] == "precondition" and missed(c)]
     pool = (decisive if status == "failed" else pre or decisive)
+    # a seed's deciding checks (``Outcome.deciding_checks``: for a failed multi-unit claim, the misses
+    # of the units that failed, not an inconclusive unit's) come first; reports without the count
+    # fall back to the misses
+    deciding = [c for c in pool if c.get("deciding")]
+    if deciding:
+        return max(deciding, key=lambda c: (c["deciding"], missed(c)))
     return max(pool, key=missed) if pool else None
 
 

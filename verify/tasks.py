@@ -288,10 +288,12 @@ def plain(obj):
 
 def outcome_data(seed: int, outcome: Outcome, seconds: float) -> dict:
     """One seed's outcome as plain data."""
+    deciding = outcome.deciding_checks if outcome.status in ("failed", "inconclusive") else []
     return {"seed": int(seed), "status": outcome.status,
             "checks": [{"name": c.name, "value": float(c.value), "op": c.op,
                         "tolerance": float(c.tolerance), "role": c.role, "passed": bool(c.passed),
-                        "note": c.note} for c in outcome.checks],
+                        "note": c.note, "unit": c.unit,
+                        "deciding": any(c is d for d in deciding)} for c in outcome.checks],
             "metrics": plain(outcome.metrics), "tolerances": plain(outcome.tolerances),
             "message": outcome.message, "details": plain(outcome.details),
             "figures": plain(outcome.figures), "seconds": round(float(seconds), 3)}
