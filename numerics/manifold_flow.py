@@ -151,9 +151,12 @@ class FlowRest:
     time: float                        # rescaled time at the end
     active: np.ndarray                 # (m, d) bool: the parameters not frozen
     collapses: list                    # (time, flat index) of each freeze, in order
-    status: str                        # "rest": no tangent direction left; "horizon": t_max reached;
-    #                                    "degenerate": the active parameters no longer span Zw = y
+    # how it ended: OK at rest (no tangent direction left: the flow's end), NOT_CONVERGED at t_max
+    # before rest, DEGENERATE when the active parameters no longer span the constraints; the message
+    # says which (until 2026-12-07 (session 7) the words "rest", "horizon", "degenerate")
+    status: RunStatus = status_field()
     residual: float                    # ‖Zf(θ) − y‖ / ‖y‖ at the end
+    message: str = ""
 
 
 def integrate_flow_to_rest(problem: DiagonalNetProblem, theta0: np.ndarray, precond, delta: float,
@@ -167,7 +170,8 @@ def integrate_flow_to_rest(problem: DiagonalNetProblem, theta0: np.ndarray, prec
     (its row and column of P set to 0: it neither moves nor takes part in the projection onto Γ),
     and the flow goes on with the others. It stops when the active parameters have no direction
     tangent to Γ left (their Jacobian has full column rank: on u^N − v^N, a vertex of Zw = y with one
-    of u_j, v_j active per nonzero w_j), at ``t_max``, or when they no longer span the constraints.
+    of u_j, v_j active per nonzero w_j: status ``ok``), at ``t_max`` (``not converged``), or when they
+    no longer span the constraints (``degenerate``); the record's ``message`` says which and when.
     For update rules with a diagonal P (``GD``, ``AdamFamily`` with block = 1)."""
     if precond.moment not in (None, "square") or getattr(precond, "block", 1) != 1:
         raise ValueError("integrate_flow_to_rest needs a diagonal flow preconditioner "
@@ -176,16 +180,21 @@ def integrate_flow_to_rest(problem: DiagonalNetProblem, theta0: np.ndarray, prec
     m, d = problem.param.m, problem.d
     x = np.asarray(theta0, dtype=float).ravel().copy()
     active = np.abs(x) > floor
-    t, collapses, status = 0.0, [], "horizon"
+    t, collapses = 0.0, []
+    status, message = RunStatus.NOT_CONVERGED, f"horizon: t_max = {t_max:g} reached before rest"
     while t < t_max:
         idx = np.flatnonzero(active)
         J = problem.jacobian(x.reshape(m, d))[:, idx]
         rank = np.linalg.matrix_rank(J)
         if rank < problem.n:
-            status = "degenerate"
+            status = RunStatus.DEGENERATE
+            message = (f"degenerate at t = {t:g}: the {idx.size} active parameters span rank {rank} < "
+                       f"n = {problem.n} constraints")
             break
         if rank == idx.size:
-            status = "rest"
+            status = RunStatus.OK
+            message = (f"rest at t = {t:g}: the {idx.size} active parameters have no direction tangent "
+                       "to the constraints left (full column rank)")
             break
         rule = _Frozen(precond, active)
 
@@ -205,7 +214,7 @@ def integrate_flow_to_rest(problem: DiagonalNetProblem, theta0: np.ndarray, prec
             collapses += [(t, int(k)) for k in low]
     theta = x.reshape(m, d)
     residual = float(np.linalg.norm(problem.residual(theta)) / max(np.linalg.norm(problem.y), 1e-300))
-    return FlowRest(theta, t, active.reshape(m, d), collapses, status, residual)
+    return FlowRest(theta, t, active.reshape(m, d), collapses, status, residual, message)
 
 
 def second_moment_warmup(problem: DiagonalNetProblem, theta0: np.ndarray, delta: float, replicas: int,

@@ -25,6 +25,7 @@ class RunStatus(StrEnum):
     INACCURATE = "inaccurate"
     INTERRUPTED = "interrupted"
     NOT_COMPUTED = "not computed"
+    DEGENERATE = "degenerate"
 
     @property
     def message(self) -> str:
@@ -64,6 +65,9 @@ _MESSAGES = {
     RunStatus.INTERRUPTED: "the run was interrupted by the user",
     RunStatus.NOT_COMPUTED: "nothing was computed: the quantity is not defined for this input, or an input "
                             "it needs is missing (the record's message says which)",
+    RunStatus.DEGENERATE: "the run stopped where its equations became singular (a Jacobian lost rank, so no "
+                          "further step is defined): the point is finite but not the run's target; the "
+                          "record's message says where",
 }
 
 _SOLVER = {"optimal": RunStatus.OK, "optimal_inaccurate": RunStatus.INACCURATE}   # see RunStatus.from_solver
@@ -77,14 +81,50 @@ class status_field:
     assigns through ``object.__setattr__``, which calls this descriptor) and pickling is unchanged.
 
     ``kind`` is the enumeration (``RunStatus`` by default; a record of a verdict declares
-    ``status_field(kind=verify.outcome.Verdict)``): the same coercion, to that enumeration's members."""
+    ``status_field(kind=verify.outcome.Verdict)``): the same coercion, to that enumeration's members.
+    A tuple of enumerations (with no value in common) declares a status that is a member of one of
+    them: a fingerprint's status is what it found (``verify.identification.Finding``) or, when its
+    runs did not get that far, how they ended (``RunStatus``): ``kind=(Finding, RunStatus)``. A value
+    is coerced to the enumeration that has it; one that none has raises ``ValueError`` naming them all.
+    ``allowed`` (members) narrows the field to the statuses its record can have: a member outside it
+    raises ``ValueError`` too (a fingerprint is never ``not converged``)."""
 
-    def __init__(self, default=None, kind: type[StrEnum] = RunStatus):
-        self.kind = kind
+    def __init__(self, default=None, kind: "type[StrEnum] | tuple[type[StrEnum], ...]" = RunStatus,
+                 allowed: tuple = ()):
+        self.kinds = tuple(kind) if isinstance(kind, tuple) else (kind,)
+        self.kind = self.kinds[0]
+        if len(self.kinds) > 1:
+            shared = set.intersection(*({s.value for s in k} for k in self.kinds))
+            if shared:
+                raise ValueError(f"status_field: the enumerations share the values {sorted(shared)}")
+        self.allowed = tuple(self._member(a) for a in allowed)
         self.default = None if default is None else self.coerce(default)
 
     def coerce(self, value):
         """The member of ``kind`` whose value is ``value`` (ValueError naming the known values)."""
+        if not self.allowed:
+            return self._member(value)
+        try:
+            member = self._member(value)
+        except ValueError:
+            member = None
+        if member not in self.allowed:
+            raise ValueError(f"unknown status {value!r} for this record; allowed: "
+                             f"{', '.join(a.value for a in self.allowed)}")
+        return member
+
+    def _member(self, value):
+        if len(self.kinds) > 1:
+            for kind in self.kinds:
+                if isinstance(value, kind):
+                    return value
+            for kind in self.kinds:
+                try:
+                    return kind(value)
+                except ValueError:
+                    continue
+            raise ValueError(f"unknown {' or '.join(k.__name__ for k in self.kinds)} {value!r}; known: "
+                             f"{', '.join(s.value for k in self.kinds for s in k)}")
         of = getattr(self.kind, "of", None)
         if of is not None:
             return of(value)

@@ -10,12 +10,19 @@ normalized gradient descent (see :func:`train_tnn`), the step applied by the GD 
 these sizes autograd's bookkeeping cost more than the products (2026-12-07: 69 → 32 s user CPU per
 seed of the wang2023 claims).
 
-Attacks (δ_i per sample, budget ‖δ_i‖ ≤ ε in ℓ2 over all d·c entries or in ℓ∞): every decreasing
-margin loss is increased by decreasing the margin y f(x + δ), so the attacks act on the margin (which
-never underflows, unlike the loss gradient of a well-fitted sample):
-- FGSM: one step δ = ε·(−y∇ₓf normalized) (ℓ2) or ε·sign(−y∇ₓf) (ℓ∞) (Goodfellow et al. 2015);
+Attacks (δ_i per sample, budget ‖δ_i‖ ≤ ε in a norm of the registry ``theory.norms`` on the d·c
+entries of δ_i as one vector: ``lp:2`` or ``lp:inf``, parsed by ``parse_norm``, so ``l2``, ``linf``,
+``fro``, ``max`` name them too): every decreasing margin loss is increased by decreasing the margin
+y f(x + δ), so the attacks act on the margin (which never underflows, unlike the loss gradient of a
+well-fitted sample):
+- FGSM: one step δ = −ε·Δ(y∇ₓf), Δ the norm's steepest-ascent direction (its linear maximization
+  oracle argmax_{‖Δ‖≤1} ⟨g, Δ⟩, ``Norm.steepest_direction``: g/‖g‖₂ for ℓ2, sign(g) for ℓ∞)
+  (Goodfellow et al. 2015);
 - PGD: ``steps`` steps of size α = 2.5ε/steps from δ = 0 along the same steepest directions, each
   followed by the projection on the ball (Madry et al. 2018).
+The oracle and the projection run in torch on the whole batch of samples (:data:`ATTACK_ORACLES`,
+keyed by the registry's canonical name); tests/numerics/test_tnn.py checks them against the
+registry's ``steepest_directions`` and ball.
 """
 from __future__ import annotations
 
@@ -30,57 +37,83 @@ from numerics.losses import log_loss_and_margin_gradient
 from numerics.optim import TransformOptimizer, gd
 from numerics.tnn import Transform, folded_gradient, rank_measures, tnn_outputs, unfolded
 from theory.errors import UserInputError
-
-ATTACK_NORMS = ("l2", "linf")
+from theory.norms import Norm, NormError, parse_norm
 
 
 class AttackError(UserInputError):
     """An attack specification outside what is implemented (norm, radius, steps)."""
 
 
-@dataclass(frozen=True)
-class Attack:
-    """The attack family (the radius is per training member, see :func:`train_tnn`)."""
-
-    norm: str = "l2"
-    steps: int = 1               # 1 = FGSM, > 1 = PGD
-
-    def __post_init__(self):
-        if self.norm not in ATTACK_NORMS:
-            raise AttackError(f"unknown attack norm {self.norm!r}; expected one of {ATTACK_NORMS}")
-        if int(self.steps) != self.steps or self.steps < 1:
-            raise AttackError(f"the number of attack steps must be a positive integer, got {self.steps}")
-
-    def describe(self) -> str:
-        kind = "FGSM" if self.steps == 1 else f"PGD-{self.steps}"
-        return f"{kind}, {self.norm.replace('l2', 'ℓ2').replace('linf', 'ℓ∞')}"
-
-
-def _steepest(g: torch.Tensor, norm: str) -> torch.Tensor:
-    """The unit-norm (ℓ2) or sign (ℓ∞) ascent direction of g per sample (first axis)."""
-    if norm == "linf":
-        return torch.sign(g)
+def _l2_direction(g: torch.Tensor) -> torch.Tensor:
+    """ℓ2's steepest-ascent direction g/‖g‖₂ per sample (first axis; 0 stays 0)."""
     flat = g.reshape(g.shape[0], -1).norm(dim=1).clamp_min(torch.finfo(g.dtype).tiny)
     return g / flat.reshape(-1, *([1] * (g.dim() - 1)))
 
 
-def _project(delta: torch.Tensor, norm: str, radius: torch.Tensor) -> torch.Tensor:
-    """Projection of each sample's δ (first axis) on its ball; ``radius`` broadcasts against δ."""
-    if norm == "linf":
-        return torch.maximum(torch.minimum(delta, radius), -radius)
+def _l2_project(delta: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
+    """Projection of each sample's δ (first axis) on its ℓ2 ball: δ·min(1, r/‖δ‖₂)."""
     flat = delta.reshape(delta.shape[0], -1).norm(dim=1)
     factor = torch.clamp(radius.reshape(-1) / flat.clamp_min(torch.finfo(delta.dtype).tiny), max=1.0)
     return delta * factor.reshape(-1, *([1] * (delta.dim() - 1)))
 
 
+def _linf_project(delta: torch.Tensor, radius: torch.Tensor) -> torch.Tensor:
+    """Projection of each sample's δ on its ℓ∞ ball: every entry clipped to [−r, r]."""
+    return torch.maximum(torch.minimum(delta, radius), -radius)
+
+
+#: The attack's back end per norm of the registry, by canonical name: (the norm's steepest-ascent
+#: direction per sample, the torch form of ``Norm.steepest_directions``; the projection on its ball,
+#: radius broadcast against δ). A norm without a closed-form projection has no entry.
+ATTACK_ORACLES = {"lp:2": (_l2_direction, _l2_project), "lp:inf": (torch.sign, _linf_project)}
+ATTACK_NORMS = tuple(ATTACK_ORACLES)
+_SYMBOLS = {"lp:2": "ℓ2", "lp:inf": "ℓ∞"}
+
+
+def attack_norm(norm: "str | Norm") -> Norm:
+    """The registry's norm of an attack budget (a NORM string, parsed as a norm of δ_i's entries as one
+    vector, or a :class:`theory.norms.Norm`), refused (:class:`AttackError`, one line) unless the
+    attack implements it (:data:`ATTACK_ORACLES`)."""
+    if not isinstance(norm, Norm):
+        try:
+            norm = parse_norm(str(norm), "binary")
+        except NormError as exc:
+            raise AttackError(f"attack norm: {exc}") from None
+    if norm.name not in ATTACK_ORACLES:
+        raise AttackError(f"the attack has no projection on the {norm.name} ball; attack norms: "
+                          f"{', '.join(ATTACK_NORMS)} (l2, linf)")
+    return norm
+
+
+@dataclass(frozen=True)
+class Attack:
+    """The attack family (the radius is per training member, see :func:`train_tnn`). ``norm`` is a
+    NORM string of the registry (``l2``, ``linf``, ``lp:2``, ``lp:inf``, …); ``geometry`` is its
+    :class:`theory.norms.Norm`."""
+
+    norm: str = "l2"
+    steps: int = 1               # 1 = FGSM, > 1 = PGD
+
+    def __post_init__(self):
+        object.__setattr__(self, "geometry", attack_norm(self.norm))
+        if int(self.steps) != self.steps or self.steps < 1:
+            raise AttackError(f"the number of attack steps must be a positive integer, got {self.steps}")
+
+    def describe(self) -> str:
+        kind = "FGSM" if self.steps == 1 else f"PGD-{self.steps}"
+        return f"{kind}, {_SYMBOLS[self.geometry.name]}"
+
+
 def perturb(layers: Sequence[torch.Tensor], w: torch.Tensor, X: torch.Tensor, y: torch.Tensor, M: Transform,
-            norm: str, radius: torch.Tensor, steps: int) -> torch.Tensor:
-    """Adversarial inputs X + δ that decrease the margins y f(x + δ) within ‖δ_i‖ ≤ radius_p.
+            norm: "str | Norm", radius: torch.Tensor, steps: int) -> torch.Tensor:
+    """Adversarial inputs X + δ that decrease the margins y f(x + δ) within ‖δ_i‖ ≤ radius_p, the norm
+    of the registry (:func:`attack_norm`).
     Shapes: layers (P, D_l, D_{l−1}, c), w (P, D, c), X (P, n, d, c), y (P, n), radius (P,) (0: no
     attack). The weights enter detached: training differentiates the loss at the fixed δ (the
     adversarial gradient flow of Wang et al. 2023). For a positively homogeneous f the attack is
     scale invariant, δ(aθ) = δ(θ) for a > 0 (∇ₓf scales by a^{J+1}, its direction does not)."""
-    return _perturb([unfolded(W.detach(), M) for W in layers], w.detach().flatten(-2), X, y, norm, radius, steps)
+    return _perturb([unfolded(W.detach(), M) for W in layers], w.detach().flatten(-2), X, y, attack_norm(norm),
+                    radius, steps)
 
 
 # The t-NN as the ReLU MLP of its unfolded layers (numerics.tnn.unfolded), with its backward pass
@@ -112,12 +145,14 @@ def _backward(matrices, w_flat, hs, coef, M: Transform | None):
     return (*grads[::-1], (coef.unsqueeze(-2) @ hs[-1]).squeeze(-2))
 
 
-def _perturb(matrices: Sequence[torch.Tensor], w_flat: torch.Tensor, X: torch.Tensor, y: torch.Tensor, norm: str,
+def _perturb(matrices: Sequence[torch.Tensor], w_flat: torch.Tensor, X: torch.Tensor, y: torch.Tensor, norm: Norm,
              radius: torch.Tensor, steps: int) -> torch.Tensor:
-    """:func:`perturb` from the unfolded layers (:func:`numerics.tnn.unfolded`) and w flattened."""
+    """:func:`perturb` from the unfolded layers (:func:`numerics.tnn.unfolded`), w flattened and the
+    registry's norm (one of :data:`ATTACK_ORACLES`)."""
     radius = torch.as_tensor(radius, dtype=X.dtype)
     if not bool((radius > 0).any()):
         return X
+    steepest, project = ATTACK_ORACLES[norm.name]
     flat = X.reshape(-1, *X.shape[2:])                 # samples of all members on one axis
     r_flat = radius.reshape(-1, 1, 1, 1).expand(X.shape[0], X.shape[1], 1, 1).reshape(-1, 1, 1)
     delta = torch.zeros_like(X)
@@ -125,8 +160,8 @@ def _perturb(matrices: Sequence[torch.Tensor], w_flat: torch.Tensor, X: torch.Te
     for _ in range(steps):
         _, hs = _forward(matrices, w_flat, X + delta)
         g = _backward(matrices, w_flat, hs, y, None)                            # ∇ₓ of y f per sample
-        d_flat = delta.reshape(flat.shape) - step * _steepest(g.reshape(flat.shape), norm)
-        delta = _project(d_flat, norm, r_flat).reshape(X.shape)
+        d_flat = delta.reshape(flat.shape) - step * steepest(g.reshape(flat.shape))
+        delta = project(d_flat, r_flat).reshape(X.shape)
     return X + delta
 
 
@@ -192,7 +227,7 @@ def train_tnn(layers0: Sequence[np.ndarray], w0: np.ndarray, X: np.ndarray, y: n
 
     for t in range(0, steps + 1):
         matrices, w_flat = [unfolded(W, M) for W in layers], w.flatten(-2)    # once per step
-        Xa = _perturb(matrices, w_flat, X, y, attack.norm, radius, attack.steps)
+        Xa = _perturb(matrices, w_flat, X, y, attack.geometry, radius, attack.steps)
         f, hs = _forward(matrices, w_flat, Xa)
         robust = y * f
         log_l, d_margin = log_loss_and_margin_gradient(robust[..., None])        # (P,), (P, n, 1)

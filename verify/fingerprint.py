@@ -49,7 +49,7 @@ import numpy as np
 from numerics.classification import Classification
 from numerics.run_status import RunStatus, status_field
 from theory.norms import Norm, parse_norm
-from verify.identification import UNDETERMINED, Identification, identify
+from verify.identification import UNDETERMINED, Finding, Identification, identify
 
 FAMILY = {
     "binary": ("lp:1", "lp:1.5", "lp:2", "lp:3", "lp:inf"),
@@ -166,7 +166,10 @@ class ModelFingerprint:
     members: list = field(default_factory=list)          # MemberRun
     selected: int | None = None
     identification: Identification | None = None
-    status: str = "pending"    # identified | undetermined | not-separated | error | interrupted
+    # what the sweep's runs showed (Finding: identified, undetermined, not-separated), or how they ended
+    # when they were not all read (RunStatus: error, interrupted); anything else raises ValueError
+    status: Finding | RunStatus = status_field(Finding.UNDETERMINED, kind=(Finding, RunStatus), allowed=(
+        Finding.IDENTIFIED, Finding.UNDETERMINED, Finding.NOT_SEPARATED, RunStatus.ERROR, RunStatus.INTERRUPTED))
     message: str = ""
     step_degree: float = math.nan       # degree of the first step in the gradient's scale
     seconds: float = 0.0
@@ -372,7 +375,7 @@ def margin_fingerprint(factory: Callable, model: str, profile: str = "quick", se
         try:
             result.step_degree = step_degree(factory, problem, shape)
         except OptimizerFailure as exc:
-            result.status, result.message = "error", str(exc)
+            result.status, result.message = RunStatus.ERROR, str(exc)
             result.seconds = time.perf_counter() - start
             return result
         normalized = result.step_degree >= SETTINGS["degree_threshold"]
@@ -384,7 +387,7 @@ def margin_fingerprint(factory: Callable, model: str, profile: str = "quick", se
         uncertified = [n for n, sol in solutions.items()
                        if not sol.certificate.relative_gap <= SETTINGS["certificate_tolerance"]]
         if uncertified:
-            result.status = "error"
+            result.status = RunStatus.ERROR
             result.message = (f"the max-margin solver did not certify {', '.join(uncertified)} "
                               f"(relative duality gap above {SETTINGS['certificate_tolerance']:g})")
         result.solutions = {n: {"margin": s.margin, "relative_gap": s.certificate.relative_gap,
@@ -409,7 +412,7 @@ def margin_fingerprint(factory: Callable, model: str, profile: str = "quick", se
                                     log_loss_floor=SETTINGS["log_loss_floor"],
                                     progress=on_progress, on_record=recorder)
     except KeyboardInterrupt:
-        result.status, result.message = "interrupted", "interrupted by the user"
+        result.status, result.message = RunStatus.INTERRUPTED, "interrupted by the user"
         _finish(result, threshold)
         result.seconds = time.perf_counter() - start
         raise FingerprintInterrupted(result) from None
@@ -430,19 +433,19 @@ def _finish(result: ModelFingerprint, threshold: float) -> None:
     if result.selected is not None:
         m = members[result.selected]
         result.identification = identify(m.increment_gaps[-1], threshold)
-        if result.status != "interrupted":
-            result.status = "identified" if result.identified != UNDETERMINED else "undetermined"
-            result.message = "" if result.status == "identified" else result.identification.describe()
+        if result.status is not RunStatus.INTERRUPTED:
+            result.status = result.identification.finding
+            result.message = "" if result.status is Finding.IDENTIFIED else result.identification.describe()
         return
-    if result.status == "interrupted":
+    if result.status is RunStatus.INTERRUPTED:
         return
     errors = [m for m in members if m.status != RunStatus.OK]
     if members and len(errors) == len(members):
-        result.status = "error"
+        result.status = RunStatus.ERROR
         result.message = errors[0].message + ("" if len(errors) == 1 else
                                               f" (and in all {len(errors)} runs of the step-size sweep)")
     else:
-        result.status = "not-separated"
+        result.status = Finding.NOT_SEPARATED
         longest = max((m.steps[-1] for m in members if m.steps), default=0)
         result.message = (f"no run of the step-size sweep separated the data with a late increment "
                           f"that does (after up to {longest} steps)")

@@ -10,16 +10,50 @@ difference of the ratios but the *separation* s = g_runner-up / g_best: how many
 runner-up norm is than the best one. The identification is "undetermined" when s is below a
 threshold calibrated on optimizers of known bias (``bench/bench_fingerprint.py`` prints the
 calibration: the largest separation of any wrong identification and the smallest of the right ones).
+
+What an identification finds is a :class:`Finding` (one enumeration with messages, for the margin,
+network and sharpness fingerprints alike): not how a run ended (``numerics.run_status.RunStatus``)
+and not a verdict (``verify.outcome.Verdict``: a verdict is read from findings).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 
 from numerics.run_status import status_field
 from verify.outcome import Verdict
 
-UNDETERMINED = "undetermined"
+
+class Finding(StrEnum):
+    """What a fingerprint found in its runs. A ``str`` enumeration: a member equals, prints and is
+    written to JSON as its value (the words the fingerprints' records always used). A fingerprint's
+    ``status`` is a finding once its runs were read, and otherwise the ``RunStatus`` that ended them
+    (``error``, ``interrupted``): ``status_field(kind=(Finding, RunStatus))``."""
+
+    IDENTIFIED = "identified"
+    UNDETERMINED = "undetermined"
+    NOT_SEPARATED = "not-separated"
+    OUTSIDE_FAMILY = "outside-family"
+
+    @property
+    def message(self) -> str:
+        """What the finding means (the record's own ``message`` says what was measured)."""
+        return _FINDING_MESSAGES[self]
+
+
+_FINDING_MESSAGES = {
+    Finding.IDENTIFIED: "one member of the family fits the runs and is separated from the runner-up by the "
+                        "threshold",
+    Finding.UNDETERMINED: "no member of the family can be named: the best is not separated from the "
+                          "runner-up by the threshold, none fits, or no run reached the regime read (the "
+                          "record's message says which)",
+    Finding.NOT_SEPARATED: "no run of the sweep separated (fit) the data: there is no limit direction to read",
+    Finding.OUTSIDE_FAMILY: "no member of the family tracks the runs: the best fit's residual is above the "
+                            "family's tolerance",
+}
+
+UNDETERMINED = Finding.UNDETERMINED      # what ``Identification.identified`` names when it names no norm
 
 
 @dataclass(frozen=True)
@@ -41,8 +75,14 @@ class Identification:
 
     @property
     def identified(self) -> str:
+        """The identified norm's name, or :data:`UNDETERMINED`."""
         fits = self.best_gap <= self.fit_tolerance
         return self.best if fits and self.separation >= self.threshold else UNDETERMINED
+
+    @property
+    def finding(self) -> Finding:
+        """``identified`` when a norm is named, else ``undetermined``."""
+        return Finding.UNDETERMINED if self.identified == UNDETERMINED else Finding.IDENTIFIED
 
     def describe(self) -> str:
         sep = "∞" if math.isinf(self.separation) else f"{self.separation:.3g}"

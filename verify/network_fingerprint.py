@@ -64,7 +64,7 @@ import numpy as np
 
 from numerics.run_status import RunStatus, status_field
 from theory.norms import BlockMax
-from verify.identification import UNDETERMINED, Identification, identify
+from verify.identification import UNDETERMINED, Finding, Identification, identify
 
 SETTINGS = {
     "activation": "squared_relu", "width": 8, "init_scale": 0.1,
@@ -221,7 +221,10 @@ class NetworkRun:
 @dataclass
 class NetworkFingerprint:
     """The sweep's runs, the selected one (smallest best residual) and its identification."""
-    status: str = "undetermined"     # "identified" | "undetermined" | "not-separated" | "error"
+    # what the sweep's runs showed (Finding: identified, undetermined, not-separated), or RunStatus
+    # error when the optimizer could not be trained; anything else raises ValueError
+    status: Finding | RunStatus = status_field(Finding.UNDETERMINED, kind=(Finding, RunStatus), allowed=(
+        Finding.IDENTIFIED, Finding.UNDETERMINED, Finding.NOT_SEPARATED, RunStatus.ERROR))
     message: str = ""
     norms: list = field(default_factory=list)
     step_degree: float = math.nan
@@ -300,7 +303,7 @@ def network_fingerprint(factory: Callable, profile: str = "quick", seed: int = 0
                                               torch.from_numpy(X), torch.from_numpy(y))
         result.step_degree = first_step_degree(factory, list(init), [gW[0].numpy(), gu[0].numpy()])
     except OptimizerFailure as exc:
-        result.status, result.message = "error", str(exc)
+        result.status, result.message = RunStatus.ERROR, str(exc)
         result.seconds = time.perf_counter() - start
         return result
     normalized = result.step_degree >= MARGIN["degree_threshold"]
@@ -446,30 +449,30 @@ def _finish(result: NetworkFingerprint) -> None:
         result.selected = min(scored, key=lambda i: min(result.runs[i].residuals.values()))
         result.identification = identify(result.run.residuals, SETTINGS["separation_threshold"], "residual",
                                            SETTINGS["fit_tolerance"])
-        result.status = "identified" if result.identified != UNDETERMINED else "undetermined"
-        result.message = "" if result.status == "identified" else result.identification.describe()
+        result.status = result.identification.finding
+        result.message = "" if result.status is Finding.IDENTIFIED else result.identification.describe()
         return
     errors = [r for r in result.runs if r.status != RunStatus.OK]
     shallow = [r for r in result.runs if r.status == RunStatus.OK and r.phase == "shallow"]
     if result.runs and len(errors) == len(result.runs):
-        result.status = "error"
+        result.status = RunStatus.ERROR
         result.message = errors[0].message + ("" if len(errors) == 1 else
                                               f" (and in all {len(errors)} runs of the step-size sweep)")
     elif shallow:
         deepest = min(shallow, key=lambda r: r.log_loss)
-        result.status = "undetermined"
+        result.status = Finding.UNDETERMINED
         result.message = (f"no run of the step-size sweep went deep into the separable phase (log L ≤ "
                           f"−{SETTINGS['min_depth']:g}): the deepest reached {deepest.log_loss:.4g} in "
                           f"{deepest.steps} steps, its last step changing log L by {deepest.log_loss_step:.3g} "
                           "(a loss that levels off, as when weight decay bounds ‖θ‖, has no limit direction)")
     elif any(r.phase in ("jumped", "overflow", "short") for r in result.runs):
         blown = [r for r in result.runs if r.phase in ("jumped", "overflow", "short")]
-        result.status = "undetermined"
+        result.status = Finding.UNDETERMINED
         result.message = (f"every run that fit the data blew up or stopped before its step size fell "
                           f"tenfold ({len(blown)} of {len(result.runs)}; η₀ = {blown[0].eta0:.3g}: "
                           f"{blown[0].message})")
     else:
-        result.status = "not-separated"
+        result.status = Finding.NOT_SEPARATED
         result.message = "no run of the step-size sweep fit the data (n·L < log 2)"
 
 

@@ -86,10 +86,12 @@ class Report:
 
     def part_error(self, seed: int, part: str, message: str) -> dict:
         """The result of a part whose task did not come back (its worker died, the cluster went away)."""
-        return {"part": part, "seed": int(seed), "status": "error", "interrupted": False,
-                "verdict": {"status": "error", "message": f"{part}: {message}"}, "checks": [],
+        from numerics.run_status import RunStatus
+
+        return {"part": part, "seed": int(seed), "status": RunStatus.ERROR, "interrupted": False,
+                "verdict": {"status": Verdict.ERROR, "message": f"{part}: {message}"}, "checks": [],
                 "lines": [f"{part}: error: {message}"],
-                "section": {"heading": part, "status": "error", "text": [message], "tables": []},
+                "section": {"heading": part, "status": RunStatus.ERROR, "text": [message], "tables": []},
                 "figures": []}
 
     def of_seed(self, seed: int) -> dict:

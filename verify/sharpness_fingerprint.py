@@ -30,6 +30,9 @@ from typing import Callable
 
 import numpy as np
 
+from numerics.run_status import RunStatus, status_field
+from verify.identification import Finding
+
 SETTINGS = {
     "eta": {"quick": 0.02, "full": 0.01},       # runs at 2η and η
     "replicas": {"quick": 16, "full": 64},
@@ -49,7 +52,10 @@ SETTINGS = {
 
 @dataclass
 class SharpnessFingerprint:
-    status: str                        # "ok" | "outside-family" | "error"
+    # how the runs ended (RunStatus: ok, error), or the finding outside-family (Finding) when they ran
+    # but no flow of the family tracks them; anything else raises ValueError
+    status: RunStatus | Finding = status_field(kind=(RunStatus, Finding), allowed=(
+        RunStatus.OK, RunStatus.ERROR, Finding.OUTSIDE_FAMILY))
     message: str = ""
     eta: float = 0.0
     steps: int = 0
@@ -65,7 +71,7 @@ class SharpnessFingerprint:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        if self.status == "error":
+        if self.status is RunStatus.ERROR:
             return f"error: {self.message}"
         fits = ", ".join(f"{e:.3f} at η = {h:g}" for h, e in self.per_eta.items())
         if self.interval is None:
@@ -75,7 +81,7 @@ class SharpnessFingerprint:
             ci = f"[95% CI {lo:.3f}, {hi:.3f}]"
         text = (f"e = {self.exponent:.3f} {ci} (extrapolated to η → 0 from "
                 f"{fits}), fit residual {self.residual:.2f} of the flow's displacement")
-        if self.status == "outside-family":
+        if self.status is Finding.OUTSIDE_FAMILY:
             text += f" — outside the family Σ H_kk^(1−e): {self.message}"
         elif self.message:
             text += f" ({self.message})"
@@ -215,11 +221,11 @@ def sharpness_fingerprint(factory: Callable, profile: str = "quick", seed: int =
     etas = (2 * eta, eta)
     replicas = SETTINGS["replicas"][profile]
     problem, theta0 = _setting(seed)
-    result = SharpnessFingerprint("ok", eta=eta, replicas=replicas)
+    result = SharpnessFingerprint(RunStatus.OK, eta=eta, replicas=replicas)
     try:                               # a factory that fails does so before the flows are derived
         _train(factory, problem, theta0, eta, [0], 1, seed)
     except RuntimeError as exc:
-        result.status, result.message = "error", str(exc)
+        result.status, result.message = RunStatus.ERROR, str(exc)
         result.seconds = time.perf_counter() - start
         return result
     if progress is not None:
@@ -239,7 +245,7 @@ def sharpness_fingerprint(factory: Callable, profile: str = "quick", seed: int =
                              (lambda k, _, done=done, h=h: progress(
                                  done + k, total, f"label-noise replicas (R = {replicas}, η = {h:g})")))
     except RuntimeError as exc:
-        result.status, result.message = "error", str(exc)
+        result.status, result.message = RunStatus.ERROR, str(exc)
         result.seconds = time.perf_counter() - start
         return result
     fine = np.linspace(grid[0], grid[-1], 241)
@@ -265,7 +271,7 @@ def sharpness_fingerprint(factory: Callable, profile: str = "quick", seed: int =
                        **{f"flow e={e:g}": sqrt_diag_measure(problem, flow[e]).tolist()
                           for e in sorted({0.0, 0.5, nearest})}}
     if result.residual > SETTINGS["fit_tolerance"]:
-        result.status = "outside-family"
+        result.status = Finding.OUTSIDE_FAMILY
         result.message = (f"no flow of the family tracks the replica mean (best residual "
                           f"{result.residual:.2f} > {SETTINGS['fit_tolerance']:g})")
     elif any(e in (grid[0], grid[-1]) for e in per_eta.values()):
@@ -277,7 +283,7 @@ def sharpness_fingerprint(factory: Callable, profile: str = "quick", seed: int =
 def figures(fp: SharpnessFingerprint) -> list[dict]:
     from verify import figures as figs
 
-    if fp.status == "error":
+    if fp.status is RunStatus.ERROR:
         return []
     t = fp.times
     series = [figs.series(f"your optimizer (mean of {fp.replicas} replicas)" if name == "run" else name,
@@ -287,7 +293,7 @@ def figures(fp: SharpnessFingerprint) -> list[dict]:
     ci = f"[{lo:.3f}, {hi:.3f}]" if fp.interval is not None else "(no interval)"
     errs = list(fp.errors.items())
     top = max(v for _, v in errs)
-    caveat = " — outside the family" if fp.status == "outside-family" else ""
+    caveat = " — outside the family" if fp.status is Finding.OUTSIDE_FAMILY else ""
     return [
         figs.line_figure("sharpness-trajectory",
                          f"Label-noise diagonal net: tr Diag(H)^½ along the run (η = {fp.eta:g}){caveat}",

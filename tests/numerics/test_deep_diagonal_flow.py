@@ -8,7 +8,8 @@ import pytest
 
 from numerics.deep_diagonal import DepthProblem
 from numerics.diagonal_nets import GD, AdamFamily, balanced_init, train
-from numerics.manifold_flow import Shampoo, integrate_flow_to_rest
+from numerics.manifold_flow import FlowRest, Shampoo, integrate_flow_to_rest
+from numerics.run_status import RunStatus
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +36,7 @@ def _is_vertex(problem, w, floor):
 def test_adam_flow_stops_at_a_vertex_having_decreased_its_regularizer():
     problem, start = _on_manifold()
     out = integrate_flow_to_rest(problem, start, AdamFamily(exponent=0.5), 1.0, 50.0)
-    assert out.status == "rest" and out.time < 50.0
+    assert out.status is RunStatus.OK and out.time < 50.0 and out.message.startswith("rest at t = ")
     assert out.residual <= 1e-4
     assert int(out.active.sum()) == np.linalg.matrix_rank(problem.jacobian(out.theta)[:, out.active.ravel()])
     times = [t for t, _ in out.collapses]
@@ -49,7 +50,8 @@ def test_adam_flow_stops_at_a_vertex_having_decreased_its_regularizer():
 def test_sgd_flow_is_not_at_a_vertex_so_the_vertex_test_can_miss():
     problem, start = _on_manifold()
     out = integrate_flow_to_rest(problem, start, GD(), 1.0, 5.0)
-    assert out.status == "horizon"
+    assert out.status is RunStatus.NOT_CONVERGED and out.time == 5.0
+    assert out.message == "horizon: t_max = 5 reached before rest"
     assert not _is_vertex(problem, problem.w(out.theta), 1e-3)
 
 
@@ -58,3 +60,27 @@ def test_non_diagonal_preconditioners_are_refused():
     for rule in (Shampoo(), AdamFamily(exponent=0.5, block=2)):
         with pytest.raises(ValueError, match="diagonal flow preconditioner"):
             integrate_flow_to_rest(problem, start, rule, 1.0, 1.0)
+
+
+def test_a_flow_whose_active_parameters_cannot_span_the_constraints_is_degenerate():
+    """A floor above every |θ_k| leaves no active parameter: rank 0 < n at t = 0 (the sabotaged
+    input); the same start with the default floor goes on to rest."""
+    problem, start = _on_manifold()
+    out = integrate_flow_to_rest(problem, start, AdamFamily(exponent=0.5), 1.0, 50.0,
+                                 floor=10 * float(np.abs(start).max()))
+    assert out.status is RunStatus.DEGENERATE and out.time == 0.0 and not out.active.any()
+    assert out.message == f"degenerate at t = 0: the 0 active parameters span rank 0 < n = {problem.n} constraints"
+
+
+def test_the_flow_record_refuses_a_status_outside_the_enumeration():
+    """The old words (and any other text) are refused where the record is built; the members' values
+    are what a JSON writer sees."""
+    import json
+
+    problem, start = _on_manifold()
+    make = lambda s: FlowRest(start, 0.0, np.ones(start.shape, bool), [], s, 0.0)   # noqa: E731
+    for word in ("rest", "horizon", "finished", ""):
+        with pytest.raises(ValueError, match="unknown run status"):
+            make(word)
+    assert [json.dumps(make(s).status) for s in ("ok", "not converged", "degenerate")] == \
+        ['"ok"', '"not converged"', '"degenerate"']

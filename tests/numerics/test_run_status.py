@@ -104,3 +104,42 @@ def test_the_sweep_and_tracking_records_reject_a_status_outside_the_enum():
         assert record.status is RunStatus.NOT_CONVERGED
         with pytest.raises(ValueError, match="unknown run status 'finished'"):
             record.status = "finished"
+
+
+def test_a_status_field_over_two_enumerations_keeps_each_members_kind_and_narrows_to_allowed():
+    """A fingerprint's status is a finding or the run status that ended it: each value becomes a
+    member of the enumeration that has it; ``allowed`` refuses the members the record cannot have,
+    and text that neither enumeration has is refused where the record is built."""
+    import dataclasses
+    import json
+    from enum import StrEnum
+
+    from numerics.run_status import status_field
+
+    class Found(StrEnum):
+        FOUND = "found"
+        NOTHING = "nothing"
+
+    @dataclasses.dataclass
+    class Record:
+        status: Found | RunStatus = status_field(Found.NOTHING, kind=(Found, RunStatus))
+        narrow: Found | RunStatus = status_field(Found.NOTHING, kind=(Found, RunStatus),
+                                                 allowed=(Found.FOUND, Found.NOTHING, RunStatus.ERROR))
+
+    r = Record()
+    assert r.status is Found.NOTHING and Record("error").status is RunStatus.ERROR
+    r.status = "found"
+    assert r.status is Found.FOUND and json.dumps(r.status) == '"found"'
+    assert Record("not converged").status is RunStatus.NOT_CONVERGED
+    with pytest.raises(ValueError, match="unknown Found or RunStatus 'finished'; known: found, nothing, ok"):
+        Record("finished")
+    assert Record(narrow="error").narrow is RunStatus.ERROR
+    for bad in ("ok", "not converged", "finished", ""):
+        with pytest.raises(ValueError, match="for this record; allowed: found, nothing, error"):
+            Record(narrow=bad)
+    with pytest.raises(ValueError, match="share the values"):
+        status_field(kind=(RunStatus, StrEnum("Clash", {"OK": "ok"})))
+
+
+def test_degenerate_is_a_run_end_with_its_own_message():
+    assert RunStatus.of("degenerate") is RunStatus.DEGENERATE and "singular" in RunStatus.DEGENERATE.message

@@ -72,6 +72,99 @@ def test_transform_and_attack_errors_are_user_errors():
     assert issubclass(TransformError, UserInputError) and issubclass(AttackError, UserInputError)
 
 
+def test_the_attack_norm_comes_from_the_norm_registry():
+    """An attack norm is a NORM string of ``theory.norms`` (any of its spellings), held as the registry's
+    Norm; a string the registry does not parse, or a norm whose ball the attack cannot project on, is
+    refused where the attack is built (one line, a user error)."""
+    from theory.norms import parse_norm
+
+    for text, name in (("l2", "lp:2"), ("lp:2", "lp:2"), ("fro", "lp:2"), ("linf", "lp:inf"),
+                       ("lp:inf", "lp:inf"), ("max", "lp:inf"), ("entrywise:inf", "lp:inf")):
+        attack = Attack(text, 1)
+        assert attack.geometry == parse_norm(name, "binary") and attack.geometry.name == name, text
+    assert Attack("l2", 1).describe() == "FGSM, ℓ2" and Attack("lp:inf", 5).describe() == "PGD-5, ℓ∞"
+    for bad in ("l1", "lp:3", "nuclear", "spectral", "ℓ2", "L-two", "", "l 2"):
+        with pytest.raises(AttackError) as err:
+            Attack(bad, 1)
+        assert "\n" not in str(err.value), bad
+
+
+@pytest.mark.parametrize("name", ["lp:2", "lp:inf"])
+def test_the_attack_oracles_are_the_registrys_steepest_direction_and_ball(name):
+    """The torch back end of each attack norm computes the registry's steepest-ascent direction
+    (``Norm.steepest_directions``: ℓ∞ bit for bit; ℓ2 to round-off: the registry evaluates the Hölder
+    closed form on |g|/max|g|, the attack g/‖g‖₂ as it always did, which differs in last bits) and
+    projects onto the registry norm's ball; a swapped oracle (the other norm's) misses."""
+    from numerics.tnn_train import ATTACK_ORACLES
+    from theory.norms import parse_norm
+
+    norm = parse_norm(name, "binary")
+    steepest, project = ATTACK_ORACLES[name]
+    g = np.random.default_rng(7).standard_normal((40, 3, 4))
+    g[0] = 0.0                                                      # a zero gradient stays 0
+    want = norm.steepest_directions(g)
+    got = steepest(torch.from_numpy(g)).numpy()
+    if name == "lp:inf":
+        assert np.array_equal(got, want)
+    else:
+        assert np.allclose(got, want, rtol=0, atol=4e-16) and not np.array_equal(got, want)
+    other = ATTACK_ORACLES["lp:inf" if name == "lp:2" else "lp:2"][0]
+    assert not np.allclose(other(torch.from_numpy(g)).numpy(), want, rtol=0, atol=1e-6)      # sabotage
+    assert np.allclose(norm.values(want[1:]), 1.0, rtol=1e-15)
+    radius = torch.full((40, 1, 1), 0.3, dtype=torch.float64)
+    delta = project(torch.from_numpy(3.0 * g), radius).numpy()
+    assert np.all(norm.values(delta) <= 0.3 * (1 + 1e-15))
+    assert np.allclose(norm.values(delta[1:]), 0.3, rtol=1e-15)         # outside points land on the sphere
+    inside = 1e-3 * g
+    assert np.array_equal(project(torch.from_numpy(inside), radius).numpy(), inside)
+
+
+def _old_steepest(g, norm):
+    """The attack's direction as written before it went through the registry (pinned reference)."""
+    if norm == "linf":
+        return torch.sign(g)
+    flat = g.reshape(g.shape[0], -1).norm(dim=1).clamp_min(torch.finfo(g.dtype).tiny)
+    return g / flat.reshape(-1, *([1] * (g.dim() - 1)))
+
+
+def _old_project(delta, norm, radius):
+    if norm == "linf":
+        return torch.maximum(torch.minimum(delta, radius), -radius)
+    flat = delta.reshape(delta.shape[0], -1).norm(dim=1)
+    factor = torch.clamp(radius.reshape(-1) / flat.clamp_min(torch.finfo(delta.dtype).tiny), max=1.0)
+    return delta * factor.reshape(-1, *([1] * (delta.dim() - 1)))
+
+
+@pytest.mark.parametrize("norm,steps", [("l2", 1), ("linf", 1), ("l2", 5), ("linf", 5)])
+def test_attacks_through_the_registry_are_bitwise_the_old_attacks(norm, steps):
+    """The attacks equal, bit for bit, the loop with the old string-dispatched direction and projection
+    (a Norm or its NORM string alike); the loop with the other norm's direction (sabotage) does not."""
+    from numerics.tnn import unfolded
+    from numerics.tnn_train import _backward, _forward
+    from theory.norms import parse_norm
+
+    layers, w, X, y = _setup()
+    M = transform("dct", 4)
+    radius = torch.tensor([0.03, 0.05], dtype=torch.float64)
+    got = perturb(layers, w, X, y, M, norm, radius, steps)
+    assert torch.equal(got, perturb(layers, w, X, y, M, parse_norm(norm, "binary"), radius, steps))
+
+    def reference(direction):
+        matrices, w_flat = [unfolded(W, M) for W in layers], w.flatten(-2)
+        flat = X.reshape(-1, *X.shape[2:])
+        r_flat = radius.reshape(-1, 1, 1, 1).expand(X.shape[0], X.shape[1], 1, 1).reshape(-1, 1, 1)
+        delta, step = torch.zeros_like(X), (r_flat if steps == 1 else 2.5 * r_flat / steps)
+        for _ in range(steps):
+            _, hs = _forward(matrices, w_flat, X + delta)
+            g = _backward(matrices, w_flat, hs, y, None)
+            delta = _old_project(delta.reshape(flat.shape) - step * direction(g.reshape(flat.shape)), norm,
+                                 r_flat).reshape(X.shape)
+        return X + delta
+
+    assert torch.equal(got, reference(lambda g: _old_steepest(g, norm)))
+    assert not torch.equal(got, reference(lambda g: _old_steepest(g, "l2" if norm == "linf" else "linf")))
+
+
 def _setup(P=2, n=6, d=3, c=4, D=5, depth=2):
     rng = np.random.default_rng(3)
     layers, w = tnn_init((d,) + (D,) * depth, c, 1.0, seed=0)

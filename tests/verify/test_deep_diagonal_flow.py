@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from numerics.interpolation import relative_distance
+from numerics.run_status import RunStatus
 from verify.experiments import deep_diagonal as exp
 
 SMALL = replace(exp.ADAM_SETTINGS, d=8, replicas=2, eta=0.05, horizon=(2.0, 2.0, 2.0))
@@ -16,7 +17,8 @@ def test_each_replica_is_compared_with_the_flow_from_its_own_start():
     out = exp.adam_flow_landing(10007, 3, SMALL, start_time=0.5)
     assert out["status"] == "ok"
     assert out["trained"].shape == out["flow_end"].shape == (2, 8)
-    assert set(out["flow_status"]) <= {"rest", "horizon", "degenerate"}
+    # a numerics.run_status.RunStatus since session 7 (was the words "rest", "horizon", "degenerate")
+    assert set(out["flow_status"]) <= {RunStatus.OK, RunStatus.NOT_CONVERGED, RunStatus.DEGENERATE}
     assert np.all(out["flow_time"] <= 2.0 - 0.5 + 1e-12)
     for w, v, d in zip(out["trained"], out["flow_end"], out["end_to_flow"]):
         assert d == pytest.approx(relative_distance(w, v), rel=1e-12)
