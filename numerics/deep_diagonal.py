@@ -215,3 +215,59 @@ def train_deep(problem: DiagonalNetProblem, optimizer, alpha: float, eta: float,
     return DeepRun(final, problem.w(final), residual, RunStatus.OK, "", seconds,
                    {step: problem.w(P) for step, P in zip(run.steps, projected[:-1])}, done,
                    dict(zip(run.steps, projected[:-1])), window_W)
+
+
+@dataclass
+class BasicSolutions:
+    """Every basic solution of Zw = y (Z: n × d of rank n): for each support S of n columns with
+    Z_S non-singular, the unique w with supp w ⊆ S and Zw = y. These are the local minima on
+    {Zw = y} of a concave separable Σ_j ω_j|w_j|^κ (0 < κ < 1, ω_j > 0): a dependent support has a
+    strictly concave direction inside Zw = y, an independent one is a strict local minimum (|t|^κ has
+    infinite slope at 0). Used by the measurements of docs/claims/deep-diagonal-adam-local-minimum.md."""
+    supports: np.ndarray     # (B, n) column indices, lexicographic order
+    W: np.ndarray            # (B, d)
+    singular: int            # supports skipped as (numerically) singular
+
+    def nearest(self, w: np.ndarray) -> tuple[int, float]:
+        """(index, Euclidean distance) of the basic solution nearest to ``w``; (−1, NaN) when ``w``
+        is not finite."""
+        w = np.asarray(w, dtype=float)
+        if not np.all(np.isfinite(w)):
+            return -1, float("nan")
+        dist = np.linalg.norm(self.W - w, axis=1)
+        i = int(np.argmin(dist))
+        return i, float(dist[i])
+
+
+def basic_solutions(Z, y, singular_ratio: float = 1e-10, chunk: int = 20_000) -> BasicSolutions:
+    """All basic solutions of Zw = y by enumerating the C(d, n) supports (the enumeration of
+    ``numerics.interpolation.lp_interpolator_exact``, which keeps only the argmin; here every solution
+    is kept: C(32, 4) = 35 960 at the depth-N claims' size, 9 MB). A support is skipped when the
+    Hadamard ratio |det Z_S| / Π‖z_k‖ ≤ ``singular_ratio`` (numerically dependent columns)."""
+    import itertools
+    import math
+
+    Z, y = interpolation_system(Z, y)
+    n, d = Z.shape
+    if math.comb(d, n) > 2_000_000:
+        raise ValueError(f"C({d}, {n}) supports exceeds the enumeration limit 2 000 000")
+    supports = itertools.combinations(range(d), n)
+    kept_S, kept_W, singular = [], [], 0
+    while True:
+        block = np.array(list(itertools.islice(supports, chunk)), dtype=np.int64)
+        if block.size == 0:
+            break
+        A = Z[:, block].transpose(1, 0, 2)
+        ratio = np.abs(np.linalg.det(A)) / np.prod(np.linalg.norm(A, axis=1), axis=1)
+        ok = ratio > singular_ratio
+        singular += int(np.sum(~ok))
+        if not np.any(ok):
+            continue
+        sol = np.linalg.solve(A[ok], np.broadcast_to(y, (int(ok.sum()), n))[..., None])[..., 0]
+        W = np.zeros((sol.shape[0], d))
+        np.put_along_axis(W, block[ok], sol, axis=1)
+        kept_S.append(block[ok])
+        kept_W.append(W)
+    if not kept_W:
+        raise RuntimeError("no non-singular support: Z has no n independent columns")
+    return BasicSolutions(np.concatenate(kept_S), np.concatenate(kept_W), singular)
