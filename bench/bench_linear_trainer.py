@@ -7,7 +7,8 @@ targets, horizon and budget, so each member runs to twice its confirmation step 
 stop with their partners). One closed-form loss/gradient pass serves all members (the loss in torch,
 the two products in numpy: ``numerics.train.LinearMarginMap``); the NSD/NMD members are stepped
 together over a leading member axis (``numerics.optim.TransformStack``), their parameters being the
-rows of one array (``numerics.train.train_linear``).
+rows of one array (``numerics.train.train_linear``); torch's Adam and SGD are stepped by
+``numerics.optim.TorchStack`` (torch's single-tensor update without the per-call layers of ``step``).
 Its cost per member-step is (CPU s of the run − CPU s of its certified max-margin solves, timed
 alone) / Σ_members steps run.
 
@@ -39,7 +40,7 @@ import torch
 from numerics.maxmargin import max_margin
 from numerics.optim import PowerSchedule, TransformStack, nsd
 from numerics.train import (LinearMarginMap, Trajectory, build_optimizer, small_tensor_mode, step_member,
-                            train_linear)
+                            step_torch_stack, torch_stacks, train_linear)
 from theory.norms import parse_norm
 from verify.context import Context
 from verify.experiments import fan2025
@@ -76,7 +77,8 @@ def plain_loop(problem, norm, schedule, steps: int) -> tuple[float, np.ndarray]:
 def breakdown(problem, optimizers, W: np.ndarray, steps: int) -> dict[str, float]:
     """CPU µs per step of each part of a population step, all members present at parameters W
     (members × param shape): the loss/gradient pass with its two products, the stacked members'
-    step (and its norm oracles alone), each member stepped singly (torch's optimizers, Adam)."""
+    step (and its norm oracles alone), torch's SGD/Adam members as the trainer steps them
+    (``numerics.optim.TorchStack``), each other member stepped singly (torch's Muon, our Adam)."""
     amap = LinearMarginMap(problem)
     members = {o.key: o.make(PowerSchedule(1e-3)) for o in optimizers}
     rows = torch.from_numpy(W.copy())
@@ -84,6 +86,8 @@ def breakdown(problem, optimizers, W: np.ndarray, steps: int) -> dict[str, float
     opts = {nm: build_optimizer(m, [params[nm]], Trajectory(nm)) for nm, m in members.items()}
     stack = TransformStack.of({nm: o for nm, o in opts.items() if members[nm].schedule is None})
     stacked = [nm for nm in members if stack is not None and nm in stack]
+    libraries = torch_stacks({nm: o for nm, o in opts.items() if o is not None}, members, rows,
+                             {nm: j for j, nm in enumerate(members)})
     idx = [list(members).index(nm) for nm in stacked]
     out = {}
 
@@ -106,8 +110,18 @@ def breakdown(problem, optimizers, W: np.ndarray, steps: int) -> dict[str, float
             oracle = stack._layout(stacked)["oracle"]
             timed("  its norm oracles alone", lambda: oracle(g))
         t = [0]
+        for lib in libraries:
+            names = list(lib.index)
+            idx = [list(members).index(nm) for nm in names]
+            g, ll, tr = grads[idx].copy(), [float(log_l[i]) for i in idx], {nm: Trajectory(nm) for nm in names}
+
+            def library(names=names, g=g, ll=ll, tr=tr):
+                t[0] += 1
+                step_torch_stack(lib, names, g, ll, t[0], members, tr)
+            timed(f"{'+'.join(names)} (torch's {type(opts[names[0]]).__name__}, stacked)", library)
+        in_library = {nm for lib in libraries for nm in lib.index}
         for j, nm in enumerate(members):
-            if nm in stacked or opts[nm] is None:
+            if nm in stacked or nm in in_library or opts[nm] is None:
                 continue
             tr, p, gj = Trajectory(nm), params[nm], [torch.from_numpy(grads[j].copy())]
 

@@ -144,9 +144,10 @@ def _softplus_terms(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(log(1 + e^z), log log(1 + e^z)) without underflow, from one exp: log(1 + e^z) =
     max(z, 0) + log1p(e^{−|z|}), and for z < −20, where log(1 + e^z) = e^z (1 − e^z/2 + ...),
     its log is z − e^z/2 (the next term, e^{2z}/24, is below 1e−18 of it)."""
-    a = torch.exp(-z.abs())
+    a = z.abs().neg_().exp_()
     softplus = torch.log1p(a).add_(z.clamp(min=0.0))
-    return softplus, torch.where(z < -20.0, z - 0.5 * a, torch.log(softplus))
+    # z − e^z/2 as z + (−½)·a: the product is exact, so fused or not it is rounded once, as z − 0.5·a
+    return softplus, torch.where(z < -20.0, torch.add(z, a, alpha=-0.5), torch.log(softplus))
 
 
 def _exp_shifted_torch_(x: torch.Tensor) -> torch.Tensor:
@@ -158,15 +159,15 @@ def _weights_torch(E: torch.Tensor, mu: torch.Tensor, loss: str, class_dim: int)
     """:func:`_weights` in torch (for the score form): the same formulas, log(1 + e^z) and its log
     from one exp (:func:`_softplus_terms`)."""
     sample_dim = _check(loss, class_dim)
-    z = torch.log(E.sum(class_dim, keepdim=True)) - mu           # log Σ_c e^{−m_ic}, exact
+    z = E.sum(class_dim, keepdim=True).log_().sub_(mu)            # log Σ_c e^{−m_ic}, exact
     if loss == "exponential":
         log_l_i, log_weight = z, -mu
     else:
         softplus, log_l_i = _softplus_terms(z)
         log_weight = softplus.add_(mu).neg_()                     # log[e^{−μ_i}/(1 + Σ_c e^{−m_ic})]
     total = torch.logsumexp(log_l_i, sample_dim, keepdim=True)   # log Σ_i ℓ_i
-    log_l = total.squeeze(-1).squeeze(-1) - math.log(E.shape[sample_dim])
-    return torch.exp(log_weight.sub_(total)), log_l
+    log_l = total.view(total.shape[:-2]) - math.log(E.shape[sample_dim])
+    return log_weight.sub_(total).exp_(), log_l
 
 
 def score_labels(labels, k: int):

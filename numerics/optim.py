@@ -410,6 +410,176 @@ class TransformStack:
                 self.params[nm].add_(torch.from_numpy(update[i]), alpha=-math.exp(scale[i]))
 
 
+class TorchStack:
+    """Members that are torch's own ``SGD`` or ``Adam``, of one class with the same hyperparameters
+    except lr (the runs of a step-size sweep), each on one float64 parameter that is a row of one
+    table, stepped together over a leading member axis: torch's single-tensor update — the path
+    ``torch.optim.SGD.step`` and ``torch.optim.Adam.step`` take on CPU tensors without ``foreach``
+    or ``fused`` (``_single_tensor_sgd``, ``_single_tensor_adam``) — written on the stacked rows,
+    operation for operation, with each member's lr (and Adam's bias-corrected step size) as a column.
+    Every operation is elementwise, so each member gets the numbers its own optimizer computes, to
+    the last bit (``tests/numerics/test_optim.py`` steps torch's optimizers beside it). The state
+    (momentum buffer; Adam's moments and step count) lives here, one row per member; the members'
+    own optimizers are never stepped. Which optimizers qualify: :meth:`key` (exact class, one
+    parameter, fresh state, no hooks, the options whose arithmetic is written here)."""
+
+    # options with the values whose update is written here; any other option or value: not stacked
+    _SGD = {"maximize": (False,), "foreach": (None, False), "fused": (None, False),
+            "differentiable": (False,), "weight_decay": (0, 0.0), "nesterov": (False, True)}
+    _ADAM = {"maximize": (False,), "foreach": (None, False), "fused": (None, False),
+             "differentiable": (False,), "weight_decay": (0, 0.0), "amsgrad": (False,),
+             "capturable": (False,), "decoupled_weight_decay": (False, True)}
+
+    @classmethod
+    def key(cls, opt) -> tuple | None:
+        """(class, hyperparameters but lr) of an optimizer this stack can step, else None: exactly
+        ``torch.optim.SGD`` or ``torch.optim.Adam`` (a subclass may change ``step``), one param group
+        with one float64 parameter, no state yet, ``step`` callable without torch's wrapper doing
+        anything (no hooks: ``numerics.optimizer_step``), float hyperparameters, and the options in
+        ``_SGD``/``_ADAM`` at the values listed there (weight decay 0, no maximize/amsgrad/
+        capturable/foreach/fused/differentiable)."""
+        from numerics.optimizer_step import _wrapped_step
+
+        kind = type(opt)
+        if kind is torch.optim.SGD:
+            allowed, numbers = cls._SGD, ("momentum", "dampening")
+        elif kind is torch.optim.Adam:
+            allowed, numbers = cls._ADAM, ("eps",)
+        else:
+            return None
+        if len(opt.param_groups) != 1 or opt.state or _wrapped_step(opt) is None:
+            return None
+        group = opt.param_groups[0]
+        params = group["params"]
+        if len(params) != 1 or params[0].dtype != torch.float64 or params[0].is_sparse:
+            return None
+        if set(group) != set(allowed) | set(numbers) | {"params", "lr"} | ({"betas"} if kind is torch.optim.Adam else set()):
+            return None
+        if any(group[k] not in v or type(group[k]) not in (bool, int, float, type(None))
+               for k, v in allowed.items()):
+            return None
+        values = [group[k] for k in numbers] + (list(group["betas"]) if kind is torch.optim.Adam else [])
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values + [group["lr"]]):
+            return None
+        return (kind,) + tuple(sorted((k, v) for k, v in group.items() if k not in ("params", "lr", "betas"))) \
+            + ((("betas", tuple(group["betas"])),) if kind is torch.optim.Adam else ())
+
+    def __init__(self, optimizers: dict, table: torch.Tensor, rows: dict):
+        """``optimizers``: name → optimizer, all of one :meth:`key`; ``table``: the float64 tensor
+        whose row ``rows[name]`` is that optimizer's parameter."""
+        keys = {self.key(opt) for opt in optimizers.values()}
+        if len(keys) != 1 or None in keys:
+            raise ValueError("TorchStack: the optimizers must share one stackable key")
+        if any(opt.param_groups[0]["params"][0].data_ptr() != table[rows[nm]].data_ptr()
+               or opt.param_groups[0]["params"][0].shape != table.shape[1:] for nm, opt in optimizers.items()):
+            raise ValueError("TorchStack: each optimizer's parameter must be its row of the table")
+        first = next(iter(optimizers.values()))
+        self.group = dict(first.param_groups[0])
+        self.adam = type(first) is torch.optim.Adam
+        self.table = table
+        self.index = {nm: j for j, nm in enumerate(optimizers)}
+        self.table_row = {nm: rows[nm] for nm in optimizers}
+        shape = (len(optimizers), *table.shape[1:])
+        self.count = dict.fromkeys(optimizers, 0)
+        if self.adam:
+            self.exp_avg, self.exp_avg_sq = torch.zeros(shape, dtype=torch.float64), torch.zeros(shape, dtype=torch.float64)
+        else:
+            self.buffer = torch.zeros(shape, dtype=torch.float64) if self.group["momentum"] != 0 else None
+        self._layouts: dict = {}
+
+    def __contains__(self, name) -> bool:
+        return name in self.index
+
+    def _layout(self, names):
+        key = tuple(names)
+        lay = self._layouts.get(key)
+        if lay is None:
+            own = [self.index[nm] for nm in names]
+            rows = [self.table_row[nm] for nm in names]
+            lay = {"own": torch.tensor(own, dtype=torch.long),
+                   "own_slice": slice(own[0], own[0] + len(own)) if own == list(range(own[0], own[0] + len(own))) else None,
+                   "rows": torch.tensor(rows, dtype=torch.long),
+                   "rows_slice": slice(rows[0], rows[0] + len(rows)) if rows == list(range(rows[0], rows[0] + len(rows))) else None}
+            if len(self._layouts) > 64:
+                self._layouts.clear()
+            self._layouts[key] = lay
+        return lay
+
+    @staticmethod
+    def _get(state, lay):
+        """The members' rows of a state array: a view (consecutive rows) or a copy."""
+        return state[lay["own_slice"]] if lay["own_slice"] is not None else state[lay["own"]]
+
+    @staticmethod
+    def _put(state, lay, value) -> None:
+        """Write rows got by :meth:`_get` back (nothing to do for a view)."""
+        if lay["own_slice"] is None:
+            state[lay["own"]] = value
+
+    def step(self, names, grads: np.ndarray, factors: Sequence[float], lrs: Sequence[float]) -> None:
+        """One step of the members ``names``: member i's gradient is ``factors[i]·grads[i]`` (the
+        trainer's exp(log L)·∇ log L, as its ``p.grad = factor * g``) and its lr ``lrs[i]``."""
+        if torch.is_grad_enabled():        # the trainer steps under no_grad; the decorator costs ~10 µs
+            with torch.no_grad():
+                return self.step(names, grads, factors, lrs)
+        lay = self._layout(names)
+        column = (-1,) + (1,) * (grads.ndim - 1)
+        grad = torch.from_numpy(np.asarray(factors, dtype=np.float64).reshape(column)) * torch.from_numpy(grads)
+        counts = []
+        for nm in names:
+            self.count[nm] += 1
+            counts.append(self.count[nm])
+        group = self.group
+        if self.adam:
+            update = self._adam(lay, grad, counts, lrs, column)
+            rows = lay["rows_slice"]
+            if rows is not None:
+                self.table[rows].add_(update)                    # param.addcdiv_(m, denom, value=−step)
+            else:
+                self.table[lay["rows"]] = self.table[lay["rows"]].add_(update)
+            return
+        if self.buffer is not None:
+            momentum, dampening = group["momentum"], group["dampening"]
+            if all(c == 1 for c in counts):                       # buf = grad.clone()
+                buf = grad.clone()
+                self.buffer[lay["own_slice"] if lay["own_slice"] is not None else lay["own"]] = buf
+            elif all(c > 1 for c in counts):
+                buf = self._get(self.buffer, lay)
+                buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                self._put(self.buffer, lay, buf)
+            else:                                                 # the trainer starts all at step 1
+                raise ValueError("TorchStack: members at their first and later steps in one call")
+            grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+        neg_lr = torch.from_numpy(np.array([-lr for lr in lrs], dtype=np.float64).reshape(column))
+        rows = lay["rows_slice"]
+        if rows is not None:                                      # param.add_(grad, alpha=−lr)
+            self.table[rows].addcmul_(neg_lr, grad)
+        else:
+            self.table[lay["rows"]] = self.table[lay["rows"]].addcmul_(neg_lr, grad)
+
+    def _adam(self, lay, grad, counts, lrs, column):
+        """``_single_tensor_adam`` (no amsgrad, weight decay 0) on the stacked rows; returns the
+        increment of ``param.addcdiv_(exp_avg, denom, value=−step_size)``, −step_size·exp_avg / denom."""
+        beta1, beta2 = self.group["betas"]
+        eps = self.group["eps"]
+        exp_avg, exp_avg_sq = self._get(self.exp_avg, lay), self._get(self.exp_avg_sq, lay)
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        self._put(self.exp_avg, lay, exp_avg)
+        self._put(self.exp_avg_sq, lay, exp_avg_sq)
+        neg_step, root = [], []
+        for c, lr in zip(counts, lrs):
+            step = float(c)
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2 = 1 - beta2 ** step
+            neg_step.append(-(lr / bias_correction1))
+            root.append(bias_correction2 ** 0.5)
+        root_t = torch.from_numpy(np.array(root, dtype=np.float64).reshape(column))
+        denom = (exp_avg_sq.sqrt() / root_t).add_(eps)
+        neg_t = torch.from_numpy(np.array(neg_step, dtype=np.float64).reshape(column))
+        return (neg_t * exp_avg).div_(denom)
+
+
 # -- the optimizer family ---------------------------------------------------------------------
 def nsd(norm: Norm, eta: Callable[[int], float]) -> Transformation:
     """Normalized steepest descent W ← W − η_t Δ_t (Gunasekar et al. 2018; Fan et al. 2025)."""

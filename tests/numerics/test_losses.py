@@ -129,3 +129,23 @@ def test_score_pass_matches_an_extended_precision_reference(scale):
         M = torch.tensor(Z[:, y, cols][:, None, :] - Z)
         _, naive = _naive(M.transpose(1, 2)[:, others.T].reshape(3, n, k - 1), "cross_entropy")
         assert not torch.isfinite(naive).all() or naive.abs().max() == 0
+
+
+def test_half_product_is_exact_so_fused_and_unfused_agree():
+    """``_softplus_terms`` writes z − e^z/2 as ``torch.add(z, a, alpha=−0.5)`` (one operation): a
+    product by ½ is exact, so fused or not the result is rounded once, as z − 0.5·a is — bitwise,
+    at every scale the loss produces. A coefficient whose product is inexact (0.3) does round
+    differently, fused against unfused: the comparison can fail."""
+    import torch
+
+    from numerics.train import small_tensor_mode
+
+    rng = np.random.default_rng(0)
+    z = torch.from_numpy(-np.exp(rng.uniform(-5, 6.5, 200_000)))           # z from −1e-2 to −700
+    z = torch.cat([z, torch.from_numpy(rng.uniform(-30, 30, 1000))])
+    a = torch.exp(-z.abs())
+    with small_tensor_mode():
+        assert torch.equal(torch.add(z, a, alpha=-0.5), z - 0.5 * a)
+        w = torch.from_numpy(rng.standard_normal(200_001))
+        b = torch.from_numpy(rng.standard_normal(200_001))
+        assert not torch.equal(torch.add(w, b, alpha=-0.3), w - 0.3 * b)

@@ -199,3 +199,108 @@ def test_an_optimizer_that_rebinds_its_parameter_is_copied_back():
     assert out["inplace"].steps == out["rebinding"].steps
     assert all(np.array_equal(x, y) for x, y in zip(out["inplace"].params, out["rebinding"].params))
     assert not np.array_equal(out["rebinding"].params[0], out["rebinding"].final)
+
+
+# -- torch's own optimizers of one class stepped as one (numerics.optim.TorchStack) ----------------
+_LIBRARY = {
+    "sgd": lambda ps: torch.optim.SGD(ps, lr=0.1),
+    "sgd-momentum": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9),
+    "sgd-nesterov-dampening": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.7, dampening=0.2, nesterov=False),
+    "sgd-nesterov": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.8, nesterov=True),
+    "adam": lambda ps: torch.optim.Adam(ps, lr=0.1),
+    "adam-betas": lambda ps: torch.optim.Adam(ps, lr=0.1, betas=(0.9, 0.9), eps=1e-12),
+}
+
+
+def _sweep(p, factory, eta0s, steps, stacked, monkeypatch, normalized=False, stops=None, shape=None):
+    from numerics.optim import TorchStack
+
+    with monkeypatch.context() as mp:
+        if not stacked:
+            mp.setattr(TorchStack, "key", classmethod(lambda cls, opt: None))
+        members = {f"eta0={e}": Member(factory, PowerSchedule(e), normalized) for e in eta0s}
+        members["nsd"] = Member(lambda ps: TransformOptimizer(ps, nsd(parse_norm("fro"), PowerSchedule(0.3))))
+        stops = stops or {}
+        return train_linear(p, members, steps, record=list(range(0, steps + 1, 4)), shape=shape,
+                            on_record=lambda t, tr: {k for k, s in stops.items() if s <= t})
+
+
+@pytest.mark.parametrize("kind", list(_LIBRARY))
+def test_torch_optimizers_of_one_class_stepped_as_one_equal_their_own_steps(kind, monkeypatch):
+    """A step-size sweep of one torch optimizer (SGD with and without momentum/Nesterov/dampening,
+    Adam) is stepped as one stacked parameter (``TorchStack``); the same sweep with every member
+    stepped by its own optimizer gives the same iterates to the last bit, members stopped by the
+    caller at different steps, with and without the loss-normalized lr (with which momentum runs
+    blow up: a member whose exp(−log L) overflows stops with the same message either way)."""
+    from numerics.optim import TorchStack
+
+    p = gaussian_classes(k=3, d=4, per_class=5, noise=0.2, seed=3)
+    calls = []
+    step = TorchStack.step
+    monkeypatch.setattr(TorchStack, "step", lambda self, names, *a: calls.append(len(names)) or step(self, names, *a))
+    for normalized in (False, True):
+        stops = {"eta0=0.02": 9, "eta0=0.1": 17}
+        calls.clear()
+        a = _sweep(p, _LIBRARY[kind], [0.02, 0.1, 0.3, 0.6], 30, True, monkeypatch, normalized, stops)
+        assert calls[0] == 4 and len(calls) >= 4
+        calls.clear()
+        b = _sweep(p, _LIBRARY[kind], [0.02, 0.1, 0.3, 0.6], 30, False, monkeypatch, normalized, stops)
+        assert not calls
+        for k in a:
+            assert (a[k].status, a[k].message, a[k].steps) == (b[k].status, b[k].message, b[k].steps), k
+            assert a[k].status == "ok" or normalized, k
+            assert all(np.array_equal(x, y) for x, y in zip(a[k].params, b[k].params)), (kind, normalized, k)
+
+
+def test_torch_stack_comparison_detects_a_different_update(monkeypatch):
+    """The comparison above can fail: an Adam stack whose last step divides before multiplying by
+    the step size (−s·(m/denom), the obvious vectorization, not torch's (−s·m)/denom) ends at other
+    iterates, which differ only in the last bits."""
+    from numerics.optim import TorchStack
+
+    p = gaussian_classes(k=3, d=4, per_class=5, noise=0.2, seed=3)
+    eta0s = [0.05, 0.3, 1.0]
+    a = _sweep(p, _LIBRARY["adam"], eta0s, 20, True, monkeypatch)
+
+    def divided_first(self, lay, grad, counts, lrs, column):
+        beta1, beta2 = self.group["betas"]
+        exp_avg, exp_avg_sq = self._get(self.exp_avg, lay), self._get(self.exp_avg_sq, lay)
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        self._put(self.exp_avg, lay, exp_avg)
+        self._put(self.exp_avg_sq, lay, exp_avg_sq)
+        col = lambda v: torch.tensor(v, dtype=torch.float64).reshape(column)   # noqa: E731
+        root = col([(1 - beta2 ** float(c)) ** 0.5 for c in counts])
+        step = col([-(lr / (1 - beta1 ** float(c))) for c, lr in zip(counts, lrs)])
+        return step * (exp_avg / (exp_avg_sq.sqrt() / root).add_(self.group["eps"]))
+
+    monkeypatch.setattr(TorchStack, "_adam", divided_first)
+    b = _sweep(p, _LIBRARY["adam"], eta0s, 20, True, monkeypatch)
+    moved = [k for k in a if not np.array_equal(a[k].final, b[k].final)]
+    assert moved and "nsd" not in moved
+    assert all(np.allclose(a[k].final, b[k].final, rtol=1e-9) for k in moved)
+
+
+def test_torch_stack_takes_only_what_it_can_step_exactly():
+    from numerics.optim import TorchStack
+
+    t = torch.zeros(2, 3, dtype=torch.float64)
+
+    class Mine(torch.optim.SGD):
+        pass
+
+    assert TorchStack.key(torch.optim.SGD([t[0]], lr=0.1)) == TorchStack.key(torch.optim.SGD([t[1]], lr=0.7))
+    assert TorchStack.key(torch.optim.SGD([t[0]], lr=0.1)) != TorchStack.key(torch.optim.SGD([t[1]], lr=0.1, momentum=0.9))
+    assert TorchStack.key(Mine([t[0]], lr=0.1)) is None                          # a subclass
+    assert TorchStack.key(torch.optim.SGD([t[0]], lr=0.1, weight_decay=0.1)) is None
+    assert TorchStack.key(torch.optim.Adam([t[0]], lr=0.1, amsgrad=True)) is None
+    assert TorchStack.key(torch.optim.Adam([t[0]], lr=0.1, foreach=True)) is None
+    assert TorchStack.key(torch.optim.SGD([t[0], t[1]], lr=0.1)) is None         # two parameters
+    assert TorchStack.key(torch.optim.SGD([t[0].float()], lr=0.1)) is None       # float32
+    hooked = torch.optim.SGD([t[0]], lr=0.1)
+    hooked.register_step_pre_hook(lambda *a: None)
+    assert TorchStack.key(hooked) is None
+    assert TorchStack.key(torch.optim.Muon([t], lr=0.1)) is None
+    elsewhere = torch.zeros(3, dtype=torch.float64)
+    with pytest.raises(ValueError, match="row of the table"):
+        TorchStack({"a": torch.optim.SGD([elsewhere], lr=0.1)}, t, {"a": 0})
