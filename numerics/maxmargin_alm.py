@@ -40,10 +40,17 @@ _POLISH_BELOW = 1e-3   # full gap below which the active-set solve on the suppor
 _POLISH_ROUNDS = 4     # active-set rounds per try
 
 
-def _class_blocks(rows: scipy.sparse.csr_array, shape: tuple, sigma: float):
+def _class_blocks(rows: scipy.sparse.csr_array, shape: tuple, sigma: float,
+                  row_ids: np.ndarray | None = None, cache: dict | None = None):
     """Inverses of the d × d diagonal blocks of I + σ A_Jᵀ A_J (``rows`` = A_J), one per row of W
     (k × d), or None when the rows are not multiclass margin rows (2d nonzeros each, as built by
-    ``numerics.maxmargin.constraint_rows``: ±x_i on the columns of two class rows of W)."""
+    ``numerics.maxmargin.constraint_rows``: ±x_i on the columns of two class rows of W).
+
+    With ``row_ids`` (the rows' ids in a fixed numbering, ascending) and a ``cache`` dict kept
+    between calls, only the blocks of classes whose rows (or σ) changed since the last call are
+    formed and inverted again; the others are the previous call's arrays, which are the same bits
+    (each block is formed and inverted by itself: ``np.linalg.inv`` inverts a stack matrix by
+    matrix). At 20 000 × 64, k = 1000 the inverses cost ~0.16 s CPU per Newton step (216 steps)."""
     if len(shape) != 2:
         return None
     k, d = shape
@@ -58,13 +65,31 @@ def _class_blocks(rows: scipy.sparse.csr_array, shape: tuple, sigma: float):
     order = np.argsort(owner, kind="stable")
     owner, V = owner[order], V[order]
     bounds = np.searchsorted(owner, np.arange(k + 1))
-    blocks = np.zeros((k, d, d))
-    for a in np.flatnonzero(np.diff(bounds)):
-        seg = V[bounds[a]:bounds[a + 1]]
-        blocks[a] = seg.T @ seg
+    if cache is None or row_ids is None:
+        todo, inverse = np.arange(k), np.empty((k, d, d))
+    else:
+        keys = (2 * np.repeat(np.asarray(row_ids, dtype=np.int64), 2) + np.tile([0, 1], row_ids.size))[order]
+        if cache.get("sigma") != sigma or cache.get("shape") != (k, d):
+            todo, inverse = np.arange(k), np.empty((k, d, d))
+        else:
+            old_keys, old_bounds, inverse = cache["keys"], cache["bounds"], cache["inverse"].copy()
+            sizes = np.diff(bounds)
+            same = sizes == np.diff(old_bounds)
+            for a in np.flatnonzero(same & (sizes > 0)):
+                same[a] = np.array_equal(keys[bounds[a]:bounds[a + 1]], old_keys[old_bounds[a]:old_bounds[a + 1]])
+            todo = np.flatnonzero(~same)
+        cache.update(sigma=sigma, shape=(k, d), keys=keys, bounds=bounds)
+    blocks = np.zeros((todo.size, d, d))
+    for j, a in enumerate(todo):
+        if bounds[a + 1] > bounds[a]:
+            seg = V[bounds[a]:bounds[a + 1]]
+            blocks[j] = seg.T @ seg
     blocks *= sigma
     blocks[:, np.arange(d), np.arange(d)] += 1.0
-    return np.linalg.inv(blocks)
+    inverse[todo] = np.linalg.inv(blocks)
+    if cache is not None and row_ids is not None:
+        cache["inverse"] = inverse
+    return inverse
 
 
 def _apply_blocks(inverse: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -75,10 +100,12 @@ def _apply_blocks(inverse: np.ndarray, v: np.ndarray) -> np.ndarray:
 class _Alm:
     """The subproblems of the ALM on the rows A (csr; Aᵀ is its csc view, never converted)."""
 
-    def __init__(self, A, shape, deadline):
+    def __init__(self, A, shape, deadline, cache: dict | None = None):
         self.A = scipy.sparse.csr_array(A)
         self.shape, self.deadline = shape, deadline
         self.cg_iterations = 0
+        # preconditioner blocks of the last Newton step (rows keep their ids when rows are appended)
+        self.cache = {} if cache is None else cache
 
     @property
     def AT(self):
@@ -93,16 +120,19 @@ class _Alm:
 
     def subproblem(self, w, lam, sigma, tol, max_newton=50):
         """Semismooth Newton on φ_σ(·; λ) from w until ‖∇φ_σ‖ ≤ tol; (w, λ⁺). The block-diagonal
-        preconditioner is rebuilt at every step (a stale one cost 3× the CG iterations)."""
+        preconditioner is that of every step's own active rows (a stale one cost 3× the CG
+        iterations); only the blocks of classes whose active rows changed are re-formed
+        (:func:`_class_blocks` with the cache, the same bits)."""
         value, mu = self.phi(w, lam, sigma)
         for _ in range(max_newton):
             grad = w - self.AT @ mu
             gnorm = np.linalg.norm(grad)
             if gnorm <= tol or self.late():
                 break
-            AJ = self.A[np.flatnonzero(mu > 0)]
+            J = np.flatnonzero(mu > 0)
+            AJ = self.A[J]
             AJT = AJ.T
-            blocks = _class_blocks(AJ, self.shape, sigma)
+            blocks = _class_blocks(AJ, self.shape, sigma, J, self.cache)
             H = scipy.sparse.linalg.LinearOperator((w.size,) * 2, dtype=float,
                                                    matvec=lambda v: v + sigma * (AJT @ (AJ @ np.ravel(v))))
             M = None if blocks is None else scipy.sparse.linalg.LinearOperator(
@@ -174,7 +204,7 @@ def _active_set_polish(A, lam: np.ndarray, full_gap, target: float, deadline: fl
 
 def solve_fro_lazy(rows_of, margins_of, index: np.ndarray, lam0: np.ndarray | None, size: int,
                    shape: tuple, deadline: float | None = None, target: float = _GAP_TARGET,
-                   verbose: bool = False):
+                   verbose: bool = False, min_margin_of=None, below_of=None):
     """(w, λ) for min ½‖w‖² s.t. A w ≥ 1 on ALL ``size`` constraints, by the augmented Lagrangian
     method with its constraints kept lazily: a constraint outside the working set S has λ = 0 and
     enters φ_σ only if its margin is < 1, so after each subproblem on S the full margins
@@ -186,7 +216,20 @@ def solve_fro_lazy(rows_of, margins_of, index: np.ndarray, lam0: np.ndarray | No
 
     ``rows_of(index)`` builds the sparse rows of flat constraint indices; ``lam0`` (on ``index``)
     warm-starts λ; the iterations stop at a full relative gap ≤ ``target``, after :data:`_STALL`
-    outer iterations without progress, or after ``deadline`` (process CPU time)."""
+    outer iterations without progress, or after ``deadline`` (process CPU time).
+
+    ``min_margin_of(w)`` (the smallest full margin) and ``below_of(w)`` (flat indices, ascending, and
+    values of the full margins < 1) may replace the two uses of ``margins_of``; they must return what
+    ``margins_of`` gives, bit for bit (:func:`numerics.maxmargin._min_margin`, ``_margins_below``
+    skip forming the n(k − 1) margins: ~0.15 s instead of ~0.5 s CPU at 20 000 × 64, k = 1000)."""
+    if min_margin_of is None:
+        def min_margin_of(w):
+            return float(np.min(margins_of(w)))
+    if below_of is None:
+        def below_of(w):
+            margins = margins_of(w)
+            new = np.flatnonzero(margins < 1.0)
+            return new, margins[new]
     index = np.asarray(index, dtype=np.int64)
     A = scipy.sparse.csr_array(rows_of(index))
     lam = np.zeros(index.size) if lam0 is None else np.clip(np.asarray(lam0, dtype=float), 0.0, None)
@@ -195,27 +238,30 @@ def solve_fro_lazy(rows_of, margins_of, index: np.ndarray, lam0: np.ndarray | No
     sigma = _SIGMA0
 
     def full_gap(w, lam_s):
-        low = float(np.min(margins_of(w)))
+        low = float(min_margin_of(w))
         dual_norm = np.linalg.norm(alm.AT @ lam_s)
         if not low > 0 or not dual_norm > 0:
             return np.inf
         primal = np.linalg.norm(w) / low
         return (primal - lam_s.sum() / dual_norm) / primal
 
+    in_set = np.zeros(size, dtype=bool)
+    in_set[index] = True
     best, best_gap, stalled = None, np.inf, 0
     for outer in range(100):
         scale = max(np.linalg.norm(w), 1.0)
         for _ in range(50):
             w_new, mu = alm.subproblem(w, lam, sigma, tol=1e-3 / sigma * scale)
-            margins = margins_of(w_new)
-            margins[index] = np.inf
-            new = np.flatnonzero(margins < 1.0)
+            new, values = below_of(w_new)
+            outside = ~in_set[new]
+            new, values = new[outside], values[outside]
             if new.size == 0 or alm.late():
                 break
             if new.size > index.size:
-                new = new[np.argsort(margins[new], kind="stable")[:index.size]]
+                new = new[np.argsort(values, kind="stable")[:index.size]]
             index = np.concatenate([index, new])
-            alm = _Alm(scipy.sparse.vstack([alm.A, rows_of(new)], format="csr"), shape, deadline)
+            in_set[new] = True
+            alm = _Alm(scipy.sparse.vstack([alm.A, rows_of(new)], format="csr"), shape, deadline, alm.cache)
             lam = np.concatenate([lam, np.zeros(new.size)])
         w, lam = w_new, mu
         gap = full_gap(w, lam)
