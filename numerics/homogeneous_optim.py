@@ -13,11 +13,15 @@
   (NSD, NMD, Muon and shape-factor Muon on (W, u)), bitwise equal to stepping each alone.
 
 Schedules are ``numerics.optim.PowerSchedule`` (η₀ t^{−a}, the schedules of Gronich & Vardi 2026,
-whose admissibility ``theory.schedules`` decides).
+whose admissibility ``theory.schedules`` decides) or :class:`HeldPowerSchedule`, the same tail after a
+derived prefix held at η₀ t_w^{−a} (:func:`hold_steps`: no step of the prefix moves a neuron by more
+than a fraction ρ of its initial size; :func:`unit_step_reach` is how far one unit oracle step can move
+a neuron's weights).
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -70,6 +74,66 @@ def relative_step(delta: float, loss_cap: float | None = None) -> Transformation
         return Scaled(tuple((d * theta / g) * m for m in grads.mantissa), 0.0), params
 
     return Transformation(init, update)
+
+
+@dataclass(frozen=True)
+class HeldPowerSchedule:
+    """η_t = η₀ max(t, t_w)^{−a}: held at η₀ t_w^{−a} for the first t_w steps (the prefix), then
+    ``numerics.optim.PowerSchedule``'s η₀ t^{−a}, to the bit (the same expression for t ≥ t_w). Only
+    the tail enters Gronich & Vardi's conditions (∫η = ∞, η = o(t^{1/L−1}): ``theory.schedules``), so
+    it is admissible iff η₀ t^{−a} is. ``hold`` = 1 is the power schedule itself."""
+
+    eta0: float
+    decay: float
+    hold: int = 1
+
+    def __post_init__(self):
+        if not (isinstance(self.hold, int) and self.hold >= 1):
+            raise ValueError(f"the prefix length t_w must be an integer ≥ 1, got {self.hold!r}")
+
+    def __call__(self, t: int) -> float:
+        return self.eta0 * max(t, self.hold) ** (-self.decay)
+
+    def describe(self) -> str:
+        if self.hold == 1:
+            return f"eta_t = {self.eta0:g} * t^(-{self.decay:g})"
+        return f"eta_t = {self.eta0:g} * max(t, {self.hold})^(-{self.decay:g})"
+
+
+def unit_step_reach(norm, fan_in: int) -> tuple[float, float]:
+    """How far one unit step of the steepest-descent oracle in ``norm`` can move one neuron of a
+    two-layer network: (the ℓ2 length of its row of W, |its entry of u|), the largest over every
+    direction Δ of unit ``norm``. ``norm``: an entrywise ℓp of the block or of all of θ (a row is
+    ``fan_in`` entries of a vector with ‖Δ‖_p ≤ 1: at most fan_in^{max(0, 1/2 − 1/p)}, √fan_in for
+    ℓ∞; one entry at most 1), or a Schatten norm of W (a row of a matrix has ℓ2 length ≤ its spectral
+    norm ≤ any Schatten norm: 1) or of u (1 × m: its ℓ2 norm; an entry at most 1). Adam's first step,
+    m̂₁/√v̂₁ = sign(g₁), is the ℓ∞ one."""
+    if isinstance(norm, Schatten):
+        return 1.0, 1.0
+    if isinstance(norm, Entrywise):
+        p = float(norm.p)
+        exponent = 0.5 if math.isinf(p) else max(0.0, 0.5 - 1.0 / p)
+        return float(fan_in) ** exponent, 1.0
+    raise ValueError(f"unit_step_reach: an entrywise or Schatten norm, got {norm}")
+
+
+def hold_steps(eta0: float, decay: float, reach: float, size: float, rho: float) -> int:
+    """The prefix length t_w of :class:`HeldPowerSchedule`: the smallest t_w ≥ 1 with
+    η₀ t_w^{−a}·``reach`` ≤ ρ·``size``, so that every step of η₀ max(t, t_w)^{−a} (at most its first)
+    moves a neuron whose oracle step reaches ``reach`` (:func:`unit_step_reach`) by at most ρ × its
+    initial ``size``: t_w = ⌈(η₀·reach/(ρ·size))^{1/a}⌉, 1 when the first step already does."""
+    if not (eta0 > 0 and decay > 0 and reach > 0 and size > 0 and rho > 0):
+        raise ValueError(f"hold_steps needs positive arguments, got η₀ {eta0}, a {decay}, reach {reach}, "
+                         f"size {size}, ρ {rho}")
+    ratio = eta0 * reach / (rho * size)
+    if ratio <= 1.0:
+        return 1
+    t = max(1, math.ceil(ratio ** (1.0 / decay)))
+    while t > 1 and eta0 * (t - 1) ** (-decay) * reach <= rho * size:   # the float rounding of the root
+        t -= 1
+    while eta0 * t ** (-decay) * reach > rho * size:
+        t += 1
+    return t
 
 
 SHAPE_CONVENTIONS = ("max1", "ratio")

@@ -35,6 +35,15 @@ def mirrored(net, seed: int, scale: float = 0.1) -> tuple[np.ndarray, np.ndarray
     return W, u
 
 
+def expected_neuron_sizes(shapes, scale: float) -> tuple[float, float]:
+    """(E‖w_j‖, E|u_j|) at initialization for the shapes ((m, d), (1, m)) and ``scale`` (both
+    initializations draw w_j ~ scale·N(0, I_d/d), |u_j| ~ scale·|N(0, 1/m)|): scale·√(2/d)·Γ((d+1)/2)/Γ(d/2)
+    (the χ_d mean) and scale·√(2/π)/√m."""
+    (m, d), _ = shapes
+    chi_mean = math.sqrt(2.0) * math.exp(math.lgamma((d + 1) / 2.0) - math.lgamma(d / 2.0))
+    return scale * chi_mean / math.sqrt(d), scale * math.sqrt(2.0 / math.pi) / math.sqrt(m)
+
+
 INITIALIZATIONS = ("iid", "mirrored")
 
 

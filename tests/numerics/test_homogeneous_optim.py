@@ -159,3 +159,34 @@ def test_network_stack_reports_a_member_whose_oracle_raises():
     assert traj[0].status == "error" and "LinAlgError" in traj[0].message and traj[1].status == "ok"
     single.apply((torch.from_numpy(grads[0][1].copy()), torch.from_numpy(grads[1][1].copy())), -2.0)
     assert all(torch.equal(x, z) for x, z in zip(p[1], q[1]))
+
+
+def test_held_power_schedule_is_the_power_schedule_after_its_prefix():
+    from numerics.homogeneous_optim import HeldPowerSchedule
+    from numerics.optim import PowerSchedule
+    held, power = HeldPowerSchedule(0.18, 0.68, 118), PowerSchedule(0.18, 0.68)
+    assert all(held(t) == power(118) for t in range(1, 119))            # the prefix: held at η₀ t_w^(−a)
+    assert all(held(t) == power(t) for t in (118, 119, 1000, 15_000))    # the tail, to the bit
+    assert all(HeldPowerSchedule(0.9, 0.7)(t) == PowerSchedule(0.9, 0.7)(t) for t in range(1, 50))
+    assert "max(t, 118)" in held.describe()
+    for bad in (0, 2.5):
+        with pytest.raises(ValueError):
+            HeldPowerSchedule(0.1, 0.7, bad)
+
+
+@pytest.mark.parametrize("eta0, decay, reach, size, rho", [(0.18, 0.68, 10 ** 0.5, 0.0975, 0.228),
+                                                          (0.9, 0.68, 1.0, 0.0399, 0.228), (0.9, 0.7, 1.0, 10.0, 0.2)])
+def test_hold_steps_is_the_shortest_prefix_whose_steps_stay_within_rho(eta0, decay, reach, size, rho):
+    from numerics.homogeneous_optim import hold_steps
+    t = hold_steps(eta0, decay, reach, size, rho)
+    assert eta0 * t ** (-decay) * reach <= rho * size
+    assert t == 1 or eta0 * (t - 1) ** (-decay) * reach > rho * size    # and the shortest such
+
+
+def test_unit_step_reach_of_a_neuron():
+    from numerics.homogeneous_optim import unit_step_reach
+    from theory.norms import parse_norm
+    assert unit_step_reach(parse_norm("linf", "binary"), 10) == (10 ** 0.5, 1.0)
+    assert unit_step_reach(parse_norm("l2", "binary"), 10) == (1.0, 1.0)
+    assert unit_step_reach(parse_norm("lp:3", "binary"), 10) == pytest.approx((10 ** (1 / 6), 1.0))
+    assert unit_step_reach(parse_norm("spectral"), 10) == unit_step_reach(parse_norm("nuclear"), 10) == (1.0, 1.0)

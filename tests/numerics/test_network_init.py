@@ -50,3 +50,15 @@ def test_unserved_points_finds_the_cluster_no_neuron_serves():
     assert unserved_points((W, u), X, y).size == 0
     bad = unserved_points((W, np.abs(u)), X, y)
     assert bad.size == int(np.sum(y == -1.0)) and np.all(y[bad] == -1.0)
+
+
+def test_expected_neuron_sizes_are_the_draws_means():
+    from numerics.network_init import expected_neuron_sizes
+    net = TwoLayerNetwork.build("squared_relu", 4, 10)
+    rows, outs = [], []
+    for seed in range(2000):
+        W, u = mirrored(net, seed, 0.1)
+        rows.append(np.linalg.norm(W[0::2], axis=1))
+        outs.append(np.abs(u[0, 0::2]))
+    size_w, size_u = expected_neuron_sizes(net.shapes, 0.1)
+    assert np.mean(rows) == pytest.approx(size_w, rel=0.02) and np.mean(outs) == pytest.approx(size_u, rel=0.03)

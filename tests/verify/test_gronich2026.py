@@ -13,6 +13,17 @@ from verify.registry import get
 from verify.runner import check_claim
 
 
+@pytest.fixture
+def session6_design(monkeypatch):
+    """The design before session 7 (independent means, width 8, a = 0.7, no schedule prefix), which the
+    tests of mechanisms written against it (their numbers measured on it) pin."""
+    import verify.experiments.tsilivis2024 as tsilivis
+    for module in (experiment, tsilivis):
+        for key, value in (("width", 8), ("decay", 0.7), ("prefix", None)):
+            monkeypatch.setitem(module.SETTINGS, key, value)
+    monkeypatch.setitem(experiment.SETTINGS["clusters"], "mean_cosine", None)   # one dict, shared
+
+
 def test_derived_norms_of_the_optimizers():
     net = TwoLayerNetwork.build("squared_relu", 16, 10)
     norms = {o.name: implied_norm(o.rules, o.values) for o in experiment.optimizers(net)}
@@ -60,7 +71,8 @@ def test_muon_with_shape_factors_is_muon_on_the_digits(inputs, same):
 
 
 @pytest.mark.parametrize("init, unserved", [("mirrored", 0), ("iid", 8)])
-def test_the_claim_trains_from_its_initialization_and_records_unserved_points(monkeypatch, init, unserved):
+def test_the_claim_trains_from_its_initialization_and_records_unserved_points(monkeypatch, session6_design, init,
+                                                                             unserved):
     """Seed 2's clusters, 20 steps: the claim's mirrored initialization leaves no point without a serving
     neuron (recorded in the task's details); the i.i.d. one (the sabotage) leaves the +1 cluster's 8."""
     X, y, width = next((X, y, w) for _, X, y, w, _ in experiment.tasks(Context(seed=2)))
@@ -91,7 +103,7 @@ def test_the_design_separates_l2_from_the_spectral_max_only_at_a_negative_cosine
     assert not design_separation_check({**sep, "l2_at_spectral": np.nan}, tol, ratio, "precondition").passed
 
 
-def test_the_claim_reports_the_drawn_means_cosine_and_their_separation(monkeypatch):
+def test_the_claim_reports_the_drawn_means_cosine_and_their_separation(monkeypatch, session6_design):
     """The claim reports, per seed, the drawn means' cosine (that of the data it trains on) and the
     noiseless separation at it, as information (the noise may still separate the predictions)."""
     from numerics.network_data import gaussian_cluster_means
@@ -126,7 +138,8 @@ def _ngd_and_signum(tolerance, cap):
     return result["rows"], {c.name: c for c in checks}, unit_statuses(checks)
 
 
-def test_the_per_draw_horizon_decides_a_residual_still_falling_and_leaves_a_settled_run_bitwise_alone():
+def test_the_per_draw_horizon_decides_a_residual_still_falling_and_leaves_a_settled_run_bitwise_alone(
+        session6_design):
     """Tolerance 0.04: at 250 steps NGD's residual (0.041) is above it and still falling, so without the
     continuation its unit is inconclusive; continued (the same run) to 500 steps it is 0.032, within
     tolerance, and the unit is verified. Signum, within tolerance at 250, is not continued: its row is
@@ -145,7 +158,7 @@ def test_the_per_draw_horizon_decides_a_residual_still_falling_and_leaves_a_sett
     assert rows_c["Signum"]["residuals"]["lp:inf"] == rows["Signum"]["residuals"]["lp:inf"]
 
 
-def test_a_run_still_unsettled_at_the_cap_reads_inconclusive(monkeypatch):
+def test_a_run_still_unsettled_at_the_cap_reads_inconclusive(monkeypatch, session6_design):
     """Tolerance 0.02: NGD's residual is still above it and falling at the cap (1000 steps: 0.025), and
     the unit reads inconclusive there, not failed. (Its own rate says 0.02 is out of reach by the cap,
     so it is continued only with that economy rule sabotaged; unsabotaged it stays at 250 steps.)"""
@@ -192,7 +205,10 @@ def test_a_fixed_cosine_makes_the_design_check_a_precondition(monkeypatch, cosin
     """With the means' cosine fixed by the design the check ``design_predictions_differ`` is a
     precondition: at c = −0.5 it holds on any seed; a sabotaged design (c ≥ 0, where the ℓ2 and
     spectral-max predictions are the same point) makes it miss, and the claim reads inconclusive for
-    that reason. With independent means (the default) it is information only."""
+    that reason. With independent means it is information only. The default design fixes c = −0.5."""
+    assert experiment.SETTINGS["clusters"]["mean_cosine"] == -0.5
+    assert experiment.design_check(Context(seed=10004)).role == "precondition"
+    monkeypatch.setitem(experiment.SETTINGS["clusters"], "mean_cosine", None)
     assert experiment.design_check(Context(seed=10004)).role == "info"
     monkeypatch.setitem(experiment.SETTINGS["clusters"], "mean_cosine", cosine)
     for seed in (10004, 10007):
@@ -207,3 +223,46 @@ def test_a_fixed_cosine_makes_the_design_check_a_precondition(monkeypatch, cosin
         design = next(c for c in out.checks if c.name == "design_predictions_differ")
         assert design.role == "precondition" and design.passed is separates
         assert out.status == ("verified" if separates else "inconclusive")
+
+
+def _first_step_moves(module, net, X, y, init):
+    """Per optimizer: (largest row move of W / E‖w_j‖, largest |Δu_j| / E|u_j|) of the first step."""
+    from numerics.network_init import expected_neuron_sizes
+    from numerics.optim import TransformOptimizer
+    from numerics.train import Member
+    from numerics.train_network import NetworkTraining
+    opts = module.optimizers(net)
+    members = {o.name: Member(lambda ps, o=o: TransformOptimizer(ps, o.build(o.values), o.name)) for o in opts}
+    traj = NetworkTraining(net, X, y, members, init).advance(1, record=[0, 1])
+    size_w, size_u = expected_neuron_sizes(net.shapes, experiment.SETTINGS["init_scale"])
+    out = {}
+    for name, tr in traj.items():
+        (W0, u0), (W1, u1) = tr.params
+        out[name] = (np.max(np.linalg.norm(W1 - W0, axis=1)) / size_w, np.max(np.abs(u1 - u0)) / size_u)
+    return out
+
+
+@pytest.mark.parametrize("prefix", ["median_cosine", None])
+def test_the_schedule_prefix_bounds_the_first_steps_relative_move(monkeypatch, prefix):
+    """With the prefix (ρ = the median |cos| of a random neuron with an input at d = 10, 0.228) no optimizer
+    of either claim moves any neuron's row of W or entry of u by more than ρ × its expected initial size
+    on its first step, by construction (t_w from the oracle's unit-step reach); the sabotage, the prefix
+    removed (η₀ from step 1), moves one of them by more (Signum: √10 · 0.18 against 0.0975 × 0.228)."""
+    import verify.experiments.tsilivis2024 as tsilivis
+    from numerics.network_init import initialize
+    rho = experiment.median_abs_cosine(10)
+    assert rho == pytest.approx(0.2281, abs=1e-4)
+    for module in (experiment, tsilivis):
+        monkeypatch.setitem(module.SETTINGS, "prefix", prefix)
+        monkeypatch.setitem(module.SETTINGS, "width", 4)
+    X, y, _, _ = next((X, y, w, n) for _, X, y, w, n in experiment.tasks(Context(seed=10004)))
+    net = TwoLayerNetwork.build("squared_relu", 4, X.shape[1])
+    init = initialize(net, 10004, experiment.SETTINGS["init_scale"], "mirrored")
+    for module in (experiment, tsilivis):
+        moves = _first_step_moves(module, net, X, y, init)
+        worst = max(max(m) for m in moves.values())
+        if prefix is None:
+            assert worst > 3 * rho
+        else:
+            assert worst <= rho * (1 + 1e-12), moves
+            assert worst >= 0.3 * rho          # the prefix is not needlessly small: some block reaches near ρ

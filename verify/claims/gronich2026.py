@@ -8,7 +8,9 @@ The claim reads the experiment ``verify.experiments.gronich2026``: the optimizer
 per-block update rules, from which each one's norm is derived (``theory.optimizer_geometry``), the
 tasks (a two-layer squared-ReLU network, C¹ and 3-homogeneous, on Gaussian clusters; the full profile
 adds full-rank clusters and the digits with a constant input coordinate; neurons initialized in mirrored
-pairs, ``numerics.network_init``) and the control norms. The
+pairs, ``numerics.network_init``; the clusters' means at a fixed obtuse cosine; each optimizer's schedule
+η₀ max(t, t_w)^(−a), admissible by its tail, with the prefix t_w derived so that no step moves a neuron by
+more than a fraction ρ of its initial size, ``prefix_hold``) and the control norms. The
 derivation shows the network's degree, the schedule conditions decided symbolically, the derived norms
 of Muon+Adam and of Muon with shape factors, and the ℓ∞ margin problem's KKT conditions. The checks are
 ``verify.homogeneous_checks.optimizer_kkt_outcome``, per optimizer (each its own unit): the data are fit
@@ -62,7 +64,12 @@ def _derivation() -> Derivation:
 def _check(ctx: Context) -> Outcome:
     return optimizer_kkt_outcome(ctx, SETTINGS, experiment.tasks(ctx), optimizers,
                                  lambda opts: control_norms(opts, {o.name: o.norm for o in opts}),
-                                 [experiment.design_check(ctx)])
+                                 [experiment.design_check(ctx), experiment.prefix_check(_clusters_optimizers())])
+
+
+def _clusters_optimizers():
+    from numerics.networks import TwoLayerNetwork
+    return optimizers(TwoLayerNetwork.build(SETTINGS["activation"], SETTINGS["width"], SETTINGS["clusters"]["d"]))
 
 
 register(Claim(
@@ -70,7 +77,7 @@ register(Claim(
     title="Each optimizer's limit direction is a KKT point of the margin problem in its own norm",
     source=SOURCE, section=SECTION,
     statement=("Smooth L-homogeneous network (two-layer squared ReLU, L = 3), logistic loss, schedule "
-               f"η_t = η₀ t^(−{SETTINGS['decay']:g}) (∫η = ∞, η = o(t^(1/L−1)), decided symbolically). Predicted norms, "
+               f"{experiment.schedule_text()}. Predicted norms, "
                "derived from the update rules: NGD and MomentumGD ℓ2; Signum and Adam (ε = 0, β₁ ≤ β₂) "
                "ℓ∞; Muon max of the layers' spectral norms; Muon+Signum max{‖W‖_sp, ‖u‖_∞}; Muon+Adam "
                "max{(η^A/η^M)‖W‖_sp, ‖u‖_∞}; Muon with shape factors s_b a max weighted by 1/s_b. "
@@ -82,16 +89,13 @@ register(Claim(
                "cos(θ_t, θ_T) reported. A residual above tolerance that has not settled (still falling, "
                "rising or fluctuating over the last half of the run) is inconclusive: the direction moves by only (1 − a)·log T in T steps. "
                f"Per-draw horizon (quick): such a run is first continued — the same run, schedule and optimizer "
-               f"state carried on — in doublings up to {SETTINGS['continuation']['quick']}× the steps (a falling one "
+               f"state carried on — in doublings up to {SETTINGS['continuation']['quick']}× the steps (a budget: one member continued "
+               "alone to the cap costs at most the seed task; a falling one "
                "only if its own measured rate reaches tolerance by then) and read over the last half of its own "
-               "horizon; unsettled at the cap, inconclusive. quick: 2 Gaussian "
-               f"clusters in R^10 with noise in the means' span (16 points of rank 2; reported: the means' cosine c "
-               "and how far apart the ℓ2 and spectral-max KKT points of the noiseless clusters are, in closed form — "
-               "at c ≥ 0 they are the same point and only the noise can separate the two predictions), width "
-               f"{SETTINGS['width']} "
-               "initialized in mirrored pairs (w, u), (−w, u) (every point has a serving neuron at t = 0), "
-               f"{SETTINGS['steps']['quick']} steps; full: "
-               f"{SETTINGS['steps']['full']} steps on them, adds the same clusters with full-rank noise "
+               "horizon; unsettled at the cap, inconclusive. quick: "
+               f"{experiment.design_text()}, "
+               f"{SETTINGS['steps']['quick']} steps (KKT tolerance {SETTINGS['kkt_tolerance']['quick']:g}); full: "
+               f"{SETTINGS['steps']['full']} steps on them ({SETTINGS['kkt_tolerance']['full']:g}), adds the same clusters with full-rank noise "
                f"({SETTINGS['full_task_steps']['clusters_full_rank']} steps) and digits odd/even (60 images, width 8, with a "
                f"constant input coordinate: first-layer biases, still homogeneous in θ; {SETTINGS['full_task_steps']['digits']} steps). "
                f"Momentum β₁ = {SETTINGS['beta1']:g} and Adam β₁ = β₂ = {SETTINGS['adam_betas'][0]:g}; η₀ per optimizer keeps momentum tracking the gradient."),

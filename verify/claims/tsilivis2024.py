@@ -8,8 +8,8 @@ descent with a decaying step, its discretization), directional convergence.
 The claim reads the experiment ``verify.experiments.tsilivis2024``: normalized steepest descent (no
 momentum) under ℓ2, ℓ3 and ℓ∞ of θ and the max over the two layers of their spectral or nuclear norms,
 each norm derived from its update rule (``theory.optimizer_geometry``), on the clusters task of
-``gronich2026-homogeneous-optimizer-kkt`` (squared ReLU, L = 3 derived; η_t = η₀ t^(−a), admissible,
-decided symbolically). ℓ3 and the layerwise nuclear max lie outside Gronich & Vardi's optimizers; their
+``gronich2026-homogeneous-optimizer-kkt`` (squared ReLU, L = 3 derived; η_t = η₀ max(t, t_w)^(−a), its
+tail admissible, decided symbolically, its prefix t_w derived as gronich2026's). ℓ3 and the layerwise nuclear max lie outside Gronich & Vardi's optimizers; their
 KKT faces are a smooth gradient with a dual ℓ3/2 stationarity and the vanishing singular values'
 spectral ball. The checks are ``verify.homogeneous_checks.optimizer_kkt_outcome``, per optimizer: the
 data are fit, the own-norm KKT residual is within tolerance (or has not settled: inconclusive), every
@@ -31,7 +31,7 @@ from theory.schedules import schedule_conditions_derivation
 from verify.context import Context
 import verify.experiments.tsilivis2024 as experiment
 from verify.experiments.tsilivis2024 import L3, NORMS, SETTINGS
-from verify.experiments.gronich2026 import design_check
+from verify.experiments.gronich2026 import design_check, design_text, prefix_check, schedule_text
 from verify.homogeneous_checks import optimizer_kkt_outcome
 from verify.outcome import Outcome
 from verify.registry import Claim, register
@@ -52,8 +52,9 @@ def _derivation() -> Derivation:
 
 
 def _check(ctx: Context) -> Outcome:
-    return optimizer_kkt_outcome(ctx, SETTINGS, experiment.tasks(ctx), lambda net: experiment.optimizers(),
-                                 experiment.control_norms, [design_check(ctx)])
+    return optimizer_kkt_outcome(ctx, SETTINGS, experiment.tasks(ctx), experiment.optimizers,
+                                 experiment.control_norms,
+                                 [design_check(ctx), prefix_check(experiment.optimizers(), SETTINGS)])
 
 
 register(Claim(
@@ -61,19 +62,17 @@ register(Claim(
     title="Steepest descent in any norm: the limit direction is a KKT point of that norm's margin problem",
     source=SOURCE, section=SECTION,
     statement=("Smooth L-homogeneous network (two-layer squared ReLU, L = 3), logistic loss, normalized "
-               f"steepest descent with η_t = η₀ t^(−{SETTINGS['decay']:g}) under ℓ2, ℓ3 and ℓ∞ of θ and the "
+               f"steepest descent with {schedule_text(SETTINGS)}, under ℓ2, ℓ3 and ℓ∞ of θ and the "
                "layerwise spectral and nuclear maxima (norms derived from the update rules). Checked per "
                "optimizer: KKT residual of the normalized final parameters in its own norm, ≥ 3× larger in "
                "every other one (a rival whose KKT condition the own certificate implies at the endpoint "
                "within less than that cannot be separated there: inconclusive), largest own-norm margin, "
                "residual settled (quick: a run above tolerance and not settled is first continued, the same "
-               f"run, in doublings up to {SETTINGS['continuation']['quick']}× the steps — a falling one only if its "
+               f"run, in doublings up to {SETTINGS['continuation']['quick']}× the steps (a budget: one member continued "
+               "alone to the cap costs at most the seed task) — a falling one only if its "
                "own measured rate reaches tolerance by then — and read where it stops; unsettled at the cap, "
-               "inconclusive); cos(θ_t, θ_T) reported. Data: "
-               f"gronich2026's clusters (16 points of rank 2 in R^10; reported: the means' cosine c and the "
-               "closed-form separation of the ℓ2 and layer-spectral KKT points on the noiseless clusters, none at "
-               f"c ≥ 0), width {SETTINGS['width']}, its mirrored-pair "
-               "initialization; quick "
+               "inconclusive); cos(θ_t, θ_T) reported. Data: gronich2026's clusters, "
+               f"{design_text(SETTINGS)}; quick "
                f"{SETTINGS['steps']['quick']} steps (tolerance {SETTINGS['kkt_tolerance']['quick']:g}), full "
                f"{SETTINGS['steps']['full']} ({SETTINGS['kkt_tolerance']['full']:g}). ℓ1.5 is measured too slow to include (see the claim's notes)."),
     check=_check, derivation=_derivation, tags=("homogeneous", "optimizers", "steepest-descent")))

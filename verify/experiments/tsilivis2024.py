@@ -4,6 +4,8 @@ nuclear maxima, on the clusters task of ``verify.experiments.gronich2026`` (its 
 initialization and schedule exponent are read there: one source). The claim and the tests read it here."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sympy as sp
 
 from theory.norms import parse_norm
@@ -16,8 +18,11 @@ L2, L3, LINF = (parse_norm(n, "binary") for n in ("l2", "lp:3", "linf"))
 SPECTRAL, NUCLEAR = parse_norm("spectral"), parse_norm("nuclear")
 ETA = sp.Symbol("eta", positive=True)
 
-_SHARED = ("activation", "width", "init_scale", "init", "clusters", "decay", "kkt_tolerance", "control_ratio",
-           "settled_rate")
+if TYPE_CHECKING:
+    from numerics.networks import TwoLayerNetwork
+
+_SHARED = ("activation", "width", "init_scale", "init", "clusters", "decay", "prefix", "kkt_tolerance",
+           "control_ratio", "settled_rate")
 SETTINGS = {
     **{key: gronich2026.SETTINGS[key] for key in _SHARED},
     # η₀ per norm. Without momentum nothing caps η₀ (Gronich's momentum limit); a choice of
@@ -43,13 +48,17 @@ NORMS = {"l2": [BlockRule("θ", "steepest", ETA, L2)],
          "layer-nuclear": [BlockRule("W", "steepest", ETA, NUCLEAR), BlockRule("u", "steepest", ETA, NUCLEAR)]}
 
 
-def optimizers() -> list[Optimizer]:
+def optimizers(net: TwoLayerNetwork | None = None) -> list[Optimizer]:
     """NSD under each norm of ``NORMS`` (a block max's steepest step is each layer's own LMO), with the
-    schedule η₀ t^(−decay)."""
-    from numerics.optim import PowerSchedule, nsd
+    schedule η₀ t^(−decay), after gronich2026's derived prefix when ``SETTINGS["prefix"]`` is set
+    (``gronich2026.schedule_maker`` with this claim's settings; ``net`` default: the clusters' network)."""
+    from numerics.networks import TwoLayerNetwork
+    from numerics.optim import nsd
+    if net is None:
+        net = TwoLayerNetwork.build(SETTINGS["activation"], SETTINGS["width"], SETTINGS["clusters"]["d"])
 
     def build(rules):
-        return lambda v: nsd(implied_norm(rules, v), PowerSchedule(v[ETA], SETTINGS["decay"]))
+        return lambda v: nsd(implied_norm(rules, v), gronich2026.schedule_maker(net, rules, v, SETTINGS)(v[ETA]))
 
     return [Optimizer(f"NSD {key}", rules, {ETA: SETTINGS["eta0"][key]}, build(rules))
             for key, rules in NORMS.items()]
