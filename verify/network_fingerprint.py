@@ -8,7 +8,8 @@ user's optimizer on such a network and asks which norm's KKT residual the traine
 smallest.
 
 Protocol (everything the optimizer sees is set here and reported):
-- model and data: ``gronich2026-homogeneous-optimizer-kkt``'s quick task: a two-layer squared-ReLU
+- model and data: the task ``gronich2026-homogeneous-optimizer-kkt`` used until 2026-12-07 (the
+  claim now uses width 4 and means at a fixed cosine; the fingerprint keeps its own): a two-layer squared-ReLU
   network (L = 3, derived), width 8, no biases, on 2 Gaussian clusters in R^10 with their noise in
   the means' span (16 points); W (8×10) and u (1×8) are handed over as two matrices, so matrix
   optimizers (torch's Muon) apply to both; the same small initialization for every run (the data
