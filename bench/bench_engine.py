@@ -5,7 +5,7 @@
     python bench/bench_engine.py                         # the representative subset, seeds 0-1
     python bench/bench_engine.py --all                   # the whole quick catalogue, default seeds
     python bench/bench_engine.py -k "wager2013 or soudry2018" --seeds 2     # a smoke run
-    python bench/bench_engine.py --plan --profile full --report docs/results/2026-12-07-quick.json
+    python bench/bench_engine.py --plan --profile full --report docs/results/2026-12-08-quick.json
 
 Timing runs: each a fresh ``python -m verify all`` process (start-up included) with its own cache
 directory, so no result is reused ("cold"); the ``--jobs 2`` run's directory is given the task costs
